@@ -1,0 +1,7 @@
+"""Entry point for ``python -m freshrepl``."""
+
+import sys
+
+from freshrepl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,39 @@
+"""Tab completion for the editor, answered by the live kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+
+from freshrepl.kernel import protocol
+from freshrepl.kernel.client import Kernel, KernelDied
+
+# A completion must never freeze typing: a busy or starting kernel offers nothing.
+_TIMEOUT = 1.0
+
+
+class KernelCompleter(Completer):
+    """Asks the kernel for names, attributes, keywords and module names."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
+        if not self.kernel.ready or document.text.lstrip().startswith(":"):
+            return
+        try:
+            reply = self.kernel.request(
+                {"op": protocol.COMPLETE, "text": document.text_before_cursor}, timeout=_TIMEOUT
+            )
+        except (KernelDied, TimeoutError, OSError):
+            return
+        start = reply.get("start", 0)
+        for match in reply.get("matches", []):
+            yield Completion(match, start_position=start, display=_short(match))
+
+
+def _short(match: str) -> str:
+    """Show ``os.path`` as ``path`` in the menu: the part being completed."""
+    return match.rsplit(".", 1)[-1] if "." in match and not match.endswith(".") else match

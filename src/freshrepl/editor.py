@@ -1,0 +1,194 @@
+"""The line editor: a prompt_toolkit session that reads one whole input like python3.
+
+An input is complete when ``codeop`` says so (what ``code.InteractiveConsole``
+and python3 use): a ``def`` or ``for`` waits for a blank line, an open bracket
+or a trailing backslash waits for more.  Enter either submits or opens a new,
+auto-indented line.  ``wake()`` lets another thread (the file watcher) end a
+read early without losing what was typed: ``read`` raises ``Woken`` carrying
+the text and cursor, and the next ``read`` starts from them.
+"""
+
+from __future__ import annotations
+
+import codeop
+import warnings
+from collections.abc import Callable
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import Completer
+from prompt_toolkit.document import Document
+from prompt_toolkit.enums import EditingMode
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import History
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.output import ColorDepth
+
+PRIMARY = ">>> "
+SECONDARY = "... "
+INDENT = "    "
+_DEDENT_AFTER = ("return", "pass", "raise", "break", "continue")
+
+
+class Woken(Exception):
+    """A read ended early so the shell can act; ``document`` is what was typed."""
+
+    def __init__(self, document: Document) -> None:
+        super().__init__("woken")
+        self.document = document
+
+
+def is_complete(text: str) -> bool:
+    """Would python3 run this input now (rather than print ``... `` for more)?"""
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1].strip():
+        lines[-1] = ""  # an auto-indented empty line counts as the blank line
+    source = "\n".join(lines)
+    if not source.strip() or (len(lines) == 1 and source.lstrip().startswith(":")):
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return codeop.compile_command(source, "<stdin>", "single") is not None
+    except (SyntaxError, ValueError, OverflowError):
+        return True  # let the kernel report it, as python3 would
+
+
+def submitted_text(text: str) -> str:
+    """The input as run: without the blank line(s) that ended a block."""
+    lines = text.split("\n")
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines)
+
+
+def next_indent(line: str) -> str:
+    """Indentation for the line after ``line``."""
+    indent = line[: len(line) - len(line.lstrip())]
+    code = line.split("#", 1)[0].rstrip()
+    if code.endswith(":"):
+        return indent + INDENT
+    if code.lstrip().split(" ", 1)[0] in _DEDENT_AFTER:
+        return indent[: max(0, len(indent) - len(INDENT))]
+    return indent
+
+
+class Editor:
+    """Reads inputs; one per ``read()`` call."""
+
+    def __init__(
+        self,
+        history: History,
+        completer: Completer | None,
+        color: bool,
+        before_read: Callable[[], None] | None = None,
+    ) -> None:
+        self._before_read = before_read
+        self.session: PromptSession[str] = PromptSession(
+            history=history,
+            completer=completer,
+            complete_while_typing=False,
+            complete_in_thread=True,
+            lexer=_python_lexer() if color else None,
+            multiline=True,
+            key_bindings=_key_bindings(),
+            editing_mode=EditingMode.EMACS,
+            prompt_continuation=lambda width, line_number, soft_wrap: SECONDARY,
+            color_depth=None if color else ColorDepth.DEPTH_1_BIT,
+            enable_history_search=False,
+            search_ignore_case=True,
+        )
+
+    def read(self, default: Document | str = "") -> str:
+        """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
+        app = self.session.app
+        app.erase_when_done = False
+        try:
+            text = self.session.prompt(PRIMARY, default=default, pre_run=self._pre_run)
+        finally:
+            app.erase_when_done = False
+        return submitted_text(text)
+
+    def wake(self) -> None:
+        """From any thread: end the current read early (keeping its text)."""
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(self._exit_woken)
+
+    def _exit_woken(self) -> None:
+        app = self.session.app
+        if app.is_running and not app.is_done:
+            app.erase_when_done = True
+            app.exit(exception=Woken(app.current_buffer.document))
+
+    def _pre_run(self) -> None:
+        if self._before_read is not None:
+            self._before_read()
+
+
+def _python_lexer() -> object:
+    from prompt_toolkit.lexers import PygmentsLexer
+    from pygments.lexers.python import PythonLexer
+
+    return PygmentsLexer(PythonLexer)
+
+
+def _key_bindings() -> KeyBindings:
+    bindings = KeyBindings()
+    at_indentation = Condition(_cursor_in_indentation)
+
+    @bindings.add("enter")
+    @bindings.add("c-j")
+    def _enter(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.complete_state and buffer.complete_state.current_completion:
+            buffer.apply_completion(buffer.complete_state.current_completion)
+            return
+        at_end = buffer.cursor_position == len(buffer.text)
+        if (at_end or "\n" not in buffer.text) and is_complete(buffer.text):
+            buffer.validate_and_handle()
+            return
+        line = buffer.document.current_line_before_cursor
+        buffer.insert_text("\n" + next_indent(line))
+
+    @bindings.add("tab", filter=at_indentation)
+    def _indent(event: KeyPressEvent) -> None:
+        column = event.current_buffer.document.cursor_position_col
+        event.current_buffer.insert_text(" " * (len(INDENT) - column % len(INDENT)))
+
+    @bindings.add("tab", filter=~at_indentation)
+    def _complete(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.complete_state:
+            buffer.complete_next()
+        else:
+            buffer.start_completion(insert_common_part=True)
+
+    @bindings.add("backspace", filter=at_indentation)
+    def _dedent(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        column = buffer.document.cursor_position_col
+        if column == 0:
+            buffer.delete_before_cursor(1)
+            return
+        buffer.delete_before_cursor((column - 1) % len(INDENT) + 1)
+
+    @bindings.add(Keys.BracketedPaste)
+    def _paste(event: KeyPressEvent) -> None:
+        data = event.data.replace("\r\n", "\n").replace("\r", "\n")
+        buffer = event.current_buffer
+        buffer.insert_text(data)
+        # python3 runs a pasted block as it arrives: one that ends in a newline runs.
+        if data.endswith("\n") and is_complete(buffer.text):
+            buffer.validate_and_handle()
+
+    return bindings
+
+
+def _cursor_in_indentation() -> bool:
+    from prompt_toolkit.application import get_app
+
+    document = get_app().current_buffer.document
+    before = document.current_line_before_cursor
+    return before != "" and not before.strip() or (before == "" and document.current_line == "")

@@ -1,0 +1,91 @@
+"""The persistent input history: where it lives and how it is read and appended.
+
+One file shared by every freshrepl on the machine.  Entries are only ever
+appended (one ``open(..., "a")`` and one write per entry), so two shells open
+at once both keep their lines and a file we cannot parse is never rewritten.
+The file is created readable by its owner only: it holds whatever was typed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from prompt_toolkit.history import History
+
+HISTORY_ENV = "FRESHREPL_HISTORY"
+
+
+def history_path(environ: dict[str, str] | None = None) -> str:
+    """``$FRESHREPL_HISTORY``, else ``$XDG_STATE_HOME/freshrepl/history``."""
+    env = os.environ if environ is None else environ
+    if env.get(HISTORY_ENV):
+        return os.path.expanduser(env[HISTORY_ENV])
+    state = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "freshrepl", "history")
+
+
+class SafeFileHistory(History):
+    """A FileHistory that warns once instead of failing on an unusable file."""
+
+    def __init__(self, path: str, warn: Callable[[str], None]) -> None:
+        super().__init__()
+        self.path = path
+        self._warn = warn
+        self._warned = False
+
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self._warn_once(f"cannot read history file {self.path}: {exc.strerror}")
+            return []
+        entries = parse_history(data.decode("utf-8", errors="replace"))
+        return list(reversed(entries))  # prompt_toolkit wants newest first
+
+    def store_string(self, string: str) -> None:
+        try:
+            _ensure_private_file(self.path)
+            with open(self.path, "a", encoding="utf-8", errors="replace") as f:
+                f.write(format_entry(string))
+        except OSError as exc:
+            self._warn_once(f"cannot write history file {self.path}: {exc.strerror}; "
+                            "this session's lines will not be saved")
+
+    def _warn_once(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            self._warn(message)
+
+
+def format_entry(text: str) -> str:
+    """One entry in prompt_toolkit's FileHistory format: a ``#`` stamp, ``+`` lines."""
+    lines = "".join(f"+{line}\n" for line in text.split("\n"))
+    return f"\n# {datetime.now()}\n{lines}"
+
+
+def parse_history(text: str) -> list[str]:
+    """Entries, oldest first; lines that are not ours are skipped, never fatal."""
+    entries: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("+"):
+            current.append(line[1:])
+        elif current:
+            entries.append("\n".join(current))
+            current = []
+    if current:
+        entries.append("\n".join(current))
+    return entries
+
+
+def _ensure_private_file(path: str) -> None:
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)

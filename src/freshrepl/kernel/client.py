@@ -1,0 +1,213 @@
+"""The shell's handle on the kernel process: start, ask, interrupt, kill, restart.
+
+The kernel is spawned with ``posix_spawn`` (cheap, no fork of a large shell)
+into the shell's own process group and terminal, so Ctrl-C reaches it
+directly and ``input()`` just works.  The private channel is a socketpair.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from freshrepl.kernel import protocol
+from freshrepl.options import Options
+
+_SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run by the kernel interpreter with -c: find freshrepl even when that interpreter
+# does not have it installed, without leaving our directory on the user's sys.path.
+_BOOTSTRAP = (
+    "import sys\n"
+    "sys.path.append({root!r})\n"
+    "import freshrepl.kernel.main\n"
+    "sys.path.remove({root!r})\n"
+    "freshrepl.kernel.main.main()\n"
+)
+
+
+class KernelDied(Exception):
+    """The kernel process ended; ``str()`` says how (``exit status 3``, ``SIGSEGV``)."""
+
+
+class Kernel:
+    """One kernel process and the channel to it."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.pid: int | None = None
+        self.conn: Connection | None = None
+        self.ready = False
+        self.exit_reason: str | None = None
+        self._lock = threading.Lock()
+        self._next_id = 0
+
+    # -- life cycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Spawn the kernel; it announces itself later (see ``wait_ready``)."""
+        ours, theirs = socket.socketpair()
+        theirs_fd = theirs.detach()
+        os.set_inheritable(theirs_fd, True)
+        env = dict(os.environ)
+        env[protocol.KERNEL_CHANNEL_ENV] = str(theirs_fd)
+        env["FRESHREPL_KERNEL_CONFIG"] = json.dumps(
+            {
+                "argv": self.options.argv,
+                "run_kind": self.options.run_kind,
+                "run_target": self.options.run_target,
+                "parent": os.getpid(),
+            }
+        )
+        argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
+        try:
+            self.pid = os.posix_spawn(self.options.python, argv, env)
+        finally:
+            os.close(theirs_fd)
+        self.conn = Connection(ours.detach())
+        self.ready = False
+        self.exit_reason = None
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Block until the kernel has started (and run any -i script); its hello."""
+        hello = self._receive(None)
+        self.ready = True
+        return hello
+
+    def alive(self) -> bool:
+        return self.pid is not None and self.exit_reason is None and not self._reap(block=False)
+
+    def interrupt(self) -> None:
+        if self.pid is not None:
+            _signal(self.pid, signal.SIGINT)
+
+    def kill(self) -> None:
+        """End the kernel for sure: SIGKILL, then reap it (no zombie, no orphan)."""
+        if self.pid is None:
+            return
+        if self.exit_reason is None:
+            _signal(self.pid, signal.SIGKILL)
+            self._reap(block=True)
+        self._close()
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Hang up and let the kernel exit by itself (its atexit handlers run)."""
+        if self.pid is None:
+            return
+        self._close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._reap(block=False):
+                return
+            time.sleep(0.01)
+        self.kill()
+
+    def wait_exit(self, timeout: float = 5.0) -> None:
+        """After an exit reply: let the kernel finish exiting (atexit output)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self._reap(block=False):
+            time.sleep(0.005)
+        self.kill()
+
+    # -- requests -------------------------------------------------------------
+
+    def request(
+        self,
+        message: dict[str, Any],
+        timeout: float | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request and return its reply.
+
+        Raises ``KernelDied`` if the kernel ends first and ``TimeoutError`` if
+        ``timeout`` passes (a late reply is then discarded by its id).
+        """
+        with self._lock:
+            if self.conn is None:
+                raise KernelDied(self.exit_reason or "no kernel")
+            if not self.ready:
+                self.wait_ready()
+            self._next_id += 1
+            message = dict(message, id=self._next_id)
+            try:
+                self.conn.send(message)
+            except OSError:
+                self._reap(block=True)
+                raise KernelDied(self.exit_reason or "channel closed") from None
+            while True:
+                reply = self._receive(timeout, on_wait)
+                if reply.get("id") == self._next_id:
+                    return reply
+
+    def _receive(
+        self, timeout: float | None, on_wait: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        assert self.conn is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
+            try:
+                if self.conn.poll(wait):
+                    return self.conn.recv()
+            except (EOFError, OSError):
+                self._reap(block=True)
+                raise KernelDied(self.exit_reason or "channel closed") from None
+            except InterruptedError:
+                continue
+            if self._reap(block=False):
+                raise KernelDied(self.exit_reason)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError("the kernel did not answer in time")
+            if on_wait is not None:
+                on_wait()
+
+    # -- internals ------------------------------------------------------------
+
+    def _reap(self, block: bool) -> bool:
+        """True once the kernel has exited; records how in ``exit_reason``."""
+        if self.exit_reason is not None:
+            return True
+        if self.pid is None:
+            return False
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self.exit_reason = "exit status unknown"
+            return True
+        if pid == 0:
+            return False
+        self.exit_reason = describe_status(status)
+        self.exit_status = os.waitstatus_to_exitcode(status)
+        return True
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+            self.conn = None
+
+
+def describe_status(status: int) -> str:
+    """``exit status 3`` or ``SIGSEGV``, from a raw wait status."""
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass

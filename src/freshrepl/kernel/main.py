@@ -1,0 +1,340 @@
+"""The kernel process: runs the user's code in an InteractiveConsole and answers the shell.
+
+The shell starts this module in a child interpreter (see ``client.py``) that
+shares the terminal: user output goes straight to fds 1 and 2 and ``input()``
+reads fd 0.  Requests arrive on a private channel (``protocol.py``).  SIGINT is
+ignored while the kernel waits for a request and raises ``KeyboardInterrupt``
+only while user code runs, so a stray Ctrl-C can never tear a message apart.
+"""
+
+from __future__ import annotations
+
+import code
+import json
+import linecache
+import os
+import signal
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from types import ModuleType
+from typing import Any
+
+from freshrepl.kernel import protocol
+from freshrepl.kernel.completer import complete
+
+CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"
+# Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
+# tracebacks; older ones say "<stdin>" without source.  Match the running version.
+NUMBERED_INPUTS = sys.version_info >= (3, 13)
+
+
+class Console(code.InteractiveConsole):
+    """An InteractiveConsole that remembers whether the last input failed."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__(namespace, filename="<stdin>")
+        self.failed = False
+        self.captured: list[str] | None = None  # set during replay: errors go here
+        self.input_count = 0
+
+    def showtraceback(self) -> None:
+        self.failed = True
+        super().showtraceback()
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.failed = True
+        super().showsyntaxerror(filename, **kwargs)
+
+    def write(self, data: str) -> None:
+        if self.captured is not None:
+            self.captured.append(data)
+        else:
+            sys.stderr.write(data)
+
+    def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
+        if NUMBERED_INPUTS:
+            filename = f"<python-input-{self.input_count}>"
+            lines = [line + "\n" for line in source.split("\n")]
+            linecache.cache[filename] = (len(source), None, lines, filename)
+        return super().runsource(source, filename, symbol)
+
+    def push_source(self, source: str) -> None:
+        """Feed a whole input the way python3 reads it: line by line."""
+        self.failed = False
+        more = False
+        for line in source.split("\n"):
+            more = self.push(line)
+        if more:
+            self.push("")
+        self.input_count += 1
+
+
+class Kernel:
+    """The request loop and the state it serves."""
+
+    def __init__(self, conn: Connection, config: dict[str, Any]) -> None:
+        self.conn = conn
+        self.config = config
+        self.main = _fresh_main_module()
+        self.console = Console(self.main.__dict__)
+        self.reloader = _make_reloader(self.main)
+
+    # -- start-up -------------------------------------------------------------
+
+    def start(self) -> None:
+        sys.argv = list(self.config.get("argv") or [""])
+        startup = os.environ.get("PYTHONSTARTUP")
+        if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
+            self._run_startup_code(startup)
+        kind = self.config.get("run_kind")
+        if kind:
+            self._run_first(kind, self.config["run_target"])
+
+    def _run_startup_code(self, path: str) -> None:
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+            self._exec(compile(source, path, "exec"))
+        except BaseException:
+            self._report_startup_error()
+
+    def _run_first(self, kind: str, target: str) -> None:
+        """The ``-i`` forms: run the script, command or module as __main__."""
+        try:
+            if kind == "script":
+                self._run_script(target)
+            elif kind == "command":
+                sys.path.insert(0, "")
+                self._exec(compile(target, "<string>", "exec"))
+            elif kind == "module":
+                self._run_module(target)
+        except BaseException:
+            self._report_startup_error()
+
+    def _run_script(self, path: str) -> None:
+        sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
+        self.main.__dict__["__file__"] = path
+        if self.reloader is not None:
+            self.reloader.track_main(path)
+            source: str | bytes = self.reloader.main_source(path)
+        else:
+            with open(path, "rb") as f:
+                source = f.read()
+        self._exec(compile(source, path, "exec"))
+
+    def _run_module(self, name: str) -> None:
+        import runpy
+
+        sys.path.insert(0, os.getcwd())
+        namespace = runpy.run_module(name, run_name="__main__", alter_sys=True)
+        self.main.__dict__.update(namespace)
+        sys.modules["__main__"] = self.main
+
+    def _exec(self, code_obj: Any) -> None:
+        with _interruptible():
+            exec(code_obj, self.main.__dict__)
+
+    def _report_startup_error(self) -> None:
+        """Print a traceback the way python3 -i does, without our frames."""
+        etype, value, tb = sys.exc_info()
+        tb = _strip_own_frames(tb)
+        sys.stderr.write("".join(traceback.format_exception(etype, value, tb)))
+        sys.stderr.flush()
+
+    # -- the loop -------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Answer requests until the shell hangs up; return the exit status."""
+        self.conn.send({"op": protocol.HELLO, "pid": os.getpid(), "python": sys.version})
+        handlers = {
+            protocol.RUN: self.on_run,
+            protocol.RELOAD: self.on_reload,
+            protocol.COMPLETE: self.on_complete,
+            protocol.MODULES: self.on_modules,
+        }
+        while True:
+            try:
+                request = self.conn.recv()
+            except (EOFError, OSError):
+                return 0
+            handler = handlers.get(request.get("op"))
+            reply = handler(request) if handler else {"error": f"unknown op {request.get('op')!r}"}
+            reply["id"] = request.get("id")
+            self.conn.send(reply)
+            if reply.get("exit") is not None:
+                return reply["exit"]
+
+    def on_run(self, request: dict[str, Any]) -> dict[str, Any]:
+        source = request["source"]
+        replay = bool(request.get("replay"))
+        exit_status, error = None, ""
+        redirect = _NullStdio() if replay else None
+        if replay:
+            self.console.captured = []
+            redirect.__enter__()
+        try:
+            with _interruptible():
+                self.console.push_source(source)
+        except SystemExit as exc:
+            exit_status = _exit_status(exc)
+        except KeyboardInterrupt:
+            # Raised outside runcode (while compiling): python3 prints just this.
+            self.console.resetbuffer()
+            self.console.write("\nKeyboardInterrupt\n")
+            self.console.failed = True
+        finally:
+            if replay:
+                redirect.__exit__()
+                error = "".join(self.console.captured or [])
+                self.console.captured = None
+            _flush_stdio()
+        if self.reloader is not None:
+            self.reloader.note_main_input(source)
+        return {
+            "ok": not self.console.failed and exit_status is None,
+            "exit": exit_status,
+            "error": error,
+            "modules": self._module_delta(),
+        }
+
+    def on_reload(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.reloader is None:
+            return {"results": [], "modules": protocol.empty_delta()}
+        results = self.reloader.reload(request.get("paths"), request.get("names") or [])
+        return {"results": [r.to_dict() for r in results], "modules": self._module_delta()}
+
+    def on_complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            matches, start = complete(request["text"], self.main.__dict__)
+        except Exception:
+            matches, start = [], 0
+        return {"matches": matches, "start": start}
+
+    def on_modules(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"modules": self._module_delta()}
+
+    def _module_delta(self) -> dict[str, Any]:
+        if self.reloader is None:
+            return protocol.empty_delta()
+        return self.reloader.take_module_delta()
+
+
+# -- helpers ----------------------------------------------------------------
+
+
+class _interruptible:
+    """Let Ctrl-C raise KeyboardInterrupt inside the block only."""
+
+    def __enter__(self) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _NullStdio:
+    """Point fds 0-2 at the null device (replayed inputs are silent and read EOF)."""
+
+    def __enter__(self) -> None:
+        _flush_stdio()
+        self.saved = [os.dup(fd) for fd in (0, 1, 2)]
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+
+    def __exit__(self, *exc: object) -> None:
+        _flush_stdio()
+        for fd, saved in zip((0, 1, 2), self.saved, strict=True):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """The status python3 would exit with, printing a message code as it does."""
+    status = exc.code
+    if status is None:
+        return 0
+    if isinstance(status, int):
+        return status & 0xFF
+    sys.stderr.write(f"{status}\n")
+    return 1
+
+
+def _strip_own_frames(tb: Any) -> Any:
+    own = os.path.dirname(os.path.abspath(__file__))
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename).startswith(
+        os.path.dirname(own)
+    ):
+        tb = tb.tb_next
+    return tb
+
+
+def _fresh_main_module() -> ModuleType:
+    """The __main__ module python3's REPL would give, with our bootstrap names gone."""
+    main = sys.modules["__main__"]
+    keep = {"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__builtins__"}
+    for name in list(main.__dict__):
+        if name not in keep:
+            del main.__dict__[name]
+    main.__dict__.update(__doc__=None, __package__=None, __spec__=None, __annotations__={})
+    return main
+
+
+def _make_reloader(main: ModuleType) -> Any:
+    """The reload engine, or None (with a warning) if it cannot start here."""
+    try:
+        from freshrepl.reload import Reloader
+
+        reloader = Reloader(main)
+        reloader.install()
+        return reloader
+    except Exception as exc:
+        sys.stderr.write(f"freshrepl: live reload is off in this kernel: {exc!r}\n")
+        return None
+
+
+def _die_with_parent(parent: int) -> None:
+    """The kernel never outlives the shell, even one killed with SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="freshrepl-parent-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    config = json.loads(os.environ.pop(CONFIG_ENV, "{}"))
+    fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
+    os.set_inheritable(fd, False)
+    _die_with_parent(int(config.get("parent", os.getppid())))
+    kernel = Kernel(Connection(fd), config)
+    kernel.start()
+    status = kernel.serve()
+    _flush_stdio()
+    sys.exit(status)

@@ -1,0 +1,107 @@
+"""What the shell tells the user about reloads: one-line notices and module states.
+
+Notice wording is part of the contract (DESIGN.md): a success contains
+``reloaded NAME``, a failure ``not reloaded NAME``, an unsafe change
+``cannot reload NAME`` and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from freshrepl.kernel.protocol import DELETED, FAILED, RELOADED, UNSAFE, ReloadResult
+
+# States shown by :watch.
+FRESH = "fresh"
+CHANGED = "changed"
+STALE = "stale"
+
+_GLYPHS = {RELOADED: "↻", FAILED: "✗", UNSAFE: "⚠", DELETED: "✗"}
+_COLORS = {RELOADED: "32", FAILED: "31", UNSAFE: "33", DELETED: "33"}
+
+
+def notice(result: ReloadResult, color: bool) -> str:
+    """The one line that reports ``result``."""
+    name = result.module
+    if result.status == RELOADED:
+        text = f"reloaded {name}" + (f" ({result.detail})" if result.detail else "")
+    elif result.status == FAILED:
+        where = f"{result.location}: " if result.location else ""
+        text = f"not reloaded {name}: {where}{result.error}  (kept the old {name})"
+    elif result.status == UNSAFE:
+        text = f"cannot reload {name}: {result.detail}"
+    elif result.status == DELETED:
+        text = f"{os.path.basename(result.path)} was deleted (module {name} keeps its loaded code)"
+    else:
+        text = f"{name}: {result.status}"
+    line = f"{_GLYPHS.get(result.status, '·')} {text}"
+    if color:
+        return f"\x1b[{_COLORS.get(result.status, '0')}m{line}\x1b[0m"
+    return line
+
+
+@dataclass
+class ModuleState:
+    """One watched module as ``:watch`` shows it."""
+
+    name: str
+    path: str
+    state: str = FRESH
+    why: str = ""
+
+
+class WatchTable:
+    """The shell's view of every watched module and its state."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, ModuleState] = {}
+
+    def apply_delta(self, delta: dict) -> tuple[list[str], list[str]]:
+        """Record added/removed modules; return (files to watch, files to drop)."""
+        added, dropped = [], []
+        for name, path in delta.get("added", {}).items():
+            self.modules[name] = ModuleState(name, path)
+            added.append(path)
+        for name in delta.get("removed", []):
+            gone = self.modules.pop(name, None)
+            if gone is not None and not any(m.path == gone.path for m in self.modules.values()):
+                dropped.append(gone.path)
+        return added, dropped
+
+    def record(self, result: ReloadResult, kept_unsafe: bool = True) -> None:
+        module = self.modules.get(result.module)
+        if module is None:
+            module = self.modules[result.module] = ModuleState(result.module, result.path)
+        if result.status == RELOADED:
+            module.state, module.why = FRESH, result.detail
+        elif result.status == FAILED:
+            module.state, module.why = FAILED, f"{result.location}: {result.error}"
+        elif result.status == UNSAFE:
+            module.state, module.why = STALE, result.detail
+        elif result.status == DELETED:
+            module.state, module.why = DELETED, "source file deleted; loaded code in use"
+
+    def mark_changed(self, paths: set[str]) -> None:
+        """Files saved while reloading is off: their modules are ``changed``."""
+        for module in self.modules.values():
+            if module.path in paths and module.state != STALE:
+                module.state, module.why = CHANGED, "saved; :reload to apply"
+
+    def render(self) -> str:
+        if not self.modules:
+            return "no user modules imported yet"
+        width = max(len(m.name) for m in self.modules.values())
+        rows = []
+        for module in sorted(self.modules.values(), key=lambda m: m.name):
+            why = f"  {module.why}" if module.why and module.state != FRESH else ""
+            rows.append(f"{module.name:<{width}}  {module.state:<7}  {_short_path(module.path)}{why}")
+        return "\n".join(rows)
+
+
+def _short_path(path: str) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return relative if not relative.startswith("..") else path

@@ -1,0 +1,42 @@
+"""Fixtures shared by the end-to-end tests: an isolated home and a way to start freshrepl."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from term import Term, isolated_env  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The working directory the shell starts in (where user modules live)."""
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def spawn(project: Path, home: Path) -> Iterator[Callable[..., Term]]:
+    """Start freshrepl in a pty: ``spawn("-q", env={...})``."""
+    started: list[Term] = []
+
+    def start(*args: str, env: dict[str, str] | None = None, rows: int = 40,
+              cols: int = 110, cwd: Path | None = None) -> Term:
+        term = Term(list(args), cwd or project, isolated_env(home, **(env or {})), rows, cols)
+        started.append(term)
+        return term
+
+    yield start
+    for term in started:
+        term.close()

@@ -1,0 +1,176 @@
+"""A test driver for freshrepl in a real pseudo-terminal, read through a terminal emulator.
+
+prompt_toolkit draws with cursor moves and erases, so the screen is what a
+person sees only after an emulator (pyte) has applied them.  Every wait is on
+something appearing on the screen (or the process ending), with a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pexpect
+import pyte
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+DEFAULT_TIMEOUT = 15.0
+# A primary prompt at the start of a line (trailing blanks are trimmed from text()).
+_PROMPT = re.compile(r"^>>>(?: |$)", re.M)
+
+
+def freshrepl_command() -> list[str]:
+    """The installed console script next to this interpreter, else ``python -m freshrepl``."""
+    script = os.path.join(os.path.dirname(sys.executable), "freshrepl")
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, "-m", "freshrepl"]
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment with its own HOME and XDG dirs, so tests touch nothing real."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "XDG_", "FRESHREPL"))}
+    env.pop("NO_COLOR", None)
+    home.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        TERM="xterm",
+        PROMPT_TOOLKIT_NO_CPR="1",
+        PYTHONPATH=SRC,
+        PYTHONDONTWRITEBYTECODE="1",
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+    )
+    env.update(extra)
+    return env
+
+
+class Term:
+    """One freshrepl process in a pty, with the screen it draws."""
+
+    def __init__(
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        rows: int = 40,
+        cols: int = 110,
+    ) -> None:
+        self.screen = pyte.HistoryScreen(cols, rows, history=2000)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = b""
+        command = freshrepl_command() + args
+        self.child = pexpect.spawn(
+            command[0], command[1:], cwd=str(cwd), env=env, dimensions=(rows, cols)
+        )
+
+    # -- reading ----------------------------------------------------------------
+
+    def pump(self, wait: float = 0.05) -> bool:
+        """Feed whatever the program wrote to the emulator; False once it has ended."""
+        try:
+            data = self.child.read_nonblocking(65536, timeout=wait)
+        except pexpect.TIMEOUT:
+            return True
+        except pexpect.EOF:
+            return False
+        self.raw += data
+        self.stream.feed(data)
+        return True
+
+    def text(self) -> str:
+        """Everything on screen and scrolled off it, trailing blanks removed."""
+        top = [_row(line, self.screen.columns) for line in self.screen.history.top]
+        lines = top + list(self.screen.display)
+        return "\n".join(line.rstrip() for line in lines).rstrip("\n")
+
+    def wait_for(self, what: str | re.Pattern[str] | Callable[[str], bool],
+                 timeout: float = DEFAULT_TIMEOUT, after: int = 0) -> str:
+        """Wait until the screen text (from offset ``after``) shows ``what``."""
+        check = _matcher(what)
+        deadline = time.monotonic() + timeout
+        alive = True
+        while True:
+            text = self.text()
+            if check(text[after:]):
+                return text
+            if not alive or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out waiting for {what!r}; screen was:\n{text}"
+                    if alive else f"program ended before {what!r}; screen was:\n{text}"
+                )
+            alive = self.pump()
+
+    def wait_prompt(self, count: int, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """Wait until at least ``count`` primary prompts have been drawn."""
+        return self.wait_for(lambda t: len(_PROMPT.findall(t)) >= count, timeout)
+
+    def prompts(self) -> int:
+        return len(_PROMPT.findall(self.text()))
+
+    def mark(self) -> int:
+        """An offset in ``text()``; pass it as ``after`` to look only at what comes next."""
+        return len(self.text())
+
+    # -- typing -----------------------------------------------------------------
+
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def line(self, text: str) -> None:
+        self.child.send(text + "\r")
+
+    def at_prompt(self) -> bool:
+        """Is the last line drawn an empty primary prompt (the shell waiting for input)?"""
+        lines = self.text().split("\n")
+        return bool(lines) and lines[-1] == ">>>"
+
+    def wait_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.wait_for(lambda _: self.at_prompt(), timeout)
+
+    def run(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+        """Type an input line, press Enter, wait for the next prompt; return what it printed."""
+        self.wait_idle(timeout)
+        before = self.prompts()
+        self.line(text)
+        self.wait_for(lambda _: self.prompts() > before and self.at_prompt(), timeout)
+        lines = self.text().split("\n")
+        starts = [i for i, line in enumerate(lines) if _PROMPT.match(line)]
+        return "\n".join(lines[starts[-2] + 1 : starts[-1]])
+
+    def wait_exit(self, timeout: float = DEFAULT_TIMEOUT) -> int:
+        deadline = time.monotonic() + timeout
+        while self.pump() and time.monotonic() < deadline:
+            pass
+        self.child.expect(pexpect.EOF, timeout=max(0.1, deadline - time.monotonic()))
+        self.child.close()
+        return self.child.exitstatus if self.child.exitstatus is not None else -self.child.signalstatus
+
+    def close(self) -> None:
+        if self.child.isalive():
+            self.child.terminate(force=True)
+
+
+def _row(line: dict, columns: int) -> str:
+    return "".join(line[x].data if x in line else " " for x in range(columns))
+
+
+def _matcher(what: str | re.Pattern[str] | Callable[[str], bool]) -> Callable[[str], bool]:
+    if callable(what):
+        return what
+    if isinstance(what, re.Pattern):
+        return lambda text: what.search(text) is not None
+    return lambda text: what in text
+
+
+def python_executable() -> str:
+    return shutil.which("python3") or sys.executable
