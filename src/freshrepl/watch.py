@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -201,6 +202,9 @@ class Watcher:
         self._poller: threading.Thread | None = None
         self._stopping = threading.Event()
         self._stopped = False
+        # Linux: our own inotify instance, read synchronously by sync().
+        self._journal: Any = None
+        self._journal_tried = False
 
     # -- public API ---------------------------------------------------------
 
@@ -234,6 +238,7 @@ class Watcher:
                     target=self._notify_loop, name="freshrepl-notify", daemon=True
                 )
                 self._notifier.start()
+            self._journal_dirs(new)
             self._start_dir_watches(new)
             with self._lock:
                 for key in new:
@@ -267,6 +272,8 @@ class Watcher:
                         keys.discard(key)
                         if not keys:
                             del self._dir_keys[d]
+                            if self._journal is not None:
+                                self._journal.remove_dir(d)
                             for watches in (self._dir_watches, self._dead_watches):
                                 w = watches.pop(d, None)
                                 if w is not None:
@@ -307,11 +314,52 @@ class Watcher:
         """
         del timeout
         with self._lock:
-            for entry in self._entries.values():
+            for entry in self._suspects():
                 if entry.changed():
                     self._pending.add(entry.path)
 
+    def _suspects(self) -> Iterable[_Entry]:
+        """The entries a write may have touched: from the journal, else all of them."""
+        if self._journal is None:
+            return list(self._entries.values())
+        from freshrepl.inotify import Overflow
+
+        try:
+            touched = self._journal.drain()
+        except Overflow:
+            return list(self._entries.values())
+        keys = {key for path in touched for key in self._by_event_path.get(path, ())}
+        return [self._entries[key] for key in keys if key in self._entries]
+
+    def _journal_dirs(self, keys: list[str]) -> None:
+        """Add the directories of new entries to the journal (Linux); on failure, drop it."""
+        if not self._journal_tried:
+            self._journal_tried = True
+            if sys.platform.startswith("linux"):
+                try:
+                    from freshrepl.inotify import ChangeJournal
+
+                    self._journal = ChangeJournal()
+                except (OSError, AttributeError):
+                    self._journal = None
+        if self._journal is None:
+            return
+        try:
+            for key in keys:
+                for directory in self._entries[key].dirs:
+                    self._journal.add_dir(directory)
+        except OSError:
+            # Watch limit or a vanished directory: sync() falls back to a stat per file.
+            self._journal.close()
+            self._journal = None
+
     def stop(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self._stop_threads()
+
+    def _stop_threads(self) -> None:
         """Stop the observer and the poller; quick, and leaves only daemon threads behind."""
         with self._admin:
             if self._stopped:
