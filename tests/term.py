@@ -118,8 +118,13 @@ class Term:
         return len(_PROMPT.findall(self.text()))
 
     def mark(self) -> int:
-        """An offset in ``text()``; pass it as ``after`` to look only at what comes next."""
-        return len(self.text())
+        """An offset in ``text()``; pass it as ``after`` to look only at what comes next.
+
+        It is the start of the last line: the shell may erase and redraw the
+        prompt it is showing (to print a notice above it), never what came before.
+        """
+        text = self.text()
+        return text.rfind("\n") + 1
 
     # -- typing -----------------------------------------------------------------
 

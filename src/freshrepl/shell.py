@@ -52,6 +52,10 @@ class Shell:
         self.record: Any = None
         self.kernel_dead = False
         self._interrupts: list[float] = []
+        # Files to compare at the next check besides the watcher's: saves seen while
+        # reloading was off, and newly imported modules (an edit made between their
+        # import and the watcher's first look is caught by comparing them once).
+        self._to_check: set[str] = set()
 
     # -- start and stop --------------------------------------------------------
 
@@ -205,10 +209,9 @@ class Shell:
             return
         if not self.kernel.ready and not self._wait_for_kernel():
             return
-        if self.auto:
-            self._apply_pending_changes(sync=True)
-            if self.kernel_dead:
-                return
+        self._apply_pending_changes(sync=True)
+        if self.kernel_dead:
+            return
         self.terminal.restore()
         self._interrupts.clear()
         try:
@@ -240,6 +243,8 @@ class Shell:
         added, dropped = self.watch_table.apply_delta(delta)
         if not self.options.watch:
             return
+        self._to_check.update(added)
+        self._to_check.difference_update(dropped)
         if added and self.watcher is None:
             from freshrepl.watch import Watcher
 
@@ -259,13 +264,14 @@ class Shell:
             return
         if sync:
             self.watcher.sync()
-        paths = self.watcher.take_pending()
-        if not paths:
-            return
+        saved = self.watcher.take_pending()
+        self._to_check |= saved
         if not self.auto:
-            self.watch_table.mark_changed(paths)
+            self.watch_table.mark_changed(saved)
             return
-        self._reload(sorted(paths), [])
+        paths, self._to_check = self._to_check, set()
+        if paths:
+            self._reload(sorted(paths), [])
 
     def _reload(self, paths: list[str] | None, names: list[str]) -> None:
         from freshrepl.kernel.client import KernelDied
@@ -311,12 +317,12 @@ class Shell:
         if self.kernel_dead:
             self.say("no kernel is running: type :restart to start a new one")
             return
-        pending: set[str] = set()
         if self.watcher is not None:
             self.watcher.sync()
-            pending = self.watcher.take_pending()
-        # Without names, also compare every module (the watcher may be off).
-        paths = None if not names else sorted(pending)
+            self._to_check |= self.watcher.take_pending()
+        # Without names, compare every module (the watcher may be off or behind).
+        paths = sorted(self._to_check) if names else None
+        self._to_check = set()
         self._reload(paths, names)
 
     def restart(self, replay: bool) -> None:
@@ -349,6 +355,7 @@ class Shell:
         self.say(outcome.summary())
 
     def show_watch(self) -> None:
+        self._apply_pending_changes(sync=True)
         self.say(self.watch_table.render())
         if not self.options.watch:
             self.say("(file watching is off: --no-watch; :reload checks every module)")
