@@ -328,3 +328,105 @@ def _wait_gone(pid: int) -> None:
 
 if sys.platform != "linux":  # pragma: no cover
     pytest.skip("pty tests need Linux", allow_module_level=True)
+
+
+def test_input_typed_before_kernel_is_ready_runs(spawn):
+    term = spawn("-q")
+    term.send("40 + 2\r")  # at once, before anything is drawn
+    term.wait_for(re.compile(r"^42$", re.M))
+    term.wait_idle()
+
+
+def test_dash_i_dash_c_and_dash_m(spawn, project):
+    term = spawn("-q", "-i", "-c", "import sys; ARGS = sys.argv", "x", "y")
+    term.wait_prompt(1)
+    assert term.run("ARGS") == "['-c', 'x', 'y']"
+    (project / "tool.py").write_text("import sys\nTOOL_ARGS = sys.argv[1:]\nNAME = __name__\n")
+    term = spawn("-q", "-i", "-m", "tool", "z")
+    term.wait_prompt(1)
+    assert term.run("TOOL_ARGS, NAME") == "(['z'], '__main__')"
+
+
+def test_python_option_chooses_the_kernel_interpreter(spawn):
+    other = "/root/.pyenv/versions/3.10.13/bin/python3"
+    if not os.path.exists(other) or sys.version_info[:2] == (3, 10):
+        pytest.skip("no second interpreter to choose")
+    term = spawn("-q", "--python", other)
+    term.wait_prompt(1)
+    assert term.run("import sys; sys.version_info[:2]") == "(3, 10)"
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_no_color_from_environment(spawn, env):
+    term = spawn("-q", env=env)
+    term.wait_prompt(1)
+    term.run("x = 'text'  # comment")
+    assert not re.search(rb"\x1b\[[0-9;]*3[0-9]", term.raw)
+
+
+def test_two_shells_at_once_both_keep_their_lines(spawn, home):
+    first, second = spawn("-q"), spawn("-q")
+    first.wait_prompt(1)
+    second.wait_prompt(1)
+    first.run("from_first = 1")
+    second.run("from_second = 2")
+    first.run("again_first = 3")
+    for term in (first, second):
+        term.send("\x04")
+        term.wait_exit()
+    history = (home / "state" / "freshrepl" / "history").read_text()
+    for line in ("from_first = 1", "from_second = 2", "again_first = 3"):
+        assert f"+{line}" in history
+
+
+def test_corrupt_history_is_never_truncated(spawn, home):
+    path = home / "state" / "freshrepl" / "history"
+    path.parent.mkdir(parents=True)
+    garbage = b"\x00\xff\xfe not a history file \x80\n+half entry\n\xc3"
+    path.write_bytes(garbage)
+    term = spawn("-q")
+    term.wait_prompt(1)
+    assert term.run("7 * 6") == "42"
+    term.send("\x04")
+    term.wait_exit()
+    data = path.read_bytes()
+    assert data.startswith(garbage) and b"+7 * 6" in data
+
+
+def test_kernel_ignoring_ctrl_c_can_be_killed(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)")
+    term.line("while True: pass")
+    term.line("")
+    term.pump(0.3)
+    term.send("\x03")
+    term.pump(0.7)
+    term.send("\x03")
+    term.wait_for("not responding to Ctrl-C. Kill it? [y/N]")
+    term.send("y")
+    term.wait_for("kernel died (SIGKILL)")
+    term.wait_for("[Y/n]")
+    term.send("n")
+    term.wait_idle()
+
+
+def test_kernel_dies_when_terminal_closes_during_a_run(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    kernel_pid = int(term.run("import os; os.getpid()"))
+    term.line("import time; time.sleep(60)")
+    term.pump(0.3)
+    term.child.close(force=False)  # hang up the terminal
+    _wait_gone(kernel_pid)
+
+
+def test_completion_of_keywords_and_from_import(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.send("whil\t")
+    term.wait_for(">>> while")
+    term.send("\x03")
+    term.wait_prompt(2)
+    term.send("from os import getpi\t")
+    term.wait_for(">>> from os import getpid")

@@ -21,7 +21,7 @@ class KernelCompleter(Completer):
         self.kernel = kernel
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
-        if not self.kernel.ready or document.text.lstrip().startswith(":"):
+        if document.text.lstrip().startswith(":"):
             return
         try:
             reply = self.kernel.request(

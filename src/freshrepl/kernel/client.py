@@ -74,9 +74,9 @@ class Kernel:
         self.ready = False
         self.exit_reason = None
 
-    def wait_ready(self) -> dict[str, Any]:
+    def wait_ready(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the kernel has started (and run any -i script); its hello."""
-        hello = self._receive(None)
+        hello = self._receive(timeout)
         self.ready = True
         return hello
 
@@ -132,7 +132,7 @@ class Kernel:
             if self.conn is None:
                 raise KernelDied(self.exit_reason or "no kernel")
             if not self.ready:
-                self.wait_ready()
+                self.wait_ready(timeout)
             self._next_id += 1
             message = dict(message, id=self._next_id)
             try:
@@ -148,9 +148,10 @@ class Kernel:
     def _receive(
         self, timeout: float | None, on_wait: Callable[[], None] | None = None
     ) -> dict[str, Any]:
-        assert self.conn is not None
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            if self.conn is None:  # killed while we waited (see Shell._check_stuck)
+                raise KernelDied(self.exit_reason or "killed")
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
             try:
                 if self.conn.poll(wait):

@@ -22,7 +22,6 @@ from types import ModuleType
 from typing import Any
 
 from freshrepl.kernel import protocol
-from freshrepl.kernel.completer import complete
 
 CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
@@ -206,6 +205,10 @@ class Kernel:
         return {"results": [r.to_dict() for r in results], "modules": self._module_delta()}
 
     def on_complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        # Imported on first use: rlcompleter pulls in readline, which a kernel
+        # that is never asked to complete does not need.
+        from freshrepl.kernel.completer import complete
+
         try:
             matches, start = complete(request["text"], self.main.__dict__)
         except Exception:
@@ -225,12 +228,20 @@ class Kernel:
 
 
 class _interruptible:
-    """Let Ctrl-C raise KeyboardInterrupt inside the block only."""
+    """Let Ctrl-C reach user code inside the block only.
+
+    Between inputs the kernel ignores SIGINT; inside, the handler is the one
+    user code last installed (python3's default to start with), so a
+    ``signal.signal(SIGINT, ...)`` typed at the prompt stays in force.
+    """
+
+    user_handler: Any = signal.default_int_handler
 
     def __enter__(self) -> None:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _interruptible.user_handler)
 
     def __exit__(self, *exc: object) -> None:
+        _interruptible.user_handler = signal.getsignal(signal.SIGINT)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
