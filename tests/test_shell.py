@@ -430,3 +430,11 @@ def test_completion_of_keywords_and_from_import(spawn):
     term.wait_prompt(2)
     term.send("from os import getpi\t")
     term.wait_for(">>> from os import getpid")
+
+
+def test_output_without_final_newline_stays_visible(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run('print("no newline", end="")')
+    assert "\nno newline\n>>>" in term.text()
+    assert term.run("1") == "1"

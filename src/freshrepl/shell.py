@@ -224,8 +224,19 @@ class Shell:
         if reply.get("exit") is not None:
             self.kernel.wait_exit()
             raise ShellExit(reply["exit"])
+        self._finish_output_line()
         self.record.add(text, bool(reply.get("ok")))
         self._handle_modules(reply["modules"])
+
+    def _finish_output_line(self) -> None:
+        """Keep output that did not end in a newline (``print(x, end="")``) visible.
+
+        The editor draws its prompt from column 0.  Writing one column less
+        than the terminal's width and a carriage return moves to a new line
+        only if the cursor was not already at column 0 (the text wraps).
+        """
+        if self.terminal.is_tty:
+            write(" " * (self.terminal.columns() - 1) + "\r")
 
     def _check_stuck(self) -> None:
         """A kernel that ignores Ctrl-C is not a trap: a further Ctrl-C offers to kill it."""

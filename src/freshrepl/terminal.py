@@ -28,6 +28,12 @@ class Terminal:
             except termios.error:
                 pass
 
+    def columns(self) -> int:
+        try:
+            return os.get_terminal_size(1).columns or 80
+        except OSError:
+            return 80
+
     def hold_input(self) -> None:
         """Keep keys typed before the editor starts queued, unechoed and unaltered.
 

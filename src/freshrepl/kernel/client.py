@@ -56,6 +56,8 @@ class Kernel:
         theirs_fd = theirs.detach()
         os.set_inheritable(theirs_fd, True)
         env = dict(os.environ)
+        # Would drop the kernel into python's own REPL when it exits.
+        env.pop("PYTHONINSPECT", None)
         env[protocol.KERNEL_CHANNEL_ENV] = str(theirs_fd)
         env["FRESHREPL_KERNEL_CONFIG"] = json.dumps(
             {

@@ -1,0 +1,355 @@
+"""The Reloader: tracks the user's modules and brings changed ones up to date in place."""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import os
+import sys
+import types
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from freshrepl.kernel.protocol import DELETED, FAILED, RELOADED, UNCHANGED, UNSAFE, ReloadResult
+from freshrepl.reload.analysis import imported_modules
+from freshrepl.reload.apply import Changes, ModuleReload, all_bound
+from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, decode, remember_lines
+from freshrepl.reload.patching import Unsafe
+from freshrepl.reload.rebind import Rebinder
+from freshrepl.reload.report import runtime_error_fields, summarize, syntax_error_fields
+from freshrepl.reload.userfiles import is_user_file
+
+MAIN = "__main__"
+_REMOVAL_SLICE = 64  # tracked modules re-checked per delta when sys.modules did not shrink
+
+
+class Reloader:
+    """Owns the import hook, the kept sources and the reloading of changed modules."""
+
+    def __init__(self, main_module: types.ModuleType) -> None:
+        self.main = main_module
+        self.store = SourceStore()
+        self.finder = UserModuleFinder(self.store)
+        self._reported: dict[str, Loaded] = {}
+        self._sweep: deque[str] = deque()
+        self._last_len = len(sys.modules)
+        self.rebinder = Rebinder(self.store, main_module)
+        # What the -i script bound in __main__, to tell the user's later rebinding apart.
+        self._main_values: dict[str, Any] = {}
+
+    # -- setup ---------------------------------------------------------------------
+    def install(self) -> None:
+        """Put the capturing finder first on ``sys.meta_path``; adopt user modules already in."""
+        if self.finder not in sys.meta_path:
+            sys.meta_path.insert(0, self.finder)
+        for name, module in list(sys.modules.items()):
+            path = getattr(module, "__file__", None)
+            if name not in self.store.by_name and path and path.endswith(".py"):
+                if is_user_file(path) and name != MAIN:
+                    self._adopt(name, module, path)
+
+    def uninstall(self) -> None:
+        if self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+
+    def _adopt(self, name: str, module: types.ModuleType, path: str) -> None:
+        """A user module imported before the hook: its file now is our best guess."""
+        try:
+            with open(path, "rb") as handle:
+                self.store.record_source(name, path, handle.read())
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return
+        self.store.loaded(name, module)
+
+    def track_main(self, path: str) -> None:
+        """Keep the ``-i`` script's text: the kernel runs exactly ``main_source(path)``."""
+        with open(path, "rb") as handle:
+            data = handle.read()
+        self.store.record_source(MAIN, path, data)
+        self.store.loaded(MAIN, self.main)
+
+    def main_source(self, path: str) -> str:
+        entry = self.store.by_name.get(MAIN)
+        if entry is None or entry.path != path or entry.text is None:
+            self.track_main(path)
+            entry = self.store.by_name[MAIN]
+        return entry.text or ""
+
+    def note_main_input(self, source: str) -> None:
+        """Remember ``from m import x [as y]`` and ``from m import *`` typed at the prompt."""
+        self.rebinder.note_main_input(source)
+
+    # -- module delta ----------------------------------------------------------------
+    def take_module_delta(self) -> dict[str, Any]:
+        """User modules imported or gone since the last call; costs O(new modules)."""
+        added: dict[str, str] = {}
+        for name in self.store.fresh:
+            entry = self.store.by_name.get(name)
+            if entry is not None and self._alive(entry):
+                added[name] = entry.path
+                self._reported[name] = entry
+                if name == MAIN:
+                    self._main_values = self._script_values(entry)
+                self._sweep.append(name)
+        self.store.fresh.clear()
+        removed = [n for n in self._removal_candidates() if not self._alive(self._reported[n])]
+        for name in removed:
+            del self._reported[name]
+            if name not in added:
+                self.store.forget(name)
+        self._last_len = len(sys.modules)
+        return {"added": added, "removed": removed}
+
+    def _script_values(self, entry: Loaded) -> dict[str, Any]:
+        names = all_bound(entry.tree().body)
+        return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
+
+    def _alive(self, entry: Loaded) -> bool:
+        if entry.name == MAIN:
+            return True
+        return sys.modules.get(entry.name) is entry.module
+
+    def _removal_candidates(self) -> list[str]:
+        # Removal from sys.modules cannot be hooked; when it shrank, check all,
+        # else re-check a rotating slice so that the cost stays flat.
+        if len(sys.modules) < self._last_len:
+            return list(self._reported)
+        picked = []
+        for _ in range(min(_REMOVAL_SLICE, len(self._sweep))):
+            name = self._sweep.popleft()
+            if name in self._reported:
+                picked.append(name)
+                self._sweep.append(name)
+        return picked
+
+    # -- reloading -------------------------------------------------------------------
+    def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
+        """Bring changed modules up to date, dependencies first; never raises."""
+        results: list[ReloadResult] = []
+        # A collection over a big heap would cost more than the whole reload;
+        # our garbage is collected later, after the input.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            pending = self._pending(paths, list(names), results)
+            self._reload_all(pending, results)
+        except Exception as exc:  # the kernel must survive our own bugs
+            results.append(ReloadResult("?", "", FAILED, error=f"internal error: {exc!r}"))
+        finally:
+            if was_enabled:
+                gc.enable()
+        return results
+
+    def _entries_for(self, paths: list[str] | None) -> list[Loaded]:
+        if paths is None:
+            entries = list(self.store.by_name.values())
+        else:
+            names = {n for p in paths for n in self.store.names_for(p)}
+            entries = [self.store.by_name[n] for n in sorted(names)]
+        # An entry without a module failed while importing: nothing of it is loaded.
+        return [e for e in entries if e.module is not None]
+
+    def _pending(
+        self, paths: list[str] | None, names: list[str], results: list[ReloadResult]
+    ) -> dict[str, tuple[str, bool]]:
+        """name: (new text, deep) for every module that needs work; others go to results."""
+        pending: dict[str, tuple[str, bool]] = {}
+        for entry in self._entries_for(paths):
+            verdict = self._check_file(entry)
+            if isinstance(verdict, ReloadResult):
+                results.append(verdict)
+            elif verdict is not None:
+                pending[entry.name] = (verdict, False)
+        for name in names:
+            entry = self.store.by_name.get(name)
+            if entry is None or entry.text is None:
+                why = "compiled extension" if entry else "not a loaded user module"
+                results.append(ReloadResult(name, "", FAILED, error=f"cannot reload {name}: {why}"))
+                continue
+            text = pending.get(name, (None,))[0] or self._read_text(entry) or entry.text
+            pending[name] = (text, True)
+        return pending
+
+    def _read_text(self, entry: Loaded) -> str | None:
+        try:
+            with open(entry.path, "rb") as handle:
+                return decode(handle.read())
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+
+    def _check_file(self, entry: Loaded) -> ReloadResult | str | None:
+        """New text when the file changed, a result for deleted/unsafe/bad files, else None."""
+
+        def result(status: str, **fields: Any) -> ReloadResult:
+            return ReloadResult(entry.name, entry.path, status, **fields)
+
+        try:
+            with open(entry.path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            entry.deleted = True
+            return result(DELETED, detail="source file deleted; loaded code stays in use")
+        except OSError as exc:
+            return result(FAILED, error=f"{type(exc).__name__}: {exc}")
+        reappeared, entry.deleted = entry.deleted, False
+        if entry.text is None:
+            if hashlib.sha256(data).hexdigest() == entry.digest:
+                return result(UNCHANGED) if reappeared else None
+            return result(UNSAFE, detail=f"{entry.name}: compiled extension changed")
+        try:
+            text = decode(data)
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            return result(
+                FAILED,
+                location=f"{os.path.basename(entry.path)}:1",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        if text == entry.text:
+            return result(UNCHANGED) if reappeared else None
+        return text
+
+    def _module_of(self, entry: Loaded) -> types.ModuleType | None:
+        return self.main if entry.name == MAIN else entry.module
+
+    def _package_of(self, entry: Loaded) -> str | None:
+        module = self._module_of(entry)
+        return getattr(module, "__package__", None) if module is not None else None
+
+    def _imports_of(self, entry: Loaded) -> set[str]:
+        key = ("imports", entry.text)
+        if key not in entry.tree_cache:
+            entry.tree_cache[key] = imported_modules(entry.tree(), self._package_of(entry))
+        return entry.tree_cache[key]
+
+    def _dependency_order(self, names: list[str]) -> list[str]:
+        """Dependencies first (imports among the changed modules); cycles keep file order."""
+        if len(names) < 2:
+            return names
+        wanted = set(names)
+        deps = {}
+        for name in names:
+            entry = self.store.by_name[name]
+            deps[name] = (self._imports_of(entry) & wanted) - {name}
+        ordered: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in ordered or name in visiting:
+                return
+            visiting.add(name)
+            for dep in sorted(deps[name]):
+                visit(dep)
+            ordered.append(name)
+
+        for name in names:
+            visit(name)
+        return ordered
+
+    def _reload_all(self, pending: dict[str, tuple[str, bool]], results: list) -> None:
+        """Changed modules dependencies first; then importers whose from-imported names
+        were rebound get the statements that read those names re-run (``Y = X * 2``)."""
+        self.rebinder.undo_log.clear()
+        seeds: dict[str, set[str]] = {}
+        done: set[str] = set()
+        queue = self._dependency_order(list(pending))
+        while queue:
+            for name in queue:
+                if name in done:
+                    continue
+                done.add(name)
+                entry = self.store.by_name.get(name)
+                if entry is None or entry.text is None:
+                    continue
+                text, deep = pending.get(name, (entry.text, False))
+                result = self._reload_one(entry, text, deep, seeds.pop(name, set()), seeds)
+                if result is not None:
+                    results.append(result)
+            queue = self._dependency_order([n for n in seeds if n not in done])
+
+    # -- one module ------------------------------------------------------------------
+    def _reload_one(
+        self, entry: Loaded, text: str, deep: bool, seed: set[str], seeds: dict[str, set[str]]
+    ) -> ReloadResult | None:
+        """Reload one module; ``seed`` are names rebound in it by an earlier reload."""
+        module = self._module_of(entry)
+        if module is None:
+            return self._refused(entry, FAILED, error="module is no longer loaded")
+        if module.__dict__.get("__freshrepl_reload__", True) is False:
+            reason = f"{entry.name}: module opts out (__freshrepl_reload__ = False)"
+            return self._refused(entry, UNSAFE, detail=reason)
+        try:
+            new_tree, new_code = self._compile(entry, text, deep)
+        except (SyntaxError, ValueError) as exc:
+            if not isinstance(exc, SyntaxError):  # e.g. a null byte in the source
+                exc = SyntaxError(str(exc), (entry.path, 1, 0, ""))
+            return self._refused(entry, FAILED, **syntax_error_fields(exc, entry.path))
+        texts = (entry.text or "", text)
+        attempt = ModuleReload(
+            module, entry.path, entry.tree(), new_tree, new_code, texts, deep, seed
+        )
+        if entry.name == MAIN:
+            attempt.protected = self._rebound_at_prompt()
+        remember_lines(entry.path, text)  # errors in the new code show its true lines
+        try:
+            changes = attempt.run()
+        except BaseException as exc:  # user code may raise anything (SystemExit too)
+            fields = self._failure_fields(exc, entry.path)
+            attempt.rollback()
+            remember_lines(entry.path, entry.text or "")
+            return self._refused(entry, **fields)
+        edited = deep or texts[0] != text
+        return self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
+
+    @staticmethod
+    def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
+        """Parse and compile the new text (the whole file: compile-time errors count too).
+
+        Only rebound names to follow (same text): the kept parse, and no code needed.
+        """
+        if text == entry.text and not deep:
+            return entry.tree(), None
+        tree = ast.parse(text, entry.path)
+        return tree, compile(tree, entry.path, "exec", dont_inherit=True)
+
+    def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
+        self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
+        return ReloadResult(entry.name, entry.path, status, **fields)
+
+    @staticmethod
+    def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+        if isinstance(exc, Unsafe):
+            return {"status": UNSAFE, "detail": str(exc)}
+        return {"status": FAILED, **runtime_error_fields(exc, path)}
+
+    def _rebound_at_prompt(self) -> set[str]:
+        """Script names the user has rebound since: never deleted by a reload."""
+        namespace = self.main.__dict__
+        return {n for n, v in self._main_values.items() if namespace.get(n, self) is not v}
+
+    def _commit(
+        self,
+        entry: Loaded,
+        module: types.ModuleType,
+        text: str,
+        tree: ast.Module,
+        code: types.CodeType | None,
+        changes: Changes,
+        edited: bool,
+        seeds: dict[str, set[str]],
+    ) -> ReloadResult | None:
+        if text != entry.text:
+            entry.text = text
+            entry.tree_cache = {text: tree}
+        if code is not None:
+            self.store.set_code_names(entry, frozenset(code.co_names))
+        if entry.name == MAIN:
+            self._main_values = self._script_values(entry)
+        for owner, rebound in self.rebinder.rebind(entry.name, module, changes).items():
+            seeds.setdefault(owner, set()).update(rebound)
+        if not edited and not changes.described:
+            return None  # only rebound names, and nothing here reads them at import time
+        names = list(dict.fromkeys(n for n, _ in changes.described))
+        summary = summarize(changes.described)
+        return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)

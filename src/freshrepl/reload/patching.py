@@ -1,0 +1,313 @@
+"""Patching live objects in place (functions, classes) with an undo log for rollback."""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+MISSING = object()
+
+# Class-dict keys that belong to the class object itself, never copied from a new body.
+CLASS_SKIP = frozenset(
+    {
+        "__dict__",
+        "__weakref__",
+        "__module__",
+        "__qualname__",
+        "__classcell__",
+        "__classdictcell__",
+        "__orig_bases__",
+        "__slots__",
+        "__abstractmethods__",
+        "_abc_impl",
+        "__dataclass_fields__",
+        "__dataclass_params__",
+        "__match_args__",
+        "__parameters__",
+        "__type_params__",
+    }
+)
+# Positions of the class statement itself (3.13): always from the new body.
+_ALWAYS = frozenset({"__firstlineno__", "__static_attributes__"})
+_SIMPLE = (int, float, complex, str, bytes, bool, type(None))
+
+
+class Unsafe(Exception):
+    """A change that cannot be applied in place; the message names object and reason."""
+
+
+def is_simple(value: object) -> bool:
+    """Plain immutable data: safe to replace inside a closure cell or function dict."""
+    if isinstance(value, tuple):
+        return all(is_simple(v) for v in value)
+    return isinstance(value, _SIMPLE)
+
+
+def _function_state(fn: types.FunctionType) -> dict[str, Any]:
+    return {
+        "__code__": fn.__code__,
+        "__defaults__": fn.__defaults__,
+        "__kwdefaults__": fn.__kwdefaults__,
+        "__annotations__": fn.__annotations__,
+        "__doc__": fn.__doc__,
+        "__name__": fn.__name__,
+        "__qualname__": fn.__qualname__,
+        "dict": dict(fn.__dict__),
+    }
+
+
+def _restore_function(fn: types.FunctionType, state: dict[str, Any]) -> None:
+    saved = dict(state)
+    fn.__dict__.clear()
+    fn.__dict__.update(saved.pop("dict"))
+    for attr, value in saved.items():
+        setattr(fn, attr, value)
+
+
+def _restore_class(cls: type, state: dict[str, Any]) -> None:
+    for key in [k for k in cls.__dict__ if k not in state]:
+        type.__delattr__(cls, key)
+    for key, value in state.items():
+        if key not in ("__dict__", "__weakref__") and cls.__dict__.get(key, MISSING) is not value:
+            type.__setattr__(cls, key, value)
+
+
+def _restore_cell(cell: types.CellType, value: object) -> None:
+    cell.cell_contents = value
+
+
+class UndoLog:
+    """Everything patched during one reload, so that a failure can put it all back."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[Callable[[Any, Any], None], Any, Any]] = []
+        self._saved: set[int] = set()
+
+    def save_function(self, fn: types.FunctionType) -> bool:
+        """Record ``fn``; False if it was already patched in this reload."""
+        if id(fn) in self._saved:
+            return False
+        self._saved.add(id(fn))
+        self._steps.append((_restore_function, fn, _function_state(fn)))
+        return True
+
+    def save_class(self, cls: type) -> None:
+        if id(cls) not in self._saved:
+            self._saved.add(id(cls))
+            self._steps.append((_restore_class, cls, dict(cls.__dict__)))
+
+    def save_cell(self, cell: types.CellType) -> None:
+        self._steps.append((_restore_cell, cell, cell.cell_contents))
+
+    def rollback(self) -> None:
+        for restore, obj, state in reversed(self._steps):
+            restore(obj, state)
+        self._steps.clear()
+        self._saved.clear()
+
+
+def patch_function(
+    old: types.FunctionType, new: types.FunctionType, log: UndoLog, *, keep_state: bool
+) -> None:
+    """Give ``old`` everything of ``new`` but its identity (and, with keep_state, its dict)."""
+    if old is new or not log.save_function(old):
+        return
+    if old.__code__.co_freevars != new.__code__.co_freevars:
+        only_class_cell = set(old.__code__.co_freevars) ^ set(new.__code__.co_freevars)
+        if only_class_cell != {"__class__"} or len(old.__closure__ or ()) > 1:
+            raise Unsafe(f"{old.__qualname__}: closure free variables changed")
+        _redirect(old, new)
+        return
+    if _redirect_target(old) is not None:
+        old.__dict__.pop("__wrapped__", None)  # no longer forwarding: a plain patch again
+    old.__code__ = new.__code__
+    old.__defaults__ = new.__defaults__
+    old.__kwdefaults__ = new.__kwdefaults__
+    old.__annotations__ = new.__annotations__
+    old.__doc__ = new.__doc__
+    if not keep_state:
+        _patch_cells(old, new, log)
+        _patch_function_dict(old, new, log)
+
+
+def _trampoline(*args, __freshrepl_target__, **kwargs):
+    return __freshrepl_target__(*args, **kwargs)
+
+
+def _class_cell_trampoline():
+    __class__ = None
+
+    def trampoline(*args, __freshrepl_target__, **kwargs):
+        __class__  # noqa: B018 - makes __class__ a free variable, as in a super() method
+        return __freshrepl_target__(*args, **kwargs)
+
+    return trampoline
+
+
+_CELL_TRAMPOLINE = _class_cell_trampoline().__code__
+
+
+def _redirect_target(fn: types.FunctionType) -> types.FunctionType | None:
+    return (fn.__kwdefaults__ or {}).get("__freshrepl_target__")
+
+
+def _source_file(fn: types.FunctionType) -> str:
+    target = _redirect_target(fn)
+    return _source_file(target) if target is not None else fn.__code__.co_filename
+
+
+def _redirect(old: types.FunctionType, new: types.FunctionType) -> None:
+    """A method that gained or lost ``super()`` needs a closure cell the old function
+    object cannot grow or drop: the old object forwards every call to the new one."""
+    old.__code__ = _CELL_TRAMPOLINE if old.__closure__ else _trampoline.__code__
+    old.__defaults__ = None
+    old.__kwdefaults__ = {"__freshrepl_target__": new}
+    old.__doc__ = new.__doc__
+    old.__annotations__ = new.__annotations__
+    old.__dict__["__wrapped__"] = new  # inspect.signature shows the real signature
+
+
+def _patch_cells(old: types.FunctionType, new: types.FunctionType, log: UndoLog) -> None:
+    """A re-applied decorator: follow the wrapped function, refresh plain settings.
+
+    Mutable state in the wrapper's cells (caches, registries) is kept on purpose.
+    """
+    for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or (), strict=True):
+        try:
+            was, now = old_cell.cell_contents, new_cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if was is now or patch_in_place(was, now, log):
+            continue
+        if is_simple(now) and is_simple(was):
+            log.save_cell(old_cell)
+            old_cell.cell_contents = now
+
+
+def _patch_function_dict(old: types.FunctionType, new: types.FunctionType, log: UndoLog) -> None:
+    for key, now in new.__dict__.items():
+        was = old.__dict__.get(key, MISSING)
+        if was is now or (was is not MISSING and patch_in_place(was, now, log)):
+            continue
+        if was is MISSING or is_simple(now):
+            old.__dict__[key] = now
+
+
+def _is_lru_wrapper(obj: object) -> bool:
+    return hasattr(obj, "cache_clear") and hasattr(obj, "__wrapped__")
+
+
+def patch_in_place(old: object, new: object, log: UndoLog) -> bool:
+    """Make ``old`` behave as ``new`` keeping its identity; False if it cannot."""
+    if old is new:
+        return True
+    if type(old) is not type(new):
+        return False
+    if isinstance(old, types.FunctionType):
+        if _source_file(old) != _source_file(new):
+            return False  # e.g. a generated dataclass method replaced by the user's own
+        patch_function(old, new, log, keep_state=False)  # type: ignore[arg-type]
+        return True
+    if _is_lru_wrapper(old):
+        if not patch_in_place(old.__wrapped__, new.__wrapped__, log):  # type: ignore[attr-defined]
+            return False
+        old.cache_clear()  # type: ignore[attr-defined]
+        return True
+    if isinstance(old, (staticmethod, classmethod)):
+        return patch_in_place(old.__func__, new.__func__, log)  # type: ignore[attr-defined]
+    if isinstance(old, property):
+        return _patch_property(old, new, log)  # type: ignore[arg-type]
+    return False
+
+
+def _patch_property(old: property, new: property, log: UndoLog) -> bool:
+    pairs = [(old.fget, new.fget), (old.fset, new.fset), (old.fdel, new.fdel)]
+    if any((a is None) != (b is None) for a, b in pairs):
+        return False  # an accessor was added or removed: the caller replaces the property
+    return all(a is None or patch_in_place(a, b, log) for a, b in pairs)
+
+
+def clear_caches(obj: object) -> None:
+    """``cache_clear()`` every lru_cache along a ``__wrapped__`` chain: results may be stale."""
+    seen = 0
+    while obj is not None and seen < 20:
+        clear = getattr(obj, "cache_clear", None)
+        if callable(clear):
+            clear()
+        obj = getattr(obj, "__wrapped__", None)
+        seen += 1
+
+
+def find_raw_function(obj: object, name: str, path: str) -> types.FunctionType | None:
+    """The undecorated function named ``name`` from ``path`` inside a decorator chain."""
+    todo, seen = [obj], set()
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen or len(seen) > 50:
+            continue
+        seen.add(id(current))
+        if isinstance(current, types.FunctionType):
+            code = current.__code__
+            if code.co_name == name and code.co_filename == path:
+                return current
+            todo += [c.cell_contents for c in current.__closure__ or () if _filled(c)]
+        todo += [getattr(current, a) for a in ("__wrapped__", "__func__") if hasattr(current, a)]
+    return None
+
+
+def _filled(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - probing an empty cell raises
+    except ValueError:
+        return False
+    return True
+
+
+def patch_class(
+    old: type, namespace: dict[str, Any], apply: Iterable[str], remove: Iterable[str], log: UndoLog
+) -> None:
+    """Copy a re-executed class body onto the existing class object."""
+    log.save_class(old)
+    cell = namespace.get("__classcell__")
+    if cell is not None:
+        cell.cell_contents = old  # zero-argument super() in new methods finds the OLD class
+    apply = set(apply) | (_ALWAYS & set(namespace))
+    skip = _enum_keys(old) if isinstance(old, enum.EnumMeta) else frozenset()
+    for key, now in namespace.items():
+        if key in CLASS_SKIP or key in skip or (key in old.__dict__ and key not in apply):
+            continue
+        was = old.__dict__.get(key, MISSING)
+        if was is not MISSING and patch_in_place(was, now, log):
+            continue
+        if isinstance(was, type) and isinstance(now, type):
+            raise Unsafe(f"{old.__qualname__}.{key}: nested class replaced")
+        type.__setattr__(old, key, now)
+        set_name = getattr(type(now), "__set_name__", None)
+        if set_name is not None:
+            set_name(now, old, key)
+    for key in remove:
+        if key in old.__dict__ and key not in namespace:
+            type.__delattr__(old, key)
+    if "__abstractmethods__" in old.__dict__:
+        _refresh_abstract(old)
+
+
+def _enum_keys(cls: enum.EnumMeta) -> frozenset[str]:
+    """Members and _sunder_ names: the enum machinery owns them (members are unchanged)."""
+    sunder = {k for k in dir(cls) if k[:1] == "_" and k[-1:] == "_" and k[:2] != "__"}
+    return frozenset(cls.__members__) | sunder | {"_generate_next_value_", "_ignore_"}
+
+
+def _refresh_abstract(cls: type) -> None:
+    names = {
+        name
+        for name, value in cls.__dict__.items()
+        if getattr(value, "__isabstractmethod__", False)
+    }
+    for base in cls.__bases__:
+        for name in getattr(base, "__abstractmethods__", ()):
+            if getattr(getattr(cls, name, None), "__isabstractmethod__", False):
+                names.add(name)
+    cls.__abstractmethods__ = frozenset(names)

@@ -1,0 +1,53 @@
+"""Turning reload outcomes and errors into ``ReloadResult`` fields (notice text, tracebacks)."""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import freshrepl
+
+_OURS = os.path.dirname(os.path.abspath(freshrepl.__file__)) + os.sep
+
+
+def summarize(described: list[tuple[str, str]]) -> str:
+    """``"f changed, LIMIT added"``; with many, ``"f, g and 5 more changed"``."""
+    unique = list(dict.fromkeys(described))
+    if not unique:
+        return "no code changed"
+    if len(unique) <= 3:
+        return ", ".join(f"{name} {verb}" for name, verb in unique)
+    names = list(dict.fromkeys(name for name, _ in unique))
+    verbs = {verb for _, verb in unique}
+    verb = verbs.pop() if len(verbs) == 1 else "changed"
+    return f"{names[0]}, {names[1]} and {len(names) - 2} more {verb}"
+
+
+def syntax_error_fields(exc: SyntaxError, path: str) -> dict[str, str]:
+    """location / error / traceback for a file that does not compile."""
+    filename = exc.filename or path
+    return {
+        "location": f"{os.path.basename(filename)}:{exc.lineno or 1}",
+        "error": f"{type(exc).__name__}: {exc.msg}",
+        "traceback": "".join(traceback.format_exception_only(type(exc), exc)),
+    }
+
+
+def _is_ours(frame: traceback.FrameSummary) -> bool:
+    return os.path.abspath(frame.filename).startswith(_OURS)
+
+
+def runtime_error_fields(exc: BaseException, path: str) -> dict[str, str]:
+    """location / error / traceback for changed code that raised, without our frames."""
+    info = traceback.TracebackException.from_exception(exc)
+    frames = [f for f in info.stack if not _is_ours(f)]
+    info.stack = traceback.StackSummary.from_list(frames)
+    in_file = [f for f in frames if f.filename == path] or frames
+    lineno = in_file[-1].lineno if in_file else 0
+    where = in_file[-1].filename if in_file else path
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+    return {
+        "location": f"{os.path.basename(where)}:{lineno}",
+        "error": error,
+        "traceback": "".join(info.format()),
+    }
