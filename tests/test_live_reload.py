@@ -230,3 +230,22 @@ def test_no_watch_reloads_only_on_command(spawn, project):
     assert term.run("calc.f()") == "1"
     assert "reloaded calc" in term.run(":reload")
     assert term.run("calc.f()") == "2"
+
+
+def test_traceback_from_reloaded_code_shows_true_line_and_no_freshrepl_frames(spawn, project):
+    write(project / "shapes.py", "class Base:\n    def size(self):\n        return 1\n\nclass Box(Base):\n    def size(self):\n        return 2\n")
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("import shapes")
+    term.run("b = shapes.Box()")
+    term.wait_idle()
+    mark = term.mark()
+    # Lines move down, and the method gains super() (its closure changes shape).
+    write(project / "shapes.py", "# a comment\n# another\nclass Base:\n    def size(self):\n        raise ValueError('boom')\n\nclass Box(Base):\n    def size(self):\n        return super().size() + 1\n")
+    term.wait_for("reloaded shapes", after=mark)
+    output = term.run("b.size()")
+    assert 'shapes.py", line 9, in size' in output
+    assert "return super().size() + 1" in output
+    assert 'shapes.py", line 5, in size' in output
+    assert "raise ValueError('boom')" in output
+    assert "freshrepl" not in output

@@ -40,6 +40,7 @@ class Console(code.InteractiveConsole):
 
     def showtraceback(self) -> None:
         self.failed = True
+        _hide_own_frames(sys.exc_info()[2])
         super().showtraceback()
 
     def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
@@ -282,13 +283,33 @@ def _exit_status(exc: SystemExit) -> int:
     return 1
 
 
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _is_own(tb: Any) -> bool:
+    return tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR)
+
+
 def _strip_own_frames(tb: Any) -> Any:
-    own = os.path.dirname(os.path.abspath(__file__))
-    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename).startswith(
-        os.path.dirname(own)
-    ):
+    """The traceback from the first frame that is the user's, ours spliced out."""
+    while tb is not None and _is_own(tb):
         tb = tb.tb_next
+    if tb is not None:
+        _hide_own_frames(tb)
     return tb
+
+
+def _hide_own_frames(tb: Any) -> None:
+    """Unlink freshrepl's frames after the first (e.g. a reloaded method's forwarder).
+
+    The first frame is the console's own; ``code`` drops it when printing.
+    """
+    previous = tb
+    while previous is not None and previous.tb_next is not None:
+        if _is_own(previous.tb_next):
+            previous.tb_next = previous.tb_next.tb_next
+        else:
+            previous = previous.tb_next
 
 
 def _fresh_main_module() -> ModuleType:
