@@ -32,11 +32,17 @@ def save_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def test_old_instance_picks_up_new_repr_while_idle(spawn, project):
-    write(project / "points.py", POINTS)
-    term = spawn("-q")
+def start_with_module(spawn, path: Path, text: str, statement: str, *args: str):
+    """Write a module, start the shell in its directory and import it there."""
+    write(path, text)
+    term = spawn("-q", *args)
     term.wait_prompt(1)
-    term.run("from points import Point")
+    term.run(statement)
+    return term
+
+
+def test_old_instance_picks_up_new_repr_while_idle(spawn, project):
+    term = start_with_module(spawn, project / "points.py", POINTS, "from points import Point")
     term.run("p = Point(1, 2)")
     assert term.run("p").startswith("<points.Point object")
     mark = term.mark()
@@ -47,10 +53,7 @@ def test_old_instance_picks_up_new_repr_while_idle(spawn, project):
 
 
 def test_idle_reload_keeps_what_the_user_was_typing(spawn, project):
-    write(project / "points.py", POINTS)
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import points")
+    term = start_with_module(spawn, project / "points.py", POINTS, "import points")
     term.send("half_typed = 1")
     term.wait_for(">>> half_typed = 1")
     mark = term.mark()
@@ -63,10 +66,7 @@ def test_idle_reload_keeps_what_the_user_was_typing(spawn, project):
 
 
 def test_change_saved_just_before_enter_is_applied_first(spawn, project):
-    write(project / "limits.py", "def limit():\n    return 10\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("from limits import limit")
+    term = start_with_module(spawn, project / "limits.py", "def limit():\n    return 10\n", "from limits import limit")
     for value in range(11, 16):
         term.wait_idle()
         write(project / "limits.py", f"def limit():\n    return {value}\n")
@@ -75,10 +75,7 @@ def test_change_saved_just_before_enter_is_applied_first(spawn, project):
 
 
 def test_broken_edit_keeps_old_code_then_fix_applies(spawn, project):
-    write(project / "calc.py", "def add(a, b):\n    return a + b\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import calc")
+    term = start_with_module(spawn, project / "calc.py", "def add(a, b):\n    return a + b\n", "import calc")
     mark = term.mark()
     write(project / "calc.py", "def add(a, b):\n    return a +\n")
     text = term.wait_for("not reloaded calc", after=mark)
@@ -92,10 +89,7 @@ def test_broken_edit_keeps_old_code_then_fix_applies(spawn, project):
 
 
 def test_runtime_error_in_changed_code_keeps_old_module(spawn, project):
-    write(project / "conf.py", "VALUE = 1\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import conf")
+    term = start_with_module(spawn, project / "conf.py", "VALUE = 1\n", "import conf")
     mark = term.mark()
     write(project / "conf.py", "VALUE = 1 / 0\n")
     text = term.wait_for("not reloaded conf", after=mark)
@@ -104,10 +98,7 @@ def test_runtime_error_in_changed_code_keeps_old_module(spawn, project):
 
 
 def test_unsafe_change_asks_and_yes_restarts_with_replay(spawn, project):
-    write(project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    pass\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import shapes")
+    term = start_with_module(spawn, project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    pass\n", "import shapes")
     term.run("s = shapes.Square()")
     old_pid = term.run("import os; os.getpid()")
     mark = term.mark()
@@ -122,10 +113,7 @@ def test_unsafe_change_asks_and_yes_restarts_with_replay(spawn, project):
 
 
 def test_unsafe_change_answer_no_keeps_old_code_and_marks_stale(spawn, project):
-    write(project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    def area(self):\n        return 1\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import shapes")
+    term = start_with_module(spawn, project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    def area(self):\n        return 1\n", "import shapes")
     mark = term.mark()
     # An unsafe change (bases) together with a safe one (area): neither is applied.
     write(project / "shapes.py", "class Base:\n    pass\n\nclass Square:\n    def area(self):\n        return 2\n")
@@ -137,10 +125,7 @@ def test_unsafe_change_answer_no_keeps_old_code_and_marks_stale(spawn, project):
 
 
 def test_on_unsafe_keep_prints_notice_and_asks_nothing(spawn, project):
-    write(project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    pass\n")
-    term = spawn("-q", "--on-unsafe", "keep")
-    term.wait_prompt(1)
-    term.run("import shapes")
+    term = start_with_module(spawn, project / "shapes.py", "class Base:\n    pass\n\nclass Square(Base):\n    pass\n", "import shapes", "--on-unsafe", "keep")
     mark = term.mark()
     write(project / "shapes.py", "class Square:\n    pass\n")
     term.wait_for("cannot reload shapes", after=mark)
@@ -150,10 +135,7 @@ def test_on_unsafe_keep_prints_notice_and_asks_nothing(spawn, project):
 
 
 def test_auto_off_then_reload_applies(spawn, project):
-    write(project / "calc.py", "def f():\n    return 1\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import calc")
+    term = start_with_module(spawn, project / "calc.py", "def f():\n    return 1\n", "import calc")
     assert "off" in term.run(":auto off")
     write(project / "calc.py", "def f():\n    return 2\n")
     assert term.run("calc.f()") == "1"
@@ -163,10 +145,7 @@ def test_auto_off_then_reload_applies(spawn, project):
 
 
 def test_from_import_value_in_main_is_rebound(spawn, project):
-    write(project / "settings.py", "LIMIT = 10\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("from settings import LIMIT")
+    term = start_with_module(spawn, project / "settings.py", "LIMIT = 10\n", "from settings import LIMIT")
     term.wait_idle()
     write(project / "settings.py", "LIMIT = 20\n")
     term.line("LIMIT")
@@ -174,10 +153,7 @@ def test_from_import_value_in_main_is_rebound(spawn, project):
 
 
 def test_deleted_file_gives_notice_and_recreating_reloads(spawn, project):
-    write(project / "gone.py", "def f():\n    return 'old'\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import gone")
+    term = start_with_module(spawn, project / "gone.py", "def f():\n    return 'old'\n", "import gone")
     mark = term.mark()
     (project / "gone.py").unlink()
     term.wait_for("gone.py was deleted", after=mark)
@@ -222,10 +198,7 @@ def test_dash_i_script_main_is_watched(spawn, project):
 
 
 def test_no_watch_reloads_only_on_command(spawn, project):
-    write(project / "calc.py", "def f():\n    return 1\n")
-    term = spawn("-q", "--no-watch")
-    term.wait_prompt(1)
-    term.run("import calc")
+    term = start_with_module(spawn, project / "calc.py", "def f():\n    return 1\n", "import calc", "--no-watch")
     write(project / "calc.py", "def f():\n    return 2\n")
     assert term.run("calc.f()") == "1"
     assert "reloaded calc" in term.run(":reload")
@@ -233,10 +206,7 @@ def test_no_watch_reloads_only_on_command(spawn, project):
 
 
 def test_traceback_from_reloaded_code_shows_true_line_and_no_freshrepl_frames(spawn, project):
-    write(project / "shapes.py", "class Base:\n    def size(self):\n        return 1\n\nclass Box(Base):\n    def size(self):\n        return 2\n")
-    term = spawn("-q")
-    term.wait_prompt(1)
-    term.run("import shapes")
+    term = start_with_module(spawn, project / "shapes.py", "class Base:\n    def size(self):\n        return 1\n\nclass Box(Base):\n    def size(self):\n        return 2\n", "import shapes")
     term.run("b = shapes.Box()")
     term.wait_idle()
     mark = term.mark()
