@@ -219,3 +219,15 @@ def test_traceback_from_reloaded_code_shows_true_line_and_no_freshrepl_frames(sp
     assert 'shapes.py", line 5, in size' in output
     assert "raise ValueError('boom')" in output
     assert "freshrepl" not in output
+
+
+def test_dash_i_script_with_syntax_error_then_fixed(spawn, project):
+    write(project / "app.py", "X = 1\ndef f(:\n")
+    term = spawn("-q", "-i", "app.py")
+    assert "SyntaxError" in term.wait_prompt(1)
+    assert term.run("1 + 1") == "2"
+    assert "internal error" not in term.text()
+    mark = term.mark()
+    write(project / "app.py", "X = 1\ndef f():\n    return X + 1\n")
+    term.wait_for("reloaded", after=mark)
+    assert term.run("f()") == "2"

@@ -438,3 +438,11 @@ def test_output_without_final_newline_stays_visible(spawn):
     term.run('print("no newline", end="")')
     assert "\nno newline\n>>>" in term.text()
     assert term.run("1") == "1"
+
+
+def test_dash_x_skips_the_scripts_first_line(spawn, project):
+    (project / "odd.py").write_text("this line is not python\nVALUE = 3\n1 / 0\n")
+    term = spawn("-q", "-x", "-i", "odd.py")
+    text = term.wait_prompt(1)
+    assert 'odd.py", line 3' in text and "ZeroDivisionError" in text
+    assert term.run("VALUE") == "3"

@@ -145,10 +145,10 @@ class Shell:
 
         try:
             self.kernel.wait_ready()
+            self._handle_modules(self.kernel.request({"op": "modules"})["modules"])
         except KernelDied as died:
             self._kernel_died(str(died))
             return False
-        self._handle_modules(self.kernel.request({"op": "modules"})["modules"])
         return True
 
     def _install_signal_handlers(self) -> None:
@@ -174,6 +174,7 @@ class Shell:
 
         document: Any = ""
         while True:
+            self._show_watcher_notice()
             try:
                 text = self.editor.read(document)
                 document = ""
@@ -197,6 +198,9 @@ class Shell:
         """Called once the editor is up: catch changes that arrived in between."""
         if self.watcher is not None and self.auto and self.watcher.has_pending():
             self.editor.wake()
+
+    def _show_watcher_notice(self) -> None:
+        """Once: the watcher fell back to polling (e.g. the inotify limit)."""
         if self.watcher is not None and self.watcher.notice:
             self.warn(self.watcher.notice)
             self.watcher.notice = None

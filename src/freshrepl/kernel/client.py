@@ -65,6 +65,8 @@ class Kernel:
                 "run_kind": self.options.run_kind,
                 "run_target": self.options.run_target,
                 "parent": os.getpid(),
+                # -x skips a script's first line; the kernel runs the -i script itself.
+                "skip_first_line": "-x" in self.options.python_flags,
             }
         )
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]

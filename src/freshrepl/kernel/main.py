@@ -116,12 +116,15 @@ class Kernel:
     def _run_script(self, path: str) -> None:
         sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
         self.main.__dict__["__file__"] = path
-        if self.reloader is not None:
+        # A -x script's file is not Python as a whole, so it is not reloaded.
+        if self.reloader is not None and not self.config.get("skip_first_line"):
             self.reloader.track_main(path)
             source: str | bytes = self.reloader.main_source(path)
         else:
             with open(path, "rb") as f:
                 source = f.read()
+        if self.config.get("skip_first_line"):
+            source = _blank_first_line(source)
         self._exec(compile(source, path, "exec"))
 
     def _run_module(self, name: str) -> None:
@@ -159,12 +162,23 @@ class Kernel:
                 request = self.conn.recv()
             except (EOFError, OSError):
                 return 0
-            handler = handlers.get(request.get("op"))
-            reply = handler(request) if handler else {"error": f"unknown op {request.get('op')!r}"}
+            reply = self._answer(handlers.get(request.get("op")), request)
             reply["id"] = request.get("id")
             self.conn.send(reply)
             if reply.get("exit") is not None:
                 return reply["exit"]
+
+    def _answer(self, handler: Any, request: dict[str, Any]) -> dict[str, Any]:
+        """The handler's reply; a bug of ours is reported, never fatal to the session."""
+        if handler is None:
+            return {"error": f"unknown request {request.get('op')!r}"}
+        try:
+            return handler(request)
+        except Exception as exc:
+            sys.stderr.write(f"freshrepl: internal error in the kernel: {exc!r}\n")
+            sys.stderr.flush()
+            return {"error": repr(exc), "ok": False, "exit": None, "results": [],
+                    "matches": [], "start": 0, "modules": protocol.empty_delta()}
 
     def on_run(self, request: dict[str, Any]) -> dict[str, Any]:
         source = request["source"]
@@ -262,6 +276,13 @@ class _NullStdio:
         for fd, saved in zip((0, 1, 2), self.saved, strict=True):
             os.dup2(saved, fd)
             os.close(saved)
+
+
+def _blank_first_line(source: str | bytes) -> str | bytes:
+    """python -x: ignore the first line (kept empty, so line numbers stay true)."""
+    newline = b"\n" if isinstance(source, bytes) else "\n"
+    _first, sep, rest = source.partition(newline)  # type: ignore[arg-type]
+    return sep + rest if sep else source[:0]
 
 
 def _flush_stdio() -> None:

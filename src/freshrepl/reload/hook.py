@@ -37,7 +37,13 @@ class Loaded:
         tree = self.tree_cache.get(self.text)
         if tree is None:
             self.tree_cache.clear()  # facts about an older text are stale too
-            tree = self.tree_cache[self.text] = ast.parse(self.text or "", self.path)
+            try:
+                tree = ast.parse(self.text or "", self.path)
+            except SyntaxError:
+                # Only an -i script can have run (or rather not run) from such a
+                # text: none of it executed, so it counts as an empty module.
+                tree = ast.Module(body=[], type_ignores=[])
+            self.tree_cache[self.text] = tree
         return tree
 
 
