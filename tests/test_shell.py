@@ -446,3 +446,37 @@ def test_dash_x_skips_the_scripts_first_line(spawn, project):
     text = term.wait_prompt(1)
     assert 'odd.py", line 3' in text and "ZeroDivisionError" in text
     assert term.run("VALUE") == "3"
+
+
+def test_kernel_killed_while_idle_is_reported_at_once(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("y = 5")
+    kernel_pid = int(term.run("import os; os.getpid()"))
+    os.kill(kernel_pid, signal.SIGKILL)
+    term.wait_for("kernel died (SIGKILL)")
+    term.wait_for("Restart the kernel and replay 2 inputs? [Y/n]")
+    term.send("\r")
+    term.wait_for("replayed 2 inputs")
+    assert term.run("y") == "5"
+
+
+def test_terminal_mode_is_restored_at_exit(tmp_path, home):
+    import pexpect
+    from term import freshrepl_command, isolated_env
+
+    script = tmp_path / "check.sh"
+    command = " ".join(freshrepl_command())
+    script.write_text(
+        f"stty -g > {tmp_path}/before\n{command} -q\nstty -g > {tmp_path}/after\necho done\n"
+    )
+    child = pexpect.spawn("sh", [str(script)], env=isolated_env(home), dimensions=(30, 100))
+    try:
+        child.expect(">>>", timeout=15)
+        child.send("import getpass\r")
+        child.expect(">>>", timeout=15)
+        child.send("\x04")
+        child.expect("done", timeout=15)
+    finally:
+        child.close(force=True)
+    assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()

@@ -60,13 +60,13 @@ class Shell:
     # -- start and stop --------------------------------------------------------
 
     def main(self) -> int:
+        self._install_signal_handlers()
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
         if early:
             write(">>> ")
             self.terminal.hold_input()
-        self._install_signal_handlers()
         self._start_kernel()
         self._load_editor()
         if early:
@@ -84,6 +84,7 @@ class Shell:
         if self.watcher is not None:
             self.watcher.stop()
         if self.kernel is not None:
+            self.kernel.on_exit = None
             self.kernel.kill()
         self.terminal.restore()
 
@@ -126,6 +127,7 @@ class Shell:
         from freshrepl.session import SessionRecord
 
         self.kernel = Kernel(self.options)
+        self.kernel.on_exit = self._on_kernel_exit
         self.kernel.start()
         self.record = SessionRecord()
         self.watch_table = WatchTable()
@@ -162,8 +164,13 @@ class Shell:
 
     def _on_terminate(self, signum: int, frame: Any) -> None:
         if self.kernel is not None:
+            self.kernel.on_exit = None
             self.kernel.kill()
         self.terminal.restore()
+        try:
+            write("\x1b[?2004l\x1b[?25h\n")  # bracketed paste off, cursor shown
+        except OSError:
+            pass  # the terminal is gone (SIGHUP)
         os._exit(128 + signum)
 
     # -- the loop ---------------------------------------------------------------
@@ -180,7 +187,10 @@ class Shell:
                 document = ""
             except Woken as woken:
                 document = woken.document
-                self._apply_pending_changes(sync=False)
+                if not self.kernel_dead and not self.kernel.alive():
+                    self._kernel_died(self.kernel.exit_reason)
+                else:
+                    self._apply_pending_changes(sync=False)
                 continue
             except KeyboardInterrupt:
                 write("KeyboardInterrupt\n")
@@ -269,6 +279,11 @@ class Shell:
                 self.watcher.watch(added)
             if dropped:
                 self.watcher.unwatch(dropped)
+
+    def _on_kernel_exit(self) -> None:
+        # At the prompt, say so at once; while an input runs, the request notices.
+        if self.editor is not None:
+            self.editor.wake()
 
     def _on_file_change(self) -> None:
         if self.auto and self.editor is not None:

@@ -47,6 +47,8 @@ class Kernel:
         self.exit_reason: str | None = None
         self._lock = threading.Lock()
         self._next_id = 0
+        # Called from a background thread when the kernel process ends.
+        self.on_exit: Callable[[], None] | None = None
 
     # -- life cycle -----------------------------------------------------------
 
@@ -77,6 +79,19 @@ class Kernel:
         self.conn = Connection(ours.detach())
         self.ready = False
         self.exit_reason = None
+        if self.on_exit is not None:
+            threading.Thread(
+                target=self._await_exit, args=(self.pid,), name="freshrepl-kernel-exit", daemon=True
+            ).start()
+
+    def _await_exit(self, pid: int) -> None:
+        """Tell ``on_exit`` when this kernel ends, without reaping it (that stays ours)."""
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        except (ChildProcessError, OSError):
+            pass
+        if pid == self.pid and self.on_exit is not None:
+            self.on_exit()
 
     def wait_ready(self, timeout: float | None = None) -> dict[str, Any]:
         """Block until the kernel has started (and run any -i script); its hello."""
