@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 
@@ -97,7 +98,7 @@ def test_replayed_output_is_hidden_and_stdin_is_at_eof(spawn):
     term.line("except EOFError:")
     term.line("line = 'eof'")
     term.line("")
-    term.wait_for("prompt? ")
+    term.wait_for(re.compile(r"^prompt\?$", re.M))
     term.line("typed")
     term.wait_idle()
     assert term.run("line") == "'typed'"

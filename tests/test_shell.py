@@ -87,12 +87,12 @@ def test_input_and_getpass_read_the_terminal(spawn):
     term = spawn("-q")
     term.wait_prompt(1)
     term.line('name = input("name? ")')
-    term.wait_for("name? ")
+    term.wait_for(re.compile(r"^name\?$", re.M))
     term.line("ada")
     term.wait_prompt(2)
     assert term.run("name") == "'ada'"
     term.line('import getpass; pw = getpass.getpass("pw: ")')
-    term.wait_for("pw: ")
+    term.wait_for(re.compile(r"^pw:$", re.M))
     term.line("secret")
     term.wait_prompt(4)
     assert term.run("len(pw)") == "6"
@@ -480,3 +480,15 @@ def test_terminal_mode_is_restored_at_exit(tmp_path, home):
     finally:
         child.close(force=True)
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()
+
+
+def test_kernel_looks_interactive_and_input_has_line_editing(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    assert term.run("import sys; sys.ps1, sys.ps2") == "('>>> ', '... ')"
+    term.line("answer = input('> ')")
+    term.wait_for(re.compile(r"^>$", re.M))  # input()'s own prompt, alone on its line
+    term.send("abd\x1b[D\x7fc\x1b[C\r")  # left, backspace, retype: readline editing
+    term.wait_idle()
+    output = term.run("answer")
+    assert output == "'acd'", term.text()

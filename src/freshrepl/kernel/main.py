@@ -85,6 +85,13 @@ class Kernel:
 
     def start(self) -> None:
         sys.argv = list(self.config.get("argv") or [""])
+        # As in python3's interactive mode: code tests hasattr(sys, "ps1") to know
+        # it is interactive, and input() gets line editing from readline.
+        sys.ps1, sys.ps2 = ">>> ", "... "
+        try:
+            import readline  # noqa: F401
+        except ImportError:
+            pass
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
             self._run_startup_code(startup)
