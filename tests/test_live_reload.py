@@ -231,3 +231,16 @@ def test_dash_i_script_with_syntax_error_then_fixed(spawn, project):
     write(project / "app.py", "X = 1\ndef f():\n    return X + 1\n")
     term.wait_for("reloaded", after=mark)
     assert term.run("f()") == "2"
+
+
+def test_save_written_in_two_parts_keeps_class_identity(spawn, project):
+    full = "def f():\n    return 1\n\nclass P:\n    def tag(self):\n        return 'v1'\n"
+    term = start_with_module(spawn, project / "pmod.py", full, "import pmod")
+    term.run("p = pmod.P()")
+    mark = term.mark()
+    write(project / "pmod.py", "def f():\n    return 2\n")  # the first half of a slow save
+    term.wait_for("P removed", after=mark)
+    mark = term.mark()
+    write(project / "pmod.py", full.replace("v1", "v2").replace("return 1", "return 2"))
+    term.wait_for("P restored", after=mark)
+    assert term.run("p.tag(), type(p) is pmod.P") == "('v2', True)"

@@ -1035,3 +1035,41 @@ def test_getsource_of_patched_decorated_function_includes_decorator(ws):
     assert ws.reload_one("gs").status == RELOADED
     assert inspect.getsource(m.f.__wrapped__).startswith("@functools.lru_cache\ndef f(x):")
     assert "return -x" in inspect.getsource(m.f.__wrapped__)
+
+
+def test_class_removed_then_restored_is_the_same_object(ws):
+    # A save written in two parts, or two saves: the class goes, then comes back.
+    ws.write("shapes.py", "class P:\n    def tag(self):\n        return 'v1'\n")
+    shapes = ws.load("shapes")
+    old_class, p = shapes.P, shapes.P()
+    ws.write("shapes.py", "X = 1\n")
+    assert ws.reload_one("shapes").status == "reloaded"
+    assert not hasattr(shapes, "P")
+    ws.write("shapes.py", "X = 1\nclass P:\n    def tag(self):\n        return 'v2'\n")
+    result = ws.reload_one("shapes")
+    assert result.status == "reloaded" and "restored" in result.detail
+    assert shapes.P is old_class and type(p) is shapes.P
+    assert p.tag() == "v2"
+
+
+def test_function_removed_then_restored_keeps_identity(ws):
+    ws.write("fns.py", "def f():\n    return 1\n")
+    fns = ws.load("fns")
+    ws.run_main("from fns import f")
+    old = fns.f
+    ws.write("fns.py", "")
+    ws.reload_one("fns")
+    ws.write("fns.py", "def f():\n    return 2\n")
+    ws.reload_one("fns")
+    assert fns.f is old and ws.main.f is old and old() == 2
+
+
+def test_class_restored_with_other_bases_is_a_new_class(ws):
+    ws.write("shapes.py", "class Base:\n    pass\nclass P(Base):\n    pass\n")
+    shapes = ws.load("shapes")
+    old_class = shapes.P
+    ws.write("shapes.py", "class Base:\n    pass\n")
+    ws.reload_one("shapes")
+    ws.write("shapes.py", "class Base:\n    pass\nclass P:\n    pass\n")
+    assert ws.reload_one("shapes").status == "reloaded"
+    assert shapes.P is not old_class and shapes.P.__bases__ == (object,)

@@ -55,6 +55,10 @@ class Changes:
     replaced: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (old, new)
     removed: dict[str, Any] = field(default_factory=dict)  # name: old value
     added: set[str] = field(default_factory=set)
+    # Defs and classes this reload removed (object, statement), and names it
+    # brought back from an earlier removal as the very same object.
+    buried: dict[str, tuple[Any, ast.stmt]] = field(default_factory=dict)
+    restored: set[str] = field(default_factory=set)
 
 
 def body_bindings(body: list[ast.stmt], in_class: bool = False) -> list[set[str]]:
@@ -148,8 +152,10 @@ class ModuleReload:
         texts: tuple[str, str],
         deep: bool = False,
         seed: set[str] = frozenset(),  # type: ignore[assignment]
+        removed_defs: dict[str, tuple[Any, ast.stmt]] | None = None,
     ) -> None:
         self.module, self.path, self.deep = module, path, deep
+        self.removed_defs = removed_defs or {}
         self.lines = (texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True))
         self.globals: dict[str, Any] = module.__dict__
         self.old_tree, self.new_tree, self.new_code = old_tree, new_tree, new_code
@@ -193,8 +199,11 @@ class ModuleReload:
         if name == "__doc__":
             self.globals["__doc__"] = None
         elif name in self.globals:
-            self.changes.removed[name] = self.globals.pop(name)
+            value = self.changes.removed[name] = self.globals.pop(name)
             self.changes.described.append((name, "removed"))
+            old_stmt = self.old_defs.get(name)
+            if old_stmt is not None and self._defined_here(value, name):
+                self.changes.buried[name] = (value, old_stmt)
         self.dirty.add(name)
 
     def _exec(self, stmt: ast.stmt, local: dict[str, Any] | None = None) -> None:
@@ -213,6 +222,8 @@ class ModuleReload:
     # -- one statement -------------------------------------------------------------
     def _run_statement(self, stmt: ast.stmt, names: set[str]) -> None:
         name = getattr(stmt, "name", None)
+        if name in self.removed_defs and name not in self.snapshot and self._restore(name, stmt):
+            return
         was = self.snapshot.get(name, MISSING) if name else MISSING
         old_stmt = self.old_defs.get(name) if name else None
         patchable = name in self.single and self._defined_here(was, name)
@@ -228,6 +239,35 @@ class ModuleReload:
                 return self._patch_function(was, raw, old_stmt, stmt)
         self._exec(stmt)
         self._reconcile(stmt, names)
+
+    def _restore(self, name: str, stmt: ast.stmt) -> bool:
+        """Bring back the def or class an earlier reload removed, as the same object.
+
+        False when the new definition is not a compatible version of the old
+        one (another kind, other bases or decorators): it is then a new object.
+        """
+        was, old_stmt = self.removed_defs[name]
+        if name not in self.single or type(old_stmt) is not type(stmt):
+            return False
+        if isinstance(stmt, ast.ClassDef):
+            try:
+                check_class_change(was, old_stmt, stmt, self.dirty)
+            except Unsafe:
+                return False
+            self.globals[name] = was
+            self._patch_class(was, old_stmt, stmt)
+        else:
+            same_decorators = stmt_key_list(old_stmt.decorator_list) == stmt_key_list(
+                stmt.decorator_list
+            )
+            raw = find_raw_function(was, name, self.path) if same_decorators else None
+            if raw is None:
+                return False
+            self.globals[name] = was
+            self._patch_function(was, raw, old_stmt, stmt)
+        self.changes.restored.add(name)
+        self.changes.described.append((name, "restored"))
+        return True
 
     def _patch_function(
         self, was: object, raw: types.FunctionType, old_stmt: ast.stmt, stmt: ast.stmt

@@ -287,7 +287,8 @@ class Reloader:
             return self._refused(entry, FAILED, **syntax_error_fields(exc, entry.path))
         texts = (entry.text or "", text)
         attempt = ModuleReload(
-            module, entry.path, entry.tree(), new_tree, new_code, texts, deep, seed
+            module, entry.path, entry.tree(), new_tree, new_code, texts, deep, seed,
+            entry.removed_defs,
         )
         if entry.name == MAIN:
             attempt.protected = self._rebound_at_prompt()
@@ -342,6 +343,9 @@ class Reloader:
         if text != entry.text:
             entry.text = text
             entry.tree_cache = {text: tree}
+        for name in changes.restored | changes.added:
+            entry.removed_defs.pop(name, None)
+        entry.removed_defs.update(changes.buried)
         if code is not None:
             self.store.set_code_names(entry, frozenset(code.co_names))
         if entry.name == MAIN:

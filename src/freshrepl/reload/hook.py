@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
+from typing import Any
 
 from freshrepl.reload.userfiles import is_user_file
 
@@ -31,6 +32,10 @@ class Loaded:
     # for "might this module import from that one?"; None when unknown.
     code_names: frozenset[str] | None = None
     tree_cache: dict = field(default_factory=dict)  # facts derived from ``text``
+    # Functions and classes an earlier reload removed, with their statements: if
+    # a later save (or the rest of a save written in parts) defines the name
+    # again, the same object comes back, so old instances and references follow.
+    removed_defs: dict[str, tuple[Any, ast.stmt]] = field(default_factory=dict)
 
     def tree(self) -> ast.Module:
         """The parse of the loaded text, cached: parsing is most of a reload's cost."""

@@ -68,7 +68,7 @@ class Rebinder:
                 else:
                     done = (
                         {bound}
-                        if self._rebind(owner, namespace, bound, imported, changes)
+                        if self._rebind(owner, namespace, bound, imported, changes, module)
                         else set()
                     )
                 if done:
@@ -86,12 +86,18 @@ class Rebinder:
                 self._set(owner, namespace, new_name, module.__dict__[new_name])
                 done.add(new_name)
         for bound in [*changes.replaced, *changes.removed]:
-            if self._rebind(owner, namespace, bound, bound, changes):
+            if self._rebind(owner, namespace, bound, bound, changes, module):
                 done.add(bound)
         return done
 
     def _rebind(
-        self, owner: str, namespace: dict, bound: str, imported: str, changes: Changes
+        self,
+        owner: str,
+        namespace: dict,
+        bound: str,
+        imported: str,
+        changes: Changes,
+        module: types.ModuleType,
     ) -> bool:
         current = namespace.get(bound, _ABSENT)
         if imported in changes.replaced:
@@ -101,6 +107,10 @@ class Rebinder:
                 return True
         elif imported in changes.removed and current is changes.removed[imported]:
             self._set(owner, namespace, bound, _ABSENT)
+            return True
+        elif imported in changes.restored and current is _ABSENT:
+            # Unbound when an earlier reload removed it: the same object is back.
+            self._set(owner, namespace, bound, module.__dict__[imported])
             return True
         return False
 
