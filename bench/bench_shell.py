@@ -25,7 +25,7 @@ import pexpect
 
 PROMPT = re.compile(rb">>>|In \[\d+\]:")
 # The result on a line of its own, then the next prompt.
-RESULT_AND_PROMPT = re.compile(rb"\n(?:\x1b\[[0-9;?]*[A-Za-z])*(?:Out\[\d+\]: )?(?:\x1b\[[0-9;?]*[A-Za-z])*2(?:\x1b\[[0-9;?]*[A-Za-z])*\r?\n.*?(?:>>>|In \[\d+\]:)", re.S)
+RESULT_AND_PROMPT = re.compile(rb"\n(?:\x1b\[[0-9;? ]*[A-Za-z])*(?:Out\[\d+\]: )?(?:\x1b\[[0-9;? ]*[A-Za-z])*2(?:\x1b\[[0-9;? ]*[A-Za-z])*\r*\n.*?(?:>>>|In \[\d+\]:)", re.S)
 
 
 def contenders() -> dict[str, list[str]]:
@@ -67,7 +67,9 @@ def measure_once(command: list[str], home: str) -> dict[str, float]:
     child.delaybeforesend = None
     child.expect(PROMPT)
     first_prompt = time.perf_counter() - started
-    # Let the shell settle (a freshrepl kernel finishes starting) before timing inputs.
+    # Let the shell settle before timing inputs (ptpython drops keys typed the
+    # instant its first prompt is drawn; a freshrepl kernel finishes starting).
+    time.sleep(0.3)
     child.send("1+1\r")
     child.expect(RESULT_AND_PROMPT)
     trips = []

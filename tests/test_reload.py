@@ -1073,3 +1073,35 @@ def test_class_restored_with_other_bases_is_a_new_class(ws):
     ws.write("shapes.py", "class Base:\n    pass\nclass P:\n    pass\n")
     assert ws.reload_one("shapes").status == "reloaded"
     assert shapes.P is not old_class and shapes.P.__bases__ == (object,)
+
+
+def test_closure_held_in_main_and_in_a_module_list_gets_new_code(ws):
+    ws.write("fac.py", "def make(n=1):\n    def inner():\n        return n\n    return inner\nHANDLERS = [make()]\n")
+    fac = ws.load("fac")
+    ws.run_main("import fac\ng = fac.make()")
+    ws.write("fac.py", "def make(n=1):\n    def inner():\n        return n + 10\n    return inner\nHANDLERS = [make()]\n")
+    assert ws.reload_one("fac").status == "reloaded"
+    assert ws.main.g() == 11
+    assert fac.HANDLERS[0]() == 11
+
+
+def test_closure_free_variables_changed_is_refused_even_if_none_is_found(ws):
+    ws.write("fac.py", "def make(n=1):\n    def inner():\n        return n\n    return inner\n")
+    fac = ws.load("fac")
+    g = fac.make()  # held where no scan without the whole heap could find it
+    ws.write("fac.py", "def make(n=1, k=2):\n    def inner():\n        return n + k\n    return inner\n")
+    result = ws.reload_one("fac")
+    assert result.status == "unsafe" and "free variables" in result.detail
+    assert g() == 1 and fac.make()() == 1
+
+
+def test_adding_eq_makes_instances_unhashable_as_python_does(ws):
+    ws.write("eqm.py", "class C:\n    def __init__(self, v):\n        self.v = v\n")
+    eqm = ws.load("eqm")
+    c = eqm.C(1)
+    ws.write("eqm.py", "class C:\n    def __init__(self, v):\n        self.v = v\n    def __eq__(self, other):\n        return self.v == other.v\n")
+    ws.reload_one("eqm")
+    assert c == eqm.C(1) and eqm.C.__hash__ is None
+    ws.write("eqm.py", "class C:\n    def __init__(self, v):\n        self.v = v\n")
+    ws.reload_one("eqm")
+    assert hash(c) == object.__hash__(c)

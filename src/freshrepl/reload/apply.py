@@ -13,6 +13,7 @@ import copy
 import enum
 import types
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +157,10 @@ class ModuleReload:
     ) -> None:
         self.module, self.path, self.deep = module, path, deep
         self.removed_defs = removed_defs or {}
+        # Where closures made earlier by a changed function may live besides this
+        # module's globals (__main__, other user modules); walked only when needed.
+        self.other_namespaces: Callable[[], list[dict[str, Any]]] = list
+        self.factory_changed = False
         self.lines = (texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True))
         self.globals: dict[str, Any] = module.__dict__
         self.old_tree, self.new_tree, self.new_code = old_tree, new_tree, new_code
@@ -283,12 +288,28 @@ class ModuleReload:
         scratch: dict[str, Any] = {_IDENTITY: _identity}
         self._exec(bare, scratch)
         defaults = raw.__defaults__, raw.__kwdefaults__
-        patch_function(raw, scratch[raw.__code__.co_name], self.log, keep_state=True)
+        new = scratch[raw.__code__.co_name]
+        self._check_inner_closures(raw.__code__, new.__code__)
+        patch_function(raw, new, self.log, keep_state=True)
         if self._same_defaults(old_stmt, stmt):
             # ``def f(x, seen={})``: an unchanged default keeps the state it gathered.
             raw.__defaults__, raw.__kwdefaults__ = defaults
         clear_caches(was)
         self.changes.described.append((raw.__code__.co_name, "changed"))
+
+    def _check_inner_closures(self, old: types.CodeType, new: types.CodeType) -> None:
+        """A nested function whose free variables change is refused outright.
+
+        Closures it already made (held anywhere: finding them all would take a
+        heap scan) could not take the new code, so applying the edit would leave
+        them silently stale.
+        """
+        before, after = nested_freevars(old), nested_freevars(new)
+        if after:
+            self.factory_changed = True
+        for name, freevars in after.items():
+            if name in before and before[name] != freevars:
+                raise Unsafe(f"{name}: closure free variables changed")
 
     def _same_defaults(self, old: ast.stmt, new: ast.stmt) -> bool:
         def parts(stmt: ast.stmt) -> list[ast.expr | None]:
@@ -315,6 +336,7 @@ class ModuleReload:
             apply.discard(nested)
             namespace.pop(nested, None)
         patch_class(cls, namespace, apply, removed, self.log)
+        _imply_hash(cls, stmt)
         for member in sorted(apply - {"__annotations__"}):
             verb = "changed" if member in before else "added"
             self.changes.described.append((f"{cls.__qualname__}.{member}", verb))
@@ -392,8 +414,15 @@ class ModuleReload:
         """Unchanged code whose lines moved gets the new positions (true tracebacks)."""
         index = code_index(self.new_code)
         seen: set[int] = set()
-        for value in list(self.globals.values()):
-            self._refresh(value, index, seen)
+        namespaces = [self.globals]
+        if self.factory_changed:
+            namespaces += self.other_namespaces()
+        for namespace in namespaces:
+            for value in list(namespace.values()):
+                self._refresh(value, index, seen)
+                if self.factory_changed:
+                    for item in _small_container_items(value):
+                        self._refresh(item, index, seen)
 
     def _refresh(self, obj: object, index: dict, seen: set[int]) -> None:
         if id(obj) in seen or len(seen) > 100_000:
@@ -428,6 +457,45 @@ class ModuleReload:
             self.changes.described.append((fn.__qualname__, "changed"))
         if new is not None and self.log.save_function(fn):
             fn.__code__ = new
+
+
+def _imply_hash(cls: type, stmt: ast.ClassDef) -> None:
+    """As class creation does: ``__eq__`` without ``__hash__`` makes instances unhashable.
+
+    Decorated classes are left alone: a decorator (dataclass) decides ``__hash__``.
+    """
+    members = all_bound(stmt.body, True)
+    if stmt.decorator_list or "__hash__" in members:
+        return
+    implied_none = "__eq__" in members
+    is_none = "__hash__" in cls.__dict__ and cls.__dict__["__hash__"] is None
+    if implied_none and not is_none:
+        type.__setattr__(cls, "__hash__", None)
+    elif not implied_none and is_none:
+        type.__delattr__(cls, "__hash__")
+
+
+def nested_freevars(code: types.CodeType, prefix: str = "") -> dict[str, tuple[str, ...]]:
+    """Qualified name -> free variables, for every function nested in ``code``."""
+    found: dict[str, tuple[str, ...]] = {}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            name = f"{prefix}{const.co_name}"
+            found[name] = const.co_freevars
+            found.update(nested_freevars(const, name + "."))
+    return found
+
+
+_CONTAINER_LIMIT = 1000  # a bigger container is data, not a registry of callbacks
+
+
+def _small_container_items(value: object) -> list[object]:
+    """The items of a small list, tuple, set or dict (values): registries of closures."""
+    if isinstance(value, dict):
+        return list(value.values()) if len(value) <= _CONTAINER_LIMIT else []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value) if len(value) <= _CONTAINER_LIMIT else []
+    return []
 
 
 def stmt_key_list(nodes: list[ast.expr]) -> list[str]:

@@ -292,6 +292,7 @@ class Reloader:
         )
         if entry.name == MAIN:
             attempt.protected = self._rebound_at_prompt()
+        attempt.other_namespaces = lambda: self._namespaces_besides(module)
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
             changes = attempt.run()
@@ -323,6 +324,15 @@ class Reloader:
         if isinstance(exc, Unsafe):
             return {"status": UNSAFE, "detail": str(exc)}
         return {"status": FAILED, **runtime_error_fields(exc, path)}
+
+    def _namespaces_besides(self, module: types.ModuleType) -> list[dict[str, Any]]:
+        """__main__ and every other tracked user module: where closures may be kept."""
+        found = [self.main.__dict__] if self.main is not module else []
+        for entry in self._reported.values():
+            other = self._module_of(entry)
+            if other is not None and other is not module and other is not self.main:
+                found.append(other.__dict__)
+        return found
 
     def _rebound_at_prompt(self) -> set[str]:
         """Script names the user has rebound since: never deleted by a reload."""
