@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from freshrepl import __version__
+from freshrepl.kernel import protocol
 from freshrepl.options import Options
 from freshrepl.terminal import Terminal, write
 
@@ -147,7 +148,7 @@ class Shell:
 
         try:
             self.kernel.wait_ready()
-            self._handle_modules(self.kernel.request({"op": "modules"})["modules"])
+            self._handle_modules(self.kernel.request({"op": protocol.MODULES})["modules"])
         except KernelDied as died:
             self._kernel_died(str(died))
             return False
@@ -230,7 +231,7 @@ class Shell:
         self._interrupts.clear()
         try:
             reply = self.kernel.request(
-                {"op": "run", "source": text, "replay": False}, on_wait=self._check_stuck
+                {"op": protocol.RUN, "source": text, "replay": False}, on_wait=self._check_stuck
             )
         except KernelDied as died:
             self._kernel_died(str(died))
@@ -305,20 +306,19 @@ class Shell:
 
     def _reload(self, paths: list[str] | None, names: list[str]) -> None:
         from freshrepl.kernel.client import KernelDied
-        from freshrepl.kernel.protocol import UNSAFE, ReloadResult
         from freshrepl.notices import notice
 
         try:
-            reply = self.kernel.request({"op": "reload", "paths": paths, "names": names})
+            reply = self.kernel.request({"op": protocol.RELOAD, "paths": paths, "names": names})
         except KernelDied as died:
             self._kernel_died(str(died))
             return
-        results = [ReloadResult.from_dict(r) for r in reply["results"]]
+        results = [protocol.ReloadResult.from_dict(r) for r in reply["results"]]
         for result in results:
             self.watch_table.record(result)
             write(notice(result, self.options.color) + "\n")
         self._handle_modules(reply["modules"])
-        if any(r.status == UNSAFE for r in results):
+        if any(r.status == protocol.UNSAFE for r in results):
             self._offer_restart_after_unsafe()
 
     def _offer_restart_after_unsafe(self) -> None:
