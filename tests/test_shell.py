@@ -492,3 +492,13 @@ def test_kernel_looks_interactive_and_input_has_line_editing(spawn):
     term.wait_idle()
     output = term.run("answer")
     assert output == "'acd'", term.text()
+
+
+def test_project_files_named_like_stdlib_modules_do_not_break_the_kernel(spawn, project):
+    for name in ("json", "ast", "socket", "code", "token", "signal", "select", "pickle"):
+        (project / f"{name}.py").write_text("raise RuntimeError('user file imported')\n")
+    term = spawn("-q")
+    term.wait_prompt(1)
+    assert term.run("6 * 7") == "42"
+    (project / "mine.py").write_text("VALUE = 'from cwd'\n")
+    assert term.run("import mine; mine.VALUE") == "'from cwd'"

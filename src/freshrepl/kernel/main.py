@@ -86,12 +86,8 @@ class Kernel:
     def start(self) -> None:
         sys.argv = list(self.config.get("argv") or [""])
         # As in python3's interactive mode: code tests hasattr(sys, "ps1") to know
-        # it is interactive, and input() gets line editing from readline.
+        # it is interactive (and readline, imported earlier, edits input() lines).
         sys.ps1, sys.ps2 = ">>> ", "... "
-        try:
-            import readline  # noqa: F401
-        except ImportError:
-            pass
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
             self._run_startup_code(startup)
@@ -364,6 +360,22 @@ def _make_reloader(main: ModuleType) -> Any:
         return None
 
 
+def _import_kernel_needs() -> None:
+    """What the kernel imports later on, imported now while user files cannot shadow it.
+
+    readline also gives input() line editing, as in python3's interactive mode.
+    """
+    import runpy  # noqa: F401
+    import time  # noqa: F401
+
+    import freshrepl.kernel.completer  # noqa: F401
+
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        pass
+
+
 def _die_with_parent(parent: int) -> None:
     """The kernel never outlives the shell, even one killed with SIGKILL."""
     try:
@@ -387,13 +399,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def main() -> None:
+def main(user_path: list[str] | None = None) -> None:
+    """Run the kernel; ``user_path`` is the sys.path user code gets (see client.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = json.loads(os.environ.pop(CONFIG_ENV, "{}"))
     fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
     os.set_inheritable(fd, False)
     _die_with_parent(int(config.get("parent", os.getppid())))
     kernel = Kernel(Connection(fd), config)
+    _import_kernel_needs()
+    if user_path is not None:
+        sys.path[:] = user_path
     kernel.start()
     status = kernel.serve()
     _flush_stdio()
