@@ -387,6 +387,7 @@ def test_corrupt_history_is_never_truncated(spawn, home):
     term = spawn("-q")
     term.wait_prompt(1)
     assert term.run("7 * 6") == "42"
+    assert term.text().count("history file") == 1 and "damaged" in term.text()
     term.send("\x04")
     term.wait_exit()
     data = path.read_bytes()

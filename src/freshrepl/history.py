@@ -44,8 +44,11 @@ class SafeFileHistory(History):
         except OSError as exc:
             self._warn_once(f"cannot read history file {self.path}: {exc.strerror}")
             return []
-        entries = parse_history(data.decode("utf-8", errors="replace"))
-        return list(reversed(entries))  # prompt_toolkit wants newest first
+        text = data.decode("utf-8", errors="replace")
+        if "\ufffd" in text or not looks_like_history(text):
+            self._warn_once(f"history file {self.path} is damaged; read what could be read "
+                            "(it is only ever appended to, never rewritten)")
+        return list(reversed(parse_history(text)))  # prompt_toolkit wants newest first
 
     def store_string(self, string: str) -> None:
         try:
@@ -81,6 +84,11 @@ def parse_history(text: str) -> list[str]:
     if current:
         entries.append("\n".join(current))
     return entries
+
+
+def looks_like_history(text: str) -> bool:
+    """Every line is a ``#`` stamp, a ``+`` entry line, or blank."""
+    return all(not line or line[0] in "#+" for line in text.split("\n"))
 
 
 def _ensure_private_file(path: str) -> None:

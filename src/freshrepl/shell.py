@@ -57,6 +57,9 @@ class Shell:
         # reloading was off, and newly imported modules (an edit made between their
         # import and the watcher's first look is caught by comparing them once).
         self._to_check: set[str] = set()
+        # Warnings raised while the editor draws (history loads in its thread):
+        # printed above the next prompt, never into the one being drawn.
+        self._warnings: list[str] = []
 
     # -- start and stop --------------------------------------------------------
 
@@ -182,7 +185,7 @@ class Shell:
 
         document: Any = ""
         while True:
-            self._show_watcher_notice()
+            self._show_warnings()
             try:
                 text = self.editor.read(document)
                 document = ""
@@ -210,11 +213,13 @@ class Shell:
         if self.watcher is not None and self.auto and self.watcher.has_pending():
             self.editor.wake()
 
-    def _show_watcher_notice(self) -> None:
-        """Once: the watcher fell back to polling (e.g. the inotify limit)."""
+    def _show_warnings(self) -> None:
+        """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
         if self.watcher is not None and self.watcher.notice:
-            self.warn(self.watcher.notice)
+            self._warnings.append(self.watcher.notice)
             self.watcher.notice = None
+        while self._warnings:
+            write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
     def _run_input(self, text: str) -> None:
         from freshrepl.kernel.client import KernelDied
@@ -407,4 +412,7 @@ class Shell:
         write(text + "\n")
 
     def warn(self, text: str) -> None:
-        write(f"freshrepl: warning: {text}\n")
+        """From any thread: shown above the prompt (at once if the editor is up)."""
+        self._warnings.append(text)
+        if self.editor is not None:
+            self.editor.wake()
