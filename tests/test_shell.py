@@ -385,7 +385,8 @@ def test_corrupt_history_is_never_truncated(spawn, home):
     garbage = b"\x00\xff\xfe not a history file \x80\n+half entry\n\xc3"
     path.write_bytes(garbage)
     term = spawn("-q")
-    term.wait_prompt(1)
+    term.wait_for("history file")  # shown above the prompt, once
+    term.wait_idle()
     assert term.run("7 * 6") == "42"
     assert term.text().count("history file") == 1 and "damaged" in term.text()
     term.send("\x04")
