@@ -244,3 +244,14 @@ def test_save_written_in_two_parts_keeps_class_identity(spawn, project):
     write(project / "pmod.py", full.replace("v1", "v2").replace("return 1", "return 2"))
     term.wait_for("P restored", after=mark)
     assert term.run("p.tag(), type(p) is pmod.P") == "('v2', True)"
+
+
+def test_reload_during_history_search_keeps_the_input_line(spawn, project):
+    term = start_with_module(spawn, project / "calc.py", "def f():\n    return 1\n", "import calc")
+    term.run("calc.f() + 100")
+    term.send("\x12calc.f")  # Ctrl-R: the input line now shows the match
+    term.wait_for(re.compile(r"^>>> calc.f\(\) \+ 100$", re.M), after=term.mark())
+    write(project / "calc.py", "def f():\n    return 2\n")
+    term.wait_for(re.compile(r"reloaded calc.*\n>>> calc.f\(\) \+ 100$", re.S))
+    term.send("\r")
+    term.wait_for(re.compile(r"^102$", re.M))

@@ -119,8 +119,14 @@ class Editor:
     def _exit_woken(self) -> None:
         app = self.session.app
         if app.is_running and not app.is_done:
+            if app.layout.is_searching:
+                # A Ctrl-R match is only previewed: take it as the input line,
+                # which is what the user sees.
+                from prompt_toolkit.search import accept_search
+
+                accept_search()
             app.erase_when_done = True
-            app.exit(exception=Woken(app.current_buffer.document))
+            app.exit(exception=Woken(self.session.default_buffer.document))
 
     def _pre_run(self) -> None:
         if self._before_read is not None:
