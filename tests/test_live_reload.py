@@ -255,3 +255,11 @@ def test_reload_during_history_search_keeps_the_input_line(spawn, project):
     term.wait_for(re.compile(r"reloaded calc.*\n>>> calc.f\(\) \+ 100$", re.S))
     term.send("\r")
     term.wait_for(re.compile(r"^102$", re.M))
+
+
+def test_reload_command_says_when_there_is_nothing_to_do(spawn, project):
+    term = start_with_module(spawn, project / "calc.py", "X = 1\n", "import calc")
+    assert "nothing to reload" in term.run(":reload")
+    output = term.run(":reload nosuch")
+    assert "not reloaded nosuch: nosuch is not an imported user module" in output
+    assert "kept the old" not in output

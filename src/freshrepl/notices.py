@@ -28,7 +28,8 @@ def notice(result: ReloadResult, color: bool) -> str:
         text = f"reloaded {name}" + (f" ({result.detail})" if result.detail else "")
     elif result.status == FAILED:
         where = f"{result.location}: " if result.location else ""
-        text = f"not reloaded {name}: {where}{result.error}  (kept the old {name})"
+        kept = f"  (kept the old {name})" if result.path else ""
+        text = f"not reloaded {name}: {where}{result.error}{kept}"
     elif result.status == UNSAFE:
         text = f"cannot reload {name}: {result.detail}"
     elif result.status == DELETED:

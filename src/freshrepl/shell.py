@@ -309,7 +309,8 @@ class Shell:
         if paths:
             self._reload(sorted(paths), [])
 
-    def _reload(self, paths: list[str] | None, names: list[str]) -> None:
+    def _reload(self, paths: list[str] | None, names: list[str]) -> bool:
+        """Ask the kernel to reload; print the notices.  False if nothing happened."""
         from freshrepl.kernel.client import KernelDied
         from freshrepl.notices import notice
 
@@ -317,14 +318,16 @@ class Shell:
             reply = self.kernel.request({"op": protocol.RELOAD, "paths": paths, "names": names})
         except KernelDied as died:
             self._kernel_died(str(died))
-            return
+            return True
         results = [protocol.ReloadResult.from_dict(r) for r in reply["results"]]
         for result in results:
-            self.watch_table.record(result)
+            if result.path:
+                self.watch_table.record(result)
             write(notice(result, self.options.color) + "\n")
         self._handle_modules(reply["modules"])
         if any(r.status == protocol.UNSAFE for r in results):
             self._offer_restart_after_unsafe()
+        return bool(results)
 
     def _offer_restart_after_unsafe(self) -> None:
         choice = self.options.on_unsafe
@@ -358,7 +361,8 @@ class Shell:
         # Without names, compare every module (the watcher may be off or behind).
         paths = sorted(self._to_check) if names else None
         self._to_check = set()
-        self._reload(paths, names)
+        if not self._reload(paths, names):
+            self.say("nothing to reload: every module matches its file")
 
     def restart(self, replay: bool) -> None:
         from freshrepl.kernel.client import KernelDied

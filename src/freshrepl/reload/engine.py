@@ -165,8 +165,8 @@ class Reloader:
         for name in names:
             entry = self.store.by_name.get(name)
             if entry is None or entry.text is None:
-                why = "compiled extension" if entry else "not a loaded user module"
-                results.append(ReloadResult(name, "", FAILED, error=f"cannot reload {name}: {why}"))
+                why = "a compiled extension" if entry else "not an imported user module (see :watch)"
+                results.append(ReloadResult(name, "", FAILED, error=f"{name} is {why}"))
                 continue
             text = pending.get(name, (None,))[0] or self._read_text(entry) or entry.text
             pending[name] = (text, True)
