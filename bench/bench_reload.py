@@ -41,6 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import pexpect
 
@@ -253,6 +254,17 @@ def input_cost(root: str, home: str, sizes: list[int], trips: int) -> None:
 LIVE = "def f():\n    return {value}\n"
 
 
+def idle_save_to_notice(
+    shell: Shell, name: str, save: Callable[[str, str], None], path: str, text: str
+) -> float:
+    """Save ``text`` to the module while the shell idles; seconds until its notice."""
+    time.sleep(0.15)  # the shell is back at its prompt and idle
+    save(path, text)
+    begin = time.perf_counter()
+    shell.expect(RELOADED[name])
+    return time.perf_counter() - begin
+
+
 def save_to_live(root: str, home: str, repeats: int) -> None:
     project = os.path.join(root, "live")
     os.makedirs(project)
@@ -266,12 +278,8 @@ def save_to_live(root: str, home: str, repeats: int) -> None:
     for label, save in (("in place", write_source), ("rename", replace_source)):
         idle = []
         for _ in range(repeats):
-            time.sleep(0.15)
             value += 1
-            save(path, LIVE.format(value=value))
-            begin = time.perf_counter()
-            shell.expect(RELOADED["livemod"])
-            idle.append(time.perf_counter() - begin)
+            idle.append(idle_save_to_notice(shell, "livemod", save, path, LIVE.format(value=value)))
             shell.ask("livemod.f()", str(value))
         rows.append((f"idle at prompt, save -> notice ({label})", idle, 0))
         enter, stale = [], 0
@@ -369,12 +377,9 @@ def reload_vs_heap(root: str, home: str, repeats: int) -> None:
         shell.run(":auto on")
         samples = []
         for _ in range(repeats):
-            time.sleep(0.15)
             value += 1
-            write_source(path, HEAVY.format(value=value))
-            begin = time.perf_counter()
-            shell.expect(RELOADED["heavy"])
-            samples.append(time.perf_counter() - begin)
+            text = HEAVY.format(value=value)
+            samples.append(idle_save_to_notice(shell, "heavy", write_source, path, text))
             check_heavy(shell, value, points)
         row["freshrepl idle save -> notice"] = (statistics.median(samples), max(samples))
         if points:
