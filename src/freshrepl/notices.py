@@ -70,7 +70,7 @@ class WatchTable:
                 dropped.append(gone.path)
         return added, dropped
 
-    def record(self, result: ReloadResult, kept_unsafe: bool = True) -> None:
+    def record(self, result: ReloadResult) -> None:
         module = self.modules.get(result.module)
         if module is None:
             module = self.modules[result.module] = ModuleState(result.module, result.path)

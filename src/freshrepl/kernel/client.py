@@ -105,10 +105,6 @@ class Kernel:
     def alive(self) -> bool:
         return self.pid is not None and self.exit_reason is None and not self._reap(block=False)
 
-    def interrupt(self) -> None:
-        if self.pid is not None:
-            _signal(self.pid, signal.SIGINT)
-
     def kill(self) -> None:
         """End the kernel for sure: SIGKILL, then reap it (no zombie, no orphan)."""
         if self.pid is None:
