@@ -1,0 +1,83 @@
+"""Unit tests of the history file format and of when the editor considers an input complete."""
+
+from __future__ import annotations
+
+import code
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from freshrepl.editor import is_complete, next_indent, submitted_text
+from freshrepl.history import SafeFileHistory, format_entry, looks_like_history, parse_history
+
+# Entries as a user could type them: any text but NUL and lone carriage returns.
+entries = st.text(st.characters(blacklist_characters="\x00\r", blacklist_categories=("Cs",)), min_size=1)
+
+
+@given(st.lists(entries, min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_history_entries_round_trip_whole(items):
+    text = "".join(format_entry(item) for item in items)
+    assert looks_like_history(text)
+    assert parse_history(text) == items
+
+
+def test_history_file_is_private_and_appended(tmp_path):
+    path = tmp_path / "state" / "history"
+    warnings: list[str] = []
+    first, second = SafeFileHistory(str(path), warnings.append), SafeFileHistory(str(path), warnings.append)
+    first.store_string("a = 1")
+    second.store_string("def f():\n    return 1")
+    first.store_string("b = 2")
+    assert (os.stat(path).st_mode & 0o777) == 0o600
+    assert list(SafeFileHistory(str(path), warnings.append).load_history_strings()) == [
+        "b = 2", "def f():\n    return 1", "a = 1"
+    ]
+    assert warnings == []
+
+
+class _DryConsole(code.InteractiveConsole):
+    """python3's own console, fed line by line, that compiles but never runs."""
+
+    def runcode(self, code_object: object) -> None:
+        pass
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: object) -> None:
+        pass
+
+
+def _console_needs_more(source: str) -> bool:
+    """Would python3 still be showing '... ' after these lines?"""
+    console = _DryConsole()
+    more = False
+    for line in source.split("\n"):
+        more = console.push(line)
+    return more
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "1 + 1", "x = (1,", "x = (1,\n2)", "y = 1 + \\", "def f():", "def f():\n    return 1",
+        "def f():\n    return 1\n", "for i in range(3):\n    print(i)\n", "if x:\n    pass\nelse:",
+        "class C:\n    pass\n    ", "x = = 1", "@decorator", "'''open string", "while True: pass",
+        "import os", ":help", "",
+    ],
+)
+def test_complete_exactly_when_python3_would_run_it(source):
+    assert is_complete(source) == (not _console_needs_more(source.rstrip(" ")) or source.startswith(":"))
+
+
+def test_submitted_text_drops_the_blank_line_that_ended_a_block():
+    assert submitted_text("def f():\n    return 1\n    ") == "def f():\n    return 1"
+
+
+@pytest.mark.parametrize(
+    "line, indent",
+    [("def f():", "    "), ("    if x:  # note", "        "), ("        return 1", "    "),
+     ("    x = 1", "    "), ("pass", "")],
+)
+def test_next_indent(line, indent):
+    assert next_indent(line) == indent
