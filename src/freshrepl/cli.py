@@ -106,7 +106,7 @@ patched in place. A drop-in for python3 at the terminal.
 Shell options (in any order among the python-style options, before the
 script, -c or -m):
   --no-color            plain output (also when NO_COLOR is set or TERM=dumb)
-  --no-watch            do not watch source files or reload modules
+  --no-watch            do not watch source files (:reload still applies changes)
   --python PATH         interpreter for the kernel and for hand-over
                         (default: the one freshrepl runs on; a bare name is
                         looked up on PATH)
