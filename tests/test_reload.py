@@ -1105,3 +1105,10 @@ def test_adding_eq_makes_instances_unhashable_as_python_does(ws):
     ws.write("eqm.py", "class C:\n    def __init__(self, v):\n        self.v = v\n")
     ws.reload_one("eqm")
     assert hash(c) == object.__hash__(c)
+
+
+def test_summary_names_a_new_function_once(ws):
+    ws.write("ren.py", "def main():\n    return 1\n")
+    ws.load("ren")
+    ws.write("ren.py", "import json\n\ndef run():\n    return json.dumps(2)\n")
+    assert ws.reload_one("ren").detail == "main removed, json added, run added"

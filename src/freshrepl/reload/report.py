@@ -12,7 +12,12 @@ _OURS = os.path.dirname(os.path.abspath(freshrepl.__file__)) + os.sep
 
 def summarize(described: list[tuple[str, str]]) -> str:
     """``"f changed, LIMIT added"``; with many, ``"f, g and 5 more changed"``."""
-    unique = list(dict.fromkeys(described))
+    # One verb per name, the first: a function added and then given its code
+    # from the whole file (for true line numbers) was added, not also changed.
+    first: dict[str, str] = {}
+    for name, verb in described:
+        first.setdefault(name, verb)
+    unique = list(first.items())
     if not unique:
         return "no code changed"
     if len(unique) <= 3:
