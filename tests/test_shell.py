@@ -504,3 +504,15 @@ def test_project_files_named_like_stdlib_modules_do_not_break_the_kernel(spawn, 
     assert term.run("6 * 7") == "42"
     (project / "mine.py").write_text("VALUE = 'from cwd'\n")
     assert term.run("import mine; mine.VALUE") == "'from cwd'"
+
+
+def test_full_disk_for_history_warns_once_and_loses_nothing(spawn):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    term = spawn("-q", env={"FRESHREPL_HISTORY": "/dev/full"})
+    term.wait_for("not a regular file")
+    term.wait_idle()
+    assert term.run("a = 20") == ""
+    assert term.run("a + 1") == "21"
+    assert term.run("a * 2") == "40"
+    assert term.text().count("warning") == 1

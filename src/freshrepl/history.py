@@ -9,6 +9,7 @@ The file is created readable by its owner only: it holds whatever was typed.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -38,6 +39,11 @@ class SafeFileHistory(History):
     def load_history_strings(self) -> Iterable[str]:
         try:
             with open(self.path, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    # A device or a pipe (/dev/full reads zeros for ever): never read it.
+                    self._warn_once(f"history file {self.path} is not a regular file; "
+                                    "earlier sessions' lines are not loaded")
+                    return []
                 data = f.read()
         except FileNotFoundError:
             return []
