@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -600,3 +601,25 @@ def test_concurrent_watch_unwatch_and_events(tmp_path: Path, probe: Probe) -> No
     finally:
         done.set()
         w.stop()
+
+
+def test_sync_barrier_after_the_directory_is_deleted_and_recreated(
+    tmp_path: Path, make_watcher: Callable[..., Watcher]
+) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    mod = pkg / "mod.py"
+    write(mod, "x = 0\n")
+    w = make_watcher()
+    w.watch([str(mod)])
+    shutil.rmtree(pkg)
+    w.sync()
+    w.take_pending()
+    pkg.mkdir()
+    write(mod, "x = 1\n")
+    w.sync()
+    w.take_pending()
+    for i in range(2, 6):
+        write(mod, f"x = {i}\n")  # same size: only a look at the file itself can tell
+        w.sync()
+        assert str(mod) in w.take_pending(), f"write {i}"

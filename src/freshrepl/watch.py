@@ -327,6 +327,11 @@ class Watcher:
         try:
             touched = self._journal.drain()
         except Overflow:
+            # Events were lost, or a watched directory went away (its watch is
+            # gone; a re-created one would be silent): trust only the stat
+            # sweep from now on.
+            self._journal.close()
+            self._journal = None
             return list(self._entries.values())
         keys = {key for path in touched for key in self._by_event_path.get(path, ())}
         return [self._entries[key] for key in keys if key in self._entries]
