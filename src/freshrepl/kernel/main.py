@@ -13,15 +13,18 @@ import code
 import json
 import linecache
 import os
+import runpy
 import signal
 import sys
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
 from freshrepl.kernel import protocol
+from freshrepl.kernel.completer import complete
 
 CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
@@ -131,8 +134,6 @@ class Kernel:
         self._exec(compile(source, path, "exec"))
 
     def _run_module(self, name: str) -> None:
-        import runpy
-
         sys.path.insert(0, os.getcwd())
         namespace = runpy.run_module(name, run_name="__main__", alter_sys=True)
         self.main.__dict__.update(namespace)
@@ -223,10 +224,6 @@ class Kernel:
         return {"results": [r.to_dict() for r in results], "modules": self._module_delta()}
 
     def on_complete(self, request: dict[str, Any]) -> dict[str, Any]:
-        # Imported on first use: rlcompleter pulls in readline, which a kernel
-        # that is never asked to complete does not need.
-        from freshrepl.kernel.completer import complete
-
         try:
             matches, start = complete(request["text"], self.main.__dict__)
         except Exception:
@@ -360,16 +357,12 @@ def _make_reloader(main: ModuleType) -> Any:
         return None
 
 
-def _import_kernel_needs() -> None:
-    """What the kernel imports later on, imported now while user files cannot shadow it.
+def _load_readline() -> None:
+    """input() gets line editing, as in python3's interactive mode (where it exists).
 
-    readline also gives input() line editing, as in python3's interactive mode.
+    Imported, like everything else the kernel uses, before the user's
+    directory is back on sys.path, so a project's file cannot stand in for it.
     """
-    import runpy  # noqa: F401
-    import time  # noqa: F401
-
-    import freshrepl.kernel.completer  # noqa: F401
-
     try:
         import readline  # noqa: F401
     except ImportError:
@@ -388,8 +381,6 @@ def _die_with_parent(parent: int) -> None:
         pass
 
     def watch() -> None:
-        import time
-
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(1)
@@ -407,7 +398,7 @@ def main(user_path: list[str] | None = None) -> None:
     os.set_inheritable(fd, False)
     _die_with_parent(int(config.get("parent", os.getppid())))
     kernel = Kernel(Connection(fd), config)
-    _import_kernel_needs()
+    _load_readline()
     if user_path is not None:
         sys.path[:] = user_path
     kernel.start()
