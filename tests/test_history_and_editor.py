@@ -81,3 +81,20 @@ def test_submitted_text_drops_the_blank_line_that_ended_a_block():
 )
 def test_next_indent(line, indent):
     assert next_indent(line) == indent
+
+
+def test_history_holding_a_typed_replacement_character_is_not_called_damaged(tmp_path):
+    path = tmp_path / "history"
+    warnings: list[str] = []
+    SafeFileHistory(str(path), warnings.append).store_string("s = '\ufffd'")
+    assert list(SafeFileHistory(str(path), warnings.append).load_history_strings()) == ["s = '\ufffd'"]
+    assert warnings == []
+
+
+def test_history_with_invalid_utf8_is_called_damaged_once(tmp_path):
+    path = tmp_path / "history"
+    path.write_bytes(b"\n# stamp\n+ok = 1\n+bad = '\xff'\n")
+    warnings: list[str] = []
+    history = SafeFileHistory(str(path), warnings.append)
+    assert list(history.load_history_strings()) == ["ok = 1\nbad = '\ufffd'"]
+    assert len(warnings) == 1 and "damaged" in warnings[0]

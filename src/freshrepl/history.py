@@ -50,8 +50,11 @@ class SafeFileHistory(History):
         except OSError as exc:
             self._warn_once(f"cannot read history file {self.path}: {exc.strerror}")
             return []
-        text = data.decode("utf-8", errors="replace")
-        if "\ufffd" in text or not looks_like_history(text):
+        try:
+            text, damaged = data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, damaged = data.decode("utf-8", errors="replace"), True
+        if damaged or not looks_like_history(text):
             self._warn_once(f"history file {self.path} is damaged; read what could be read "
                             "(it is only ever appended to, never rewritten)")
         return list(reversed(parse_history(text)))  # prompt_toolkit wants newest first
