@@ -295,13 +295,20 @@ class Shell:
         if self.auto and self.editor is not None:
             self.editor.wake()
 
-    def _apply_pending_changes(self, sync: bool) -> None:
+    def _collect_saves(self, sync: bool) -> set[str]:
+        """The files saved since last asked; they join what the next check compares."""
         if self.watcher is None:
-            return
+            return set()
         if sync:
             self.watcher.sync()
         saved = self.watcher.take_pending()
         self._to_check |= saved
+        return saved
+
+    def _apply_pending_changes(self, sync: bool) -> None:
+        if self.watcher is None:
+            return
+        saved = self._collect_saves(sync)
         if not self.auto:
             self.watch_table.mark_changed(saved)
             return
@@ -355,9 +362,7 @@ class Shell:
         if self.kernel_dead:
             self.say("no kernel is running: type :restart to start a new one")
             return
-        if self.watcher is not None:
-            self.watcher.sync()
-            self._to_check |= self.watcher.take_pending()
+        self._collect_saves(sync=True)
         # Without names, compare every module (the watcher may be off or behind).
         paths = sorted(self._to_check) if names else None
         self._to_check = set()
