@@ -236,14 +236,23 @@ class ModuleReload:
             if isinstance(was, type):
                 return self._patch_class(was, old_stmt, stmt)
         if patchable and isinstance(stmt, DEFS) and isinstance(old_stmt, DEFS):
-            same_decorators = stmt_key_list(old_stmt.decorator_list) == stmt_key_list(
-                stmt.decorator_list
-            )
-            raw = find_raw_function(was, stmt.name, self.path) if same_decorators else None
+            raw = self._raw_function(was, old_stmt, stmt)
             if raw is not None:
                 return self._patch_function(was, raw, old_stmt, stmt)
         self._exec(stmt)
         self._reconcile(stmt, names)
+
+    def _raw_function(
+        self, was: object, old_stmt: ast.stmt, stmt: ast.stmt
+    ) -> types.FunctionType | None:
+        """The plain function inside ``was`` to patch, if the decorators are unchanged.
+
+        Decorators are never re-applied; a changed decorator list means the
+        statement runs again instead.
+        """
+        if stmt_key_list(old_stmt.decorator_list) != stmt_key_list(stmt.decorator_list):
+            return None
+        return find_raw_function(was, stmt.name, self.path)
 
     def _restore(self, name: str, stmt: ast.stmt) -> bool:
         """Bring back the def or class an earlier reload removed, as the same object.
@@ -262,10 +271,7 @@ class ModuleReload:
             self.globals[name] = was
             self._patch_class(was, old_stmt, stmt)
         else:
-            same_decorators = stmt_key_list(old_stmt.decorator_list) == stmt_key_list(
-                stmt.decorator_list
-            )
-            raw = find_raw_function(was, name, self.path) if same_decorators else None
+            raw = self._raw_function(was, old_stmt, stmt)
             if raw is None:
                 return False
             self.globals[name] = was
