@@ -344,6 +344,19 @@ def check_heavy(shell: Shell, value: int, points: bool) -> None:
         shell.ask("junk[-1].tag()", str(value))
 
 
+def start_with_heap(
+    name: str, command: list[str], home: str, project: str, value: int, junk: str
+) -> Shell:
+    """A shell with ``heavy`` (returning ``value``) imported and ``junk`` on its heap."""
+    write_source(os.path.join(project, "heavy.py"), HEAVY.format(value=value))
+    shell = Shell(name, command, home, project)
+    shell.run("import heavy")
+    if junk:
+        shell.run(junk)
+        shell.ask("len(junk)", "1000000")
+    return shell
+
+
 def reload_vs_heap(root: str, home: str, repeats: int) -> None:
     project = os.path.join(root, "heap")
     os.makedirs(project)
@@ -355,12 +368,7 @@ def reload_vs_heap(root: str, home: str, repeats: int) -> None:
         row: dict[str, tuple[float, float]] = {}
         points = "Point" in junk_name
         # freshrepl, :reload with automatic reloading off, then the idle reload.
-        write_source(path, HEAVY.format(value=value))
-        shell = Shell("freshrepl", shells["freshrepl"], home, project)
-        shell.run("import heavy")
-        if junk:
-            shell.run(junk)
-            shell.ask("len(junk)", "1000000")
+        shell = start_with_heap("freshrepl", shells["freshrepl"], home, project, value, junk)
         shell.run(":auto off")
         samples = []
         for _ in range(repeats):
@@ -386,12 +394,7 @@ def reload_vs_heap(root: str, home: str, repeats: int) -> None:
             shell.ask("junk[-1].double()", "1999998")
         shell.close()
         if "ipython" in shells:
-            write_source(path, HEAVY.format(value=value))
-            shell = Shell("ipython", shells["ipython"], home, project)
-            shell.run("import heavy")
-            if junk:
-                shell.run(junk)
-                shell.ask("len(junk)", "1000000")
+            shell = start_with_heap("ipython", shells["ipython"], home, project, value, junk)
             plain, edited = [], []
             for _ in range(repeats):
                 time.sleep(0.05)
