@@ -1051,7 +1051,7 @@ def run_setup(setup: list[str], ns: dict, before_each=None, after_each=None) -> 
 
 def run_freshrepl(sc: Scenario, root: str) -> dict:
     sys.path.insert(0, str(REPO / "src"))
-    from freshrepl.kernel.protocol import FAILED, UNSAFE
+    from freshrepl.protocol import FAILED, UNSAFE
     from freshrepl.reload import Reloader
 
     main = types.ModuleType("__main__")

@@ -11,7 +11,7 @@ import pytest
 
 from freshrepl import __version__
 from freshrepl.cli import USAGE, Answer, Handover, UsageError, exec_handover, main, parse
-from freshrepl.options import Options
+from freshrepl.shell.options import Options
 
 PY = sys.executable
 SRC = Path(__file__).resolve().parent.parent / "src"
@@ -350,5 +350,5 @@ def test_handover_parse_imports_nothing_heavy() -> None:
 def test_interactive_parse_imports_only_options() -> None:
     call = "c.parse(['-q', '--no-watch'], stdin_is_tty=True, environ={})"
     new = _new_modules(call)
-    assert "freshrepl.options" in new
+    assert "freshrepl.shell.options" in new
     assert not new & {"argparse", "subprocess", "prompt_toolkit", "pygments", "watchdog"}

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from freshrepl.editor import is_complete, next_indent, submitted_text
-from freshrepl.history import SafeFileHistory, format_entry, looks_like_history, parse_history
+from freshrepl.shell.editor import is_complete, next_indent, submitted_text
+from freshrepl.shell.history import SafeFileHistory, format_entry, looks_like_history, parse_history
 
 # Entries as a user could type them: any text but NUL and lone carriage returns.
 entries = st.text(st.characters(blacklist_characters="\x00\r", blacklist_categories=("Cs",)), min_size=1)

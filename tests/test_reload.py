@@ -9,7 +9,7 @@ import traceback
 import pytest
 from reload_helpers import Workspace
 
-from freshrepl.kernel.protocol import DELETED, FAILED, RELOADED, UNCHANGED, UNSAFE
+from freshrepl.protocol import DELETED, FAILED, RELOADED, UNCHANGED, UNSAFE, ModuleDelta
 
 
 @pytest.fixture
@@ -681,7 +681,7 @@ def _build_extension(ws, name: str, value: int):
 def test_compiled_extension_change_is_unsafe(ws):
     _build_extension(ws, "cext", 1)
     ext = ws.load("cext")
-    assert ext.VALUE == 1 and "cext" in ws.reloader.take_module_delta()["added"]
+    assert ext.VALUE == 1 and "cext" in ws.reloader.take_module_delta().added
     assert ws.reload() == []
     _build_extension(ws, "cext", 2)
     result = ws.reload_one("cext")
@@ -761,7 +761,7 @@ def test_main_script_tracking(ws):
     f = ws.main.f
     ws.main.DATA.append("kept")
     delta = ws.reloader.take_module_delta()
-    assert delta["added"].get("__main__") == str(path)
+    assert delta.added.get("__main__") == str(path)
     ws.run_main("MINE = 'typed at the prompt'")
     ws.write("script.py", "LIMIT = 2\ndef f():\n    return LIMIT * 10\nDATA = []\n")
     result = ws.reload_one("__main__")
@@ -776,13 +776,13 @@ def test_module_delta_reports_added_and_removed(ws):
     ws.reloader.take_module_delta()
     ws.load("d1")
     delta = ws.reloader.take_module_delta()
-    assert list(delta["added"]) == ["d1"] and delta["removed"] == []
-    assert ws.reloader.take_module_delta() == {"added": {}, "removed": []}
+    assert list(delta.added) == ["d1"] and delta.removed == []
+    assert ws.reloader.take_module_delta() == ModuleDelta()
     del sys.modules["d1"]
-    assert ws.reloader.take_module_delta()["removed"] == ["d1"]
+    assert ws.reloader.take_module_delta().removed == ["d1"]
     import os
 
-    assert not any(os.path.basename(p) == "os.py" for p in delta["added"].values())
+    assert not any(os.path.basename(p) == "os.py" for p in delta.added.values())
 
 
 # -- which modules, and speed ----------------------------------------------------
@@ -811,7 +811,7 @@ def test_only_user_modules_are_captured(ws):
     ws.write("capt.py", "import colorsys\n")
     ws.load("capt")
     importlib.import_module("colorsys")
-    names = ws.reloader.take_module_delta()["added"]
+    names = ws.reloader.take_module_delta().added
     assert "capt" in names and "colorsys" not in names
     assert ws.reloader.store.by_name["capt"].text == "import colorsys\n"
 
@@ -848,7 +848,7 @@ def test_module_delta_is_flat_with_many_modules(ws):
         sys.modules[name] = module
         store.by_name[name] = Loaded(name, f"/nowhere/{name}.py", text="", module=module)
         store.fresh.append(name)
-    assert len(ws.reloader.take_module_delta()["added"]) >= 2000
+    assert len(ws.reloader.take_module_delta().added) >= 2000
     timings = []
     for _ in range(50):
         start = time.perf_counter()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from freshrepl import watch as watch_mod
-from freshrepl.watch import Watcher
+from freshrepl.watch import watcher as watch_mod
+from freshrepl.watch.watcher import Watcher
 
 TIMEOUT = 5.0  # generous: only a failure ever waits this long
 
@@ -500,7 +500,7 @@ def test_on_change_exception_does_not_kill_watching(tmp_path: Path) -> None:
 def test_watchdog_imported_lazily() -> None:
     code = (
         "import sys\n"
-        "from freshrepl.watch import Watcher\n"
+        "from freshrepl.watch.watcher import Watcher\n"
         "w = Watcher(lambda: None)\n"
         "assert 'watchdog' not in sys.modules, 'imported too early'\n"
         "w.watch([__import__('os').path.abspath('nonexistent_dir/x.py')])\n"
@@ -508,7 +508,7 @@ def test_watchdog_imported_lazily() -> None:
         "w.stop()\n"
     )
     env = dict(os.environ)
-    src = str(Path(watch_mod.__file__).resolve().parent.parent)
+    src = str(Path(watch_mod.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=30)
 
@@ -554,7 +554,7 @@ def test_stop_lets_interpreter_exit(tmp_path: Path) -> None:
     write(mod, "x = 1\n")
     code = (
         "import sys\n"
-        "from freshrepl.watch import Watcher\n"
+        "from freshrepl.watch.watcher import Watcher\n"
         "w = Watcher(lambda: None)\n"
         f"w.watch([{str(mod)!r}])\n"
         "w2 = Watcher(lambda: None, polling=True)\n"
@@ -563,7 +563,7 @@ def test_stop_lets_interpreter_exit(tmp_path: Path) -> None:
         # w2 is left running on purpose: its thread must not block exit either.
     )
     env = dict(os.environ)
-    src = str(Path(watch_mod.__file__).resolve().parent.parent)
+    src = str(Path(watch_mod.__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=10)
 

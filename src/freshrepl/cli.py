@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import TextIO
 
-    from freshrepl.options import Options
+    from freshrepl.shell.options import Options
 
 __all__ = [
     "USAGE",
@@ -163,7 +163,7 @@ def _find_python(name: str, environ: Mapping[str, str]) -> str:
 
 
 def _check_on_unsafe(value: str) -> str:
-    from freshrepl.options import ON_UNSAFE_CHOICES
+    from freshrepl.shell.options import ON_UNSAFE_CHOICES
 
     if value not in ON_UNSAFE_CHOICES:
         choices = ", ".join(ON_UNSAFE_CHOICES)
@@ -311,7 +311,7 @@ def parse(
     if python_answers or operand == "-" or (run_kind and not inspect) or not stdin_is_tty:
         return handover()
 
-    from freshrepl.options import Options
+    from freshrepl.shell.options import Options
 
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         color = False  # https://no-color.org: set and non-empty
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, Handover):
         return exec_handover(result)
 
-    from freshrepl.shell import run
+    from freshrepl.shell.loop import run
 
     status = run(result)
     # run() has closed everything the session owns: the kernel is reaped, the

@@ -1,1 +1,1 @@
-"""The kernel: the child process that runs the user's code, and the shell's handle on it."""
+"""The kernel process: runs the user's code in an InteractiveConsole and answers the shell."""

@@ -10,7 +10,6 @@ only while user code runs, so a stray Ctrl-C can never tear a message apart.
 from __future__ import annotations
 
 import code
-import json
 import linecache
 import os
 import runpy
@@ -19,14 +18,14 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
-from freshrepl.kernel import protocol
+from freshrepl import protocol
 from freshrepl.kernel.completer import complete
 
-CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
 # tracebacks; older ones say "<stdin>" without source.  Match the running version.
 NUMBERED_INPUTS = sys.version_info >= (3, 13)
@@ -74,10 +73,10 @@ class Console(code.InteractiveConsole):
         self.input_count += 1
 
 
-class Kernel:
+class KernelServer:
     """The request loop and the state it serves."""
 
-    def __init__(self, conn: Connection, config: dict[str, Any]) -> None:
+    def __init__(self, conn: Connection, config: protocol.KernelConfig) -> None:
         self.conn = conn
         self.config = config
         self.main = _fresh_main_module()
@@ -87,16 +86,16 @@ class Kernel:
     # -- start-up -------------------------------------------------------------
 
     def start(self) -> None:
-        sys.argv = list(self.config.get("argv") or [""])
+        sys.argv = list(self.config.argv or [""])
         # As in python3's interactive mode: code tests hasattr(sys, "ps1") to know
         # it is interactive (and readline, imported earlier, edits input() lines).
         sys.ps1, sys.ps2 = ">>> ", "... "
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
             self._run_startup_code(startup)
-        kind = self.config.get("run_kind")
+        kind = self.config.run_kind
         if kind:
-            self._run_first(kind, self.config["run_target"])
+            self._run_first(kind, self.config.run_target or "")
 
     def _run_startup_code(self, path: str) -> None:
         try:
@@ -123,13 +122,13 @@ class Kernel:
         sys.path.insert(0, os.path.dirname(os.path.realpath(path)))
         self.main.__dict__["__file__"] = path
         # A -x script's file is not Python as a whole, so it is not reloaded.
-        if self.reloader is not None and not self.config.get("skip_first_line"):
+        if self.reloader is not None and not self.config.skip_first_line:
             self.reloader.track_main(path)
             source: str | bytes = self.reloader.main_source(path)
         else:
             with open(path, "rb") as f:
                 source = f.read()
-        if self.config.get("skip_first_line"):
+        if self.config.skip_first_line:
             source = _blank_first_line(source)
         self._exec(compile(source, path, "exec"))
 
@@ -154,47 +153,43 @@ class Kernel:
 
     def serve(self) -> int:
         """Answer requests until the shell hangs up; return the exit status."""
-        self.conn.send({"op": protocol.HELLO, "pid": os.getpid(), "python": sys.version})
-        handlers = {
-            protocol.RUN: self.on_run,
-            protocol.RELOAD: self.on_reload,
-            protocol.COMPLETE: self.on_complete,
-            protocol.MODULES: self.on_modules,
+        self.conn.send(protocol.encode(protocol.Hello(pid=os.getpid(), python=sys.version)))
+        handlers: dict[type, Callable[[Any], protocol.Reply]] = {
+            protocol.RunRequest: self.on_run,
+            protocol.ReloadRequest: self.on_reload,
+            protocol.CompleteRequest: self.on_complete,
+            protocol.ModulesRequest: self.on_modules,
         }
         while True:
             try:
-                request = self.conn.recv()
+                wire = self.conn.recv()
             except (EOFError, OSError):
                 return 0
-            reply = self._answer(handlers.get(request.get("op")), request)
-            reply["id"] = request.get("id")
-            self.conn.send(reply)
-            if reply.get("exit") is not None:
-                return reply["exit"]
+            reply = self._answer(handlers, wire)
+            self.conn.send(protocol.encode(reply, protocol.message_id(wire)))
+            if isinstance(reply, protocol.RunReply) and reply.exit is not None:
+                return reply.exit
 
-    def _answer(self, handler: Any, request: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, handlers: dict[type, Callable[[Any], protocol.Reply]],
+                wire: dict[str, Any]) -> protocol.Reply:
         """The handler's reply; a bug of ours is reported, never fatal to the session."""
-        if handler is None:
-            return {"error": f"unknown request {request.get('op')!r}"}
         try:
-            return handler(request)
+            request = protocol.decode(wire)
+            return handlers[type(request)](request)
         except Exception as exc:
             sys.stderr.write(f"freshrepl: internal error in the kernel: {exc!r}\n")
             sys.stderr.flush()
-            return {"error": repr(exc), "ok": False, "exit": None, "results": [],
-                    "matches": [], "start": 0, "modules": protocol.empty_delta()}
+            return protocol.ErrorReply(repr(exc))
 
-    def on_run(self, request: dict[str, Any]) -> dict[str, Any]:
-        source = request["source"]
-        replay = bool(request.get("replay"))
+    def on_run(self, request: protocol.RunRequest) -> protocol.RunReply:
         exit_status, error = None, ""
-        redirect = _NullStdio() if replay else None
-        if replay:
+        redirect = _NullStdio() if request.replay else None
+        if redirect is not None:
             self.console.captured = []
             redirect.__enter__()
         try:
             with _interruptible():
-                self.console.push_source(source)
+                self.console.push_source(request.source)
         except SystemExit as exc:
             exit_status = _exit_status(exc)
         except KeyboardInterrupt:
@@ -203,39 +198,39 @@ class Kernel:
             self.console.write("\nKeyboardInterrupt\n")
             self.console.failed = True
         finally:
-            if replay:
+            if redirect is not None:
                 redirect.__exit__()
                 error = "".join(self.console.captured or [])
                 self.console.captured = None
             _flush_stdio()
         if self.reloader is not None:
-            self.reloader.note_main_input(source)
-        return {
-            "ok": not self.console.failed and exit_status is None,
-            "exit": exit_status,
-            "error": error,
-            "modules": self._module_delta(),
-        }
+            self.reloader.note_main_input(request.source)
+        return protocol.RunReply(
+            ok=not self.console.failed and exit_status is None,
+            exit=exit_status,
+            error=error,
+            modules=self._module_delta(),
+        )
 
-    def on_reload(self, request: dict[str, Any]) -> dict[str, Any]:
+    def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:
-            return {"results": [], "modules": protocol.empty_delta()}
-        results = self.reloader.reload(request.get("paths"), request.get("names") or [])
-        return {"results": [r.to_dict() for r in results], "modules": self._module_delta()}
+            return protocol.ReloadReply()
+        results = self.reloader.reload(request.paths, request.names)
+        return protocol.ReloadReply(results, self._module_delta())
 
-    def on_complete(self, request: dict[str, Any]) -> dict[str, Any]:
+    def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
         try:
-            matches, start = complete(request["text"], self.main.__dict__)
+            matches, start = complete(request.text, self.main.__dict__)
         except Exception:
             matches, start = [], 0
-        return {"matches": matches, "start": start}
+        return protocol.CompleteReply(matches, start)
 
-    def on_modules(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"modules": self._module_delta()}
+    def on_modules(self, request: protocol.ModulesRequest) -> protocol.ModulesReply:
+        return protocol.ModulesReply(self._module_delta())
 
-    def _module_delta(self) -> dict[str, Any]:
+    def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
-            return protocol.empty_delta()
+            return protocol.ModuleDelta()
         return self.reloader.take_module_delta()
 
 
@@ -393,11 +388,11 @@ def _die_with_parent(parent: int) -> None:
 def main(user_path: list[str] | None = None) -> None:
     """Run the kernel; ``user_path`` is the sys.path user code gets (see client.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    config = json.loads(os.environ.pop(CONFIG_ENV, "{}"))
+    config = protocol.KernelConfig.from_env(os.environ)
     fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
     os.set_inheritable(fd, False)
-    _die_with_parent(int(config.get("parent", os.getppid())))
-    kernel = Kernel(Connection(fd), config)
+    _die_with_parent(config.parent or os.getppid())
+    kernel = KernelServer(Connection(fd), config)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

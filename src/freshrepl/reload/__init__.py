@@ -35,7 +35,7 @@ Choices worth knowing (the contract is DESIGN.md, "Reloading"):
   re-applied.
 """
 
-from freshrepl.kernel.protocol import ReloadResult
+from freshrepl.protocol import ReloadResult
 from freshrepl.reload.engine import Reloader
 
 __all__ = ["Reloader", "ReloadResult"]

@@ -12,7 +12,15 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from freshrepl.kernel.protocol import DELETED, FAILED, RELOADED, UNCHANGED, UNSAFE, ReloadResult
+from freshrepl.protocol import (
+    DELETED,
+    FAILED,
+    RELOADED,
+    UNCHANGED,
+    UNSAFE,
+    ModuleDelta,
+    ReloadResult,
+)
 from freshrepl.reload.analysis import imported_modules
 from freshrepl.reload.apply import Changes, ModuleReload, all_bound
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, decode, remember_lines
@@ -82,7 +90,7 @@ class Reloader:
         self.rebinder.note_main_input(source)
 
     # -- module delta ----------------------------------------------------------------
-    def take_module_delta(self) -> dict[str, Any]:
+    def take_module_delta(self) -> ModuleDelta:
         """User modules imported or gone since the last call; costs O(new modules)."""
         added: dict[str, str] = {}
         for name in self.store.fresh:
@@ -100,7 +108,7 @@ class Reloader:
             if name not in added:
                 self.store.forget(name)
         self._last_len = len(sys.modules)
-        return {"added": added, "removed": removed}
+        return ModuleDelta(added, removed)
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
         names = all_bound(entry.tree().body)

@@ -1,6 +1,6 @@
 """What the shell tells the user about reloads: one-line notices and module states.
 
-Notice wording is part of the contract (DESIGN.md): a success contains
+Notice wording is part of the contract (docs/contract.md): a success contains
 ``reloaded NAME``, a failure ``not reloaded NAME``, an unsafe change
 ``cannot reload NAME`` and the reason.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from freshrepl.kernel.protocol import DELETED, FAILED, RELOADED, UNSAFE, ReloadResult
+from freshrepl.protocol import DELETED, FAILED, RELOADED, UNSAFE, ModuleDelta, ReloadResult
 
 # States shown by :watch.
 FRESH = "fresh"
@@ -58,13 +58,13 @@ class WatchTable:
     def __init__(self) -> None:
         self.modules: dict[str, ModuleState] = {}
 
-    def apply_delta(self, delta: dict) -> tuple[list[str], list[str]]:
+    def apply_delta(self, delta: ModuleDelta) -> tuple[list[str], list[str]]:
         """Record added/removed modules; return (files to watch, files to drop)."""
         added, dropped = [], []
-        for name, path in delta.get("added", {}).items():
+        for name, path in delta.added.items():
             self.modules[name] = ModuleState(name, path)
             added.append(path)
-        for name in delta.get("removed", []):
+        for name in delta.removed:
             gone = self.modules.pop(name, None)
             if gone is not None and not any(m.path == gone.path for m in self.modules.values()):
                 dropped.append(gone.path)

@@ -14,10 +14,9 @@ import sys
 import time
 from typing import Any
 
-from freshrepl import __version__
-from freshrepl.kernel import protocol
-from freshrepl.options import Options
-from freshrepl.terminal import Terminal, write
+from freshrepl import __version__, protocol
+from freshrepl.shell.options import Options
+from freshrepl.shell.terminal import Terminal, write
 
 
 def run(options: Options) -> int:
@@ -126,20 +125,20 @@ class Shell:
         )
 
     def _start_kernel(self) -> None:
-        from freshrepl.kernel.client import Kernel
-        from freshrepl.notices import WatchTable
-        from freshrepl.session import SessionRecord
+        from freshrepl.shell.kernel_client import KernelClient
+        from freshrepl.shell.notices import WatchTable
+        from freshrepl.shell.session import SessionRecord
 
-        self.kernel = Kernel(self.options)
+        self.kernel = KernelClient(self.options)
         self.kernel.on_exit = self._on_kernel_exit
         self.kernel.start()
         self.record = SessionRecord()
         self.watch_table = WatchTable()
 
     def _load_editor(self) -> None:
-        from freshrepl.completion import KernelCompleter
-        from freshrepl.editor import Editor
-        from freshrepl.history import SafeFileHistory, history_path
+        from freshrepl.shell.completion import KernelCompleter
+        from freshrepl.shell.editor import Editor
+        from freshrepl.shell.history import SafeFileHistory, history_path
 
         history = SafeFileHistory(history_path(), warn=self.warn)
         self.editor = Editor(
@@ -147,11 +146,11 @@ class Shell:
         )
 
     def _wait_for_kernel(self) -> bool:
-        from freshrepl.kernel.client import KernelDied
+        from freshrepl.shell.kernel_client import KernelDied
 
         try:
             self.kernel.wait_ready()
-            self._handle_modules(self.kernel.request({"op": protocol.MODULES})["modules"])
+            self._handle_modules(self.kernel.modules())
         except KernelDied as died:
             self._kernel_died(str(died))
             return False
@@ -180,8 +179,8 @@ class Shell:
     # -- the loop ---------------------------------------------------------------
 
     def _loop(self) -> None:
-        from freshrepl.commands import is_command, run_command
-        from freshrepl.editor import Woken
+        from freshrepl.shell.commands import is_command, run_command
+        from freshrepl.shell.editor import Woken
 
         document: Any = ""
         while True:
@@ -222,7 +221,7 @@ class Shell:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
     def _run_input(self, text: str) -> None:
-        from freshrepl.kernel.client import KernelDied
+        from freshrepl.shell.kernel_client import KernelDied
 
         if self.kernel_dead:
             self.say("no kernel is running: type :restart to start a new one")
@@ -235,18 +234,16 @@ class Shell:
         self.terminal.restore()
         self._interrupts.clear()
         try:
-            reply = self.kernel.request(
-                {"op": protocol.RUN, "source": text, "replay": False}, on_wait=self._check_stuck
-            )
+            reply = self.kernel.run(text, on_wait=self._check_stuck)
         except KernelDied as died:
             self._kernel_died(str(died))
             return
-        if reply.get("exit") is not None:
+        if reply.exit is not None:
             self.kernel.wait_exit()
-            raise ShellExit(reply["exit"])
+            raise ShellExit(reply.exit)
         self._finish_output_line()
-        self.record.add(text, bool(reply.get("ok")))
-        self._handle_modules(reply["modules"])
+        self.record.add(text, reply.ok)
+        self._handle_modules(reply.modules)
 
     def _finish_output_line(self) -> None:
         """Keep output that did not end in a newline (``print(x, end="")``) visible.
@@ -270,14 +267,14 @@ class Shell:
 
     # -- reloading --------------------------------------------------------------
 
-    def _handle_modules(self, delta: dict) -> None:
+    def _handle_modules(self, delta: protocol.ModuleDelta) -> None:
         added, dropped = self.watch_table.apply_delta(delta)
         if not self.options.watch:
             return
         self._to_check.update(added)
         self._to_check.difference_update(dropped)
         if added and self.watcher is None:
-            from freshrepl.watch import Watcher
+            from freshrepl.watch.watcher import Watcher
 
             self.watcher = Watcher(on_change=self._on_file_change)
         if self.watcher is not None:
@@ -318,20 +315,20 @@ class Shell:
 
     def _reload(self, paths: list[str] | None, names: list[str]) -> bool:
         """Ask the kernel to reload; print the notices.  False if nothing happened."""
-        from freshrepl.kernel.client import KernelDied
-        from freshrepl.notices import notice
+        from freshrepl.shell.kernel_client import KernelDied
+        from freshrepl.shell.notices import notice
 
         try:
-            reply = self.kernel.request({"op": protocol.RELOAD, "paths": paths, "names": names})
+            reply = self.kernel.reload(paths, names)
         except KernelDied as died:
             self._kernel_died(str(died))
             return True
-        results = [protocol.ReloadResult.from_dict(r) for r in reply["results"]]
+        results = reply.results
         for result in results:
             if result.path:
                 self.watch_table.record(result)
             write(notice(result, self.options.color) + "\n")
-        self._handle_modules(reply["modules"])
+        self._handle_modules(reply.modules)
         if any(r.status == protocol.UNSAFE for r in results):
             self._offer_restart_after_unsafe()
         return bool(results)
@@ -370,7 +367,7 @@ class Shell:
             self.say("nothing to reload: every module matches its file")
 
     def restart(self, replay: bool) -> None:
-        from freshrepl.kernel.client import KernelDied
+        from freshrepl.shell.kernel_client import KernelDied
 
         self.kernel.kill()
         self.kernel_dead = False
@@ -387,7 +384,7 @@ class Shell:
                 self.kernel,
                 progress=lambda done, total: write(f"\rreplaying {done}/{total}…"),
                 interrupted=lambda: bool(self._interrupts),
-                on_reply=lambda reply: self._handle_modules(reply.get("modules", {})),
+                on_reply=lambda reply: self._handle_modules(reply.modules),
             )
         except KernelDied as died:
             write("\r\x1b[K")

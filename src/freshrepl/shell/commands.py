@@ -33,7 +33,7 @@ HELP = """\
 :quit                 leave (also Ctrl-D, exit(), quit())"""
 
 
-class UsageError(Exception):
+class CommandUsageError(Exception):
     """A meta-command was misspelled or given wrong arguments."""
 
 
@@ -48,9 +48,9 @@ def run_command(text: str, target: CommandTarget, auto: bool) -> None:
     action = _COMMANDS.get(name)
     try:
         if action is None:
-            raise UsageError(f"unknown command :{name} (type :help for the list)")
+            raise CommandUsageError(f"unknown command :{name} (type :help for the list)")
         action(target, args, auto)
-    except UsageError as exc:
+    except CommandUsageError as exc:
         target.say(f"error: {exc}")
 
 
@@ -60,7 +60,7 @@ def _reload(target: CommandTarget, args: list[str], auto: bool) -> None:
 
 def _restart(target: CommandTarget, args: list[str], auto: bool) -> None:
     if args not in ([], ["--no-replay"]):
-        raise UsageError("usage: :restart [--no-replay]")
+        raise CommandUsageError("usage: :restart [--no-replay]")
     target.restart(replay=not args)
 
 
@@ -71,7 +71,7 @@ def _watch(target: CommandTarget, args: list[str], auto: bool) -> None:
 
 def _auto(target: CommandTarget, args: list[str], auto: bool) -> None:
     if args not in (["on"], ["off"]):
-        raise UsageError(f"usage: :auto on|off (now {'on' if auto else 'off'})")
+        raise CommandUsageError(f"usage: :auto on|off (now {'on' if auto else 'off'})")
     target.set_auto(args[0] == "on")
 
 
@@ -86,7 +86,7 @@ def _quit(target: CommandTarget, args: list[str], auto: bool) -> None:
 
 def _no_arguments(name: str, args: list[str]) -> None:
     if args:
-        raise UsageError(f"{name} takes no arguments")
+        raise CommandUsageError(f"{name} takes no arguments")
 
 
 _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {

@@ -7,7 +7,6 @@ directly and ``input()`` just works.  The private channel is a socketpair.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -15,10 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
 
-from freshrepl.kernel import protocol
-from freshrepl.options import Options
+from freshrepl import protocol
+from freshrepl.shell.options import Options
+
+_R = TypeVar("_R")
 
 _SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Run by the kernel interpreter with -c: find freshrepl even when that interpreter
@@ -39,8 +40,12 @@ class KernelDied(Exception):
     """The kernel process ended; ``str()`` says how (``exit status 3``, ``SIGSEGV``)."""
 
 
-class Kernel:
-    """One kernel process and the channel to it."""
+class KernelError(Exception):
+    """The kernel answered a request with an error (a bug of ours); the kernel goes on."""
+
+
+class KernelClient:
+    """One kernel process and the channel to it, with a typed method per request."""
 
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -64,16 +69,14 @@ class Kernel:
         # Would drop the kernel into python's own REPL when it exits.
         env.pop("PYTHONINSPECT", None)
         env[protocol.KERNEL_CHANNEL_ENV] = str(theirs_fd)
-        env["FRESHREPL_KERNEL_CONFIG"] = json.dumps(
-            {
-                "argv": self.options.argv,
-                "run_kind": self.options.run_kind,
-                "run_target": self.options.run_target,
-                "parent": os.getpid(),
-                # -x skips a script's first line; the kernel runs the -i script itself.
-                "skip_first_line": "-x" in self.options.python_flags,
-            }
-        )
+        env[protocol.KERNEL_CONFIG_ENV] = protocol.KernelConfig(
+            argv=self.options.argv,
+            run_kind=self.options.run_kind,
+            run_target=self.options.run_target,
+            parent=os.getpid(),
+            # -x skips a script's first line; the kernel runs the -i script itself.
+            skip_first_line="-x" in self.options.python_flags,
+        ).to_env()
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
         try:
             self.pid = os.posix_spawn(self.options.python, argv, env)
@@ -96,9 +99,11 @@ class Kernel:
         if pid == self.pid and self.on_exit is not None:
             self.on_exit()
 
-    def wait_ready(self, timeout: float | None = None) -> dict[str, Any]:
+    def wait_ready(self, timeout: float | None = None) -> protocol.Hello:
         """Block until the kernel has started (and run any -i script); its hello."""
-        hello = self._receive(timeout)
+        hello = protocol.decode(self._receive(timeout))
+        if not isinstance(hello, protocol.Hello):
+            raise KernelError(f"expected Hello, got {type(hello).__name__}")
         self.ready = True
         return hello
 
@@ -135,16 +140,27 @@ class Kernel:
 
     # -- requests -------------------------------------------------------------
 
-    def request(
-        self,
-        message: dict[str, Any],
-        timeout: float | None = None,
-        on_wait: Callable[[], None] | None = None,
-    ) -> dict[str, Any]:
+    def run(self, source: str, replay: bool = False,
+            on_wait: Callable[[], None] | None = None) -> protocol.RunReply:
+        """Run one input; ``on_wait`` is called about every 0.1 s while it runs."""
+        return self._call(protocol.RunRequest(source, replay), protocol.RunReply, on_wait=on_wait)
+
+    def reload(self, paths: list[str] | None, names: list[str]) -> protocol.ReloadReply:
+        return self._call(protocol.ReloadRequest(paths, names), protocol.ReloadReply)
+
+    def complete(self, text: str, timeout: float) -> protocol.CompleteReply:
+        return self._call(protocol.CompleteRequest(text), protocol.CompleteReply, timeout=timeout)
+
+    def modules(self) -> protocol.ModuleDelta:
+        return self._call(protocol.ModulesRequest(), protocol.ModulesReply).modules
+
+    def _call(self, request: protocol.Request, expected: type[_R], timeout: float | None = None,
+              on_wait: Callable[[], None] | None = None) -> _R:
         """Send one request and return its reply.
 
-        Raises ``KernelDied`` if the kernel ends first and ``TimeoutError`` if
-        ``timeout`` passes (a late reply is then discarded by its id).
+        Raises ``KernelDied`` if the kernel ends first, ``KernelError`` if it
+        answers with an error, and ``TimeoutError`` if ``timeout`` passes (a
+        late reply is then discarded by its id).
         """
         with self._lock:
             if self.conn is None:
@@ -152,16 +168,21 @@ class Kernel:
             if not self.ready:
                 self.wait_ready(timeout)
             self._next_id += 1
-            message = dict(message, id=self._next_id)
             try:
-                self.conn.send(message)
+                self.conn.send(protocol.encode(request, self._next_id))
             except OSError:
                 self._reap(block=True)
                 raise KernelDied(self.exit_reason or "channel closed") from None
             while True:
-                reply = self._receive(timeout, on_wait)
-                if reply.get("id") == self._next_id:
-                    return reply
+                wire = self._receive(timeout, on_wait)
+                if protocol.message_id(wire) == self._next_id:
+                    break
+        reply = protocol.decode(wire)
+        if isinstance(reply, protocol.ErrorReply):
+            raise KernelError(reply.message)
+        if not isinstance(reply, expected):
+            raise KernelError(f"expected {expected.__name__}, got {type(reply).__name__}")
+        return reply
 
     def _receive(
         self, timeout: float | None, on_wait: Callable[[], None] | None = None

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from freshrepl.kernel import protocol
-from freshrepl.kernel.client import Kernel, KernelDied
+from freshrepl.shell.kernel_client import KernelClient, KernelDied, KernelError
 
 # A completion must never freeze typing: a busy or starting kernel offers nothing.
 _TIMEOUT = 1.0
@@ -17,21 +16,18 @@ _TIMEOUT = 1.0
 class KernelCompleter(Completer):
     """Asks the kernel for names, attributes, keywords and module names."""
 
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: KernelClient) -> None:
         self.kernel = kernel
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
         if document.text.lstrip().startswith(":"):
             return
         try:
-            reply = self.kernel.request(
-                {"op": protocol.COMPLETE, "text": document.text_before_cursor}, timeout=_TIMEOUT
-            )
-        except (KernelDied, TimeoutError, OSError):
+            reply = self.kernel.complete(document.text_before_cursor, timeout=_TIMEOUT)
+        except (KernelDied, KernelError, TimeoutError, OSError):
             return
-        start = reply.get("start", 0)
-        for match in reply.get("matches", []):
-            yield Completion(match, start_position=start, display=_short(match))
+        for match in reply.matches:
+            yield Completion(match, start_position=reply.start, display=_short(match))
 
 
 def _short(match: str) -> str:

@@ -322,7 +322,7 @@ class Watcher:
         """The entries a write may have touched: from the journal, else all of them."""
         if self._journal is None:
             return list(self._entries.values())
-        from freshrepl.inotify import Overflow
+        from freshrepl.watch.inotify import Overflow
 
         try:
             touched = self._journal.drain()
@@ -342,7 +342,7 @@ class Watcher:
             self._journal_tried = True
             if sys.platform.startswith("linux"):
                 try:
-                    from freshrepl.inotify import ChangeJournal
+                    from freshrepl.watch.inotify import ChangeJournal
 
                     self._journal = ChangeJournal()
                 except (OSError, AttributeError):

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from freshrepl.kernel import protocol
-from freshrepl.kernel.client import Kernel
+from freshrepl import protocol
+from freshrepl.shell.kernel_client import KernelClient
 
 
 @dataclass
@@ -58,10 +58,10 @@ class SessionRecord:
 
     def replay(
         self,
-        kernel: Kernel,
+        kernel: KernelClient,
         progress: Callable[[int, int], None],
         interrupted: Callable[[], bool],
-        on_reply: Callable[[dict], None],
+        on_reply: Callable[[protocol.RunReply], None],
     ) -> ReplayOutcome:
         """Run the successful inputs again in ``kernel``; stop at the first failure."""
         todo = [(n, e) for n, e in enumerate(self.entries, 1) if e.ok]
@@ -69,11 +69,11 @@ class SessionRecord:
         outcome = ReplayOutcome(0, len(todo), 0.0)
         for done, (position, entry) in enumerate(todo):
             progress(done + 1, len(todo))
-            reply = kernel.request({"op": protocol.RUN, "source": entry.source, "replay": True})
+            reply = kernel.run(entry.source, replay=True)
             on_reply(reply)
-            if interrupted() or not reply.get("ok"):
+            if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = position, entry.source
-                outcome.error = reply.get("error", "")
+                outcome.error = reply.error
                 outcome.interrupted = interrupted()
                 break
             outcome.replayed += 1

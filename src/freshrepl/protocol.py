@@ -1,0 +1,211 @@
+"""The typed messages the shell and the kernel exchange, and how the kernel is configured.
+
+Both processes import this module; it imports nothing else of freshrepl, so
+the kernel can load it before anything else.  The channel is one end of a
+socketpair wrapped in ``multiprocessing.connection.Connection``, which does
+the framing.  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
+..., fields}``) so that a kernel on another interpreter version, which unpickles
+no class of ours, can still talk to the shell; ``encode`` and ``decode`` turn
+the dataclasses below into such dicts and back.
+
+Every request gets exactly one reply, in order (or an ``ErrorReply`` when the
+kernel's handler failed).  The kernel writes user output straight to the
+shared terminal, never to the channel.
+
+=================  ==================  =========================================
+request            reply               meaning
+=================  ==================  =========================================
+(none: unasked)    ``Hello``           the kernel is ready (after any -i script)
+``RunRequest``     ``RunReply``        run one input (``replay``: silently)
+``ReloadRequest``  ``ReloadReply``     bring changed files (or named modules) up to date
+``CompleteRequest`` ``CompleteReply``  completions for the text before the cursor
+``ModulesRequest`` ``ModulesReply``    the user modules imported or dropped lately
+=================  ==================  =========================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+# Environment variables the shell sets for the kernel it spawns.
+KERNEL_CHANNEL_ENV = "FRESHREPL_KERNEL_FD"  # fd number of the kernel's end of the channel
+KERNEL_CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"  # a KernelConfig, as JSON
+
+# States a reload result (and a watched module) can be in.
+RELOADED = "reloaded"  # the change is live
+UNCHANGED = "unchanged"  # the file's text equals the loaded source: nothing to do
+FAILED = "failed"  # did not compile or raised: module kept exactly as it was
+UNSAFE = "unsafe"  # cannot be applied in place: nothing applied
+DELETED = "deleted"  # the source file is gone: loaded code stays in use
+
+
+@dataclass
+class KernelConfig:
+    """What the kernel must know at start, beyond its interpreter flags."""
+
+    argv: list[str] = field(default_factory=lambda: [""])
+    run_kind: str | None = None  # "script", "command", "module" (the -i forms) or None
+    run_target: str | None = None
+    parent: int = 0  # the shell's pid: the kernel dies with it
+    skip_first_line: bool = False  # python -x
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str]) -> KernelConfig:
+        """Read (and remove) the config the shell left in ``environ``."""
+        data = json.loads(environ.pop(KERNEL_CONFIG_ENV, "{}"))
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class ModuleDelta:
+    """User modules imported (name -> file) or dropped since the kernel last said."""
+
+    added: dict[str, str] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any] | None) -> ModuleDelta:
+        data = data or {}
+        return cls(dict(data.get("added", {})), list(data.get("removed", [])))
+
+
+@dataclass
+class ReloadResult:
+    """What happened to one module in a reload."""
+
+    module: str
+    path: str
+    status: str
+    # Short human summary of what changed, e.g. "Point.__repr__ added" or, for
+    # UNSAFE, the object and the reason: "Point: base classes changed".
+    detail: str = ""
+    # For FAILED: "name.py:LINE" and "SyntaxError: invalid syntax".
+    location: str = ""
+    error: str = ""
+    # For FAILED with a runtime error: the formatted traceback, true file/line.
+    traceback: str = ""
+    changed_names: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
+        return cls(**data)
+
+
+# -- requests (shell -> kernel) --------------------------------------------------
+
+
+@dataclass
+class RunRequest:
+    op: ClassVar[str] = "run"
+    source: str
+    replay: bool = False  # output and stdin go to the null device
+
+
+@dataclass
+class ReloadRequest:
+    op: ClassVar[str] = "reload"
+    paths: list[str] | None  # changed files; None: compare every user module
+    names: list[str] = field(default_factory=list)  # deep-reload these even if unchanged
+
+
+@dataclass
+class CompleteRequest:
+    op: ClassVar[str] = "complete"
+    text: str  # the input up to the cursor
+
+
+@dataclass
+class ModulesRequest:
+    op: ClassVar[str] = "modules"
+
+
+# -- replies (kernel -> shell) -------------------------------------------------------
+
+
+@dataclass
+class Hello:
+    op: ClassVar[str] = "hello"
+    pid: int
+    python: str
+
+
+@dataclass
+class RunReply:
+    op: ClassVar[str] = "run-reply"
+    ok: bool  # false when the input raised or did not compile
+    exit: int | None = None  # set when it raised SystemExit; the kernel then exits
+    error: str = ""  # during replay: the traceback the input printed
+    modules: ModuleDelta = field(default_factory=ModuleDelta)
+
+
+@dataclass
+class ReloadReply:
+    op: ClassVar[str] = "reload-reply"
+    results: list[ReloadResult] = field(default_factory=list)
+    modules: ModuleDelta = field(default_factory=ModuleDelta)
+
+
+@dataclass
+class CompleteReply:
+    op: ClassVar[str] = "complete-reply"
+    matches: list[str] = field(default_factory=list)
+    start: int = 0  # (negative) offset from the cursor that the matches replace
+
+
+@dataclass
+class ModulesReply:
+    op: ClassVar[str] = "modules-reply"
+    modules: ModuleDelta = field(default_factory=ModuleDelta)
+
+
+@dataclass
+class ErrorReply:
+    """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
+
+    op: ClassVar[str] = "error"
+    message: str
+
+
+Request = RunRequest | ReloadRequest | CompleteRequest | ModulesRequest
+Reply = Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | ErrorReply
+
+_MESSAGES: dict[str, type] = {
+    cls.op: cls
+    for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest,
+                Hello, RunReply, ReloadReply, CompleteReply, ModulesReply, ErrorReply)
+}
+
+
+def encode(message: Request | Reply, message_id: int | None = None) -> dict[str, Any]:
+    """The plain dict that travels for ``message``."""
+    wire = asdict(message)  # nested dataclasses become dicts too
+    wire["op"] = message.op
+    if message_id is not None:
+        wire["id"] = message_id
+    return wire
+
+
+def decode(wire: dict[str, Any]) -> Request | Reply:
+    """The message a wire dict stands for; ``ValueError`` if it is not one of ours."""
+    cls = _MESSAGES.get(wire.get("op", ""))
+    if cls is None:
+        raise ValueError(f"unknown message {wire.get('op')!r}")
+    values = {f.name: wire[f.name] for f in fields(cls) if f.name in wire}
+    if "modules" in values:
+        values["modules"] = ModuleDelta.from_wire(values["modules"])
+    if cls is ReloadReply:
+        values["results"] = [ReloadResult.from_dict(r) for r in values.get("results", [])]
+    return cls(**values)
+
+
+def message_id(wire: dict[str, Any]) -> int | None:
+    return wire.get("id")
