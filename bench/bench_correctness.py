@@ -6,11 +6,11 @@ Each scenario is a small user module (or a few), some statements typed in
 ``__main__`` (imports, instances, a filled cache ...), an edit of the file(s),
 and a check evaluated in ``__main__`` after the reload.  The check is True iff
 the result is *right*: what restarting Python and re-running the same
-statements would give, except where DESIGN.md ("Reloading: what 'fresh'
+statements would give, except where docs/contract.md ("Reloading: what 'fresh'
 means") says state must survive a reload (caches kept, registrations not
 repeated, only changed top-level statements run again, class identity kept).
 
-Some scenarios are edits DESIGN.md says must be *refused* (changed bases,
+Some scenarios are edits docs/contract.md says must be *refused* (changed bases,
 metaclass, ``__slots__``, dataclass / enum / NamedTuple fields, closure free
 variables, ``__freshrepl_reload__ = False``) or that cannot be applied at all
 (syntax error, an exception in the changed top-level code).  For those, the
@@ -79,7 +79,7 @@ class Scenario:
     setup: list[str]  # inputs typed in __main__ before the edit, in order
     after: dict[str, str]  # relative path -> new source (the edit), in the order saved
     check: str | None  # True iff applied right; None: applying can never be right
-    refuse: bool = False  # DESIGN.md says: refuse out loud, apply nothing
+    refuse: bool = False  # docs/contract.md says: refuse out loud, apply nothing
     kept: str = "True"  # True iff nothing of the edit was applied (for refusals)
     order: list[str] = field(default_factory=list)  # importlib: dependencies first
     note: str = ""
@@ -225,7 +225,7 @@ SCENARIOS: list[Scenario] = [
             return COUNT
         """,
         "m.bump() == 11",
-        note="COUNT = 0 did not change, so it must not run again (DESIGN 3): 1 + 10",
+        note="COUNT = 0 did not change, so it must not run again (contract 3): 1 + 10",
     ),
     S(
         "closure_body_same_freevars",
@@ -296,7 +296,7 @@ SCENARIOS: list[Scenario] = [
         ["import m"],
         "def f():\n    return 2\nVAL = f()\n",
         "m.VAL == 1 and m.f() == 2",
-        note="DESIGN 3: editing a function does not re-run other top-level code, so VAL = f()"
+        note="contract 3: editing a function does not re-run other top-level code, so VAL = f()"
         " keeps 1 (a restart would give 2)",
     ),
     S(
@@ -692,7 +692,7 @@ SCENARIOS: list[Scenario] = [
         ],
         "# one\n# two\ndef g():\n    return 1\ndef f():\n    raise ValueError('x')\n",
         "where(m.f) == (6, \"raise ValueError('x')\")",
-        note="f did not change but moved down 4 lines (DESIGN 6: true file, line and text)",
+        note="f did not change but moved down 4 lines (contract 6: true file, line and text)",
     ),
     S(
         "method_gains_super",
@@ -793,7 +793,7 @@ SCENARIOS: list[Scenario] = [
         ["import m", "m.CACHE['a'] = 1"],
         "CACHE = {}\ndef get(k):\n    return CACHE.get(k, 'new')\n",
         "m.CACHE == {'a': 1} and m.get('z') == 'new'",
-        note="DESIGN 3: the unchanged CACHE = {} must not run again",
+        note="contract 3: the unchanged CACHE = {} must not run again",
     ),
     S(
         "annotations_only",
@@ -1036,7 +1036,7 @@ def verdict(sc: Scenario, reported: bool, ns: dict) -> tuple[str, str]:
         return ("refused" if sc.refuse else "failed"), ""
     ok, why = evaluate(sc.check, ns)
     if ok:
-        return "right", ("applied although DESIGN.md says refuse" if sc.refuse else "")
+        return "right", ("applied although docs/contract.md says refuse" if sc.refuse else "")
     return "WRONG", why or "check False"
 
 
@@ -1221,7 +1221,7 @@ def main() -> int:
             mark = "*" if out["verdict"] == "right" and sc.refuse else ""
             row += f"{out['verdict'] + mark:<11}"
         print(row)
-    print("(* = applied an edit DESIGN.md says must be refused, and the result was right)")
+    print("(* = applied an edit docs/contract.md says must be refused, and the result was right)")
 
     print(f"\nsummary over {len(scenarios)} scenarios ({sum(s.refuse for s in scenarios)} must be refused):")
     kinds = ["right", "refused", "failed", "WRONG", "error"]

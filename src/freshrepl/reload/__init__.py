@@ -11,7 +11,7 @@ Modules:
 - ``report``     notice summaries, error locations and tracebacks
 - ``engine``     ``Reloader``, the object the kernel drives
 
-Choices worth knowing (the contract is DESIGN.md, "Reloading"):
+Choices worth knowing (the contract is docs/contract.md, "Live reload"):
 
 - Transactions are "run in place, undo on failure": changed statements run in the
   module's own namespace after a snapshot of it; every patched function, class
