@@ -32,6 +32,35 @@ def freshrepl_command() -> list[str]:
     return [sys.executable, "-m", "freshrepl"]
 
 
+def other_python() -> tuple[str, tuple[int, int]] | None:
+    """A supported CPython (3.10-3.13) of another minor version than this one, if any.
+
+    Looked for on PATH (``python3.X``) and among pyenv's versions; the version is
+    asked of the interpreter itself.
+    """
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(10, 14)]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = Path(pyenv_root) / "versions"
+    if versions.is_dir():
+        candidates += sorted(str(p / "bin" / "python3") for p in versions.iterdir())
+    for path in filter(None, candidates):
+        version = _python_version(path)
+        if version and version != sys.version_info[:2] and (3, 10) <= version <= (3, 13):
+            return path, version
+    return None
+
+
+def _python_version(path: str) -> tuple[int, int] | None:
+    import subprocess
+
+    try:
+        out = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=10).stdout.split()
+        return int(out[0]), int(out[1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+
+
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment with its own HOME and XDG dirs, so tests touch nothing real."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "XDG_", "FRESHREPL"))}
