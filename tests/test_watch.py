@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from freshrepl.watch import table as table_mod
 from freshrepl.watch import watcher as watch_mod
 from freshrepl.watch.watcher import Watcher
 
@@ -225,7 +226,8 @@ def test_unwatch_stops_reports(
     assert wait_pending(w, probe, b) == {str(b)}
     w.unwatch([str(b)])
     assert w.watched() == set()
-    assert w._dir_watches == {}, "the directory watch is dropped with its last file"
+    assert w._observer is not None
+    assert w._observer.directories == set(), "the directory watch is dropped with its last file"
     write(b, "b = 3\n")
     w.sync()
     assert not w.has_pending()
@@ -276,7 +278,7 @@ def test_sync_is_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         files.append(str(f))
     # Files written this instant are "racy" (their bytes are compared) for
     # a few milliseconds; measure the usual case, where they are older.
-    monkeypatch.setattr(watch_mod, "_RACY_NS", 0)
+    monkeypatch.setattr(table_mod, "_RACY_NS", 0)
     w = Watcher(lambda: None)
     try:
         w.watch(files)
@@ -292,15 +294,12 @@ def test_sync_is_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         w.stop()
 
 
-def test_save_to_on_change_latency(
-    tmp_path: Path, probe: Probe, make_watcher: Callable[..., Watcher]
-) -> None:
+def test_save_to_on_change_latency(tmp_path: Path, probe: Probe) -> None:
     mod = tmp_path / "mod.py"
     write(mod, "x = 0\n")
-    w = make_watcher()
-    w.watch([str(mod)])
     called_at: list[float] = []
-    w._on_change = lambda: (called_at.append(time.perf_counter()), probe())
+    w = Watcher(lambda: (called_at.append(time.perf_counter()), probe()))
+    w.watch([str(mod)])
     latencies = []
     for i in range(50):
         w.sync()  # settle the previous save, so its late events cannot fire
