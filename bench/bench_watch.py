@@ -78,7 +78,8 @@ def bench_sync(paths: list[str], rounds: int) -> None:
     finally:
         watcher.stop()
         polling.stop()
-    print(f"sync() with {len(paths)} watched files, median of {rounds} (µs; ratio to a stat sweep)")
+    print(f"sync() with {len(paths)} watched files, median of {rounds} "
+          "(µs; ratio to a stat sweep)")
     print(f"  {'stat of every file':<22}{stat_sweep:>10.1f}")
     for name, us in (("idle", idle), ("one saved", saved), ("polling", polled)):
         print(f"  {name:<22}{us:>10.1f}{us / stat_sweep:>10.3f}x")

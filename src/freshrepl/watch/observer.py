@@ -93,13 +93,14 @@ class WatchdogSource:
         return uncovered
 
     def remove_dirs(self, directories: Iterable[str]) -> None:
-        """Unschedule; the caller must not hold a lock our ``on_event`` takes (watchdog holds
-        its own lock while it calls us)."""
+        """Unschedule the watches.
+
+        The caller must not hold a lock that ``on_event`` takes: watchdog holds
+        its own lock while it calls us, and unscheduling takes it.
+        """
         with self._lock:
-            dropped = [
-                w for d in directories for w in (self._watches.pop(d, None), self._dead.pop(d, None))
-                if w is not None
-            ]
+            popped = [(self._watches.pop(d, None), self._dead.pop(d, None)) for d in directories]
+        dropped = [w for pair in popped for w in pair if w is not None]
         if self._observer is not None:
             for w in dropped:
                 _unschedule(self._observer, w)

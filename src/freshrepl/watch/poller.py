@@ -34,8 +34,9 @@ class PollSource:
         with self._lock:
             self._dirs.update(dict.fromkeys(directories))
             if self._dirs and self._thread is None and not self._stopping.is_set():
-                self._thread = threading.Thread(target=self._run, name="freshrepl-poll", daemon=True)
-                self._thread.start()
+                thread = threading.Thread(target=self._run, name="freshrepl-poll", daemon=True)
+                self._thread = thread
+                thread.start()
         return []
 
     def remove_dirs(self, directories: Iterable[str]) -> None:

@@ -48,7 +48,7 @@ class Settler:
         return self._batch_start is not None
 
     def start(self) -> bool:
-        """The pending set just became non-empty: start a batch.  False if one is already waiting."""
+        """The pending set just became non-empty: start a batch (False: one is already waiting)."""
         if self._batch_start is not None:
             return False
         self._batch_start = self.clock()
@@ -88,7 +88,7 @@ class Settler:
 
 
 class Notifier:
-    """The thread that calls ``on_change`` once each batch has settled, unless it was taken meanwhile.
+    """The thread that calls ``on_change`` once each batch has settled (unless it was taken).
 
     ``cond`` is the condition on the lock that guards the settler and the
     pending set (``has_pending`` is called with it held); whoever changes the

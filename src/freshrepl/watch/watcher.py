@@ -142,7 +142,7 @@ class Watcher:
             self._table.refresh(self._suspects())
 
     def stop(self) -> None:
-        """Stop every thread and close the sources; idempotent, quick, leaves only daemon threads."""
+        """Stop the threads and close the sources: idempotent, quick, leaves only daemon threads."""
         with self._admin:
             if self._stopped:
                 return
@@ -161,7 +161,7 @@ class Watcher:
     # -- internals ----------------------------------------------------------
 
     def _mark(self, keys: Iterable[str]) -> list[str]:
-        """Under ``_lock``: look at these files; the first change since the set was empty is announced."""
+        """Under ``_lock``: look at these files; a change to an empty pending set starts a batch."""
         was_empty = not self._table.has_pending()
         changed = self._table.refresh(keys)
         if changed and was_empty and self._settler.start():
@@ -169,7 +169,7 @@ class Watcher:
         return changed
 
     def _suspects(self) -> Iterable[str]:
-        """Under ``_lock``: the files a write may have touched: from the journal, else all of them."""
+        """Under ``_lock``: the files a write may have touched (the journal's, else all)."""
         if self._journal is None:
             return self._table.keys()
         touched = self._journal.drain()
@@ -180,7 +180,7 @@ class Watcher:
         return self._table.keys_named(touched)
 
     def _journal_add(self, dirs: list[str]) -> None:
-        """Under ``_lock``: add directories to the journal (opened at the first call); on failure, drop it."""
+        """Under ``_lock``: add directories to the journal (opened at first use), or drop it."""
         if not self._journal_tried:
             self._journal_tried = True
             self._journal = JournalSource.open()
