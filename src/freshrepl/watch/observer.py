@@ -145,6 +145,7 @@ class WatchdogSource:
             from watchdog.observers import Observer
         except ImportError as exc:
             raise SourceFailed("watchdog is not installed") from exc
+        _quiet_watchdog_log()
         try:
             observer = Observer()
             observer.start()
@@ -154,6 +155,19 @@ class WatchdogSource:
             raise SourceFailed(f"file watching failed to start ({exc})") from exc
         self._observer = observer
         return observer
+
+
+def _quiet_watchdog_log() -> None:
+    """Keep watchdog's own log lines off the user's terminal.
+
+    The shell configures no logging, so Python would print watchdog's warnings
+    (e.g. an emitter stopping at exit) on stderr; failures reach us as exceptions.
+    """
+    import logging
+
+    logger = logging.getLogger("watchdog")
+    logger.addHandler(logging.NullHandler())
+    logger.propagate = False
 
 
 def _unschedule(observer: BaseObserver, watch: ObservedWatch) -> None:
