@@ -91,7 +91,7 @@ def _foreign_threads() -> str | None:
              if t is not main and not t.name.startswith(OWN_THREAD_PREFIX)]
     if named:
         plural = "s are" if len(named) > 1 else " is"
-        return f"a background thread{plural} running in the kernel ({', '.join(named[:3])})"
+        return f"a thread{plural} running in the kernel ({', '.join(named[:3])})"
     plural = "s" if others > 1 else ""
     return f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} running"
 

@@ -90,6 +90,8 @@ class CheckpointStore:
     settings: CheckpointSettings
     items: list[Checkpoint] = field(default_factory=list)
     skipped: str | None = None  # why the last checkpoint due was not taken
+    unavailable: str | None = None  # why this platform cannot have them
+    over_budget: str | None = None  # the last one dropped to keep within the memory limit
     _taken: int = 0
     _measured: float = 0.0
 
@@ -136,7 +138,10 @@ class CheckpointStore:
         self.measure()
         limit = self.settings.memory_mb * 2**20
         while self.items and sum(c.held for c in self.items) > limit:
-            self.drop(max(self.items, key=lambda c: c.held))
+            largest = max(self.items, key=lambda c: c.held)
+            self.over_budget = (f"checkpoint #{largest.number} was dropped: it held "
+                                f"{_megabytes(largest.held)} (limit {self.settings.memory_mb:g} MB)")
+            self.drop(largest)
 
     def measure(self) -> None:
         self._measured = time.monotonic()
@@ -179,7 +184,9 @@ class CheckpointStore:
         """The ``:checkpoints`` table."""
         if self.settings.keep == 0:
             return f"checkpoints are off ({KEEP_ENV}=0): a restart replays from a fresh kernel"
-        self.measure()
+        if self.unavailable:
+            return f"checkpoints are off: {self.unavailable}"
+        self.enforce_budget(measure=True)
         lines = []
         if self.items:
             digests: dict[str, str | None] = {}
@@ -193,11 +200,12 @@ class CheckpointStore:
             lines.append(f"{len(self.items)} of at most {self.settings.keep}; "
                          f"{_megabytes(total)} held (limit {self.settings.memory_mb:g} MB)")
         else:
-            lines.append(f"no checkpoints yet: one is taken before an input first imports one of "
+            lines.append(f"no checkpoints: one is taken before an input first imports one of "
                          f"your modules, and after an input that takes {self.settings.after:g} s "
                          "or more")
-        if self.skipped:
-            lines.append(self.skipped)
+        for note in (self.over_budget, self.skipped):
+            if note:
+                lines.append(note)
         return "\n".join(lines)
 
 

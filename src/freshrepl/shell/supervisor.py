@@ -61,8 +61,11 @@ class KernelSupervisor:
         self.client.on_exit = on_exit
         for problem in self._setting_problems:
             self._console.write(f"freshrepl: warning: {problem}\n")
-        if self.checkpoints.settings.keep > 0 and become_subreaper():
-            self.client.checkpoint_after = self.checkpoints.settings.after
+        if self.checkpoints.settings.keep > 0:
+            if become_subreaper():
+                self.client.checkpoint_after = self.checkpoints.settings.after
+            else:
+                self.checkpoints.unavailable = "the shell cannot adopt processes here (Linux only)"
         self.client.start()
 
     def wait_ready(self) -> bool:
