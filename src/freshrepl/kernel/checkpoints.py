@@ -298,6 +298,8 @@ class Checkpointer:
         _restore_signals(saved)
         if gc_was_enabled:
             gc.enable()
+        for fd in fds:
+            os.set_inheritable(fd, False)  # never to the user's os.system() children
         old = self.server.conn
         self.server.conn = Connection(fds[0])
         old.close()

@@ -239,6 +239,38 @@ def private_dirty(pid: int) -> int | None:
     return 0
 
 
+def reap_orphans(keep: int | None) -> None:
+    """Collect exited processes the shell adopted (as subreaper), except the kernel ``keep``.
+
+    Besides checkpoints of a dead kernel, the shell adopts whatever that kernel
+    left running; once they exit they would stay zombies until the shell ends.
+    """
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                children = [int(pid) for pid in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in children:
+            if pid != keep and _is_zombie(pid):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 

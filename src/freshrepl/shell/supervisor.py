@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from freshrepl import protocol
-from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
+from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, become_subreaper
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import SessionRecord
@@ -155,6 +155,7 @@ class KernelSupervisor:
         began = time.monotonic()
         self._collect_checkpoints()
         self.client.kill()
+        reap_orphans(keep=None)
         self.dead = False
         self._on_new_kernel()
         self._interrupts.clear()
