@@ -209,3 +209,16 @@ def test_no_process_outlives_the_shell(spawn, project, how):
         while term.child.isalive() and time.monotonic() < deadline:
             time.sleep(0.05)
     _assert_all_gone([term.child.pid, *pids])
+
+
+def test_only_the_live_kernel_runs_user_code_at_exit(spawn, project):
+    term = _start(spawn, project)
+    term.run("import atexit; atexit.register(note, 'bye')")
+    term.run(SLOW_INPUT)
+    assert "restarted from input 3 (replayed 0 inputs" in term.run(":restart")
+    term.run("import time; time.sleep(0.5)")  # one more checkpoint, of the resumed kernel
+    assert len(_checkpoints(term)) == 2
+    term.send("\x04")
+    assert term.wait_exit() == 0
+    # Killed kernels and paused checkpoints end without running atexit handlers.
+    assert _log(project) == ["slow", "bye"]

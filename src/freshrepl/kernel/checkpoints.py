@@ -59,6 +59,7 @@ _FORK_UNSAFE_MODULES = {
 # Threads of freshrepl's own (they hold no lock a fork could leave taken).
 OWN_THREAD_PREFIX = "freshrepl-"
 _MAX_FDS = 4  # descriptors a resume request may carry
+RunHandler = Callable[[protocol.RunRequest], protocol.RunReply]
 
 
 def fork_unsafe_reason() -> str | None:
@@ -155,12 +156,12 @@ class Checkpointer:
         self.inputs = 0
         self._last_state: tuple[int, list[list[str]]] | None = None
 
-    def around(self, on_run: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def around(self, on_run: RunHandler) -> RunHandler:
         """``on_run`` with a checkpoint before and after it where the policy says so."""
         if self.notes is None:
             return on_run
 
-        def run(request: Any) -> Any:
+        def run(request: protocol.RunRequest) -> protocol.RunReply:
             self._reap()
             module = first_user_import(request.source, _is_user_file)
             if module is not None:
@@ -180,9 +181,10 @@ class Checkpointer:
     def take(self, why: str, after: bool) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         files = self._loaded_files()
-        reason = "live reload is off in this kernel" if files is None else fork_unsafe_reason()
-        if reason is not None:
-            self._send(protocol.CheckpointSkipped(after, reason))
+        reason = fork_unsafe_reason()
+        if files is None or reason is not None:
+            reason = reason if files is not None else "live reload is off in this kernel"
+            self._send(protocol.CheckpointSkipped(after, reason or ""))
             return
         if self._last_state == (self.inputs, files):
             return  # the newest checkpoint holds this very state

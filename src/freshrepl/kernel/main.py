@@ -85,7 +85,7 @@ class KernelServer:
         self.reloader = _make_reloader(self.main)
         # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
         self.checkpoints = Checkpointer(self)
-        self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign]
+        self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
 
     # -- start-up -------------------------------------------------------------
 

@@ -161,7 +161,11 @@ class KernelSupervisor:
         self._interrupts.clear()
         if limit is None:
             limit = len(self.record.entries)
-        resumed_at = self._new_kernel(limit) if replay and not fresh else self._fresh_kernel()
+        resumed_at = None
+        if replay and not fresh:
+            resumed_at = self._new_kernel(limit)
+        else:
+            self.client.start()
         self._on_record = replay
         if not self.wait_ready():
             return
@@ -187,10 +191,8 @@ class KernelSupervisor:
         why_not = why_not or self.checkpoints.skipped
         if why_not:
             self._console.write(f"{why_not}; replaying from a fresh kernel\n")
-        return self._fresh_kernel()
-
-    def _fresh_kernel(self) -> None:
         self.client.start()
+        return None
 
     def _replay(self, resumed_at: int | None, began: float) -> None:
         write = self._console.write
