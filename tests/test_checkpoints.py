@@ -145,10 +145,15 @@ def test_resumed_kernel_keeps_argv_cwd_script_results_and_the_terminal(spawn, pr
     term.run(SLOW_INPUT)
     term.run("import points")
     old_checkpoints = [pid for _, pid, _ in _checkpoints(term)]
+    oom_score = "open('/proc/self/oom_score_adj').read().strip()"
+    kernel_oom_score = term.run(oom_score)
+    with open(f"/proc/{old_checkpoints[0]}/oom_score_adj") as f:
+        assert f.read().strip() == "800"  # when memory runs out, checkpoints go first
     _unsafe_edit(term, project)
-    term.wait_for("restarted from input 2")
+    term.wait_for("restarted from input 2 (replayed 2 inputs")
     term.wait_idle()
     assert term.run("FROM_SCRIPT, __import__('os').getcwd()") == f"(['a1'], {str(project)!r})"
+    assert term.run(oom_score) == kernel_oom_score
     # Standard input is the terminal, and no paused checkpoint reads it.
     term.line("line = input('say? ')")
     term.wait_for(re.compile(r"^say\?$", re.M))

@@ -59,6 +59,7 @@ _FORK_UNSAFE_MODULES = {
 # Threads of freshrepl's own (they hold no lock a fork could leave taken).
 OWN_THREAD_PREFIX = "freshrepl-"
 _MAX_FDS = 4  # descriptors a resume request may carry
+_CHECKPOINT_OOM_SCORE = "800"  # of -1000..1000: the OOM killer's favourite victims
 RunHandler = Callable[[protocol.RunRequest], protocol.RunReply]
 
 
@@ -243,6 +244,7 @@ class Checkpointer:
     def _pause(self, control: socket.socket) -> None:
         """The checkpoint's life: wait for resume requests until the shell hangs up."""
         saved = _quiet_signals()
+        saved_oom = _set_oom_score_adj(_CHECKPOINT_OOM_SCORE)
         gc_was_enabled = gc.isenabled()
         gc.disable()  # no collection, so no user __del__ ever runs here
         self._drop_channels()
@@ -258,7 +260,7 @@ class Checkpointer:
             except ValueError:
                 request = None
             if isinstance(request, protocol.ResumeRequest) and len(fds) == 2:
-                self._fork_kernel(request, fds, control, saved, gc_was_enabled)
+                self._fork_kernel(request, fds, control, (saved, saved_oom), gc_was_enabled)
             for fd in fds:
                 os.close(fd)
 
@@ -277,7 +279,7 @@ class Checkpointer:
         self.children = []
 
     def _fork_kernel(self, request: protocol.ResumeRequest, fds: list[int], control: socket.socket,
-                     saved: dict[int, Any], gc_was_enabled: bool) -> None:
+                     saved: tuple[dict[int, Any], str | None], gc_was_enabled: bool) -> None:
         """Fork twice; the grandchild, orphaned to the shell, goes on as the kernel."""
         middle = os.fork()
         if middle == 0:
@@ -290,14 +292,17 @@ class Checkpointer:
             os._exit(0)
         os.waitpid(middle, 0)
 
-    def _become_kernel(self, shell: int, fds: list[int], saved: dict[int, Any],
+    def _become_kernel(self, shell: int, fds: list[int], saved: tuple[dict[int, Any], str | None],
                        gc_was_enabled: bool) -> None:
         from freshrepl.kernel import main
 
         if os.getppid() != shell:
             os._exit(1)  # not adopted by the shell: the shell sees the channel close
         main._die_with_parent(shell)
-        _restore_signals(saved)
+        handlers, oom_score = saved
+        _restore_signals(handlers)
+        if oom_score is not None:
+            _set_oom_score_adj(oom_score)
         if gc_was_enabled:
             gc.enable()
         for fd in fds:
@@ -348,6 +353,22 @@ def _quiet_signals() -> dict[int, Any]:
                 continue
             saved[signum] = handler
     return saved
+
+
+def _set_oom_score_adj(value: str) -> str | None:
+    """Set this process's OOM score adjustment; the old one (None if unknown).
+
+    Checkpoints go first when memory runs out, before the live kernel; going
+    back up to the old value is allowed without privileges.
+    """
+    try:
+        with open("/proc/self/oom_score_adj", "r+") as handle:
+            old = handle.read().strip()
+            handle.seek(0)
+            handle.write(value)
+        return old
+    except OSError:
+        return None
 
 
 def _restore_signals(saved: dict[int, Any]) -> None:
