@@ -227,3 +227,15 @@ def test_only_the_live_kernel_runs_user_code_at_exit(spawn, project):
     assert term.wait_exit() == 0
     # Killed kernels and paused checkpoints end without running atexit handlers.
     assert _log(project) == ["slow", "bye"]
+
+
+def test_a_killed_checkpoint_is_not_trusted(spawn, project):
+    term = _start(spawn, project)
+    term.run(SLOW_INPUT)
+    [(_, pid, _)] = _checkpoints(term)
+    os.kill(pid, signal.SIGKILL)
+    output = term.run(":restart")
+    assert "checkpoint #1 " in output and "; replaying from a fresh kernel\n" in output
+    assert "replayed 2 inputs" in output
+    assert _log(project) == ["slow", "slow"]
+    assert term.run("len(big)") == "1000"

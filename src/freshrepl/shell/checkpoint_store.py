@@ -91,14 +91,14 @@ class CheckpointStore:
     items: list[Checkpoint] = field(default_factory=list)
     skipped: str | None = None  # why the last checkpoint due was not taken
     unavailable: str | None = None  # why this platform cannot have them
-    over_budget: str | None = None  # the last one dropped to keep within the memory limit
+    dropped: str | None = None  # why the last one went unasked (over the memory, killed)
     _taken: int = 0
     _measured: float = 0.0
 
     def add(self, pid: int, control: socket.socket, position: int, why: str,
             files: list[list[str]]) -> None:
         self._taken += 1
-        self.skipped = None
+        self.skipped = self.dropped = None
         for twin in [c for c in self.items if c.position == position and c.files == files]:
             self.drop(twin)  # the same state, older: the new one holds less memory
         self.items.append(Checkpoint(self._taken, position, pid, control, why, files))
@@ -125,7 +125,7 @@ class CheckpointStore:
             checkpoint, path = stale
             return Choice(None, f"{os.path.basename(path)} changed since every checkpoint "
                                 f"(the newest is at input {checkpoint.position})")
-        return Choice(None, None)
+        return Choice(None, self.dropped)
 
     # -- budget ---------------------------------------------------------------------
 
@@ -139,16 +139,17 @@ class CheckpointStore:
         limit = self.settings.memory_mb * 2**20
         while self.items and sum(c.held for c in self.items) > limit:
             largest = max(self.items, key=lambda c: c.held)
-            self.over_budget = (f"checkpoint #{largest.number} was dropped: it held "
-                                f"{_megabytes(largest.held)} (limit {self.settings.memory_mb:g} MB)")
+            self.dropped = (f"checkpoint #{largest.number} was dropped: it held "
+                            f"{_megabytes(largest.held)} (limit {self.settings.memory_mb:g} MB)")
             self.drop(largest)
 
     def measure(self) -> None:
         self._measured = time.monotonic()
         for checkpoint in list(self.items):
             held = private_dirty(checkpoint.pid)
-            if held is None:
-                self.drop(checkpoint)  # it died (killed by hand, or by the OOM killer)
+            if held is None:  # killed by hand, or by the OOM killer
+                self.dropped = f"checkpoint #{checkpoint.number} was killed"
+                self.drop(checkpoint)
             else:
                 checkpoint.held = held
 
@@ -168,11 +169,6 @@ class CheckpointStore:
         except OSError:
             pass
         _reap(checkpoint.pid)
-
-    def drop_newer(self, position: int) -> None:
-        """Checkpoints past ``position`` (a kernel whose state left the record)."""
-        for checkpoint in [c for c in self.items if c.position > position]:
-            self.drop(checkpoint)
 
     def clear(self) -> None:
         for checkpoint in list(self.items):
@@ -203,7 +199,7 @@ class CheckpointStore:
             lines.append(f"no checkpoints: one is taken before an input first imports one of "
                          f"your modules, and after an input that takes {self.settings.after:g} s "
                          "or more")
-        for note in (self.over_budget, self.skipped):
+        for note in (self.dropped, self.skipped):
             if note:
                 lines.append(note)
         return "\n".join(lines)

@@ -118,7 +118,7 @@ class KernelClient:
             socket.send_fds(control, [protocol.encode_packet(request)], fds)
         except OSError as exc:
             ours.close()
-            raise KernelDied(f"the checkpoint is gone ({exc.strerror})") from None
+            raise KernelDied(f"it is gone ({exc.strerror})") from None
         finally:
             theirs.close()
             if notes is not None:
@@ -129,7 +129,7 @@ class KernelClient:
             hello = self.wait_ready(timeout)
         except (KernelDied, TimeoutError, KernelError) as exc:
             self._close()
-            raise KernelDied(f"the checkpoint did not resume ({exc})") from None
+            raise KernelDied(str(exc)) from None
         try:
             os.waitpid(hello.pid, os.WNOHANG)
         except ChildProcessError:

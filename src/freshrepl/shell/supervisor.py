@@ -176,19 +176,18 @@ class KernelSupervisor:
 
     def _new_kernel(self, limit: int) -> int | None:
         """Resume the best checkpoint (its position), else start a fresh kernel (None)."""
-        why_not = None
-        while self.checkpoints.items:
+        failed = None
+        while True:
             choice = self.checkpoints.choose(limit)
             if choice.checkpoint is None:
-                why_not = choice.why_not
                 break
             try:
                 self.client.resume(choice.checkpoint.control)
                 return choice.checkpoint.position
             except KernelDied as exc:
-                why_not = f"checkpoint #{choice.checkpoint.number}: {exc}"
+                failed = f"checkpoint #{choice.checkpoint.number} did not resume: {exc}"
                 self.checkpoints.drop(choice.checkpoint)
-        why_not = why_not or self.checkpoints.skipped
+        why_not = choice.why_not or failed
         if why_not:
             self._console.write(f"{why_not}; replaying from a fresh kernel\n")
         self.client.start()
