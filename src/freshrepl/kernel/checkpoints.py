@@ -182,16 +182,25 @@ class Checkpointer:
     def take(self, why: str, after: bool) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         files = self._loaded_files()
-        reason = fork_unsafe_reason()
-        if files is None or reason is not None:
-            reason = reason if files is not None else "live reload is off in this kernel"
-            self._send(protocol.CheckpointSkipped(after, reason or ""))
+        if files is None:
+            self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
             return
         if self._last_state == (self.inputs, files):
             return  # the newest checkpoint holds this very state
+        reason = fork_unsafe_reason()
+        if reason is not None:
+            self._send(protocol.CheckpointSkipped(after, reason))
+            return
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._last_state = (self.inputs, files)  # before the fork: a resumed kernel knows it too
-        pid = _fork()
+        last, self._last_state = self._last_state, (self.inputs, files)  # a resumed kernel knows it too
+        try:
+            pid = _fork()
+        except OSError as exc:  # out of memory or processes: the input runs all the same
+            self._last_state = last
+            keep.close()
+            give.close()
+            self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
+            return
         if pid == 0:
             give.close()
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
