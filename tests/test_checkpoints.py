@@ -239,3 +239,21 @@ def test_a_killed_checkpoint_is_not_trusted(spawn, project):
     assert "replayed 2 inputs" in output
     assert _log(project) == ["slow", "slow"]
     assert term.run("len(big)") == "1000"
+
+
+def test_a_slow_dash_i_script_is_not_run_again(spawn, project):
+    (project / "points.py").write_text(POINTS)
+    (project / "script.py").write_text(
+        "import time\ntime.sleep(0.5)\n"
+        f"open({str(project / 'log.txt')!r}, 'a').write('script' + chr(10))\nLOADED = 42\n"
+    )
+    term = spawn("-q", "-i", "script.py", env=FAST)
+    term.wait_prompt(1)
+    term.run("import points")
+    term.run("p = points.P(LOADED)")
+    assert [why for _, _, why in _checkpoints(term)] == ["after a 0.5 s start-up"]
+    _unsafe_edit(term, project)
+    term.wait_for("restarted from before input 1 (replayed 2 inputs")
+    term.wait_idle()
+    assert _log(project) == ["script"]
+    assert term.run("p") == "P(x=42, y=2)"

@@ -2,7 +2,8 @@
 
 When to take one (the policy): before an input that first imports one of the
 user's modules (a restart after an unsafe edit of that module resumes there
-and imports it afresh), and after a successful input that took at least
+and imports it afresh), and after a successful input (or a start-up: the
+``-i`` script, PYTHONSTARTUP) that took at least
 ``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  Never
 twice for the same state, and never when forking is not safe: another thread
 is running, a fork-unsafe runtime (CUDA, ...) is loaded, or the platform has
@@ -176,6 +177,20 @@ class Checkpointer:
             return reply
 
         return run
+
+    def around_start(self, start: Callable[[], None]) -> Callable[[], None]:
+        """The kernel's start-up (``-i`` script, PYTHONSTARTUP), followed by a checkpoint if slow."""
+        if self.notes is None:
+            return start
+
+        def timed_start() -> None:
+            started = time.monotonic()
+            start()
+            took = time.monotonic() - started
+            if took >= self.slow:
+                self.take(f"after a {took:.1f} s start-up", after=False)
+
+        return timed_start
 
     # -- taking one ----------------------------------------------------------------
 

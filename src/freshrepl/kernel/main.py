@@ -86,6 +86,7 @@ class KernelServer:
         # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
         self.checkpoints = Checkpointer(self)
         self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
+        self.start = self.checkpoints.around_start(self.start)  # type: ignore[method-assign]
 
     # -- start-up -------------------------------------------------------------
 

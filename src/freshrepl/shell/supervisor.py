@@ -87,11 +87,12 @@ class KernelSupervisor:
         self._running = len(self.record.entries)
         try:
             reply = self.client.run(text, on_wait=self._check_stuck)
+            self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
             return None
-        self._collect_checkpoints()
-        self._running = None
+        finally:
+            self._running = None
         if reply.exit is None:
             self.record.add(text, reply.ok)
         self._on_modules(reply.modules)
