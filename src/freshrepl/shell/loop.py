@@ -290,8 +290,11 @@ class Shell:
         if not results:
             self.say("nothing to reload: every module matches its file")
 
-    def restart(self, replay: bool) -> None:
-        self._supervisor().restart(replay)
+    def restart(self, replay: bool, fresh: bool = False) -> None:
+        self._supervisor().restart(replay, fresh)
+
+    def show_checkpoints(self, clear: bool) -> None:
+        self.say(self._supervisor().show_checkpoints(clear))
 
     def show_watch(self) -> None:
         self._apply_pending_changes(sync=True)
