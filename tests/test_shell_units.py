@@ -67,8 +67,11 @@ class FakeTarget:
     def reload_now(self, names):
         self.calls.append(("reload", names))
 
-    def restart(self, replay):
-        self.calls.append(("restart", replay))
+    def restart(self, replay, fresh=False):
+        self.calls.append(("restart", replay, fresh))
+
+    def show_checkpoints(self, clear):
+        self.calls.append(("checkpoints", clear))
 
     def show_watch(self):
         self.calls.append(("watch",))
@@ -86,8 +89,11 @@ class FakeTarget:
 @pytest.mark.parametrize("line, call", [
     (":reload", ("reload", [])),
     (":reload a b.c", ("reload", ["a", "b.c"])),
-    (":restart", ("restart", True)),
-    (":restart --no-replay", ("restart", False)),
+    (":restart", ("restart", True, False)),
+    (":restart --fresh", ("restart", True, True)),
+    (":restart --no-replay", ("restart", False, False)),
+    (":checkpoints", ("checkpoints", False)),
+    (":checkpoints clear", ("checkpoints", True)),
     (":watch", ("watch",)),
     (":auto off", ("auto", False)),
     ("  :auto on", ("auto", True)),
@@ -117,7 +123,7 @@ def test_help_lists_every_command_and_the_auto_state():
     target = FakeTarget()
     run_command(":help", target, auto=False)
     assert target.said == [HELP.format(auto="off")]
-    for name in (":reload", ":restart", ":watch", ":auto", ":help", ":quit"):
+    for name in (":reload", ":restart", ":checkpoints", ":watch", ":auto", ":help", ":quit"):
         assert name in target.said[0]
 
 
@@ -187,6 +193,9 @@ class FakeKernel:
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
                                  modules=protocol.ModuleDelta({source: f"/{source}.py"}))
 
+    def take_notices(self):
+        return []  # no checkpoints
+
     def reload(self, paths, names):
         self.reload_calls.append((paths, names))
         results = [protocol.ReloadResult("m", path, protocol.RELOADED) for path in paths or []]
@@ -249,10 +258,11 @@ def test_supervisor_restart_replays_and_reports_through_its_console(monkeypatch)
     fake = FakeKernel()
     monkeypatch.setattr(supervisor, "client", fake)
     fake.kill = fake.start = lambda: None
+    fake.ready = False
     fake.wait_ready = lambda: protocol.Hello(1, "3")
     fake.modules = protocol.ModuleDelta
     supervisor.record = recorded(("x = 1", True), ("oops", False))
-    supervisor.restart(replay=True)
+    supervisor.restart(replay=True, fresh=True)
     assert fresh == [True] and fake.ran == [("x = 1", True)]
     assert console.out[-1].startswith("replayed 1 input in ")
     console.answers = [False]
