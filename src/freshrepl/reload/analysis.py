@@ -189,3 +189,17 @@ def same_shape(a: CodeType, b: CodeType) -> bool:
         elif type(x) is not type(y) or x != y:
             return False
     return True
+
+
+def decorator_names(tree: ast.AST) -> set[str]:
+    """The last name of every decorator expression (``@deco``, ``@m.deco(1)`` -> ``deco``)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        for expr in getattr(node, "decorator_list", ()):
+            while isinstance(expr, ast.Call):
+                expr = expr.func
+            if isinstance(expr, ast.Attribute):
+                found.add(expr.attr)
+            elif isinstance(expr, ast.Name):
+                found.add(expr.id)
+    return found

@@ -21,12 +21,12 @@ from freshrepl.protocol import (
     ModuleDelta,
     ReloadResult,
 )
-from freshrepl.reload.analysis import imported_modules
+from freshrepl.reload.analysis import decorator_names, imported_modules
 from freshrepl.reload.apply import Changes, ModuleReload, all_bound
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, decode, remember_lines
-from freshrepl.reload.patching import Unsafe
 from freshrepl.reload.rebind import Rebinder
 from freshrepl.reload.report import runtime_error_fields, summarize, syntax_error_fields
+from freshrepl.reload.rules import OPT_OUT, Unsafe
 from freshrepl.reload.userfiles import is_user_file
 
 MAIN = "__main__"
@@ -46,6 +46,7 @@ class Reloader:
         self.rebinder = Rebinder(self.store, main_module)
         # What the -i script bound in __main__, to tell the user's later rebinding apart.
         self._main_values: dict[str, Any] = {}
+        self._main_decorators: set[str] = set()
 
     # -- setup ---------------------------------------------------------------------
     def install(self) -> None:
@@ -86,8 +87,14 @@ class Reloader:
         return entry.text or ""
 
     def note_main_input(self, source: str) -> None:
-        """Remember ``from m import x [as y]`` and ``from m import *`` typed at the prompt."""
+        """Remember ``from m import x [as y]``, ``from m import *`` and the decorators used,
+        typed at the prompt."""
         self.rebinder.note_main_input(source)
+        if "@" in source:
+            try:
+                self._main_decorators |= decorator_names(ast.parse(source))
+            except (SyntaxError, ValueError):
+                pass
 
     # -- module delta ----------------------------------------------------------------
     def take_module_delta(self) -> ModuleDelta:
@@ -285,8 +292,7 @@ class Reloader:
         if module is None:
             return self._refused(entry, FAILED, error="module is no longer loaded")
         if module.__dict__.get("__freshrepl_reload__", True) is False:
-            reason = f"{entry.name}: module opts out (__freshrepl_reload__ = False)"
-            return self._refused(entry, UNSAFE, detail=reason)
+            return self._refused(entry, UNSAFE, detail=f"{entry.name}: {OPT_OUT}")
         try:
             new_tree, new_code = self._compile(entry, text, deep)
         except (SyntaxError, ValueError) as exc:
@@ -300,7 +306,7 @@ class Reloader:
         )
         if entry.name == MAIN:
             attempt.protected = self._rebound_at_prompt()
-        attempt.other_namespaces = lambda: self._namespaces_besides(module)
+        attempt.decorator_names = self._decorator_names
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
             changes = attempt.run()
@@ -333,13 +339,15 @@ class Reloader:
             return {"status": UNSAFE, "detail": str(exc)}
         return {"status": FAILED, **runtime_error_fields(exc, path)}
 
-    def _namespaces_besides(self, module: types.ModuleType) -> list[dict[str, Any]]:
-        """__main__ and every other tracked user module: where closures may be kept."""
-        found = [self.main.__dict__] if self.main is not module else []
-        for entry in self._reported.values():
-            other = self._module_of(entry)
-            if other is not None and other is not module and other is not self.main:
-                found.append(other.__dict__)
+    def _decorator_names(self) -> set[str]:
+        """Names used as decorators anywhere in the user's code, typed inputs included."""
+        found = set(self._main_decorators)
+        for entry in list(self.store.by_name.values()):
+            if entry.text:
+                key = ("decorators", entry.text)
+                if key not in entry.tree_cache:
+                    entry.tree_cache[key] = decorator_names(entry.tree())
+                found |= entry.tree_cache[key]
         return found
 
     def _rebound_at_prompt(self) -> set[str]:

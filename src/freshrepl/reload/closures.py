@@ -1,0 +1,159 @@
+"""Closures and wrappers made earlier by a changed function: found in one heap pass, given new code.
+
+A function made by running a ``def`` or ``lambda`` inside another function (a
+closure factory's product, a decorator's wrapper) is an object of its own,
+built from a code object nested in the outer function's code.  When the outer
+function changes, those earlier objects keep the old code wherever they are
+kept (an instance attribute, a library's callback list, a ``from`` import).
+``gc.get_referrers(old_nested_code)`` finds exactly the function objects built
+from that code, in C: no Python-level walk, and only for edits that need it
+(a plain function edit never walks the heap).
+
+What can be applied (the words are in ``rules``): a nested function whose
+surroundings did not change gets the new code in every object made earlier;
+a change around live closures (the factory's own code, their free variables)
+is refused, as is a decorator's change that no earlier object can take.
+"""
+
+from __future__ import annotations
+
+import gc
+import types
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from freshrepl.reload import rules
+from freshrepl.reload.analysis import same_shape
+
+CodeType = types.CodeType
+_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
+
+
+def _children(code: CodeType) -> list[CodeType]:
+    """Code objects of functions and classes defined directly in ``code``
+    (looking through comprehensions, which run inline)."""
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            if const.co_name in _COMPREHENSIONS:
+                found += _children(const)
+            else:
+                found.append(const)
+    return found
+
+
+def _own_key(code: CodeType) -> tuple:
+    """What a code object does itself, without positions and without the bodies of the
+    functions it defines (those are compared level by level)."""
+    consts: list[Any] = []
+    for const in code.co_consts:
+        if not isinstance(const, CodeType):
+            consts.append((type(const), const))
+        elif const.co_name in _COMPREHENSIONS:
+            consts.append(_own_key(const))
+        else:
+            consts.append(("def", const.co_name))
+    return (
+        code.co_code, code.co_names, code.co_varnames, code.co_freevars,
+        code.co_cellvars, code.co_flags, tuple(consts),
+    )
+
+
+def own_changed(old: CodeType, new: CodeType) -> bool:
+    return _own_key(old) != _own_key(new)
+
+
+@dataclass
+class _Pair:
+    qualname: str
+    old: CodeType
+    new: CodeType | None  # None: no counterpart in the new code
+    parent: str  # qualified name of the function that makes it
+    parent_changed: bool
+    top: str  # the changed top-level function or method
+    decorator: bool  # the top-level function is used as a decorator
+
+
+class ClosureWork:
+    """Nested code replaced during one reload; ``finish`` brings their earlier objects along."""
+
+    def __init__(self) -> None:
+        self.pairs: list[_Pair] = []
+        # Names used as decorators in the user's code (asked only for changed functions).
+        self.decorator_names: Callable[[], set[str]] = set
+        # The code object to install for a new one (its twin in the whole file's compile).
+        self.final: Callable[[CodeType], CodeType] = lambda code: code
+
+    def note(self, qualname: str, old: CodeType, new: CodeType) -> CodeType:
+        """A function's code goes from ``old`` to ``new``: returns the code to install;
+        what needs no heap is decided now, the rest in ``finish``."""
+        new = self.final(new)
+        changed = own_changed(old, new)
+        if not changed and not _children(old):
+            return new  # positions only
+        decorator = old.co_name in self.decorator_names()
+        if changed and decorator:
+            rules.refuse_changed_decorator(qualname)
+        if not same_shape(old, new):
+            self._pair(qualname, old, new, changed, qualname, decorator)
+        return new
+
+    def _pair(
+        self, qualname: str, old: CodeType, new: CodeType, changed: bool, top: str, decorator: bool
+    ) -> None:
+        mine, theirs = _by_name(_children(old)), _by_name(_children(new))
+        for name, olds in mine.items():
+            news = theirs.get(name, [])
+            inner = f"{qualname}.<locals>.{name}"
+            if len(news) != len(olds):
+                news = [None] * len(olds)  # type: ignore[list-item]
+            for o, n in zip(olds, news, strict=True):
+                self.pairs.append(_Pair(inner, o, n, qualname, changed, top, decorator))
+                if n is not None:
+                    self._pair(inner, o, n, own_changed(o, n), top, decorator)
+
+    def finish(self, log: Any) -> list[tuple[str, str]]:
+        """Give live closures their new code, or raise Unsafe; returns notice entries."""
+        if not self.pairs:
+            return []
+        pairs, self.pairs = self.pairs, []
+        live = _live_functions([p.old for p in pairs])
+        updated: dict[str, int] = defaultdict(int)
+        for pair in pairs:
+            made = live.get(id(pair.old), [])
+            if pair.new is None:
+                if made:
+                    rules.refuse_lost_closure(pair.qualname, len(made))
+                continue
+            if not made:
+                if pair.decorator and own_changed(pair.old, pair.new):
+                    rules.refuse_changed_decorator(pair.top)
+                continue
+            rules.check_freevars(pair.qualname, pair.old.co_freevars, pair.new.co_freevars, count=len(made))
+            if pair.parent_changed:
+                rules.refuse_changed_factory(pair.parent, len(made))
+            for fn in made:
+                if log.save_function(fn):
+                    fn.__code__ = pair.new
+            if own_changed(pair.old, pair.new):
+                updated[pair.top] += len(made)
+        return [(f"{n} closure{'s' * (n > 1)} of {top}", "updated") for top, n in updated.items()]
+
+
+def _by_name(codes: list[CodeType]) -> dict[str, list[CodeType]]:
+    grouped: dict[str, list[CodeType]] = {}
+    for code in codes:
+        grouped.setdefault(code.co_name, []).append(code)
+    return grouped
+
+
+def _live_functions(codes: list[CodeType]) -> dict[int, list[types.FunctionType]]:
+    """Function objects built from any of ``codes``, by id of the code: one pass in C."""
+    wanted = {id(c) for c in codes}
+    found: dict[int, list[types.FunctionType]] = defaultdict(list)
+    for ref in gc.get_referrers(*codes):
+        if isinstance(ref, types.FunctionType) and id(ref.__code__) in wanted:
+            found[id(ref.__code__)].append(ref)
+    return found
