@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import ast
 import gc
-import hashlib
-import os
 import sys
 import types
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from freshrepl.protocol import (
-    DELETED,
     FAILED,
     RELOADED,
-    UNCHANGED,
     UNSAFE,
     ModuleDelta,
     ReloadResult,
 )
 from freshrepl.reload.analysis import decorator_names, imported_modules
 from freshrepl.reload.apply import Changes, ModuleReload, all_bound
-from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, decode, remember_lines
+from freshrepl.reload.files import check_file, read_text
+from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
+from freshrepl.reload.plan import dependency_order
 from freshrepl.reload.rebind import Rebinder
 from freshrepl.reload.report import runtime_error_fields, summarize, syntax_error_fields
 from freshrepl.reload.rules import OPT_OUT, Unsafe
+from freshrepl.reload.tracking import MAIN, ModuleTracker
 from freshrepl.reload.userfiles import is_user_file
-
-MAIN = "__main__"
-_REMOVAL_SLICE = 64  # tracked modules re-checked per delta when sys.modules did not shrink
 
 
 class Reloader:
@@ -40,9 +35,7 @@ class Reloader:
         self.main = main_module
         self.store = SourceStore()
         self.finder = UserModuleFinder(self.store)
-        self._reported: dict[str, Loaded] = {}
-        self._sweep: deque[str] = deque()
-        self._last_len = len(sys.modules)
+        self.tracker = ModuleTracker(self.store)
         self.rebinder = Rebinder(self.store, main_module)
         # What the -i script bound in __main__, to tell the user's later rebinding apart.
         self._main_values: dict[str, Any] = {}
@@ -99,45 +92,14 @@ class Reloader:
     # -- module delta ----------------------------------------------------------------
     def take_module_delta(self) -> ModuleDelta:
         """User modules imported or gone since the last call; costs O(new modules)."""
-        added: dict[str, str] = {}
-        for name in self.store.fresh:
-            entry = self.store.by_name.get(name)
-            if entry is not None and self._alive(entry):
-                added[name] = entry.path
-                self._reported[name] = entry
-                if name == MAIN:
-                    self._main_values = self._script_values(entry)
-                self._sweep.append(name)
-        self.store.fresh.clear()
-        removed = [n for n in self._removal_candidates() if not self._alive(self._reported[n])]
-        for name in removed:
-            del self._reported[name]
-            if name not in added:
-                self.store.forget(name)
-        self._last_len = len(sys.modules)
-        return ModuleDelta(added, removed)
+        delta = self.tracker.take()
+        if MAIN in delta.added:
+            self._main_values = self._script_values(self.store.by_name[MAIN])
+        return delta
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
         names = all_bound(entry.tree().body)
         return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
-
-    def _alive(self, entry: Loaded) -> bool:
-        if entry.name == MAIN:
-            return True
-        return sys.modules.get(entry.name) is entry.module
-
-    def _removal_candidates(self) -> list[str]:
-        # Removal from sys.modules cannot be hooked; when it shrank, check all,
-        # else re-check a rotating slice so that the cost stays flat.
-        if len(sys.modules) < self._last_len:
-            return list(self._reported)
-        picked = []
-        for _ in range(min(_REMOVAL_SLICE, len(self._sweep))):
-            name = self._sweep.popleft()
-            if name in self._reported:
-                picked.append(name)
-                self._sweep.append(name)
-        return picked
 
     # -- reloading -------------------------------------------------------------------
     def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
@@ -172,58 +134,20 @@ class Reloader:
         """name: (new text, deep) for every module that needs work; others go to results."""
         pending: dict[str, tuple[str, bool]] = {}
         for entry in self._entries_for(paths):
-            verdict = self._check_file(entry)
-            if isinstance(verdict, ReloadResult):
-                results.append(verdict)
-            elif verdict is not None:
-                pending[entry.name] = (verdict, False)
+            check = check_file(entry)
+            if check.result is not None:
+                results.append(check.result)
+            elif check.text is not None:
+                pending[entry.name] = (check.text, False)
         for name in names:
             entry = self.store.by_name.get(name)
             if entry is None or entry.text is None:
                 why = "a compiled extension" if entry else "not an imported user module (see :watch)"
                 results.append(ReloadResult(name, "", FAILED, error=f"{name} is {why}"))
                 continue
-            text = pending.get(name, (None,))[0] or self._read_text(entry) or entry.text
+            text = pending.get(name, (None,))[0] or read_text(entry) or entry.text
             pending[name] = (text, True)
         return pending
-
-    def _read_text(self, entry: Loaded) -> str | None:
-        try:
-            with open(entry.path, "rb") as handle:
-                return decode(handle.read())
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            return None
-
-    def _check_file(self, entry: Loaded) -> ReloadResult | str | None:
-        """New text when the file changed, a result for deleted/unsafe/bad files, else None."""
-
-        def result(status: str, **fields: Any) -> ReloadResult:
-            return ReloadResult(entry.name, entry.path, status, **fields)
-
-        try:
-            with open(entry.path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            entry.deleted = True
-            return result(DELETED, detail="source file deleted; loaded code stays in use")
-        except OSError as exc:
-            return result(FAILED, error=f"{type(exc).__name__}: {exc}")
-        reappeared, entry.deleted = entry.deleted, False
-        if entry.text is None:
-            if hashlib.sha256(data).hexdigest() == entry.digest:
-                return result(UNCHANGED) if reappeared else None
-            return result(UNSAFE, detail=f"{entry.name}: compiled extension changed")
-        try:
-            text = decode(data)
-        except (SyntaxError, UnicodeDecodeError) as exc:
-            return result(
-                FAILED,
-                location=f"{os.path.basename(entry.path)}:1",
-                error=f"{type(exc).__name__}: {exc}",
-            )
-        if text == entry.text:
-            return result(UNCHANGED) if reappeared else None
-        return text
 
     def _module_of(self, entry: Loaded) -> types.ModuleType | None:
         return self.main if entry.name == MAIN else entry.module
@@ -240,27 +164,9 @@ class Reloader:
 
     def _dependency_order(self, names: list[str]) -> list[str]:
         """Dependencies first (imports among the changed modules); cycles keep file order."""
-        if len(names) < 2:
-            return names
         wanted = set(names)
-        deps = {}
-        for name in names:
-            entry = self.store.by_name[name]
-            deps[name] = (self._imports_of(entry) & wanted) - {name}
-        ordered: list[str] = []
-        visiting: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in ordered or name in visiting:
-                return
-            visiting.add(name)
-            for dep in sorted(deps[name]):
-                visit(dep)
-            ordered.append(name)
-
-        for name in names:
-            visit(name)
-        return ordered
+        deps = {n: (self._imports_of(self.store.by_name[n]) & wanted) - {n} for n in names}
+        return dependency_order(names, deps)
 
     def _reload_all(self, pending: dict[str, tuple[str, bool]], results: list) -> None:
         """Changed modules dependencies first; then importers whose from-imported names
@@ -294,7 +200,7 @@ class Reloader:
         if module.__dict__.get("__freshrepl_reload__", True) is False:
             return self._refused(entry, UNSAFE, detail=f"{entry.name}: {OPT_OUT}")
         try:
-            new_tree, new_code = self._compile(entry, text, deep)
+            new_tree, new_code = _compile(entry, text, deep)
         except (SyntaxError, ValueError) as exc:
             if not isinstance(exc, SyntaxError):  # e.g. a null byte in the source
                 exc = SyntaxError(str(exc), (entry.path, 1, 0, ""))
@@ -311,33 +217,16 @@ class Reloader:
         try:
             changes = attempt.run()
         except BaseException as exc:  # user code may raise anything (SystemExit too)
-            fields = self._failure_fields(exc, entry.path)
+            fields = _failure_fields(exc, entry.path)
             attempt.rollback()
             remember_lines(entry.path, entry.text or "")
             return self._refused(entry, **fields)
         edited = deep or texts[0] != text
         return self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
 
-    @staticmethod
-    def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
-        """Parse and compile the new text (the whole file: compile-time errors count too).
-
-        Only rebound names to follow (same text): the kept parse, and no code needed.
-        """
-        if text == entry.text and not deep:
-            return entry.tree(), None
-        tree = ast.parse(text, entry.path)
-        return tree, compile(tree, entry.path, "exec", dont_inherit=True)
-
     def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
         return ReloadResult(entry.name, entry.path, status, **fields)
-
-    @staticmethod
-    def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
-        if isinstance(exc, Unsafe):
-            return {"status": UNSAFE, "detail": str(exc)}
-        return {"status": FAILED, **runtime_error_fields(exc, path)}
 
     def _decorator_names(self) -> set[str]:
         """Names used as decorators anywhere in the user's code, typed inputs included."""
@@ -383,3 +272,20 @@ class Reloader:
         names = list(dict.fromkeys(n for n, _ in changes.described))
         summary = summarize(changes.described)
         return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)
+
+
+def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
+    """Parse and compile the new text (the whole file: compile-time errors count too).
+
+    Only rebound names to follow (same text): the kept parse, and no code needed.
+    """
+    if text == entry.text and not deep:
+        return entry.tree(), None
+    tree = ast.parse(text, entry.path)
+    return tree, compile(tree, entry.path, "exec", dont_inherit=True)
+
+
+def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+    if isinstance(exc, Unsafe):
+        return {"status": UNSAFE, "detail": str(exc)}
+    return {"status": FAILED, **runtime_error_fields(exc, path)}

@@ -87,3 +87,21 @@ def plan_body(
 
 def all_bound(body: list[ast.stmt], in_class: bool = False) -> Counter:
     return Counter(name for names in body_bindings(body, in_class) for name in names)
+
+
+def dependency_order(names: list[str], deps: dict[str, set[str]]) -> list[str]:
+    """``names`` with each one's dependencies (``deps``) before it; cycles keep the order."""
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name in visiting:
+            return
+        visiting.add(name)
+        for dep in sorted(deps[name]):
+            visit(dep)
+        ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
