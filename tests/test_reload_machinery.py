@@ -475,3 +475,87 @@ def test_method_under_unfindable_descriptor_is_refused(ws):
     result = apply()
     assert result.status == UNSAFE and "K.f" in result.detail, result
     assert k.f() == "old"
+
+
+def test_deep_reload_of_machinery_classes_redoes_methods_only(ws):
+    ws.write("deep_pyd.py", PYD)
+    m = ws.load("deep_pyd")
+    user, fields = m.User, dict(m.User.model_fields)
+    result = ws.reload_one("deep_pyd", names=("deep_pyd",))
+    assert result.status == RELOADED, result
+    assert m.User is user and dict(m.User.model_fields) == fields
+    assert m.User(name=" x ").name == "x"
+
+
+def test_hook_edits_after_they_ran_are_refused(ws):
+    src = textwrap.dedent(
+        """\
+        SEEN = []
+        class Base:
+            def __init_subclass__(cls):
+                SEEN.append(cls.__name__)
+        class Child(Base):
+            pass
+        class Meta(type):
+            def __new__(mcs, name, bases, ns):
+                ns["made_by"] = "old"
+                return super().__new__(mcs, name, bases, ns)
+        class Made(metaclass=Meta):
+            pass
+        """
+    )
+    refused(ws, "hook1", src, src.replace("SEEN.append(cls.__name__)", "SEEN.append(cls)"), "Base.__init_subclass__")
+    refused(ws, "hook2", src, src.replace('"old"', '"new"'), "Meta.__new__")
+
+
+def test_hook_edit_before_any_use_applies(ws):
+    src = "class Base:\n    def __init_subclass__(cls):\n        cls.tag = 'old'\n"
+    m, apply = edit(ws, "hook3", src, src.replace("'old'", "'new'"))
+    assert apply().status == RELOADED
+    assert type("C", (m.Base,), {}).tag == "new"
+
+
+def test_signature_change_under_known_transparent_decorators_applies(ws):
+    src = textwrap.dedent(
+        """\
+        import functools
+        class K:
+            @property
+            def p(self):
+                return 1
+            @staticmethod
+            def s(a):
+                return a
+            @functools.lru_cache
+            def c(self, a):
+                return a
+        """
+    )
+    new = (
+        src.replace("def s(a):\n        return a", "def s(a, b=2):\n        return a + b")
+        .replace("def c(self, a):\n        return a", "def c(self, a, b=3):\n        return a + b")
+    )
+    m, apply = edit(ws, "transp", src, new)
+    k = m.K()
+    assert apply().status == RELOADED
+    assert k.s(1) == 3 and k.c(1) == 4
+
+
+def test_wrapper_made_by_functools_wraps_shows_the_new_docstring(ws):
+    src = textwrap.dedent(
+        """\
+        import functools
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*a):
+                return fn(*a)
+            return wrapper
+        @deco
+        def f():
+            "old doc"
+            return 1
+        """
+    )
+    m, apply = edit(ws, "wrapdoc", src, src.replace("old doc", "new doc"))
+    assert apply().status == RELOADED
+    assert m.f.__doc__ == "new doc" and m.f() == 1

@@ -191,15 +191,25 @@ def same_shape(a: CodeType, b: CodeType) -> bool:
     return True
 
 
-def decorator_names(tree: ast.AST) -> set[str]:
-    """The last name of every decorator expression (``@deco``, ``@m.deco(1)`` -> ``deco``)."""
+def decorator_paths(tree: ast.AST) -> set[str]:
+    """The dotted name called by every decorator (``@m.deco(1)`` -> ``m.deco``)."""
     found: set[str] = set()
     for node in ast.walk(tree):
         for expr in getattr(node, "decorator_list", ()):
             while isinstance(expr, ast.Call):
                 expr = expr.func
-            if isinstance(expr, ast.Attribute):
-                found.add(expr.attr)
-            elif isinstance(expr, ast.Name):
-                found.add(expr.id)
+            if isinstance(expr, (ast.Attribute, ast.Name)):
+                found.add(ast.unparse(expr))
     return found
+
+
+def resolve(namespace: dict, path: str) -> object:
+    """The value of a dotted name in a namespace (None when it does not resolve)."""
+    head, *rest = "".join(path.split()).split(".")
+    value = namespace.get(head)
+    for part in rest:
+        try:
+            value = getattr(value, part)
+        except Exception:  # a property or __getattr__ that raises: not our function
+            return None
+    return value

@@ -70,13 +70,13 @@ class ModuleReload:
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
 
     @property
-    def decorator_names(self) -> Callable[[], set[str]]:
-        return self.log.closures.decorator_names
+    def is_decorator(self) -> Callable[[types.FunctionType], bool]:
+        return self.log.closures.is_decorator
 
-    @decorator_names.setter
-    def decorator_names(self, names: Callable[[], set[str]]) -> None:
-        """Names used as decorators in the user's code: a changed one is a decorator edit."""
-        self.log.closures.decorator_names = names
+    @is_decorator.setter
+    def is_decorator(self, test: Callable[[types.FunctionType], bool]) -> None:
+        """Whether a name is used as a decorator: a changed one is a decorator edit."""
+        self.log.closures.is_decorator = test
 
     # -- driving -------------------------------------------------------------------
     def run(self) -> Changes:

@@ -81,19 +81,19 @@ class ClosureWork:
 
     def __init__(self) -> None:
         self.pairs: list[_Pair] = []
-        # Names used as decorators in the user's code (asked only for changed functions).
-        self.decorator_names: Callable[[], set[str]] = set
+        # Is a function used as a decorator in the user's code (asked for changed ones)?
+        self.is_decorator: Callable[[types.FunctionType], bool] = lambda fn: False
         # The code object to install for a new one (its twin in the whole file's compile).
         self.final: Callable[[CodeType], CodeType] = lambda code: code
 
-    def note(self, qualname: str, old: CodeType, new: CodeType) -> CodeType:
-        """A function's code goes from ``old`` to ``new``: returns the code to install;
+    def note(self, fn: types.FunctionType, new: CodeType) -> CodeType:
+        """``fn``'s code goes from its own to ``new``: returns the code to install;
         what needs no heap is decided now, the rest in ``finish``."""
-        new = self.final(new)
+        qualname, old, new = fn.__qualname__, fn.__code__, self.final(new)
         changed = own_changed(old, new)
         if not changed and not _children(old):
             return new  # positions only
-        decorator = old.co_name in self.decorator_names()
+        decorator = self.is_decorator(fn)
         if changed and decorator:
             rules.refuse_changed_decorator(qualname)
         if not same_shape(old, new):

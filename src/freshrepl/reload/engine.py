@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import re
 import sys
 import types
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from freshrepl.protocol import (
     ModuleDelta,
     ReloadResult,
 )
-from freshrepl.reload.analysis import decorator_names, imported_modules
+from freshrepl.reload.analysis import decorator_paths, imported_modules, resolve
 from freshrepl.reload.apply import Changes, ModuleReload, all_bound
 from freshrepl.reload.files import check_file, read_text
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
@@ -85,7 +86,7 @@ class Reloader:
         self.rebinder.note_main_input(source)
         if "@" in source:
             try:
-                self._main_decorators |= decorator_names(ast.parse(source))
+                self._main_decorators |= decorator_paths(ast.parse(source))
             except (SyntaxError, ValueError):
                 pass
 
@@ -212,7 +213,7 @@ class Reloader:
         )
         if entry.name == MAIN:
             attempt.protected = self._rebound_at_prompt()
-        attempt.decorator_names = self._decorator_names
+        attempt.is_decorator = self._used_as_decorator
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
             changes = attempt.run()
@@ -228,16 +229,19 @@ class Reloader:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
         return ReloadResult(entry.name, entry.path, status, **fields)
 
-    def _decorator_names(self) -> set[str]:
-        """Names used as decorators anywhere in the user's code, typed inputs included."""
-        found = set(self._main_decorators)
+    def _used_as_decorator(self, fn: types.FunctionType) -> bool:
+        """Is ``fn`` used as a decorator (``@f``, ``@m.f(...)``) in the user's code or at
+        the prompt?  A text search for its name, then each hit's dotted name is looked up
+        where it is written: a plain edit parses nothing, and same names elsewhere do not count.
+        """
+        name = fn.__code__.co_name
+        places = [(self.main.__dict__, p) for p in self._main_decorators if p.endswith(name)]
+        pattern = re.compile(rf"^[ \t]*@([\w. \t]*?\b{re.escape(name)})[ \t]*(?:\(|#|$)", re.M)
         for entry in list(self.store.by_name.values()):
-            if entry.text:
-                key = ("decorators", entry.text)
-                if key not in entry.tree_cache:
-                    entry.tree_cache[key] = decorator_names(entry.tree())
-                found |= entry.tree_cache[key]
-        return found
+            module = self._module_of(entry)
+            if entry.text and module is not None and name in entry.text:
+                places += [(module.__dict__, m.group(1)) for m in pattern.finditer(entry.text)]
+        return any(_names(fn, resolve(namespace, path)) for namespace, path in places)
 
     def _rebound_at_prompt(self) -> set[str]:
         """Script names the user has rebound since: never deleted by a reload."""
@@ -289,3 +293,8 @@ def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
     if isinstance(exc, Unsafe):
         return {"status": UNSAFE, "detail": str(exc)}
     return {"status": FAILED, **runtime_error_fields(exc, path)}
+
+
+def _names(fn: types.FunctionType, value: object) -> bool:
+    """``value`` is ``fn`` or a method or wrapper made of it."""
+    return any(v is fn for v in (value, getattr(value, "__func__", None), getattr(value, "__wrapped__", None)))

@@ -127,7 +127,7 @@ def patch_function(
         old.__dict__.pop("__wrapped__", None)  # no longer forwarding: a plain patch again
         code = log.closures.final(new.__code__)
     else:
-        code = log.closures.note(old.__qualname__, old.__code__, new.__code__)
+        code = log.closures.note(old, new.__code__)
     old.__code__ = code
     old.__defaults__ = new.__defaults__
     old.__kwdefaults__ = new.__kwdefaults__
