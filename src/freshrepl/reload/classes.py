@@ -100,7 +100,8 @@ class ClassPatch:
                 if self._nested_target(name) is not None:
                     plan.nested[name] = (old_stmt, stmt)
                     continue
-            previous = next((binders[n] for n in sorted(names) if n in binders), None)
+            own = names - {"__annotations__"}  # every annotated field binds that one too
+            previous = next((binders[n] for n in sorted(own) if n in binders), None)
             rules.check_class_member(self.cls, self.builders, stmt, names, previous)
             plan.apply |= names
             if not isinstance(stmt, (*DEFS, ast.ClassDef)):
