@@ -207,3 +207,28 @@ def test_plain_function_edit_does_not_walk_the_heap(ws, monkeypatch):
     monkeypatch.setattr(gc, "get_referrers", refuse)
     ws.write("plainf.py", "def f():\n    return 2\n")
     assert ws.reload_one("plainf").status == RELOADED and m.f() == 2
+
+
+def test_closures_made_before_lines_moved_still_follow_a_later_edit(ws):
+    ws.write("facm.py", FACTORY)
+    m = ws.load("facm")
+    holder = m.Holder()
+    ws.write("facm.py", "import os\n\n\n" + FACTORY)  # only positions change
+    assert ws.reload_one("facm").status == RELOADED
+    ws.write("facm.py", "import os\n\n\n" + FACTORY.replace("return n + 1", "return n + 7"))
+    result = ws.reload_one("facm")
+    assert result.status == RELOADED, result
+    assert holder.callback() == 8
+
+
+def test_refused_closure_edit_leaves_closures_and_factory_as_they_were(ws):
+    ws.write("facr.py", FACTORY)
+    m = ws.load("facr")
+    holder, code = m.Holder(), m.make.__code__
+    new = FACTORY.replace("return n + 1", "return n + 5").replace("def make_many(n):", "def make_many(n, k=0):")
+    new = new.replace("lambda: n * 2", "lambda: n * 2 + k")
+    lambdas = m.make_many(1)
+    ws.write("facr.py", new)
+    result = ws.reload_one("facr")
+    assert result.status == UNSAFE and "free variables" in result.detail, result
+    assert holder.callback() == 2 and m.make.__code__ is code and lambdas[0]() == 2

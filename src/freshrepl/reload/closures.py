@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import types
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,51 @@ def own_changed(old: CodeType, new: CodeType) -> bool:
     return _own_key(old) != _own_key(new)
 
 
+class _Lineage:
+    """Earlier versions of nested code objects whose closures may still be alive.
+
+    When a function only gets new positions (lines moved), closures it made keep
+    the old nested code: the new nested code remembers it, so that a later edit
+    finds those closures too.  Keyed by identity (code objects compare by value).
+    """
+
+    def __init__(self) -> None:
+        self._earlier: dict[int, tuple[weakref.ref, list[CodeType]]] = {}
+
+    def replaced(self, old: CodeType, new: CodeType) -> None:
+        """``new`` takes ``old``'s place: its nested codes inherit the earlier versions."""
+        for o, n in _nested_pairs(old, new):
+            if o is not n:
+                self._earlier[id(n)] = (weakref.ref(n, self._forget(id(n))), self.versions(o))
+
+    def versions(self, code: CodeType) -> list[CodeType]:
+        """``code`` and the earlier versions that closures may still run."""
+        entry = self._earlier.get(id(code))
+        return [code, *entry[1]] if entry is not None and entry[0]() is code else [code]
+
+    def settled(self, code: CodeType) -> None:
+        """Every closure of ``code``'s versions now runs newer code."""
+        self._earlier.pop(id(code), None)
+
+    def _forget(self, key: int):  # noqa: ANN202 - a weakref callback
+        return lambda _ref: self._earlier.pop(key, None)
+
+
+LINEAGE = _Lineage()
+
+
+def _nested_pairs(old: CodeType, new: CodeType) -> list[tuple[CodeType, CodeType]]:
+    """Nested function codes of ``old`` and ``new`` paired by name and order, all depths."""
+    pairs = []
+    theirs = _by_name(_children(new))
+    for name, olds in _by_name(_children(old)).items():
+        news = theirs.get(name, [])
+        if len(news) == len(olds):
+            for o, n in zip(olds, news, strict=True):
+                pairs += [(o, n), *_nested_pairs(o, n)]
+    return pairs
+
+
 @dataclass
 class _Pair:
     qualname: str
@@ -96,7 +142,9 @@ class ClosureWork:
         decorator = self.is_decorator(fn)
         if changed and decorator:
             rules.refuse_changed_decorator(qualname)
-        if not same_shape(old, new):
+        if same_shape(old, new):
+            LINEAGE.replaced(old, new)  # moved only: closures made earlier stay findable
+        else:
             self._pair(qualname, old, new, changed, qualname, decorator)
         return new
 
@@ -119,7 +167,7 @@ class ClosureWork:
         if not self.pairs:
             return []
         pairs, self.pairs = self.pairs, []
-        live = _live_functions([p.old for p in pairs])
+        live = _live_functions([p.old for p in pairs])  # by id of the pair's old code
         updated: dict[str, int] = defaultdict(int)
         for pair in pairs:
             made = live.get(id(pair.old), [])
@@ -134,9 +182,10 @@ class ClosureWork:
             rules.check_freevars(pair.qualname, pair.old.co_freevars, pair.new.co_freevars, count=len(made))
             if pair.parent_changed:
                 rules.refuse_changed_factory(pair.parent, len(made))
+            log.save_codes(made)
+            new = pair.new
             for fn in made:
-                if log.save_function(fn):
-                    fn.__code__ = pair.new
+                fn.__code__ = new
             if own_changed(pair.old, pair.new):
                 updated[pair.top] += len(made)
         return [(f"{n} closure{'s' * (n > 1)} of {top}", "updated") for top, n in updated.items()]
@@ -150,10 +199,13 @@ def _by_name(codes: list[CodeType]) -> dict[str, list[CodeType]]:
 
 
 def _live_functions(codes: list[CodeType]) -> dict[int, list[types.FunctionType]]:
-    """Function objects built from any of ``codes``, by id of the code: one pass in C."""
-    wanted = {id(c) for c in codes}
+    """Function objects built from any of ``codes`` or their earlier versions, by id of
+    the code in ``codes``: one pass over the heap, in C."""
+    wanted = {id(v): c for c in codes for v in LINEAGE.versions(c)}
     found: dict[int, list[types.FunctionType]] = defaultdict(list)
-    for ref in gc.get_referrers(*codes):
+    for ref in gc.get_referrers(*(v for c in codes for v in LINEAGE.versions(c))):
         if isinstance(ref, types.FunctionType) and id(ref.__code__) in wanted:
-            found[id(ref.__code__)].append(ref)
+            found[id(wanted[id(ref.__code__)])].append(ref)
+    for code in codes:
+        LINEAGE.settled(code)
     return found

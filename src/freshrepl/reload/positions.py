@@ -6,6 +6,7 @@ import types
 from typing import Any
 
 from freshrepl.reload.analysis import code_index, same_shape
+from freshrepl.reload.closures import LINEAGE
 from freshrepl.reload.patching import UndoLog
 
 _LIMIT = 100_000  # objects visited at most: a module's namespace, never the heap
@@ -48,4 +49,5 @@ def _refresh_function(fn: types.FunctionType, index: dict, log: UndoLog) -> None
         return
     new = next((c for c in candidates if same_shape(c, fn.__code__)), None)
     if new is not None and log.save_function(fn):
+        LINEAGE.replaced(fn.__code__, new)
         fn.__code__ = new
