@@ -411,12 +411,21 @@ class Owner:
     [
         ('key = "a"', 'key = "b"', "Plugin.__init_subclass__"),
         ("    size = 1\n", "    size = 1\n    color = 2\n", "@tag"),
-        ("    a = Named()\n", "    a = Named()\n    b = Named()\n", "__set_name__"),
     ],
-    ids=["init_subclass registry", "class decorator", "set_name descriptor"],
+    ids=["init_subclass registry", "class decorator"],
 )
 def test_class_hooks_derived_edits_are_refused(ws, old, new, word):
     refused(ws, "hooks", HOOKS, HOOKS.replace(old, new), word)
+
+
+def test_added_set_name_descriptor_is_named_as_type_would(ws):
+    m, apply = edit(ws, "hooksn", HOOKS, HOOKS.replace("    a = Named()\n", "    a = Named()\n    b = Named()\n"))
+    assert apply().status == RELOADED
+    assert m.Owner.b.name == "b" and m.Owner.a.name == "a"
+
+
+def test_set_name_edit_after_it_ran_is_refused(ws):
+    refused(ws, "hooksr", HOOKS, HOOKS.replace("self.name = name", "self.name = name.upper()"), "Named.__set_name__")
 
 
 def test_class_hooks_method_bodies_apply_without_rerunning_hooks(ws):

@@ -165,8 +165,11 @@ class Reloader:
 
     def _dependency_order(self, names: list[str]) -> list[str]:
         """Dependencies first (imports among the changed modules); cycles keep file order."""
+        if len(names) < 2:
+            return names
         wanted = set(names)
-        deps = {n: (self._imports_of(self.store.by_name[n]) & wanted) - {n} for n in names}
+        entries = {n: self.store.by_name.get(n) for n in names}  # __main__ may be untracked
+        deps = {n: (self._imports_of(e) & wanted) - {n} if e else set() for n, e in entries.items()}
         return dependency_order(names, deps)
 
     def _reload_all(self, pending: dict[str, tuple[str, bool]], results: list) -> None:

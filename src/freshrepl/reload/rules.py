@@ -10,8 +10,10 @@ The general rule for classes: decide by *how the class was built* and *what
 changed*.  A class is built by machinery when something besides ``type`` read
 its body: a metaclass other than ``type``/``ABCMeta`` (pydantic, SQLAlchemy,
 enum, msgspec's C metaclass, TypedDict, NamedTuple), class decorators
-(dataclass, attrs), a base's ``__init_subclass__``, descriptors with
-``__set_name__``, ``__slots__``.  In such a class only these edits apply:
+(dataclass, attrs), a base's ``__init_subclass__``, ``__slots__``.  (A descriptor
+with ``__set_name__`` does not make one: a changed or added descriptor gets its
+``__set_name__`` call again, as ``type()`` gives it; editing ``__set_name__``
+itself after it ran is refused.)  In such a class only these edits apply:
 
 - the body of a ``def`` whose decorators (and, under decorators, signature)
   did not change: the very function object is patched, so every reference the
@@ -94,9 +96,6 @@ def class_builders(cls: type, stmt: ast.ClassDef) -> list[str]:
         func = getattr(hook, "__func__", hook)
         if hook is not None and base is not object and id(func) not in _HEADER_ONLY_HOOKS:
             found.append(f"{base.__qualname__}.__init_subclass__")
-    described = [k for k, v in cls.__dict__.items() if hasattr(type(v), "__set_name__")]
-    if described:
-        found.append(f"__set_name__ of {', '.join(sorted(described)[:3])}")
     if "__slots__" in cls.__dict__:
         found.append("__slots__")
     return found
