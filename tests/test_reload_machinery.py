@@ -568,3 +568,21 @@ def test_wrapper_made_by_functools_wraps_shows_the_new_docstring(ws):
     m, apply = edit(ws, "wrapdoc", src, src.replace("old doc", "new doc"))
     assert apply().status == RELOADED
     assert m.f.__doc__ == "new doc" and m.f() == 1
+
+
+def test_added_method_overriding_a_framework_hook_is_refused(ws):
+    new = PYD.replace("    def greet(self):", "    def model_post_init(self, context):\n        self.age = 99\n\n    def greet(self):")
+    refused(ws, "pydh", PYD, new, "model_post_init")
+
+
+def test_added_plain_method_in_a_machinery_class_applies(ws):
+    m, apply = edit(ws, "pydp", PYD, PYD + "\n    def wave(self):\n        return 'wave ' + self.name\n")
+    u = m.User(name="ann")
+    assert apply().status == RELOADED
+    assert u.wave() == "wave ann"
+
+
+def test_generic_class_is_a_plain_class(ws):
+    src = "import typing\nT = typing.TypeVar('T')\nclass Box(typing.Generic[T]):\n    size = 1\n"
+    m, apply = edit(ws, "gen", src, src.replace("size = 1", "size = 2"))
+    assert apply().status == RELOADED and m.Box.size == 2

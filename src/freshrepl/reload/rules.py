@@ -19,8 +19,8 @@ itself after it ran is refused.)  In such a class only these edits apply:
   did not change: the very function object is patched, so every reference the
   machinery kept (validators, serializers, hooks) runs the new code; if that
   function cannot be found inside what the class holds, the edit is refused;
-- a plain method (no decorators, no ``_sunder_``/``__dunder__`` name) added or
-  removed: machinery reads none of those;
+- a plain method (no decorators, no ``_sunder_``/``__dunder__`` name, not
+  overriding a base's) added or removed: machinery looks for none of those;
 - the class docstring.
 
 Anything else (annotations, class-level assignments, decorators, special
@@ -50,12 +50,8 @@ class Unsafe(Exception):
 
 
 _PLAIN_METACLASSES = (type, abc.ABCMeta)
-# __init_subclass__ hooks known to read only the class header (bases, keywords).
-_HEADER_ONLY_HOOKS = frozenset(
-    id(getattr(t, "__init_subclass__", None).__func__)  # type: ignore[union-attr]
-    for t in (typing.Generic,)
-    if hasattr(getattr(t, "__init_subclass__", None), "__func__")
-)
+# Bases whose __init_subclass__ reads only the class header (Generic's, in C from 3.12).
+_HEADER_ONLY_HOOK_MODULES = frozenset({"typing", "_typing"})
 # Decorators that wrap a function without reading its signature (safe under a signature edit).
 _TRANSPARENT = (
     property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
@@ -91,11 +87,12 @@ def class_builders(cls: type, stmt: ast.ClassDef) -> list[str]:
     if meta not in _PLAIN_METACLASSES:
         found.append(f"metaclass {meta.__name__}")
     found += [f"@{ast.unparse(d)}" for d in stmt.decorator_list]
+    if "_fields" in cls.__dict__ and issubclass(cls, tuple):
+        found.append("typing.NamedTuple")
     for base in cls.__mro__[1:]:
-        hook = base.__dict__.get("__init_subclass__")
-        func = getattr(hook, "__func__", hook)
-        if hook is not None and base is not object and id(func) not in _HEADER_ONLY_HOOKS:
-            found.append(f"{base.__qualname__}.__init_subclass__")
+        if "__init_subclass__" in base.__dict__ and base is not object:
+            if base.__module__ not in _HEADER_ONLY_HOOK_MODULES:
+                found.append(f"{base.__qualname__}.__init_subclass__")
     if "__slots__" in cls.__dict__:
         found.append("__slots__")
     return found
@@ -144,7 +141,7 @@ def check_class_member(
     """A changed class-body statement that is not a patchable ``def`` (see the module doc)."""
     if not builders or is_docstring(stmt):
         return
-    if _plain_method(stmt) and (old is None or _plain_method(old)):
+    if _plain_method(stmt) and (old is None or _plain_method(old)) and not _overrides(cls, stmt):
         return
     if old is None and _written_only_if_absent(cls, builders, stmt):
         return
@@ -173,7 +170,7 @@ def _known_kind(cls: type, stmt: ast.stmt | None) -> str:
 def check_removed_member(
     cls: type, builders: list[str], name: str, old: ast.stmt | None
 ) -> None:
-    if builders and not (old is not None and _plain_method(old)):
+    if builders and not (old is not None and _plain_method(old) and not _overrides(cls, old)):
         known = _known_kind(cls, old)
         if known:
             raise Unsafe(f"{cls.__qualname__}: {known} ({name} removed)")
@@ -190,6 +187,12 @@ def _written_only_if_absent(cls: type, builders: list[str], stmt: ast.stmt) -> b
         and not stmt.decorator_list
         and stmt.name in ("__init__", "__repr__", "__eq__")
     )
+
+
+def _overrides(cls: type, stmt: ast.stmt) -> bool:
+    """A method a base defines too: machinery may look for it by name (``model_post_init``)."""
+    name = getattr(stmt, "name", "")
+    return any(name in base.__dict__ for base in cls.__mro__[1:])
 
 
 def _plain_method(stmt: ast.stmt) -> bool:
