@@ -136,6 +136,8 @@ def patch_function(
     if _redirect_target(old) is not None:
         old.__dict__.pop("__wrapped__", None)  # no longer forwarding: a plain patch again
         code = log.closures.final(new.__code__)
+    elif old.__code__ is new.__code__:  # e.g. two wrappers made by the same decorator
+        code = new.__code__
     else:
         code = log.closures.note(old, new.__code__)
     old.__code__ = code
