@@ -586,3 +586,53 @@ def test_generic_class_is_a_plain_class(ws):
     src = "import typing\nT = typing.TypeVar('T')\nclass Box(typing.Generic[T]):\n    size = 1\n"
     m, apply = edit(ws, "gen", src, src.replace("size = 1", "size = 2"))
     assert apply().status == RELOADED and m.Box.size == 2
+
+
+def test_library_descriptors_and_before_validators_take_new_bodies(ws):
+    src = textwrap.dedent(
+        """\
+        from pydantic import BaseModel, model_validator, validate_call
+        from sqlalchemy.ext.hybrid import hybrid_property
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+        class Base(DeclarativeBase):
+            pass
+
+        class Item(Base):
+            __tablename__ = "item"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            price: Mapped[int] = mapped_column(default=0)
+
+            @hybrid_property
+            def doubled(self):
+                return self.price * 2
+
+            @validates("price")
+            def check_price(self, key, value):
+                return value
+
+        class Order(BaseModel):
+            qty: int
+
+            @model_validator(mode="before")
+            @classmethod
+            def fill(cls, data):
+                return data
+
+        @validate_call
+        def total(qty: int) -> int:
+            return qty
+        """
+    )
+    new = (
+        src.replace("self.price * 2", "self.price * 3")
+        .replace("        return value\n", "        return value + 1\n")
+        .replace("        return data\n", "        return {'qty': data['qty'] * 10}\n")
+        .replace("    return qty\n", "    return qty * 100\n")
+    )
+    m, apply = edit(ws, "libdesc", src, new)
+    item = m.Item(price=2)
+    result = apply()
+    assert result.status == RELOADED, result
+    assert item.doubled == 6 and m.Item(price=1).price == 2
+    assert m.Order(qty=1).qty == 10 and m.total("2") == 200
