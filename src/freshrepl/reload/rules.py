@@ -58,7 +58,6 @@ _TRANSPARENT = (
     functools.cache, functools.lru_cache, typing.overload, typing.final,
 )
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or type()
-_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
 _META_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
 
 
