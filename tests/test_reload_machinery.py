@@ -636,3 +636,25 @@ def test_library_descriptors_and_before_validators_take_new_bodies(ws):
     assert result.status == RELOADED, result
     assert item.doubled == 6 and m.Item(price=1).price == 2
     assert m.Order(qty=1).qty == 10 and m.total("2") == 200
+
+
+def test_method_the_machinery_hid_is_refused(ws):
+    src = textwrap.dedent(
+        """\
+        import functools
+        import attrs
+
+        @attrs.define
+        class Lazy:
+            n: int = 1
+
+            @functools.cached_property
+            def square(self):
+                return self.n * self.n
+        """
+    )
+    # attrs puts a slot in its place and calls the function from a generated __getattr__
+    m, apply = edit(ws, "lazyc", src, src.replace("self.n * self.n", "self.n * 100"))
+    result = apply()
+    assert result.status == UNSAFE and "Lazy.square" in result.detail, result
+    assert m.Lazy(3).square == 9

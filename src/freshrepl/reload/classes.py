@@ -92,6 +92,8 @@ class ClassPatch:
             old_stmt = binders.get(name) if name else None
             once = old_counts.get(name) == new_counts.get(name) == 1
             if self._patchable(stmt, old_stmt, once, dirty):
+                if name not in self.cls.__dict__:  # the machinery took it elsewhere
+                    rules.refuse_not_found(f"{self.name}.{name}", self.cls)
                 plan.raw[name] = (old_stmt, stmt)  # type: ignore[assignment]
                 rules.check_class_hook(self.cls, name, has_instances)
                 continue
@@ -112,10 +114,12 @@ class ClassPatch:
         return plan
 
     def _patchable(self, stmt: ast.stmt, old: ast.stmt | None, once: bool, dirty: set[str]) -> bool:
-        """A ``def`` that was there before, bound once, with the same decorators."""
+        """A ``def`` that was there before, bound once, with the same decorators (in a
+        plain class, one the user deleted from the class since is simply set again)."""
         if not (isinstance(stmt, DEFS) and isinstance(old, DEFS) and once):
             return False
-        return stmt.name in self.cls.__dict__ and rules.decorators_same(old, stmt, dirty)
+        present = stmt.name in self.cls.__dict__ or bool(self.builders)
+        return present and rules.decorators_same(old, stmt, dirty)
 
     def _nested_target(self, name: str) -> type | None:
         target = self.cls.__dict__.get(name)

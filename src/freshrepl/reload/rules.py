@@ -269,9 +269,10 @@ def refuse_kind_changed(name: str, was: object, now: object) -> None:
 
 
 def refuse_not_found(qualname: str, holder: object) -> None:
-    raise Unsafe(
-        f"{qualname}: cannot find the function to patch inside {type(holder).__name__}"
-    )
+    """A changed ``def`` whose function object cannot be found (an unknown descriptor, a
+    wrapper in C, machinery that moved it): patching nothing would be a false "reloaded"."""
+    where = holder.__qualname__ if isinstance(holder, type) else type(holder).__name__
+    raise Unsafe(f"{qualname}: cannot find the function to patch inside {where}")
 
 
 def check_class_rebuilt(name: str, was: type, now: object) -> None:
