@@ -232,3 +232,16 @@ def test_refused_closure_edit_leaves_closures_and_factory_as_they_were(ws):
     result = ws.reload_one("facr")
     assert result.status == UNSAFE and "free variables" in result.detail, result
     assert holder.callback() == 2 and m.make.__code__ is code and lambdas[0]() == 2
+
+
+def test_a_refused_edit_keeps_closures_findable_for_the_next_one(ws):
+    ws.write("facl.py", FACTORY)
+    m = ws.load("facl")
+    holder = m.Holder()
+    ws.write("facl.py", "\n" + FACTORY)  # positions only
+    assert ws.reload_one("facl").status == RELOADED
+    ws.write("facl.py", "\n" + FACTORY.replace("return n + 1", "return n + k").replace("def make(n):", "def make(n, k=1):"))
+    assert ws.reload_one("facl").status == UNSAFE
+    ws.write("facl.py", "\n" + FACTORY.replace("return n + 1", "return n + 9"))
+    assert ws.reload_one("facl").status == RELOADED
+    assert holder.callback() == 10

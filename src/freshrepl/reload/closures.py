@@ -188,6 +188,8 @@ class ClosureWork:
                 fn.__code__ = new
             if own_changed(pair.old, pair.new):
                 updated[pair.top] += len(made)
+        for pair in pairs:  # only now: a refusal above leaves the earlier versions known
+            LINEAGE.settled(pair.old)
         return [(f"{n} closure{'s' * (n > 1)} of {top}", "updated") for top, n in updated.items()]
 
 
@@ -206,6 +208,4 @@ def _live_functions(codes: list[CodeType]) -> dict[int, list[types.FunctionType]
     for ref in gc.get_referrers(*(v for c in codes for v in LINEAGE.versions(c))):
         if isinstance(ref, types.FunctionType) and id(ref.__code__) in wanted:
             found[id(wanted[id(ref.__code__)])].append(ref)
-    for code in codes:
-        LINEAGE.settled(code)
     return found
