@@ -151,21 +151,20 @@ class ModuleReload:
 
     # -- one statement -------------------------------------------------------------
     def _run_statement(self, stmt: ast.stmt, names: set[str]) -> None:
-        name = getattr(stmt, "name", None)
+        name: str = getattr(stmt, "name", "")
         if name in self.removed_defs and name not in self.snapshot and self._restore(name, stmt):
             return
         was = self.snapshot.get(name, MISSING) if name else MISSING
         old_stmt = self.old_defs.get(name) if name else None
-        same_kind = old_stmt is not None and (
-            isinstance(stmt, ast.ClassDef) == isinstance(old_stmt, ast.ClassDef)
-        )
-        if name in self.single and same_kind and was is not MISSING:
-            if isinstance(stmt, ast.ClassDef) and isinstance(was, type):
-                if was.__module__ == self.module.__name__:
-                    return ClassPatch(self, was, old_stmt, stmt).apply()  # type: ignore[arg-type]
-            elif isinstance(stmt, DEFS) and rules.decorators_same(old_stmt, stmt, self.dirty):
-                if self._defined_here(was, name) or self._hides_function(was):
-                    return self._patch_def(was, old_stmt, stmt)  # type: ignore[arg-type]
+        if name in self.single and old_stmt is not None and was is not MISSING:
+            if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
+                if isinstance(was, type) and was.__module__ == self.module.__name__:
+                    return ClassPatch(self, was, old_stmt, stmt).apply()
+            elif isinstance(stmt, DEFS) and isinstance(old_stmt, DEFS):
+                if rules.decorators_same(old_stmt, stmt, self.dirty) and (
+                    self._defined_here(was, name) or self._hides_function(was)
+                ):
+                    return self._patch_def(was, old_stmt, stmt)
         self._exec(stmt)
         self._reconcile(stmt, names)
 
@@ -191,7 +190,7 @@ class ModuleReload:
         was, old_stmt = self.removed_defs[name]
         if name not in self.single or type(old_stmt) is not type(stmt):
             return False
-        if isinstance(stmt, ast.ClassDef):
+        if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
             try:
                 rules.check_class_header(was, old_stmt, stmt, self.dirty)
             except rules.Unsafe:

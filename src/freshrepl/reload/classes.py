@@ -141,7 +141,9 @@ class ClassPatch:
         )
         if body is None or body.co_freevars:
             raise rules.Unsafe(f"{stmt.name}: generic class syntax cannot be patched in place")
-        namespace = type(self.cls).__prepare__(stmt.name, self.cls.__bases__)
+        namespace: dict[str, Any] = type(self.cls).__prepare__(  # type: ignore[assignment]
+            stmt.name, self.cls.__bases__
+        )
         if plan.raw:
             with_identity(namespace)
         exec(body, self.reload.globals, namespace)

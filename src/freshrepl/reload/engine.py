@@ -141,12 +141,12 @@ class Reloader:
             elif check.text is not None:
                 pending[entry.name] = (check.text, False)
         for name in names:
-            entry = self.store.by_name.get(name)
-            if entry is None or entry.text is None:
-                why = "a compiled extension" if entry else "not an imported user module (see :watch)"
+            known = self.store.by_name.get(name)
+            if known is None or known.text is None:
+                why = "a compiled extension" if known else "not an imported user module (see :watch)"
                 results.append(ReloadResult(name, "", FAILED, error=f"{name} is {why}"))
                 continue
-            text = pending.get(name, (None,))[0] or read_text(entry) or entry.text
+            text = pending.get(name, (None,))[0] or read_text(known) or known.text
             pending[name] = (text, True)
         return pending
 

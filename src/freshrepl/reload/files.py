@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from freshrepl.protocol import DELETED, FAILED, UNCHANGED, UNSAFE, ReloadResult
 from freshrepl.reload.hook import Loaded, decode
@@ -22,7 +23,7 @@ class FileCheck:
 def check_file(entry: Loaded) -> FileCheck:
     """Compare the file on disk with the exact source that ran (never mtimes)."""
 
-    def report(status: str, **fields: str) -> FileCheck:
+    def report(status: str, **fields: Any) -> FileCheck:
         return FileCheck(result=ReloadResult(entry.name, entry.path, status, **fields))
 
     try:

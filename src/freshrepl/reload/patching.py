@@ -225,10 +225,10 @@ def patch_in_place(old: object, new: object, log: UndoLog) -> bool:
         return True
     if type(old) is not type(new):
         return False
-    if isinstance(old, types.FunctionType):
+    if isinstance(old, types.FunctionType) and isinstance(new, types.FunctionType):
         if _source_file(old) != _source_file(new):
             return False  # e.g. a generated dataclass method replaced by the user's own
-        patch_function(old, new, log, keep_state=False)  # type: ignore[arg-type]
+        patch_function(old, new, log, keep_state=False)
         return True
     if _is_lru_wrapper(old):
         if _cache_parameters(old) != _cache_parameters(new):
@@ -287,7 +287,7 @@ def find_raw_function(obj: object, name: str, path: str) -> types.FunctionType |
     """The undecorated function named ``name`` from ``path`` inside a decorator chain:
     through ``__wrapped__``, ``__func__``, property accessors, closures and, for other
     descriptors and wrapper objects, the values they hold (instance dict, slots)."""
-    todo, seen = [obj], set()
+    todo, seen = [obj], set[int]()
     while todo:
         current = todo.pop(0)
         if id(current) in seen or len(seen) > 50:
@@ -397,4 +397,4 @@ def _refresh_abstract(cls: type) -> None:
         for name in getattr(base, "__abstractmethods__", ()):
             if getattr(getattr(cls, name, None), "__isabstractmethod__", False):
                 names.add(name)
-    cls.__abstractmethods__ = frozenset(names)
+    type.__setattr__(cls, "__abstractmethods__", frozenset(names))
