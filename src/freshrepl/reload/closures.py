@@ -136,16 +136,14 @@ class ClosureWork:
         """``fn``'s code goes from its own to ``new``: returns the code to install;
         what needs no heap is decided now, the rest in ``finish``."""
         qualname, old, new = fn.__qualname__, fn.__code__, self.final(new)
+        if same_shape(old, new):
+            LINEAGE.replaced(old, new)  # moved only: closures made earlier stay findable
+            return new
         changed = own_changed(old, new)
-        if not changed and not _children(old):
-            return new  # positions only
         decorator = self.is_decorator(fn)
         if changed and decorator:
             rules.refuse_changed_decorator(qualname)
-        if same_shape(old, new):
-            LINEAGE.replaced(old, new)  # moved only: closures made earlier stay findable
-        else:
-            self._pair(qualname, old, new, changed, qualname, decorator)
+        self._pair(qualname, old, new, changed, qualname, decorator)
         return new
 
     def _pair(

@@ -233,18 +233,10 @@ class Reloader:
         return ReloadResult(entry.name, entry.path, status, **fields)
 
     def _used_as_decorator(self, fn: types.FunctionType) -> bool:
-        """Is ``fn`` used as a decorator (``@f``, ``@m.f(...)``) in the user's code or at
-        the prompt?  A text search for its name, then each hit's dotted name is looked up
-        where it is written: a plain edit parses nothing, and same names elsewhere do not count.
-        """
-        name = fn.__code__.co_name
-        places = [(self.main.__dict__, p) for p in self._main_decorators if p.endswith(name)]
-        pattern = re.compile(rf"^[ \t]*@([\w. \t]*?\b{re.escape(name)})[ \t]*(?:\(|#|$)", re.M)
-        for entry in list(self.store.by_name.values()):
-            module = self._module_of(entry)
-            if entry.text and module is not None and name in entry.text:
-                places += [(module.__dict__, m.group(1)) for m in pattern.finditer(entry.text)]
-        return any(_names(fn, resolve(namespace, path)) for namespace, path in places)
+        """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
+        modules = [(e.text, self._module_of(e)) for e in list(self.store.by_name.values())]
+        sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
+        return used_as_decorator(fn, sources, self.main.__dict__, self._main_decorators)
 
     def _rebound_at_prompt(self) -> set[str]:
         """Script names the user has rebound since: never deleted by a reload."""
@@ -301,3 +293,21 @@ def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
 def _names(fn: types.FunctionType, value: object) -> bool:
     """``value`` is ``fn`` or a method or wrapper made of it."""
     return any(v is fn for v in (value, getattr(value, "__func__", None), getattr(value, "__wrapped__", None)))
+
+
+def used_as_decorator(
+    fn: types.FunctionType,
+    sources: list[tuple[str, dict[str, Any]]],
+    main: dict[str, Any],
+    main_paths: set[str],
+) -> bool:
+    """A text search for ``@...name`` in each module's source, then each hit's dotted name
+    is looked up where it is written: a plain edit parses nothing, and the same name
+    used elsewhere for something else does not count."""
+    name = fn.__code__.co_name
+    places = [(main, p) for p in main_paths if p.endswith(name)]
+    pattern = re.compile(rf"^[ \t]*@([\w. \t]*?\b{re.escape(name)})[ \t]*(?:\(|#|$)", re.M)
+    for text, namespace in sources:
+        if name in text:
+            places += [(namespace, m.group(1)) for m in pattern.finditer(text)]
+    return any(_names(fn, resolve(namespace, path)) for namespace, path in places)
