@@ -658,3 +658,32 @@ def test_method_the_machinery_hid_is_refused(ws):
     result = apply()
     assert result.status == UNSAFE and "Lazy.square" in result.detail, result
     assert m.Lazy(3).square == 9
+
+
+def test_signature_change_under_a_plain_wrapping_decorator_applies(ws):
+    src = textwrap.dedent(
+        """\
+        import functools, time
+        CALLS = []
+        def timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    print(fn.__name__, time.perf_counter() - start)
+            return wrapper
+        @timed
+        def add(a):
+            return a
+        """
+    )
+    m, apply = edit(ws, "timedm", src, src.replace("def add(a):\n    return a", "def add(a, b=10):\n    return a + b"))
+    add = m.add
+    result = apply()
+    assert result.status == RELOADED, result
+    assert add(1) == 11 and add(1, b=2) == 3
+    import inspect
+
+    assert str(inspect.signature(add)) == "(a, b=10)"

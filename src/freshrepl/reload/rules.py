@@ -28,8 +28,10 @@ methods, nested classes) is what machinery derives fields, validators, tables
 and schemas from, so it is refused.  Plain classes apply those edits too.
 
 For functions: a changed decorator must reach what it built earlier (the
-closure rules in ``closures``), a signature change under a decorator that may
-have read the signature is refused, and a decorator that registered the new
+closure rules in ``closures``); a signature change under a decorator is refused
+unless the decorator is known not to read signatures (``property``,
+``lru_cache``..., or a Python decorator that only calls, times, logs and
+``functools.wraps`` what it wraps); a decorator that registered the new
 function again is refused (the earlier registration would stay).
 """
 
@@ -39,6 +41,7 @@ import abc
 import ast
 import enum
 import functools
+import types
 import typing
 from collections.abc import Callable, Iterable
 
@@ -57,6 +60,15 @@ _TRANSPARENT = (
     property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
     functools.cache, functools.lru_cache, typing.overload, typing.final,
 )
+# Everything a user's own wrapping decorator may touch and still not read the signature
+# of what it wraps: it can only call it, time it, log it and copy its name and doc.
+_WRAPPING_NAMES = frozenset({
+    "functools", "wraps", "update_wrapper", "time", "perf_counter", "perf_counter_ns",
+    "monotonic", "monotonic_ns", "time_ns", "print", "logging", "logger", "log", "getLogger",
+    "debug", "info", "warning", "error", "exception", "sys", "stderr", "stdout", "write",
+    "flush", "len", "str", "repr", "format", "round", "__name__", "__qualname__",
+    "__module__", "__doc__",
+})
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or type()
 _META_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
 
@@ -251,7 +263,16 @@ def _transparent(node: ast.expr, evaluate: Callable[[ast.expr], object]) -> bool
         value = evaluate(target)
     except Exception:  # an unknown name: not known to be transparent
         return False
-    return any(value is t for t in _TRANSPARENT)
+    if any(value is t for t in _TRANSPARENT):
+        return True
+    return isinstance(value, types.FunctionType) and _only_wraps(value.__code__)
+
+
+def _only_wraps(code: types.CodeType) -> bool:
+    """A decorator (or decorator factory) written in Python whose code, nested functions
+    included, touches nothing that could read a signature (see ``_WRAPPING_NAMES``)."""
+    nested = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return set(code.co_names) <= _WRAPPING_NAMES and all(_only_wraps(c) for c in nested)
 
 
 def check_registered_again(name: str, holders: list[object]) -> None:
