@@ -1357,6 +1357,39 @@ MACHINERY: list[Scenario] = [
         kept="m.SIGS == {'f': '(a)'} and m.f(1) == 1",
     ),
     S(
+        "signature_under_wrapping_decorator",
+        """
+        import functools, time
+        def timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                result = fn(*args, **kwargs)
+                print(fn.__name__, time.perf_counter() - start)
+                return result
+            return wrapper
+        @timed
+        def add(a):
+            return a
+        """,
+        ["from m import add"],
+        """
+        import functools, time
+        def timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                result = fn(*args, **kwargs)
+                print(fn.__name__, time.perf_counter() - start)
+                return result
+            return wrapper
+        @timed
+        def add(a, b=10):
+            return a + b
+        """,
+        "add(1) == 11 and add(1, b=2) == 3",
+    ),
+    S(
         "closures_in_instances_and_containers",
         FACTORY,
         ["import m", "h = m.Holder()", "pair = m.make_pair(1)", "nested = {'x': [(m.make(2),)]}"],
