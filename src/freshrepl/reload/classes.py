@@ -43,7 +43,8 @@ def has_instances(cls: type) -> bool:
 
 
 class ClassPatch:
-    """One class brought up to its new statement; raises Unsafe before touching anything."""
+    """One class brought up to its new statement; an Unsafe raised on the way is undone by
+    the reload's log like any other failure (the rules are checked before the body runs)."""
 
     def __init__(
         self, reload: ModuleReload, cls: type, old: ast.ClassDef, new: ast.ClassDef
