@@ -20,6 +20,8 @@ request            reply               meaning
 ``ReloadRequest``  ``ReloadReply``     bring changed files (or named modules) up to date
 ``CompleteRequest`` ``CompleteReply``  completions for the text before the cursor
 ``ModulesRequest`` ``ModulesReply``    the user modules imported or dropped lately
+``SignatureRequest`` ``SignatureReply`` the signature of the call the cursor is in
+``DocRequest``     ``DocReply``        the docstring of a name (``:doc NAME``, F1)
 =================  ==================  =========================================
 """
 
@@ -51,6 +53,8 @@ class KernelConfig:
     run_target: str | None = None
     parent: int = 0  # the shell's pid: the kernel dies with it
     skip_first_line: bool = False  # python -x
+    color: bool = False  # colour results and tracebacks on the terminal (pygments)
+    color_style: str = "default"  # the pygments style they are coloured with
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -128,6 +132,18 @@ class ModulesRequest:
     op: ClassVar[str] = "modules"
 
 
+@dataclass
+class SignatureRequest:
+    op: ClassVar[str] = "signature"
+    text: str  # the input up to the cursor
+
+
+@dataclass
+class DocRequest:
+    op: ClassVar[str] = "doc"
+    name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
+
+
 # -- replies (kernel -> shell) -------------------------------------------------------
 
 
@@ -168,6 +184,24 @@ class ModulesReply:
 
 
 @dataclass
+class SignatureReply:
+    op: ClassVar[str] = "signature-reply"
+    callee: str = ""  # the expression before the open bracket ("" when not in a call)
+    # "print(*args, sep=' ', end='\n', file=None, flush=False)"; several for builtins
+    # documented that way (range); empty when the callee is unknown or has none.
+    signatures: list[str] = field(default_factory=list)
+    argument: int = 0  # index of the argument being typed
+    keyword: str | None = None  # its name, when typed as name=...
+
+
+@dataclass
+class DocReply:
+    op: ClassVar[str] = "doc-reply"
+    found: bool = False  # false: no such name in the kernel
+    text: str = ""  # the signature line(s), a blank line, the docstring
+
+
+@dataclass
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -175,13 +209,16 @@ class ErrorReply:
     message: str
 
 
-Request = RunRequest | ReloadRequest | CompleteRequest | ModulesRequest
-Reply = Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | ErrorReply
+Request = (RunRequest | ReloadRequest | CompleteRequest | ModulesRequest | SignatureRequest
+           | DocRequest)
+Reply = (Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | SignatureReply | DocReply
+         | ErrorReply)
 
 _MESSAGES: dict[str, type] = {
     cls.op: cls
-    for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest,
-                Hello, RunReply, ReloadReply, CompleteReply, ModulesReply, ErrorReply)
+    for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest, SignatureRequest,
+                DocRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
+                SignatureReply, DocReply, ErrorReply)
 }
 
 

@@ -1,0 +1,244 @@
+"""Looking at live objects without running the user's code: signatures, docstrings, lookups.
+
+The shell asks while the user types, so nothing here may have side effects:
+an expression is resolved only through names and attributes, attributes
+are read statically (no property getter, ``__getattr__`` or custom
+descriptor runs), and nothing is ever called.  ``scan`` reads the text
+before the cursor (open brackets, the string the cursor is in) for the
+completer and for signature help.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+_DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
+_CALLEE = re.compile(r"([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
+_KEYWORD_ARG = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)")
+_STRING_PREFIX = re.compile(r"(?<![\w])[rRbBuUfF]{0,2}$")
+
+# Descriptors implemented in C whose __get__ only binds: safe to call.
+_BINDS_SAFELY = (
+    types.FunctionType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.BuiltinFunctionType,
+)
+
+
+@dataclass
+class OpenBracket:
+    """A bracket not closed before the cursor."""
+
+    position: int
+    char: str
+    commas: int = 0  # commas at this bracket's own depth so far
+    item_start: int = 0  # where the current argument or item starts
+
+
+@dataclass
+class Scan:
+    """What the text before the cursor leaves open."""
+
+    brackets: list[OpenBracket] = field(default_factory=list)
+    string_start: int | None = None  # index of the opening quote of an unclosed string
+    quote: str = ""  # its quote: ' " ''' or \"\"\"
+    prefix: str = ""  # its prefix letters (r, b, f, rb, ...)
+
+
+def scan(text: str) -> Scan:
+    """Brackets and string left open at the end of ``text`` (comments skipped)."""
+    result = Scan()
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "#":
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        if char in "'\"":
+            end = _string_end(text, i)
+            if end is None:
+                result.string_start = i
+                result.quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else char
+                result.prefix = _STRING_PREFIX.search(text, 0, i).group(0)  # type: ignore[union-attr]
+                return result
+            i = end
+            continue
+        if char in "([{":
+            result.brackets.append(OpenBracket(i, char, 0, i + 1))
+        elif char in ")]}" and result.brackets:
+            result.brackets.pop()
+        elif char == "," and result.brackets:
+            result.brackets[-1].commas += 1
+            result.brackets[-1].item_start = i + 1
+        i += 1
+    return result
+
+
+def _string_end(text: str, start: int) -> int | None:
+    """Index just past the string literal opening at ``start``; None if still open."""
+    quote = text[start:start + 3] if text[start:start + 3] in ('"""', "'''") else text[start]
+    i = start + len(quote)
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(quote, i):
+            return i + len(quote)
+        if text[i] == "\n" and len(quote) == 1:
+            return i  # an unterminated one-line string ends with its line
+        i += 1
+    return None
+
+
+# -- resolving an expression safely -------------------------------------------------
+
+
+def resolve(expr: str, namespace: dict[str, Any], modules: bool = False) -> Any:
+    """The object ``a.b.c`` names, read without side effects; ``LookupError`` if none.
+
+    ``modules``: a first name not in the namespace may be a loaded module
+    (``json.dumps`` when json was imported elsewhere).
+    """
+    expr = re.sub(r"\s+", "", expr)
+    if not _DOTTED.fullmatch(expr):
+        raise LookupError(expr)
+    first, *attributes = expr.split(".")
+    if first in namespace:
+        obj = namespace[first]
+    elif first in builtins.__dict__:
+        obj = builtins.__dict__[first]
+    elif modules and first in sys.modules:
+        obj = sys.modules[first]
+    else:
+        raise LookupError(first)
+    for name in attributes:
+        obj = static_attribute(obj, name)
+    return obj
+
+
+def static_attribute(obj: Any, name: str) -> Any:
+    """``obj.name`` as Python would find it, but never running user code.
+
+    Methods are bound (binding a function runs nothing); a property or
+    other custom descriptor is returned itself, not called.
+    """
+    import inspect
+
+    try:
+        value = inspect.getattr_static(obj, name)
+    except AttributeError:
+        raise LookupError(name) from None
+    if is_a(obj, types.ModuleType):
+        return value
+    owner = obj if is_a(obj, type) else type(obj)
+    if value is not _class_attribute(owner, name):
+        return value  # from the instance's __dict__ (or the metaclass): taken as is
+    if is_a(value, staticmethod):
+        return value.__func__
+    if is_a(value, classmethod):
+        return types.MethodType(value.__func__, owner)
+    if owner is not obj and is_a(value, _BINDS_SAFELY):
+        return value.__get__(obj, owner)
+    return value
+
+
+def is_a(obj: Any, kind: type | tuple[type, ...]) -> bool:
+    """``isinstance`` by the real type only (isinstance may read a ``__class__`` property)."""
+    return issubclass(type(obj), kind)
+
+
+_MISSING = object()
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    for klass in type.__dict__["__mro__"].__get__(cls):
+        namespace = type.__dict__["__dict__"].__get__(klass)
+        if name in namespace:
+            return namespace[name]
+    return _MISSING
+
+
+# -- signatures and docstrings ------------------------------------------------------
+
+
+@dataclass
+class CallSite:
+    """The call the cursor is in."""
+
+    callee: str  # the expression before the bracket, e.g. "os.path.join"
+    argument: int  # index of the argument being typed
+    keyword: str | None  # its name when typed as name=...
+
+
+def call_site(text: str) -> CallSite | None:
+    """The innermost call whose bracket is open at the end of ``text``."""
+    found = scan(text)
+    if found.string_start is not None:
+        found = scan(text[:found.string_start])  # inside a string argument: same call
+    for bracket in reversed(found.brackets):
+        if bracket.char != "(":
+            continue
+        callee = _CALLEE.search(text, 0, bracket.position)
+        if callee is None:
+            return None  # f()(, x[0](: needs a call or subscript to know
+        keyword = _KEYWORD_ARG.match(text[bracket.item_start:])
+        return CallSite(re.sub(r"\s+", "", callee.group(1)), bracket.commas,
+                        keyword.group(1) if keyword else None)
+    return None
+
+
+def signatures(obj: Any, name: str) -> list[str]:
+    """``name(params)`` lines for a callable: its signature, else its docstring's first lines."""
+    import inspect
+
+    if not callable(obj):
+        return []
+    try:
+        return [f"{name}{inspect.signature(obj)}"]
+    except (ValueError, TypeError):
+        pass
+    # Builtins without a text signature document theirs: "range(stop) -> range object".
+    own = getattr(obj, "__name__", None)
+    doc = inspect.getdoc(obj) or ""
+    lines = []
+    for line in doc.splitlines():
+        if not own or not line.startswith(own + "("):
+            break
+        lines.append(name + line[len(own):])
+    return lines
+
+
+def signature_at(text: str, namespace: dict[str, Any]) -> tuple[CallSite | None, list[str]]:
+    """The call the cursor is in and its callee's signatures (none if unknown)."""
+    site = call_site(text)
+    if site is None:
+        return None, []
+    try:
+        obj = resolve(site.callee, namespace)
+    except LookupError:
+        return site, []
+    return site, signatures(obj, site.callee.rsplit(".", 1)[-1])
+
+
+def doc_text(name: str, namespace: dict[str, Any]) -> str | None:
+    """What ``:doc NAME`` shows: the signature, then the docstring; None if no such object."""
+    import inspect
+
+    try:
+        obj = resolve(name, namespace, modules=True)
+    except LookupError:
+        return None
+    short = name.rsplit(".", 1)[-1]
+    if is_a(obj, types.ModuleType):
+        header = [f"module {obj.__name__}"]
+    else:
+        header = signatures(obj, short) or [f"{name}: {type(obj).__name__}"]
+    doc = inspect.getdoc(obj)
+    return "\n".join(header) + "\n\n" + (doc if doc else "(no docstring)")
