@@ -174,8 +174,7 @@ class Console(code.InteractiveConsole):
             # in the buffer to poison every later input.
             self.resetbuffer()
             self.failed = True
-            etype, value, _tb = sys.exc_info()
-            self.write("".join(traceback.format_exception_only(etype, value)))
+            self.write(f"freshrepl: internal error in the console: {sys.exc_info()[1]!r}\n")
         finally:
             self.input_count += 1
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
-_CALLEE = re.compile(r"([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
+_CALLEE = re.compile(r"(?<![\w.])([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
 _KEYWORD_ARG = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)")
 _STRING_PREFIX = re.compile(r"(?<![\w])[rRbBuUfF]{0,2}$")
 
@@ -27,7 +27,7 @@ _BINDS_SAFELY = (
     types.FunctionType,
     types.MethodDescriptorType,
     types.WrapperDescriptorType,
-    types.BuiltinFunctionType,
+    types.ClassMethodDescriptorType,
 )
 
 
