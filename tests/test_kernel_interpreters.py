@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -26,6 +27,12 @@ INTERPRETERS = [
         "/root/.pyenv/versions/3.10.13/bin/python3",
     ) if os.path.exists(path)
 ]
+
+
+@pytest.fixture(autouse=True)
+def our_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels import freshrepl from this tree, never from an installed copy."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent / "src"))
 
 
 @contextmanager
