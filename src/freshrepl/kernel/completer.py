@@ -108,7 +108,7 @@ def _hidden(name: str, prefix: str) -> bool:
 def _is_callable_attribute(obj: Any, name: str) -> bool:
     """Would ``obj.name`` be callable?  Decided without evaluating it."""
     try:
-        value = static_attribute(obj, name)
+        value = static_attribute(obj, name, descriptor=True)
     except LookupError:
         return False  # made by __getattr__: unknown without running it
     return is_a(value, (staticmethod, classmethod)) or callable(value)

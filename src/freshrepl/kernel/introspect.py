@@ -100,11 +100,14 @@ def _string_end(text: str, start: int) -> int | None:
 # -- resolving an expression safely -------------------------------------------------
 
 
-def resolve(expr: str, namespace: dict[str, Any], modules: bool = False) -> Any:
+def resolve(expr: str, namespace: dict[str, Any], modules: bool = False,
+            descriptor: bool = False) -> Any:
     """The object ``a.b.c`` names, read without side effects; ``LookupError`` if none.
 
     ``modules``: a first name not in the namespace may be a loaded module
-    (``json.dumps`` when json was imported elsewhere).
+    (``json.dumps`` when json was imported elsewhere).  ``descriptor``: the
+    last attribute may be a property (or other descriptor) itself, whose
+    value it would take running code to know.
     """
     expr = re.sub(r"\s+", "", expr)
     if not _DOTTED.fullmatch(expr):
@@ -118,16 +121,17 @@ def resolve(expr: str, namespace: dict[str, Any], modules: bool = False) -> Any:
         obj = sys.modules[first]
     else:
         raise LookupError(first)
-    for name in attributes:
-        obj = static_attribute(obj, name)
+    for index, name in enumerate(attributes):
+        obj = static_attribute(obj, name, descriptor and index == len(attributes) - 1)
     return obj
 
 
-def static_attribute(obj: Any, name: str) -> Any:
+def static_attribute(obj: Any, name: str, descriptor: bool = False) -> Any:
     """``obj.name`` as Python would find it, but never running user code.
 
-    Methods are bound (binding a function runs nothing); a property or
-    other custom descriptor is returned itself, not called.
+    Methods are bound (binding a function runs nothing).  A property or other
+    custom descriptor would run code: ``LookupError``, or with ``descriptor``
+    the descriptor object itself.
     """
     import inspect
 
@@ -144,9 +148,15 @@ def static_attribute(obj: Any, name: str) -> Any:
         return value.__func__
     if is_a(value, classmethod):
         return types.MethodType(value.__func__, owner)
-    if owner is not obj and is_a(value, _BINDS_SAFELY):
-        return value.__get__(obj, owner)
-    return value
+    if is_a(value, _BINDS_SAFELY):
+        return value.__get__(None if owner is obj else obj, owner)
+    if _class_attribute(type(value), "__get__") is _MISSING:
+        return value  # a plain class attribute
+    if owner is obj and is_a(value, property):
+        return value  # a property read on its class is the property
+    if descriptor:
+        return value
+    raise LookupError(f"{name} is computed when read")
 
 
 def is_a(obj: Any, kind: type | tuple[type, ...]) -> bool:
@@ -232,7 +242,7 @@ def doc_text(name: str, namespace: dict[str, Any]) -> str | None:
     import inspect
 
     try:
-        obj = resolve(name, namespace, modules=True)
+        obj = resolve(name, namespace, modules=True, descriptor=True)
     except LookupError:
         return None
     short = name.rsplit(".", 1)[-1]
