@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -137,17 +138,31 @@ def kernel(color: bool) -> Iterator[KernelClient]:
         client.kill()
 
 
-def test_kernel_imports_pygments_with_the_first_coloured_result(capfd):
+def test_kernel_colours_results_and_tracebacks(capfd):
     with kernel(color=True) as k:
-        k.run("import sys; before = 'pygments' in sys.modules")
         k.run("[1, 'a', None]")
-        k.run("after = 'pygments' in sys.modules")
         k.run("1/0")
         out, err = capfd.readouterr()
         assert plain(out) == "[1, 'a', None]\n" and out != plain(out)
         assert "ZeroDivisionError" in err and err != plain(err)
-        k.run("print(before, after)")
-        assert capfd.readouterr().out == "False True\n"
+
+
+def test_kernel_without_colour_never_loads_pygments(capfd):
+    with kernel(color=False) as k:
+        k.run("[1, 'a', None]")
+        k.run("import sys; print('pygments' in sys.modules)")
+        assert capfd.readouterr().out == "[1, 'a', None]\nFalse\n"
+
+
+def test_colour_setup_does_not_import_pygments():
+    """pygments loads after start-up (when the kernel is idle), never while it starts."""
+    code = ("import sys\n"
+            "from freshrepl.kernel.display import Highlighter, make_displayhook\n"
+            "make_displayhook(Highlighter())\n"
+            "print('pygments' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, env={**os.environ, "PYTHONPATH": SRC})
+    assert done.stdout == "False\n", done.stderr
 
 
 INPUTS = "{'a': [1, 2.5, None, True]}\n'x\\ty'\nNone\nb'\\x00'\n1/0\nx = = 1\nprint(_)\n"

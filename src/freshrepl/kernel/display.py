@@ -10,11 +10,12 @@ interpreter without pygments prints plain text.
 from __future__ import annotations
 
 import builtins
-import os
 import re
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from freshrepl.kernel.imports import without_user_path
 
 # Beyond this a repr is printed plain: highlighting it would be slower than printing it.
 MAX_COLORED = 50_000
@@ -40,6 +41,10 @@ class Highlighter:
         """Error text (a traceback, a syntax error), coloured."""
         return self._highlight(text, traceback=True)
 
+    def warm_up(self) -> None:
+        """Import pygments now (it takes tens of milliseconds), if not done yet."""
+        self._load()
+
     def _highlight(self, text: str, traceback: bool) -> str:
         if not text or len(text) > MAX_COLORED or _UNSAFE.search(text):
             return text
@@ -63,26 +68,17 @@ class Highlighter:
 
 
 def _import_pygments(style: str) -> tuple[Any, Any, Any, Any]:
-    """pygments' pieces, imported without the user's directory on sys.path.
-
-    A project's own ``token.py`` or ``html.py`` must not stand in for the
-    modules pygments imports.
-    """
-    saved = list(sys.path)
-    user_dirs = {"", ".", os.getcwd()}
-    sys.path[:] = [p for p in sys.path if p not in user_dirs]
-    try:
+    """pygments' pieces: a highlight function, two lexers and a formatter."""
+    with without_user_path():
         from pygments import highlight
         from pygments.formatters.terminal256 import Terminal256Formatter
         from pygments.lexers.python import PythonLexer, PythonTracebackLexer
         from pygments.util import ClassNotFound
 
-        try:
-            formatter = Terminal256Formatter(style=style)
-        except ClassNotFound:
-            formatter = Terminal256Formatter(style="default")
-    finally:
-        sys.path[:] = saved
+    try:
+        formatter = Terminal256Formatter(style=style)
+    except ClassNotFound:
+        formatter = Terminal256Formatter(style="default")
     # Keep the text as given: no newline added or stripped, tabs as they are.
     options = {"stripnl": False, "ensurenl": False, "stripall": False}
     return highlight, PythonLexer(**options), PythonTracebackLexer(**options), formatter

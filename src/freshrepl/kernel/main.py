@@ -22,9 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from freshrepl import protocol
-from freshrepl.kernel.completer import complete
 from freshrepl.kernel.console import Console, strip_own_frames
-from freshrepl.kernel.introspect import doc_text, signature_at
+from freshrepl.kernel.imports import without_user_path
 
 
 class KernelServer:
@@ -36,6 +35,7 @@ class KernelServer:
         self.main = _fresh_main_module()
         self.console = Console(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
+        self.highlighter: Any = None
         if config.color:
             self._color_output(config.color_style)
 
@@ -43,9 +43,17 @@ class KernelServer:
         """Results and tracebacks coloured on the terminal (pygments loads on first use)."""
         from freshrepl.kernel.display import Highlighter, make_displayhook
 
-        highlighter = Highlighter(style)
-        sys.displayhook = make_displayhook(highlighter)
-        self.console.colorize = highlighter.traceback
+        self.highlighter = Highlighter(style)
+        sys.displayhook = make_displayhook(self.highlighter)
+        self.console.colorize = self.highlighter.traceback
+
+    def _warm_up(self) -> None:
+        """Load pygments while the user types the first input, not when its result prints.
+
+        Only if no request is waiting: an early input never waits for this.
+        """
+        if self.highlighter is not None and not self.conn.poll(0):
+            self.highlighter.warm_up()
 
     # -- start-up -------------------------------------------------------------
 
@@ -118,6 +126,7 @@ class KernelServer:
     def serve(self) -> int:
         """Answer requests until the shell hangs up; return the exit status."""
         self.conn.send(protocol.encode(protocol.Hello(pid=os.getpid(), python=sys.version)))
+        self._warm_up()
         handlers: dict[type, Callable[[Any], protocol.Reply]] = {
             protocol.RunRequest: self.on_run,
             protocol.ReloadRequest: self.on_reload,
@@ -185,6 +194,8 @@ class KernelServer:
         return protocol.ReloadReply(results, self._module_delta())
 
     def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
+        with without_user_path():  # loaded on first use: start-up stays lean
+            from freshrepl.kernel.completer import complete
         try:
             matches, start = complete(request.text, self.main.__dict__)
         except Exception:
@@ -195,12 +206,16 @@ class KernelServer:
         return protocol.ModulesReply(self._module_delta())
 
     def on_signature(self, request: protocol.SignatureRequest) -> protocol.SignatureReply:
+        with without_user_path():
+            from freshrepl.kernel.introspect import signature_at
         site, found = signature_at(request.text, self.main.__dict__)
         if site is None:
             return protocol.SignatureReply()
         return protocol.SignatureReply(site.callee, found, site.argument, site.keyword)
 
     def on_doc(self, request: protocol.DocRequest) -> protocol.DocReply:
+        with without_user_path():
+            from freshrepl.kernel.introspect import doc_text
         text = doc_text(request.name.strip(), self.main.__dict__)
         return protocol.DocReply(text is not None, text or "")
 
