@@ -138,13 +138,16 @@ def kernel(color: bool) -> Iterator[KernelClient]:
         client.kill()
 
 
-def test_kernel_colours_results_and_tracebacks(capfd):
+def test_kernel_colours_results_and_tracebacks_loading_pygments_on_first_use(capfd):
     with kernel(color=True) as k:
+        k.run("import sys; before = 'pygments' in sys.modules")
         k.run("[1, 'a', None]")
         k.run("1/0")
         out, err = capfd.readouterr()
         assert plain(out) == "[1, 'a', None]\n" and out != plain(out)
         assert "ZeroDivisionError" in err and err != plain(err)
+        k.run("print(before, 'pygments' in sys.modules)")
+        assert capfd.readouterr().out == "False True\n"
 
 
 def test_kernel_without_colour_never_loads_pygments(capfd):
@@ -155,7 +158,7 @@ def test_kernel_without_colour_never_loads_pygments(capfd):
 
 
 def test_colour_setup_does_not_import_pygments():
-    """pygments loads after start-up (when the kernel is idle), never while it starts."""
+    """pygments loads with the first coloured output, never while the kernel starts."""
     code = ("import sys\n"
             "from freshrepl.kernel.display import Highlighter, make_displayhook\n"
             "make_displayhook(Highlighter())\n"

@@ -41,10 +41,6 @@ class Highlighter:
         """Error text (a traceback, a syntax error), coloured."""
         return self._highlight(text, traceback=True)
 
-    def warm_up(self) -> None:
-        """Import pygments now (it takes tens of milliseconds), if not done yet."""
-        self._load()
-
     def _highlight(self, text: str, traceback: bool) -> str:
         if not text or len(text) > MAX_COLORED or _UNSAFE.search(text):
             return text

@@ -35,7 +35,6 @@ class KernelServer:
         self.main = _fresh_main_module()
         self.console = Console(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
-        self.highlighter: Any = None
         if config.color:
             self._color_output(config.color_style)
 
@@ -43,17 +42,9 @@ class KernelServer:
         """Results and tracebacks coloured on the terminal (pygments loads on first use)."""
         from freshrepl.kernel.display import Highlighter, make_displayhook
 
-        self.highlighter = Highlighter(style)
-        sys.displayhook = make_displayhook(self.highlighter)
-        self.console.colorize = self.highlighter.traceback
-
-    def _warm_up(self) -> None:
-        """Load pygments while the user types the first input, not when its result prints.
-
-        Only if no request is waiting: an early input never waits for this.
-        """
-        if self.highlighter is not None and not self.conn.poll(0):
-            self.highlighter.warm_up()
+        highlighter = Highlighter(style)
+        sys.displayhook = make_displayhook(highlighter)
+        self.console.colorize = highlighter.traceback
 
     # -- start-up -------------------------------------------------------------
 
@@ -126,7 +117,6 @@ class KernelServer:
     def serve(self) -> int:
         """Answer requests until the shell hangs up; return the exit status."""
         self.conn.send(protocol.encode(protocol.Hello(pid=os.getpid(), python=sys.version)))
-        self._warm_up()
         handlers: dict[type, Callable[[Any], protocol.Reply]] = {
             protocol.RunRequest: self.on_run,
             protocol.ReloadRequest: self.on_reload,
