@@ -121,6 +121,14 @@ def test_doc_shows_signature_then_docstring(namespace):
     assert doc_text("no_such_name", namespace) is None
 
 
+@pytest.mark.parametrize("word, title", [("for", 'The "for" statement'),
+                                         ("as", 'The "with" statement'),
+                                         ("and", "Boolean operations")])
+def test_doc_of_keywords_is_pythons_help(word, title):
+    text = doc_text(word, {})
+    assert text is not None and text.startswith(f"keyword {word}\n\n{title}")
+
+
 def test_doc_finds_loaded_modules_not_imported_here():
     import json  # noqa: F401  (loaded, but not in the namespace below)
 

@@ -17,6 +17,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+from freshrepl.kernel.imports import without_user_path
+
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _CALLEE = re.compile(r"(?<![\w.])([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
 _KEYWORD_ARG = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)")
@@ -244,7 +246,7 @@ def doc_text(name: str, namespace: dict[str, Any]) -> str | None:
     try:
         obj = resolve(name, namespace, modules=True, descriptor=True)
     except LookupError:
-        return None
+        return keyword_doc(name)
     short = name.rsplit(".", 1)[-1]
     if is_a(obj, types.ModuleType):
         header = [f"module {obj.__name__}"]
@@ -252,3 +254,27 @@ def doc_text(name: str, namespace: dict[str, Any]) -> str | None:
         header = signatures(obj, short) or [f"{name}: {type(obj).__name__}"]
     doc = inspect.getdoc(obj)
     return "\n".join(header) + "\n\n" + (doc if doc else "(no docstring)")
+
+
+def keyword_doc(word: str) -> str | None:
+    """What ``help("for")`` shows for a keyword (pydoc's topics); None if not one."""
+    import keyword
+
+    if not keyword.iskeyword(word):
+        return None
+    try:
+        with without_user_path():
+            import pydoc
+            from pydoc_data.topics import topics
+    except ImportError:
+        return None
+    helper = pydoc.Helper
+    target: Any = helper.keywords.get(word)
+    for _hop in range(5):  # a keyword may point at a topic or another keyword ("as" -> "with")
+        if not isinstance(target, str) or not target:
+            break
+        target = helper.topics.get(target, helper.keywords.get(target))
+    if not target:
+        return None
+    label = target[0]
+    return f"keyword {word}\n\n" + topics[label].strip() if label in topics else None
