@@ -104,6 +104,38 @@ def test_properties_and_getattr_never_run(namespace):
     assert tricky.calls == []
 
 
+class LazyProxy:
+    """Like a lazy object of an ORM: any unknown attribute would do work."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.log.append(name)
+        return print
+
+    def __call__(self, query, limit=10):  # type: ignore[no-untyped-def]
+        pass
+
+
+class Lazy(type):
+    def __getattr__(cls, name: str) -> Any:
+        raise AssertionError(f"metaclass __getattr__ ran for {name}")
+
+
+class Model(metaclass=Lazy):
+    def __init__(self, key):  # type: ignore[no-untyped-def]
+        pass
+
+
+def test_callables_with_getattr_are_described_without_running_it():
+    proxy = LazyProxy()
+    namespace = {"proxy": proxy, "Model": Model}
+    assert signature("proxy(", namespace) == ["proxy(query, limit=10)"]
+    assert proxy.log == []  # inspect would have asked it for __signature__, __wrapped__...
+    assert signature("Model(", namespace) == []
+
+
 def test_resolve_takes_only_names_and_attributes(namespace):
     for expr in ("t.method()", "t[0]", "t.data['alpha']", "1 + 1", "__import__('os')", ""):
         with pytest.raises(LookupError):

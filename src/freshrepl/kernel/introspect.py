@@ -11,6 +11,7 @@ completer and for signature help.
 from __future__ import annotations
 
 import builtins
+import functools
 import re
 import sys
 import types
@@ -210,7 +211,8 @@ def signatures(obj: Any, name: str) -> list[str]:
     """``name(params)`` lines for a callable: its signature, else its docstring's first lines."""
     import inspect
 
-    if not callable(obj):
+    obj = _plain_callable(obj)
+    if obj is None:
         return []
     try:
         return [f"{name}{inspect.signature(obj)}"]
@@ -221,10 +223,42 @@ def signatures(obj: Any, name: str) -> list[str]:
     doc = inspect.getdoc(obj) or ""
     lines = []
     for line in doc.splitlines():
-        if not own or not line.startswith(own + "("):
+        if not own or not isinstance(own, str) or not line.startswith(own + "("):
             break
         lines.append(name + line[len(own):])
     return lines
+
+
+# Callables whose attributes are plain: inspect.signature reads them without running user code.
+_PLAIN_CALLABLES = (
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.MethodWrapperType,
+    functools.partial,
+)
+
+
+def _plain_callable(obj: Any) -> Any:
+    """What to ask ``inspect.signature`` about, or None when that could run user code.
+
+    inspect reads attributes such as ``__signature__`` and ``__wrapped__``; on
+    an object with ``__getattr__`` (a lazy proxy) that runs the user's code.
+    Such a callable instance is described by its class's ``__call__``.
+    """
+    if not callable(obj):
+        return None
+    if is_a(obj, type):
+        return obj if _class_attribute(type(obj), "__getattr__") is _MISSING else None
+    if is_a(obj, _PLAIN_CALLABLES):
+        return obj
+    try:
+        return _plain_callable(static_attribute(obj, "__call__"))
+    except (LookupError, RecursionError):
+        return None
 
 
 def signature_at(text: str, namespace: dict[str, Any]) -> tuple[CallSite | None, list[str]]:
