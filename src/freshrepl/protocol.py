@@ -12,17 +12,17 @@ Every request gets exactly one reply, in order (or an ``ErrorReply`` when the
 kernel's handler failed).  The kernel writes user output straight to the
 shared terminal, never to the channel.
 
-=================  ==================  =========================================
-request            reply               meaning
-=================  ==================  =========================================
-(none: unasked)    ``Hello``           the kernel is ready (after any -i script)
-``RunRequest``     ``RunReply``        run one input (``replay``: silently)
-``ReloadRequest``  ``ReloadReply``     bring changed files (or named modules) up to date
-``CompleteRequest`` ``CompleteReply``  completions for the text before the cursor
-``ModulesRequest`` ``ModulesReply``    the user modules imported or dropped lately
-``SignatureRequest`` ``SignatureReply`` the signature of the call the cursor is in
-``DocRequest``     ``DocReply``        the docstring of a name (``:doc NAME``, F1)
-=================  ==================  =========================================
+====================  ==================  =================================================
+request               reply               meaning
+====================  ==================  =================================================
+(none: unasked)       ``Hello``           the kernel is ready (after any -i script)
+``RunRequest``        ``RunReply``        run one input (``replay``: silently)
+``ReloadRequest``     ``ReloadReply``     bring changed files (or named modules) up to date
+``CompleteRequest``   ``CompleteReply``   completions for the text before the cursor
+``ModulesRequest``    ``ModulesReply``    the user modules imported or dropped lately
+``SignatureRequest``  ``SignatureReply``  the signature of the call the cursor is in
+``DocRequest``        ``DocReply``        the docstring of a name (``:doc NAME``, F1)
+====================  ==================  =================================================
 """
 
 from __future__ import annotations
