@@ -152,20 +152,29 @@ def _string_keys(expr: str, opened: Scan, typed: str,
     keys = _mapping_keys(expr, namespace)
     if keys is None:
         return None
-    kind = bytes if "b" in opened.prefix.lower() else str
+    want_bytes = "b" in opened.prefix.lower()
     raw = "r" in opened.prefix.lower()
     found = []
     for key in keys:
-        if type(key) is not kind:
+        text = _key_text(key, want_bytes)
+        if text is None:
             continue
-        try:
-            text = key.decode("ascii") if kind is bytes else key
-        except UnicodeDecodeError:
-            continue  # written with \x escapes: rare enough to leave out
         body = _literal_body(text, opened.quote, raw)
         if body is not None and body.startswith(typed):
             found.append(body + opened.quote + "]")
     return sorted(found)[:MAX_MATCHES]
+
+
+def _key_text(key: Any, want_bytes: bool) -> str | None:
+    """The key as text if it is of the kind the literal makes (str, or ASCII bytes)."""
+    if want_bytes:
+        if type(key) is not bytes:
+            return None
+        try:
+            return key.decode("ascii")
+        except UnicodeDecodeError:
+            return None  # written with \x escapes: rare enough to leave out
+    return key if type(key) is str else None
 
 
 def _literal_body(text: str, quote: str, raw: bool) -> str | None:
