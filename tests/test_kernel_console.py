@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codeop
 import os
 import signal
 import sys
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from freshrepl.kernel.compiler import AwaitCompiler
 from freshrepl.kernel.console import NUMBERED_INPUTS, Console
 
 
@@ -88,6 +90,35 @@ def test_await_traceback_shows_only_the_users_frames(console, capsys):
     assert "in bad" in lines[1]
     assert "asyncio" not in err and "freshrepl" not in err
     assert err.endswith("ValueError: boom\n")
+
+
+@pytest.mark.parametrize("source, complete", [
+    ("await x", True),
+    ("for i in range(2):\n    await asyncio.sleep(0)", False),  # the block may go on
+    ("for i in range(2):\n    await asyncio.sleep(0)\n", True),
+    ("async with lock:", False),
+    ("x = 1", True),
+    ("def f():", False),
+])
+def test_await_compiler_says_when_an_input_is_complete(source, complete):
+    assert (AwaitCompiler()(source, "<stdin>", "single") is not None) is complete
+
+
+def test_await_compiler_keeps_pythons_errors():
+    for source in ("x = = 1", "await", "x = = await y"):
+        with pytest.raises(SyntaxError) as plain:
+            codeop.compile_command(source, "<stdin>", "single")
+        with pytest.raises(SyntaxError) as ours:
+            AwaitCompiler()(source, "<stdin>", "single")
+        assert (ours.value.msg, ours.value.lineno) == (plain.value.msg, plain.value.lineno)
+
+
+def test_future_imports_carry_over_await_inputs(console, capsys):
+    run(console, capsys, "import asyncio")
+    run(console, capsys, "from __future__ import annotations; await asyncio.sleep(0)")
+    assert not console.failed
+    run(console, capsys, "def f(x: undefined_name): pass")
+    assert run(console, capsys, "f.__annotations__")[0] == "{'x': 'undefined_name'}\n"
 
 
 def test_await_syntax_error_is_pythons(console, capsys):

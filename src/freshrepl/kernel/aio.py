@@ -21,7 +21,7 @@ import warnings
 from types import CodeType, TracebackType
 from typing import Any
 
-CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect at start-up
+from freshrepl.kernel.compiler import CO_COROUTINE
 
 # Functions of asyncio that fail unless a loop is running in this thread.
 _NEED_RUNNING_LOOP = frozenset({"create_task", "get_running_loop", "current_task", "all_tasks"})

@@ -10,9 +10,7 @@ syntax error without a line number, such as a NUL byte in the input).
 from __future__ import annotations
 import __future__
 
-import ast
 import code
-import codeop
 import functools
 import linecache
 import operator
@@ -23,7 +21,8 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
-from freshrepl.kernel.aio import CO_COROUTINE, AsyncRunner
+from freshrepl.kernel.aio import AsyncRunner
+from freshrepl.kernel.compiler import CO_COROUTINE, AwaitCompiler
 
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
 # tracebacks; older ones say "<stdin>" without source.  Match the running version.
@@ -39,46 +38,6 @@ FUTURE_FLAGS = functools.reduce(
 
 # The names Python 3.13's REPL treats as commands when they are the whole input.
 EXIT_COMMANDS = ("exit", "quit")
-
-
-class AwaitCompiler:
-    """codeop's compiler that allows top-level ``await`` only where plain Python refuses it.
-
-    An input that compiles without the flag gets exactly the code (and the
-    errors) it gets in python3; only one that fails is tried again with
-    ``PyCF_ALLOW_TOP_LEVEL_AWAIT``.  ``compiler`` is codeop's, whose ``flags``
-    remember ``from __future__`` imports across inputs.
-    """
-
-    def __init__(self) -> None:
-        self.plain = codeop.CommandCompiler()
-        self.compiler = self.plain.compiler
-
-    def __call__(self, source: str, filename: str = "<input>",
-                 symbol: str = "single") -> CodeType | None:
-        try:
-            return self.plain(source, filename, symbol)
-        except SyntaxError:
-            if "await" not in source and "async" not in source:
-                raise
-            found = self._with_await(source, filename, symbol)
-            if found is False:
-                raise
-            return found  # type: ignore[return-value]
-
-    def _with_await(self, source: str, filename: str, symbol: str) -> CodeType | None | bool:
-        """The coroutine code for ``source``, None if incomplete, False if await does not help."""
-        retry = codeop.CommandCompiler()
-        retry.compiler.flags = self.compiler.flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        try:
-            found = retry(source, filename, symbol)
-        except (SyntaxError, ValueError, OverflowError):
-            return False
-        if found is not None and not found.co_flags & CO_COROUTINE:
-            return False
-        # Keep any `from __future__` import it made, without the await flag.
-        self.compiler.flags |= retry.compiler.flags & ~ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        return found
 
 
 class Console(code.InteractiveConsole):
