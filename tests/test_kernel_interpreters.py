@@ -23,6 +23,7 @@ from freshrepl.shell.options import Options
 INTERPRETERS = [
     path for path in (
         "/root/.pyenv/versions/3.13.0/bin/python3",
+        "/root/.pyenv/versions/3.12.1/bin/python3",
         "/root/.pyenv/versions/3.11.7/bin/python3",
         "/root/.pyenv/versions/3.10.13/bin/python3",
     ) if os.path.exists(path)
@@ -87,3 +88,24 @@ def test_any_text_with_control_characters_leaves_the_kernel_healthy(python, capf
 
     with kernel_on(python) as kernel:
         check()
+
+
+@interpreters
+def test_features_on_each_version(python, capfd, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("")
+    with kernel_on(python) as kernel:
+        reply, out, _err = answers(kernel, capfd, "import asyncio\nd = {'alpha': 1}")
+        assert reply.ok
+        reply, out, err = answers(kernel, capfd, "t = asyncio.create_task(asyncio.sleep(0, 5))")
+        assert reply.ok, err
+        reply, out, _err = answers(kernel, capfd, "await t")
+        assert reply.ok and out == "5\n"
+        assert kernel.complete("d['al", timeout=10).matches == ["alpha']"]
+        assert kernel.complete("open('no", timeout=10).matches == ["notes.txt"]
+        assert kernel.complete("d.ke", timeout=10).matches == ["d.keys("]
+        signature = kernel.signature("d.get(", timeout=10)
+        assert signature.signatures == ["get(key, default=None, /)"]
+        doc = kernel.doc("len", timeout=10)
+        assert doc.found and doc.text.startswith("len(obj, /)\n\n")
+        assert kernel.run("exit").exit == 0
