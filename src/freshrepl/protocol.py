@@ -197,7 +197,7 @@ class SignatureReply:
 @dataclass
 class DocReply:
     op: ClassVar[str] = "doc-reply"
-    found: bool = False  # false: no such name in the kernel
+    found: bool = False  # false: no such name in the kernel (or it failed: then text says why)
     text: str = ""  # the signature line(s), a blank line, the docstring
 
 

@@ -41,7 +41,7 @@ EXIT_COMMANDS = ("exit", "quit")
 
 
 class Console(code.InteractiveConsole):
-    """An InteractiveConsole that remembers whether the last input failed."""
+    """python3's interactive console, plus await, bare exit, and whether the last input failed."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         super().__init__(namespace, filename="<stdin>")

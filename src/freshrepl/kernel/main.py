@@ -198,7 +198,10 @@ class KernelServer:
     def on_signature(self, request: protocol.SignatureRequest) -> protocol.SignatureReply:
         with without_user_path():
             from freshrepl.kernel.introspect import signature_at
-        site, found = signature_at(request.text, self.main.__dict__)
+        try:
+            site, found = signature_at(request.text, self.main.__dict__)
+        except Exception:  # asked as the user types: an odd object shows no signature, no error
+            return protocol.SignatureReply()
         if site is None:
             return protocol.SignatureReply()
         return protocol.SignatureReply(site.callee, found, site.argument, site.keyword)
@@ -206,7 +209,10 @@ class KernelServer:
     def on_doc(self, request: protocol.DocRequest) -> protocol.DocReply:
         with without_user_path():
             from freshrepl.kernel.introspect import doc_text
-        text = doc_text(request.name.strip(), self.main.__dict__)
+        try:
+            text = doc_text(request.name.strip(), self.main.__dict__)
+        except Exception as exc:  # the object's own __doc__ or signature failed
+            return protocol.DocReply(False, f"cannot show {request.name.strip()}: {exc!r}")
         return protocol.DocReply(text is not None, text or "")
 
     def _module_delta(self) -> protocol.ModuleDelta:
