@@ -190,7 +190,7 @@ def kernel() -> Any:
         client.kill()
 
 
-def test_kernel_client_signature_and_doc(monkeypatch):
+def test_kernel_client_signature_and_doc(monkeypatch, capfd):
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent / "src"))
     with kernel() as k:
         k.run("def area(w, h=2):\n    'The area.'\n    return w * h\n")
@@ -200,3 +200,8 @@ def test_kernel_client_signature_and_doc(monkeypatch):
         doc = k.doc("area", timeout=10)
         assert doc.found and doc.text == "area(w, h=2)\n\nThe area."
         assert not k.doc("missing", timeout=10).found
+        k.run("class Odd:\n    @property\n    def __doc__(self):\n        raise RuntimeError('no')\n")
+        k.run("odd = Odd()")
+        doc = k.doc("odd", timeout=10)
+        assert not doc.found and doc.text == "cannot show odd: RuntimeError('no')"
+        assert "internal error" not in capfd.readouterr().err
