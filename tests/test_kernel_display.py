@@ -42,6 +42,16 @@ def test_coloured_result_is_exactly_the_repr(value):
     assert plain(Highlighter().result(text)) == text
 
 
+@pytest.mark.parametrize("text", [
+    "Point(x=1,\n      y='two')",  # a custom __repr__ over several lines
+    "<Thing 'unclosed>",
+    "b'\\x00' rb'\\d' f\"{x}\" 0x1F 1_000.5e-3j",
+    "\t[\u00e9, '\u2028']",
+])
+def test_unusual_reprs_keep_every_character(text):
+    assert plain(Highlighter().result(text)) == text
+
+
 def test_result_is_coloured():
     text = repr({"a": [1, 2.5, None]})
     colored = Highlighter().result(text)
