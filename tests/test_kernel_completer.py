@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from freshrepl.kernel.completer import complete
+from freshrepl.kernel.introspect import signature_at
 
 
 class Watched:
@@ -138,3 +141,17 @@ def test_home_directory_paths(namespace, files, monkeypatch):
 def test_no_paths_in_bytes_or_comments(namespace, files):
     assert complete("open(b's", namespace)[0] == []
     assert "setup.cfg" not in complete("x = 1  # 's", namespace)[0]
+
+
+PIECES = [*"d[]()'\"\\#.,= \nrbfw_x0", "os.", "w.", "d['", "import ", "from ", "'''", "al"]
+PYTHONISH = st.lists(st.sampled_from(PIECES), max_size=15).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=PYTHONISH)
+def test_any_text_completes_without_error(namespace, text):
+    matches, start = complete(text, namespace)
+    assert all(isinstance(m, str) for m in matches) and -len(text) <= start <= 0
+    _site, found = signature_at(text, namespace)
+    assert all(isinstance(line, str) for line in found)
+    assert namespace["w"].log == []

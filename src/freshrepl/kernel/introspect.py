@@ -23,7 +23,7 @@ from freshrepl.kernel.imports import without_user_path
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _CALLEE = re.compile(r"(?<![\w.])([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
 _KEYWORD_ARG = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)")
-_STRING_PREFIX = re.compile(r"(?<![\w])[rRbBuUfF]{0,2}$")
+_STRING_PREFIX = re.compile(r"(?<!\w)[rRbBuUfF]{1,2}$")
 
 # Descriptors implemented in C whose __get__ only binds: safe to call.
 _BINDS_SAFELY = (
@@ -69,7 +69,8 @@ def scan(text: str) -> Scan:
             if end is None:
                 result.string_start = i
                 result.quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else char
-                result.prefix = _STRING_PREFIX.search(text, 0, i).group(0)  # type: ignore[union-attr]
+                prefix = _STRING_PREFIX.search(text, 0, i)
+                result.prefix = prefix.group(0) if prefix else ""
                 return result
             i = end
             continue
