@@ -239,7 +239,7 @@ def test_input_left_open_gets_the_end_of_input_error(console, capsys, source, er
     assert run(console, capsys, "2 + 2") == ("4\n", "")
 
 
-CONTROL = st.characters(min_codepoint=0, max_codepoint=31) | st.sampled_from("\x7f\u2028\ufeff")
+CONTROL = st.characters(min_codepoint=0, max_codepoint=31) | st.sampled_from("\x7f\u2028\ufeff\udc80")
 SOURCE = st.text(CONTROL | st.sampled_from("()[]{}:'\"\\#=+ ax1\n\tawait def if"), max_size=40)
 
 

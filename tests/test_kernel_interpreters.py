@@ -69,7 +69,7 @@ def test_null_byte_gets_pythons_error(python, capfd):
         assert reply.ok and (out, err) == ("2\n", "")
 
 
-CONTROL = st.characters(min_codepoint=0, max_codepoint=31) | st.sampled_from("\x7f\u2028\ufeff")
+CONTROL = st.characters(min_codepoint=0, max_codepoint=31) | st.sampled_from("\x7f\u2028\ufeff\udc80")
 SOURCE = st.text(CONTROL | st.sampled_from("()[]{}:'\"\\#=+ ax1\n\tawait def if"), max_size=30)
 
 
