@@ -138,9 +138,11 @@ def test_home_directory_paths(namespace, files, monkeypatch):
     assert complete("open('~/p", namespace) == (["pkg/"], -1)
 
 
-def test_no_paths_in_bytes_or_comments(namespace, files):
+def test_nothing_in_comments_and_no_paths_in_bytes(namespace, files):
     assert complete("open(b's", namespace)[0] == []
-    assert "setup.cfg" not in complete("x = 1  # 's", namespace)[0]
+    assert complete("x = 1  # 's", namespace) == ([], 0)
+    assert complete("x = 1  # see valu", namespace) == ([], 0)
+    assert complete("x = 1  # comment\nvalu", namespace) == (["value_one"], -4)
 
 
 PIECES = [*"d[]()'\"\\#.,= \nrbfw_x0", "os.", "w.", "d['", "import ", "from ", "'''", "al"]

@@ -45,6 +45,8 @@ def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
         dotted = found.group(1)
         return _module_names(dotted), -len(dotted)
     opened = scan(text)
+    if opened.in_comment:
+        return [], 0
     if opened.string_start is not None:
         return _in_string(text, opened, namespace)
     subscript = _SUBSCRIPT.search(text)

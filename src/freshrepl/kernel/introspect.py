@@ -52,6 +52,7 @@ class Scan:
     string_start: int | None = None  # index of the opening quote of an unclosed string
     quote: str = ""  # its quote: ' " ''' or \"\"\"
     prefix: str = ""  # its prefix letters (r, b, f, rb, ...)
+    in_comment: bool = False  # the text ends inside a comment
 
 
 def scan(text: str) -> Scan:
@@ -62,7 +63,10 @@ def scan(text: str) -> Scan:
         char = text[i]
         if char == "#":
             newline = text.find("\n", i)
-            i = n if newline < 0 else newline
+            if newline < 0:
+                result.in_comment = True
+                return result
+            i = newline
             continue
         if char in "'\"":
             end = _string_end(text, i)
