@@ -22,6 +22,7 @@ from types import CodeType, TracebackType
 from typing import Any
 
 from freshrepl.kernel.compiler import CO_COROUTINE
+from freshrepl.kernel.imports import without_user_path
 
 # Functions of asyncio that fail unless a loop is running in this thread.
 _NEED_RUNNING_LOOP = frozenset({"create_task", "get_running_loop", "current_task", "all_tasks"})
@@ -37,7 +38,8 @@ class AsyncRunner:
 
     def loop(self) -> Any:
         """The thread's current event loop (made current again if ``asyncio.run`` unset it)."""
-        import asyncio
+        with without_user_path():
+            import asyncio
 
         with warnings.catch_warnings():
             # 3.12+ warns when get_event_loop() has to make a loop; ours is meant.
