@@ -192,3 +192,14 @@ def test_colour_off_output_is_byte_identical_to_python3(capfd):
     assert out == python.stdout
     # python3 ends with a newline after the last prompt, at end of input.
     assert err + "\n" == python.stderr.replace(">>> ", "")
+
+
+def test_a_project_file_cannot_stand_in_for_pygments(tmp_path):
+    (tmp_path / "pygments.py").write_text("raise ImportError('the project has its own pygments.py')\n")
+    code = ("import sys\n"
+            "sys.path.insert(0, '')\n"
+            "from freshrepl.kernel.display import Highlighter\n"
+            "print(Highlighter().result('[1]') != '[1]')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, cwd=tmp_path, env={**os.environ, "PYTHONPATH": SRC})
+    assert done.stdout == "True\n", done.stderr
