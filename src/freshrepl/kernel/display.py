@@ -80,25 +80,26 @@ class Highlighter:
 
 
 class _Tools:
-    """pygments' formatter and traceback lexer, and the escapes each token type gets."""
+    """pygments' formatter, the escapes each token type gets, and the traceback lexer.
+
+    The lexer (pygments' large Python lexers module) loads with the first
+    traceback: a session without errors never pays for it.
+    """
 
     def __init__(self, style: str) -> None:
         with without_user_path():
-            from pygments import highlight, token
+            from pygments import token
             from pygments.formatters.terminal256 import Terminal256Formatter
-            from pygments.lexers.python import PythonTracebackLexer
             from pygments.util import ClassNotFound
 
         try:
             self.formatter = Terminal256Formatter(style=style)
         except ClassNotFound:
             self.formatter = Terminal256Formatter(style="default")
-        self.highlight = highlight
-        # Keep the text as given: no newline added or stripped, tabs as they are.
-        self.tb_lexer = PythonTracebackLexer(stripnl=False, ensurenl=False, stripall=False)
         kinds = {"string": token.String, "number": token.Number,
                  "constant": token.Keyword.Constant, "name": token.Name, "other": token.Text}
         self.escapes = {kind: self._escapes(ttype) for kind, ttype in kinds.items()}
+        self._tb_lexer: Any = None
 
     def _escapes(self, ttype: Any) -> tuple[str, str]:
         """What the formatter writes before and after a token of this type."""
@@ -118,7 +119,14 @@ class _Tools:
         return "".join(parts)
 
     def traceback(self, text: str) -> str:
-        return self.highlight(text, self.tb_lexer, self.formatter)
+        with without_user_path():
+            from pygments import highlight
+            from pygments.lexers.python import PythonTracebackLexer
+
+        if self._tb_lexer is None:
+            # Keep the text as given: no newline added or stripped, tabs as they are.
+            self._tb_lexer = PythonTracebackLexer(stripnl=False, ensurenl=False, stripall=False)
+        return highlight(text, self._tb_lexer, self.formatter)
 
 
 def make_displayhook(highlighter: Highlighter) -> Callable[[object], None]:
