@@ -12,15 +12,17 @@ Every request gets exactly one reply, in order (or an ``ErrorReply`` when the
 kernel's handler failed).  The kernel writes user output straight to the
 shared terminal, never to the channel.
 
-=================  ==================  =========================================
-request            reply               meaning
-=================  ==================  =========================================
-(none: unasked)    ``Hello``           the kernel is ready (after any -i script)
-``RunRequest``     ``RunReply``        run one input (``replay``: silently)
-``ReloadRequest``  ``ReloadReply``     bring changed files (or named modules) up to date
-``CompleteRequest`` ``CompleteReply``  completions for the text before the cursor
-``ModulesRequest`` ``ModulesReply``    the user modules imported or dropped lately
-=================  ==================  =========================================
+====================  ==================  =================================================
+request               reply               meaning
+====================  ==================  =================================================
+(none: unasked)       ``Hello``           the kernel is ready (after any -i script)
+``RunRequest``        ``RunReply``        run one input (``replay``: silently)
+``ReloadRequest``     ``ReloadReply``     bring changed files (or named modules) up to date
+``CompleteRequest``   ``CompleteReply``   completions for the text before the cursor
+``ModulesRequest``    ``ModulesReply``    the user modules imported or dropped lately
+``SignatureRequest``  ``SignatureReply``  the signature of the call the cursor is in
+``DocRequest``        ``DocReply``        the docstring of a name (``:doc NAME``, F1)
+====================  ==================  =================================================
 
 Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 ``SOCK_SEQPACKET`` socketpair whose packets are JSON-encoded messages:
@@ -64,6 +66,8 @@ class KernelConfig:
     skip_first_line: bool = False  # python -x
     checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
     checkpoint_after: float = 1.0  # checkpoint after a successful input that took this long (s)
+    color: bool = False  # colour results and tracebacks on the terminal (pygments)
+    color_style: str = "default"  # the pygments style they are coloured with
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -141,6 +145,18 @@ class ModulesRequest:
     op: ClassVar[str] = "modules"
 
 
+@dataclass
+class SignatureRequest:
+    op: ClassVar[str] = "signature"
+    text: str  # the input up to the cursor
+
+
+@dataclass
+class DocRequest:
+    op: ClassVar[str] = "doc"
+    name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
+
+
 # -- replies (kernel -> shell) -------------------------------------------------------
 
 
@@ -211,6 +227,24 @@ class ResumeRequest:
 
 
 @dataclass
+class SignatureReply:
+    op: ClassVar[str] = "signature-reply"
+    callee: str = ""  # the expression before the open bracket ("" when not in a call)
+    # "print(*args, sep=' ', end='\n', file=None, flush=False)"; several for builtins
+    # documented that way (range); empty when the callee is unknown or has none.
+    signatures: list[str] = field(default_factory=list)
+    argument: int = 0  # index of the argument being typed
+    keyword: str | None = None  # its name, when typed as name=...
+
+
+@dataclass
+class DocReply:
+    op: ClassVar[str] = "doc-reply"
+    found: bool = False  # false: no such name in the kernel (or it failed: then text says why)
+    text: str = ""  # the signature line(s), a blank line, the docstring
+
+
+@dataclass
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -218,14 +252,17 @@ class ErrorReply:
     message: str
 
 
-Request = RunRequest | ReloadRequest | CompleteRequest | ModulesRequest
-Reply = Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | ErrorReply
+Request = (RunRequest | ReloadRequest | CompleteRequest | ModulesRequest | SignatureRequest
+           | DocRequest)
+Reply = (Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | SignatureReply | DocReply
+         | ErrorReply)
 
 _MESSAGES: dict[str, type] = {
     cls.op: cls
-    for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest,
-                Hello, RunReply, ReloadReply, CompleteReply, ModulesReply, ErrorReply,
-                CheckpointTaken, CheckpointSkipped, ResumeRequest)
+    for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest, SignatureRequest,
+                DocRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
+                SignatureReply, DocReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
+                ResumeRequest)
 }
 
 

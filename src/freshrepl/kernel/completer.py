@@ -1,20 +1,34 @@
 """Tab completion answered inside the kernel, from the live namespace.
 
-Names, attributes and keywords come from ``rlcompleter`` (what python3's own
-REPL offers); after ``import`` and ``from`` we offer module names instead.
+Names and keywords come from ``rlcompleter`` (what python3's own REPL
+offers); attributes are listed with ``dir`` and looked at statically (no
+property getter or ``__getattr__`` runs, unlike rlcompleter); after
+``import`` and ``from`` we offer module names.  Inside ``d[`` we offer the
+keys of a live dictionary, and inside any other string literal the paths of
+files.  Nothing here calls the user's code.
 """
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import re
 import rlcompleter
 import sys
+import types
 from typing import Any
+
+from freshrepl.kernel.introspect import Scan, is_a, resolve, scan, static_attribute
 
 _IMPORT = re.compile(r"^\s*(?:import\s+(?:[\w.]+\s*,\s*)*|from\s+)([\w.]*)$")
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:[\w]+\s*,\s*)*(\w*)$")
 _WORD = re.compile(r"[\w.]*$")
+# `d[` with what is typed after the bracket (nothing, or digits of an int key).
+_SUBSCRIPT = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*(\d*)$")
+# The same, just before a string literal's prefix and quote.
+_SUBSCRIPT_BEFORE_STRING = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*$")
+
+MAX_MATCHES = 1000
 
 _top_level_modules: list[str] | None = None
 
@@ -30,11 +44,34 @@ def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
     if found:
         dotted = found.group(1)
         return _module_names(dotted), -len(dotted)
-    word = _WORD.search(line).group(0)
+    opened = scan(text)
+    if opened.in_comment:
+        return [], 0
+    if opened.string_start is not None:
+        return _in_string(text, opened, namespace)
+    subscript = _SUBSCRIPT.search(text)
+    if subscript:
+        keys = _literal_keys(subscript.group(1), subscript.group(2), namespace)
+        if keys is not None:
+            return keys, -len(subscript.group(2))
+    word = _WORD.search(line).group(0)  # type: ignore[union-attr]
     return _namespace_matches(word, namespace), -len(word)
 
 
+# -- names and attributes -------------------------------------------------------------
+
+
 def _namespace_matches(word: str, namespace: dict[str, Any]) -> list[str]:
+    if not word:
+        return []
+    if "." in word:
+        matches = _attribute_matches(word, namespace)
+    else:
+        matches = _global_matches(word, namespace)
+    return sorted(matches, key=lambda m: (m.rsplit(".", 1)[-1].startswith("_"), m))
+
+
+def _global_matches(word: str, namespace: dict[str, Any]) -> list[str]:
     completer = rlcompleter.Completer(namespace)
     matches: list[str] = []
     for state in range(10_000):
@@ -43,10 +80,163 @@ def _namespace_matches(word: str, namespace: dict[str, Any]) -> list[str]:
             break
         if match not in matches:
             matches.append(match)
-    if "." in word and not word.rsplit(".", 1)[1].startswith("_"):
-        # Like python3: private attributes only once the user types the underscore.
-        matches = [m for m in matches if not m.rsplit(".", 1)[1].startswith("_")]
-    return sorted(matches, key=lambda m: (m.rsplit(".", 1)[-1].startswith("_"), m))
+    return matches
+
+
+def _attribute_matches(word: str, namespace: dict[str, Any]) -> list[str]:
+    expr, _, prefix = word.rpartition(".")
+    try:
+        obj = resolve(expr, namespace)
+        names = dir(obj)
+    except Exception:  # LookupError, or a __dir__ of the user's that fails
+        return []
+    matches = []
+    for name in names:
+        if not isinstance(name, str) or not name.startswith(prefix) or _hidden(name, prefix):
+            continue
+        matches.append(f"{expr}.{name}" + ("(" if _is_callable_attribute(obj, name) else ""))
+    return matches
+
+
+def _hidden(name: str, prefix: str) -> bool:
+    """Like python3: private names once an underscore is typed, dunders after two."""
+    if prefix.startswith("__"):
+        return False
+    if prefix.startswith("_"):
+        return name.startswith("__")
+    return name.startswith("_")
+
+
+def _is_callable_attribute(obj: Any, name: str) -> bool:
+    """Would ``obj.name`` be callable?  Decided without evaluating it."""
+    try:
+        value = static_attribute(obj, name, descriptor=True)
+    except LookupError:
+        return False  # made by __getattr__: unknown without running it
+    return is_a(value, (staticmethod, classmethod)) or callable(value)
+
+
+# -- dictionary keys ----------------------------------------------------------------
+
+
+def _mapping_keys(expr: str, namespace: dict[str, Any]) -> list[Any] | None:
+    """The keys of the live dictionary ``expr`` names; None if it is not one.
+
+    Only mappings whose key listing runs no user code: dicts (and their
+    subclasses, read with ``dict.keys``), mappingproxy and ``os.environ``.
+    """
+    try:
+        obj = resolve(expr, namespace)
+    except LookupError:
+        return None
+    if is_a(obj, dict):
+        return list(dict.keys(obj))
+    if type(obj) is types.MappingProxyType or type(obj) is type(os.environ):
+        return list(obj)
+    return None
+
+
+def _literal_keys(expr: str, digits: str, namespace: dict[str, Any]) -> list[str] | None:
+    """``d[`` -> the keys written as literals (``'name'``, ``42``), each closed with ``]``."""
+    keys = _mapping_keys(expr, namespace)
+    if keys is None:
+        return None
+    if digits:
+        found = [str(k) for k in keys if type(k) is int and str(k).startswith(digits)]
+    else:
+        found = [repr(k) for k in keys if type(k) in (str, bytes, int)]
+    return [k + "]" for k in sorted(found)[:MAX_MATCHES]]
+
+
+def _string_keys(expr: str, opened: Scan, typed: str,
+                 namespace: dict[str, Any]) -> list[str] | None:
+    """``d["na`` -> the rest of the matching keys, with the closing quote and bracket."""
+    keys = _mapping_keys(expr, namespace)
+    if keys is None:
+        return None
+    want_bytes = "b" in opened.prefix.lower()
+    raw = "r" in opened.prefix.lower()
+    found = []
+    for key in keys:
+        text = _key_text(key, want_bytes)
+        if text is None:
+            continue
+        body = _literal_body(text, opened.quote, raw)
+        if body is not None and body.startswith(typed):
+            found.append(body + opened.quote + "]")
+    return sorted(found)[:MAX_MATCHES]
+
+
+def _key_text(key: Any, want_bytes: bool) -> str | None:
+    """The key as text if it is of the kind the literal makes (str, or ASCII bytes)."""
+    if want_bytes:
+        if type(key) is not bytes:
+            return None
+        try:
+            return key.decode("ascii")
+        except UnicodeDecodeError:
+            return None  # written with \x escapes: rare enough to leave out
+    return key if type(key) is str else None
+
+
+def _literal_body(text: str, quote: str, raw: bool) -> str | None:
+    """``text`` as it is written between ``quote``s; None if a raw string cannot hold it."""
+    if raw:
+        ok = quote not in text and not text.endswith("\\") and "\n" not in text
+        return text if ok and text.isprintable() else None
+    out = []
+    for char in text:
+        if char == "\\" or char == quote[0]:
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])
+    return "".join(out)
+
+
+# -- inside a string: keys or paths -------------------------------------------------
+
+
+def _in_string(text: str, opened: Scan, namespace: dict[str, Any]) -> tuple[list[str], int]:
+    assert opened.string_start is not None
+    typed = text[opened.string_start + len(opened.quote):]
+    before = text[:opened.string_start - len(opened.prefix)]
+    subscript = _SUBSCRIPT_BEFORE_STRING.search(before)
+    if subscript and "f" not in opened.prefix.lower():
+        keys = _string_keys(subscript.group(1), opened, typed, namespace)
+        if keys is not None:
+            return keys, -len(typed)
+    if "\n" in typed or "b" in opened.prefix.lower():
+        return [], 0
+    return _path_matches(typed, opened)
+
+
+def _path_matches(typed: str, opened: Scan) -> tuple[list[str], int]:
+    """Files and directories whose path starts with the string typed so far."""
+    directory, slash, start = typed.rpartition("/")
+    directory += slash
+    try:
+        entries = list(os.scandir(os.path.expanduser(directory) or "."))
+    except OSError:
+        return [], 0
+    raw = "r" in opened.prefix.lower()
+    matches = []
+    for entry in entries:
+        if not entry.name.startswith(start) or (entry.name.startswith(".") and not start):
+            continue
+        body = _literal_body(entry.name, opened.quote, raw)
+        if body is None:
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        matches.append(body + ("/" if is_dir else ""))
+    return sorted(matches)[:MAX_MATCHES], -len(start)
+
+
+# -- modules ------------------------------------------------------------------------
 
 
 def _module_names(dotted: str) -> list[str]:

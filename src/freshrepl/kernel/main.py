@@ -9,8 +9,6 @@ only while user code runs, so a stray Ctrl-C can never tear a message apart.
 
 from __future__ import annotations
 
-import code
-import linecache
 import os
 import runpy
 import signal
@@ -25,53 +23,8 @@ from typing import Any
 
 from freshrepl import protocol
 from freshrepl.kernel.checkpoints import Checkpointer
-from freshrepl.kernel.completer import complete
-
-# Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
-# tracebacks; older ones say "<stdin>" without source.  Match the running version.
-NUMBERED_INPUTS = sys.version_info >= (3, 13)
-
-
-class Console(code.InteractiveConsole):
-    """An InteractiveConsole that remembers whether the last input failed."""
-
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        super().__init__(namespace, filename="<stdin>")
-        self.failed = False
-        self.captured: list[str] | None = None  # set during replay: errors go here
-        self.input_count = 0
-
-    def showtraceback(self) -> None:
-        self.failed = True
-        _hide_own_frames(sys.exc_info()[2])
-        super().showtraceback()
-
-    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
-        self.failed = True
-        super().showsyntaxerror(filename, **kwargs)
-
-    def write(self, data: str) -> None:
-        if self.captured is not None:
-            self.captured.append(data)
-        else:
-            sys.stderr.write(data)
-
-    def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
-        if NUMBERED_INPUTS:
-            filename = f"<python-input-{self.input_count}>"
-            lines = [line + "\n" for line in source.split("\n")]
-            linecache.cache[filename] = (len(source), None, lines, filename)
-        return super().runsource(source, filename, symbol)
-
-    def push_source(self, source: str) -> None:
-        """Feed a whole input the way python3 reads it: line by line."""
-        self.failed = False
-        more = False
-        for line in source.split("\n"):
-            more = self.push(line)
-        if more:
-            self.push("")
-        self.input_count += 1
+from freshrepl.kernel.console import Console, strip_own_frames
+from freshrepl.kernel.imports import without_user_path
 
 
 class KernelServer:
@@ -87,6 +40,16 @@ class KernelServer:
         self.checkpoints = Checkpointer(self)
         self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
         self.start = self.checkpoints.around_start(self.start)  # type: ignore[method-assign]
+        if config.color:
+            self._color_output(config.color_style)
+
+    def _color_output(self, style: str) -> None:
+        """Results and tracebacks coloured on the terminal (pygments loads on first use)."""
+        from freshrepl.kernel.display import Highlighter, make_displayhook
+
+        highlighter = Highlighter(style)
+        sys.displayhook = make_displayhook(highlighter)
+        self.console.colorize = highlighter.traceback
 
     # -- start-up -------------------------------------------------------------
 
@@ -150,8 +113,8 @@ class KernelServer:
     def _report_startup_error(self) -> None:
         """Print a traceback the way python3 -i does, without our frames."""
         etype, value, tb = sys.exc_info()
-        tb = _strip_own_frames(tb)
-        sys.stderr.write("".join(traceback.format_exception(etype, value, tb)))
+        tb = strip_own_frames(tb)
+        self.console.write("".join(traceback.format_exception(etype, value, tb)))
         sys.stderr.flush()
 
     # -- the loop -------------------------------------------------------------
@@ -164,6 +127,8 @@ class KernelServer:
             protocol.ReloadRequest: self.on_reload,
             protocol.CompleteRequest: self.on_complete,
             protocol.ModulesRequest: self.on_modules,
+            protocol.SignatureRequest: self.on_signature,
+            protocol.DocRequest: self.on_doc,
         }
         while True:
             try:
@@ -224,6 +189,8 @@ class KernelServer:
         return protocol.ReloadReply(results, self._module_delta())
 
     def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
+        with without_user_path():  # loaded on first use: start-up stays lean
+            from freshrepl.kernel.completer import complete
         try:
             matches, start = complete(request.text, self.main.__dict__)
         except Exception:
@@ -232,6 +199,26 @@ class KernelServer:
 
     def on_modules(self, request: protocol.ModulesRequest) -> protocol.ModulesReply:
         return protocol.ModulesReply(self._module_delta())
+
+    def on_signature(self, request: protocol.SignatureRequest) -> protocol.SignatureReply:
+        with without_user_path():
+            from freshrepl.kernel.introspect import signature_at
+        try:
+            site, found = signature_at(request.text, self.main.__dict__)
+        except Exception:  # asked as the user types: an odd object shows no signature, no error
+            return protocol.SignatureReply()
+        if site is None:
+            return protocol.SignatureReply()
+        return protocol.SignatureReply(site.callee, found, site.argument, site.keyword)
+
+    def on_doc(self, request: protocol.DocRequest) -> protocol.DocReply:
+        with without_user_path():
+            from freshrepl.kernel.introspect import doc_text
+        try:
+            text = doc_text(request.name.strip(), self.main.__dict__)
+        except Exception as exc:  # the object's own __doc__ or signature failed
+            return protocol.DocReply(False, f"cannot show {request.name.strip()}: {exc!r}")
+        return protocol.DocReply(text is not None, text or "")
 
     def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
@@ -302,35 +289,6 @@ def _exit_status(exc: SystemExit) -> int:
         return status & 0xFF
     sys.stderr.write(f"{status}\n")
     return 1
-
-
-_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _is_own(tb: Any) -> bool:
-    return tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR)
-
-
-def _strip_own_frames(tb: Any) -> Any:
-    """The traceback from the first frame that is the user's, ours spliced out."""
-    while tb is not None and _is_own(tb):
-        tb = tb.tb_next
-    if tb is not None:
-        _hide_own_frames(tb)
-    return tb
-
-
-def _hide_own_frames(tb: Any) -> None:
-    """Unlink freshrepl's frames after the first (e.g. a reloaded method's forwarder).
-
-    The first frame is the console's own; ``code`` drops it when printing.
-    """
-    previous = tb
-    while previous is not None and previous.tb_next is not None:
-        if _is_own(previous.tb_next):
-            previous.tb_next = previous.tb_next.tb_next
-        else:
-            previous = previous.tb_next
 
 
 def _fresh_main_module() -> ModuleType:

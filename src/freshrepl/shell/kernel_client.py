@@ -90,6 +90,7 @@ class KernelClient:
             skip_first_line="-x" in self.options.python_flags,
             checkpoint_fd=notes.fileno() if notes is not None else -1,
             checkpoint_after=self.checkpoint_after or 0.0,
+            color=self.options.color,
         ).to_env()
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
         try:
@@ -211,6 +212,14 @@ class KernelClient:
 
     def modules(self) -> protocol.ModuleDelta:
         return self._call(protocol.ModulesRequest(), protocol.ModulesReply).modules
+
+    def signature(self, text: str, timeout: float) -> protocol.SignatureReply:
+        """The signature of the call the cursor is in (``text``: the input up to the cursor)."""
+        return self._call(protocol.SignatureRequest(text), protocol.SignatureReply, timeout=timeout)
+
+    def doc(self, name: str, timeout: float) -> protocol.DocReply:
+        """The docstring of ``name`` (a dotted path) in the kernel, for ``:doc`` and F1."""
+        return self._call(protocol.DocRequest(name), protocol.DocReply, timeout=timeout)
 
     def _call(self, request: protocol.Request, expected: type[_R], timeout: float | None = None,
               on_wait: Callable[[], None] | None = None) -> _R:

@@ -1,0 +1,200 @@
+"""The kernel's InteractiveConsole: how one input is compiled, run and its errors shown.
+
+It behaves like python3's interactive mode, plus top-level ``await`` (run on
+the one event loop of ``aio.py``), bare ``exit``/``quit`` (as Python 3.13's
+REPL) and tracebacks without freshrepl's own frames.  It also shields the
+session from inputs that trip up ``code`` itself (Python 3.13.0 fails on a
+syntax error without a line number, such as a NUL byte in the input).
+"""
+
+from __future__ import annotations
+import __future__
+
+import code
+import functools
+import linecache
+import operator
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from types import CodeType, TracebackType
+from typing import Any
+
+from freshrepl.kernel.aio import AsyncRunner
+from freshrepl.kernel.compiler import CO_COROUTINE, AwaitCompiler
+
+# Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
+# tracebacks; older ones say "<stdin>" without source.  Match the running version.
+NUMBERED_INPUTS = sys.version_info >= (3, 13)
+
+# code.InteractiveConsole.showsyntaxerror fails on a SyntaxError without lineno.
+SYNTAX_ERROR_NEEDS_LINE = sys.version_info >= (3, 13)
+
+# The compiler flags of `from __future__` imports.
+FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+)
+
+# The names Python 3.13's REPL treats as commands when they are the whole input.
+EXIT_COMMANDS = ("exit", "quit")
+
+
+class Console(code.InteractiveConsole):
+    """python3's interactive console, plus await, bare exit, and whether the last input failed."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__(namespace, filename="<stdin>")
+        self.compile = AwaitCompiler()  # type: ignore[assignment]
+        self.failed = False
+        self.captured: list[str] | None = None  # set during replay: errors go here
+        self.input_count = 0
+        self.aio = AsyncRunner()
+        # Colours error text written to the terminal (set when colour is on).
+        self.colorize: Callable[[str], str] | None = None
+        self._source = ""
+        self._user_code: CodeType | None = None
+
+    def showtraceback(self) -> None:
+        self.failed = True
+        tb = sys.exc_info()[2]
+        if tb is not None:
+            if self._user_code is not None:
+                _skip_to_code(tb, self._user_code)
+            _hide_own_frames(tb)
+        super().showtraceback()
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.failed = True
+        etype, value, _tb = sys.exc_info()
+        if SYNTAX_ERROR_NEEDS_LINE and isinstance(value, SyntaxError) and value.lineno is None:
+            # Python 3.13.0's code module compares this None with a number and
+            # fails (e.g. "source code string cannot contain null bytes");
+            # print what its fixed versions print.
+            if filename:
+                value.filename = filename
+            sys.last_type, sys.last_value, sys.last_traceback = etype, value, None
+            self.write("".join(traceback.format_exception_only(etype, value)))
+            return
+        super().showsyntaxerror(filename, **kwargs)
+
+    def write(self, data: str) -> None:
+        if self.captured is not None:
+            self.captured.append(data)
+            return
+        if self.colorize is not None and sys.stderr is sys.__stderr__:
+            data = self.colorize(data)
+        sys.stderr.write(data)
+
+    def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
+        filename = self._filename(source, filename)
+        self._source = source
+        return super().runsource(source, filename, symbol)
+
+    def _filename(self, source: str, filename: str) -> str:
+        if not NUMBERED_INPUTS:
+            return filename
+        name = f"<python-input-{self.input_count}>"
+        lines = [line + "\n" for line in source.split("\n")]
+        linecache.cache[name] = (len(source), None, lines, name)
+        return name
+
+    def runcode(self, code: CodeType) -> None:
+        """Run a compiled input; a coroutine (or one that needs a running loop) on the loop."""
+        if not code.co_flags & CO_COROUTINE and not self.aio.wants_loop(self._source, self.locals):
+            super().runcode(code)
+            return
+        self._user_code = code
+        try:
+            self.aio.run(code, self.locals)
+        except SystemExit:
+            raise
+        except BaseException:
+            self.showtraceback()
+        finally:
+            self._user_code = None
+
+    def push_source(self, source: str) -> None:
+        """Feed a whole input the way python3 reads it: line by line."""
+        self.failed = False
+        if self.is_exit_command(source):
+            raise SystemExit
+        try:
+            more = False
+            for line in source.split("\n"):
+                more = self.push(line)
+            if more:
+                more = self.push("")
+            if more:
+                self._never_completed()
+        except Exception:
+            # A failure of the console itself (not of the user's code, which
+            # runcode catches): show it, and never let a half-read input stay
+            # in the buffer to poison every later input.
+            self.resetbuffer()
+            self.failed = True
+            self.write(f"freshrepl: internal error in the console: {sys.exc_info()[1]!r}\n")
+        finally:
+            self.input_count += 1
+
+    def _never_completed(self) -> None:
+        """The input ended still open (a bracket, a block): python3's error at end of input."""
+        source = "\n".join(self.buffer)
+        self.resetbuffer()
+        filename = self._filename(source, self.filename)
+        try:
+            flags = self.compile.compiler.flags & FUTURE_FLAGS  # not codeop's "incomplete" ones
+            compile(source, filename, "exec", flags, True)
+        except (SyntaxError, ValueError, OverflowError):
+            if NUMBERED_INPUTS:
+                self.showsyntaxerror(filename, source=source)
+            else:
+                self.showsyntaxerror(filename)
+        else:  # codeop wants more, yet it compiles: say so rather than drop it unsaid
+            self.failed = True
+            self.write("SyntaxError: incomplete input\n")
+
+    def is_exit_command(self, source: str) -> bool:
+        """Is the whole input a bare ``exit`` or ``quit`` the user has not bound?"""
+        name = source.strip()
+        return name in EXIT_COMMANDS and name not in self.locals
+
+
+# -- traceback surgery --------------------------------------------------------------
+
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _is_own(tb: TracebackType) -> bool:
+    return tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR)
+
+
+def strip_own_frames(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback from the first frame that is the user's, ours spliced out."""
+    while tb is not None and _is_own(tb):
+        tb = tb.tb_next
+    if tb is not None:
+        _hide_own_frames(tb)
+    return tb
+
+
+def _hide_own_frames(tb: TracebackType) -> None:
+    """Unlink freshrepl's frames after the first (e.g. a reloaded method's forwarder).
+
+    The first frame is the console's own; ``code`` drops it when printing.
+    """
+    previous = tb
+    while previous.tb_next is not None:
+        if _is_own(previous.tb_next):
+            previous.tb_next = previous.tb_next.tb_next
+        else:
+            previous = previous.tb_next
+
+
+def _skip_to_code(tb: TracebackType, user_code: CodeType) -> None:
+    """Unlink the frames between the console's and the input's own (the event loop's)."""
+    entry = tb.tb_next
+    while entry is not None and entry.tb_frame.f_code is not user_code:
+        entry = entry.tb_next
+    if entry is not None:
+        tb.tb_next = entry
