@@ -1,0 +1,192 @@
+"""The observation helpers both sides run in ``__main__``: probe results, code prints, state prints.
+
+``HELPERS`` is source text executed in the kernel's ``__main__`` (through one
+console input) and in every fresh interpreter, so that both observe with the
+very same code.  It binds one name, ``__dcheck__``, with:
+
+- ``observe(exprs, seconds)``: for each probe expression, ``"= repr"`` or
+  ``"! ExcType: message"`` (or ``"timeout"``), addresses blanked, long texts
+  cut to a prefix plus a digest;
+- ``code(obj)``: a print of the code a callable runs (bytecode, constants,
+  names, defaults, plain closure values; recursively for nested code,
+  property accessors, ``__wrapped__`` chains), comparable across processes;
+- ``state(modules, main_names)``: identities of everything reachable from the
+  modules' namespaces and classes, and of ``__main__`` bindings, comparable
+  within one process (did a refused reload change anything?);
+- ``dump(path, value)``: write JSON for the checker.
+"""
+
+from __future__ import annotations
+
+HELPERS = r'''
+def __dcheck_make__():
+    import hashlib, json, re, signal, sys, types
+
+    class ProbeTimeout(BaseException):
+        pass
+
+    address = re.compile(r"0x[0-9a-fA-F]{4,}")
+
+    def text(value):
+        value = address.sub("0x?", value)
+        if len(value) > 400:
+            digest = hashlib.sha1(value.encode("utf-8", "backslashreplace")).hexdigest()[:16]
+            value = value[:300] + "... sha1:" + digest
+        return value
+
+    def describe_exception(exc):
+        try:
+            message = str(exc)
+        except BaseException:
+            message = "<str() failed>"
+        return "! " + type(exc).__qualname__ + ": " + text(message)
+
+    def alarm(signum, frame):
+        raise ProbeTimeout()
+
+    def observe_one(expr, namespace, seconds):
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            try:
+                value = eval(expr, namespace)
+                return "= " + text(repr(value))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except ProbeTimeout:
+            return "timeout"
+        except BaseException as exc:
+            return describe_exception(exc)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+    def observe(exprs, seconds):
+        namespace = sys.modules["__main__"].__dict__
+        return [observe_one(expr, namespace, seconds) for expr in exprs]
+
+    def constant(value):
+        if isinstance(value, types.CodeType):
+            return code_key(value)
+        if isinstance(value, (tuple, frozenset)):
+            return (type(value).__name__, tuple(constant(v) for v in value))
+        return (type(value).__name__, text(repr(value)))
+
+    def code_key(code):
+        return (code.co_name, code.co_code.hex(), code.co_names, code.co_varnames,
+                code.co_freevars, code.co_cellvars, code.co_flags, code.co_argcount,
+                code.co_posonlyargcount, code.co_kwonlyargcount,
+                tuple(constant(c) for c in code.co_consts))
+
+    def plain(value):
+        if isinstance(value, (int, float, complex, str, bytes, bool, type(None))):
+            return text(repr(value))
+        return type(value).__name__
+
+    def functions(obj, seen, depth=0):
+        """The Python functions ``obj`` runs when called or looked up."""
+        if id(obj) in seen or depth > 8:
+            return []
+        seen.add(id(obj))
+        if isinstance(obj, types.MethodType):
+            return functions(obj.__func__, seen, depth + 1)
+        if isinstance(obj, (staticmethod, classmethod)):
+            return functions(obj.__func__, seen, depth + 1)
+        if isinstance(obj, property):
+            found = []
+            for accessor in (obj.fget, obj.fset, obj.fdel):
+                if accessor is not None:
+                    found += functions(accessor, seen, depth + 1)
+            return found
+        found = []
+        if isinstance(obj, types.FunctionType):
+            found.append(obj)
+        if not isinstance(obj, type):
+            inner = wrapped(obj)
+            if inner is not None:
+                found += functions(inner, seen, depth + 1)
+        return found
+
+    def wrapped(obj):
+        """What a decorator's product wraps (functools.wraps, lru_cache, partial)."""
+        try:
+            own = object.__getattribute__(obj, "__dict__")
+        except AttributeError:
+            own = {}
+        if "__wrapped__" in own:
+            return own["__wrapped__"]
+        if type(obj).__name__ in ("partial", "cached_property", "partialmethod"):
+            return obj.func
+        return None
+
+    def function_key(fn):
+        cells = []
+        for cell in fn.__closure__ or ():
+            try:
+                cells.append(plain(cell.cell_contents))
+            except ValueError:
+                cells.append("<empty>")
+        return (code_key(fn.__code__), plain(fn.__defaults__) if fn.__defaults__ is None
+                else tuple(plain(d) for d in fn.__defaults__),
+                sorted((k, plain(v)) for k, v in (fn.__kwdefaults__ or {}).items()), cells)
+
+    def code(obj):
+        keys = [function_key(fn) for fn in functions(obj, set())]
+        if not keys:
+            return "no Python function in " + type(obj).__name__
+        digest = hashlib.sha1(repr(keys).encode()).hexdigest()[:16]
+        consts = [c for key in keys for c in key[0][10] if c[0] != "code"]
+        return "code " + digest + " consts " + text(repr(consts)) + " defaults " + text(
+            repr([key[1:3] for key in keys]))
+
+    def identity(value, modules, depth):
+        parts = [type(value).__name__, str(id(value))]
+        for fn in functions(value, set()):
+            parts += [str(id(fn)), str(id(fn.__code__)), str(id(fn.__defaults__)),
+                      str(id(fn.__kwdefaults__))]
+            for cell in fn.__closure__ or ():
+                try:
+                    parts.append(str(id(cell.cell_contents)))
+                except ValueError:
+                    parts.append("empty")
+        if isinstance(value, (list, dict, set)):
+            parts.append("len " + str(len(value)))
+        if isinstance(value, type) and depth < 3 and value.__module__ in modules:
+            for key, member in list(vars(value).items()):
+                parts.append(key + "=" + identity(member, modules, depth + 1))
+        return ";".join(parts)
+
+    def state(modules, main_names):
+        found = {}
+        for name in modules:
+            module = sys.modules.get(name)
+            if module is None:
+                found[name] = "not imported"
+                continue
+            for key, value in list(vars(module).items()):
+                found[name + "." + key] = identity(value, modules, 0)
+        namespace = sys.modules["__main__"].__dict__
+        for key in sorted(main_names):
+            found["__main__." + key] = str(id(namespace[key])) if key in namespace else "unbound"
+        return found
+
+    def dump(path, value):
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(value, handle)
+
+    return types.SimpleNamespace(observe=observe, code=code, state=state, dump=dump)
+
+
+__dcheck__ = __dcheck_make__()
+del __dcheck_make__
+'''
+
+# Probe result prefixes (see ``observe``).
+VALUE, RAISED, TIMEOUT = "= ", "! ", "timeout"
+
+
+def unbound_name(result: str) -> str | None:
+    """The name in a ``NameError`` probe result, else None."""
+    prefix = "! NameError: name '"
+    if result.startswith(prefix):
+        return result[len(prefix):].split("'", 1)[0]
+    return None
