@@ -153,7 +153,8 @@ def _judge_applied(layout: Layout, probes: list[str], after: list[str], fresh: F
     said = "; ".join(reports) or "nothing reported"
     if fresh.failure:
         return Verdict("", ERROR, f"fresh interpreter after the edit: {fresh.failure}", reports)
-    failed_imports = [i for i in fresh.setup_errors if _is_import(layout.setup[i])]
+    failed_imports = [i for i, error in fresh.setup_errors.items()
+                      if _is_import(layout.setup[i]) and not _missing_name(error)]
     if failed_imports:
         why = _setup_error(layout, fresh)
         return Verdict("", WRONG, f"{said}, but a fresh import of the edit fails: {why}", reports)
@@ -218,6 +219,11 @@ def _shorten(text: str, layout: Layout) -> str:
 def _setup_error(layout: Layout, run: FreshRun) -> str:
     index = min(run.setup_errors)
     return f"`{_first_line(layout.setup[index])}` raised {_short(run.setup_errors[index])}"
+
+
+def _missing_name(error: str) -> bool:
+    """``from m import gone`` failing because the edit deleted ``gone`` (m itself imports)."""
+    return error.startswith("ImportError: cannot import name")
 
 
 def _is_import(statement: str) -> bool:

@@ -1,0 +1,93 @@
+"""Benchmark: every edit of the differential corpora, checked against a fresh interpreter.
+
+Run:  python3 bench/bench_differential.py [--quick] [--corpus hand|stdlib] [--only TEXT]
+                                          [--verbose] [--python PATH]
+
+Each edit is reloaded in a real freshrepl kernel and judged against a fresh
+interpreter that imports the edited files (see tests/differential/checker.py):
+
+- ``RIGHT``    reported reloaded, and every probe answers as the fresh interpreter does;
+- ``REFUSED``  reported unsafe or failed, and nothing changed;
+- ``WRONG``    reported reloaded but behaves otherwise, or refused yet changed;
+- ``ERROR``    the case itself could not be judged (a broken probe, a dead kernel).
+
+Two corpora: ``hand`` (pydantic, attrs, dataclasses, SQLAlchemy, msgspec,
+enum, NamedTuple, TypedDict, __init_subclass__, class and function
+decorators, closures, plain code, refusals) and ``stdlib`` (one constant
+changed in one function of a copied pure-Python stdlib module, per edit).
+The counts per corpus are printed, then every WRONG and ERROR with its reason.
+``--quick`` runs every 8th stdlib edit.  Exit status 1 if anything is WRONG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+
+from differential import corpus_classes, corpus_functions, corpus_stdlib  # noqa: E402
+from differential.case import Case  # noqa: E402
+from differential.checker import ERROR, REFUSED, VERDICTS, WRONG, Checker, Verdict  # noqa: E402
+
+
+def corpora(quick: bool) -> dict[str, tuple[list[Case], list[str]]]:
+    """name: (cases, modules the fresh interpreters import up front)."""
+    return {
+        "hand": (corpus_classes.CASES + corpus_functions.CASES,
+                 corpus_classes.PRELOAD + corpus_functions.PRELOAD),
+        "stdlib": (corpus_stdlib.cases(every=8 if quick else 1), corpus_stdlib.PRELOAD),
+    }
+
+
+def run(name: str, cases: list[Case], preload: list[str], python: str,
+        verbose: bool) -> list[Verdict]:
+    verdicts = []
+    with Checker(preload=preload, python=python) as checker:
+        for verdict in checker.check_all(cases):
+            verdicts.append(verdict)
+            if verbose:
+                print(f"  {verdict.line()}  ({verdict.seconds * 1000:.0f} ms)", flush=True)
+    return verdicts
+
+
+def report(name: str, verdicts: list[Verdict], seconds: float) -> None:
+    counts = Counter(v.verdict for v in verdicts)
+    figures = ", ".join(f"{v.lower()} {counts.get(v, 0)}" for v in VERDICTS)
+    print(f"{name}: tried {len(verdicts)}, {figures}  ({seconds:.1f} s, "
+          f"{seconds / max(1, len(verdicts)) * 1000:.0f} ms per edit)")
+    for verdict in verdicts:
+        if verdict.verdict in (WRONG, ERROR):
+            print(f"  {verdict.line()}")
+    unexpected = [v for v in verdicts if v.verdict == REFUSED and "should apply" in v.reason]
+    for verdict in unexpected:
+        print(f"  note: refused {verdict.case}: {verdict.reason}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every 8th stdlib edit only")
+    parser.add_argument("--corpus", choices=("hand", "stdlib"), action="append")
+    parser.add_argument("--only", help="cases whose name contains this text")
+    parser.add_argument("--verbose", action="store_true", help="one line per case as it runs")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for kernel and oracle")
+    args = parser.parse_args()
+    wrong = 0
+    for name, (cases, preload) in corpora(args.quick).items():
+        if args.corpus and name not in args.corpus:
+            continue
+        if args.only:
+            cases = [c for c in cases if args.only in c.name]
+        started = time.perf_counter()
+        verdicts = run(name, cases, preload, args.python, args.verbose)
+        report(name, verdicts, time.perf_counter() - started)
+        wrong += sum(v.verdict == WRONG for v in verdicts)
+    return 1 if wrong else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""placeholder"""
+PRELOAD: list[str] = []
+
+
+def cases(every: int = 1) -> list:
+    return []
