@@ -47,10 +47,12 @@ class Case:
     # Informational: a method-body style edit the engine must apply, not refuse.
     must_apply: bool = False
     note: str = ""
+    # The files after the edit, for edits made by position rather than by ``changes``.
+    edited: dict[str, str] = field(default_factory=dict)
 
     def edited_files(self) -> dict[str, str]:
         """The files after the edit (only the ones that change)."""
-        edited: dict[str, str] = {}
+        edited: dict[str, str] = dict(self.edited)
         for change in self.changes:
             text = edited.get(change.file, self.files[change.file])
             count = text.count(change.old)

@@ -102,18 +102,23 @@ class Checker:
         verdict.seconds = time.perf_counter() - started
         return verdict
 
-    def _fresh(self, layout: Layout, probes: list[str]) -> FreshRun:
+    def _start_fresh(self, layout: Layout, probes: list[str]) -> FreshOracle:
+        """A fresh interpreter on the files as they are now, running beside the kernel."""
         assert self.fresh is not None
-        return self.fresh.run(layout.directory, layout.setup, probes)
+        self.fresh.submit(layout.directory, layout.setup, probes)
+        return self.fresh
 
     def _check(self, case_: Case, layout: Layout) -> Verdict:
         name, probes = case_.name, case_.probes
-        fresh_before = self._fresh(layout, probes)
+        pending = self._start_fresh(layout, probes)
+        try:
+            self.kernel.setup(layout)
+            before = self.kernel.observe(probes, self.probe_seconds)
+        finally:
+            fresh_before = pending.result()  # before the files change under it
         if fresh_before.failure or fresh_before.setup_errors:
             why = fresh_before.failure or _setup_error(layout, fresh_before)
             return Verdict(name, ERROR, f"case broken: fresh interpreter before the edit: {why}")
-        self.kernel.setup(layout)
-        before = self.kernel.observe(probes, self.probe_seconds)
         mismatch = _mismatch(probes, before, fresh_before.results, ("kernel", "fresh"))
         if mismatch:
             return Verdict(name, ERROR, f"case broken: before any edit, {mismatch}")
@@ -122,13 +127,17 @@ class Checker:
         results = [r for r in self.reload(self.kernel, layout)
                    if r.module in layout.modules.values()]
         reports = [_report(r, layout) for r in results]
-        state_after = self.kernel.state(layout)
-        after = self.kernel.observe(probes, self.probe_seconds)
+        pending = self._start_fresh(layout, probes)
+        try:
+            state_after = self.kernel.state(layout)
+            after = self.kernel.observe(probes, self.probe_seconds)
+        finally:
+            fresh_after = pending.result()
         refused = [r for r in results if r.status in (FAILED, UNSAFE)]
         if refused and not any(r.status == RELOADED for r in results):
             verdict = _judge_refusal(probes, before, after, state_before, state_after, reports)
         else:
-            verdict = _judge_applied(layout, probes, after, self._fresh(layout, probes), reports)
+            verdict = _judge_applied(layout, probes, after, fresh_after, reports)
         verdict.case = name
         if verdict.verdict == REFUSED and case_.must_apply:
             verdict.reason += "  [an edit that should apply]"
@@ -176,8 +185,18 @@ def _mismatch(probes: list[str], ours: list[str], theirs: list[str],
     """A one-line description of the first probe whose results differ, or ''."""
     for probe, a, b in zip(probes, ours, theirs, strict=True):
         if a != b:
+            a, b = _around_difference(a, b)
             return f"`{probe}`: {labels[0]} {_short(a)} vs {labels[1]} {_short(b)}"
     return ""
+
+
+def _around_difference(a: str, b: str, before: int = 60) -> tuple[str, str]:
+    """Both texts from a little before their first difference (long texts differ late)."""
+    pairs = enumerate(zip(a, b, strict=False))
+    start = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    if start <= before:
+        return a, b
+    return "..." + a[start - before:], "..." + b[start - before:]
 
 
 def _state_difference(before: dict[str, str], after: dict[str, str]) -> str:

@@ -57,15 +57,28 @@ class FreshOracle:
             cwd=self._scratch.name, env=env, text=True,
         )
         self._count = 0
+        self._out = Path(self._scratch.name)
 
     def run(self, directory: Path, setup: list[str], probes: list[str]) -> FreshRun:
+        self.submit(directory, setup, probes)
+        return self.result()
+
+    def submit(self, directory: Path, setup: list[str], probes: list[str]) -> None:
+        """Start a fresh interpreter on the files as they are now; ``result()`` waits for it.
+
+        It runs while the caller works with the kernel: the two processes overlap.
+        """
         self._count += 1
-        out = Path(self._scratch.name) / f"run{self._count}.json"
-        request = {"dir": str(directory), "setup": setup, "probes": probes, "out": str(out),
-                   "timeout": self.timeout}
-        assert self.process.stdin is not None and self.process.stdout is not None
+        self._out = Path(self._scratch.name) / f"run{self._count}.json"
+        request = {"dir": str(directory), "setup": setup, "probes": probes,
+                   "out": str(self._out), "timeout": self.timeout}
+        assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
+
+    def result(self) -> FreshRun:
+        assert self.process.stdout is not None
+        out = self._out
         reply = self.process.stdout.readline()
         if not reply:
             raise RuntimeError("the fresh-interpreter helper died")
@@ -113,7 +126,9 @@ def serve() -> None:
         pid = os.fork()
         if pid == 0:
             _child(request)
-        status = _wait_child(pid, request["timeout"] + 5, select)
+        # Every probe may use its whole time; the setup gets as much as one probe.
+        budget = request["timeout"] * (len(request["probes"]) + 1) + 10
+        status = _wait_child(pid, budget, select)
         replies.write(json.dumps({"status": status}) + "\n")
         replies.flush()
 

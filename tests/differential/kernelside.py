@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from freshrepl.protocol import FAILED, RELOADED, UNSAFE, ReloadResult, RunReply
 from freshrepl.shell.kernel_client import KernelClient, KernelDied
@@ -92,7 +93,8 @@ class KernelSide:
             self.run_ok(statement)
 
     def observe(self, probes: list[str], seconds: float) -> list[str]:
-        return self._fetch(f"__dcheck__.observe({probes!r}, {seconds!r})")
+        budget = self.timeout + seconds * len(probes)  # every probe may use its whole time
+        return self._fetch(f"__dcheck__.observe({probes!r}, {seconds!r})", budget)
 
     def state(self, layout: Layout) -> dict[str, str]:
         modules = sorted(layout.modules.values())
@@ -109,21 +111,24 @@ class KernelSide:
         )
         self.run_ok(f"exec({code!r}, {{'globals': globals}})")
 
-    def _fetch(self, expression: str):
+    def _fetch(self, expression: str, seconds: float | None = None):
         self._dumps += 1
         path = Path(self._scratch.name) / f"dump{self._dumps}.json"
-        self.run_ok(f"__dcheck__.dump({str(path)!r}, {expression})")
+        source = f"__dcheck__.dump({str(path)!r}, {expression})"
+        reply = self._guarded(lambda client: client.run(source, replay=True), seconds)
+        if not reply.ok:
+            raise SetupFailed(f"{expression!r} raised in the kernel:\n{reply.error}")
         data = json.loads(path.read_text(encoding="utf-8"))
         path.unlink()
         return data
 
-    def _guarded(self, call: Callable[[KernelClient], object]):
-        """``call(client)``; the kernel is killed if it takes longer than ``timeout``."""
+    def _guarded(self, call: Callable[[KernelClient], Any], seconds: float | None = None) -> Any:
+        """``call(client)``; the kernel is killed if it takes longer than ``seconds``."""
         client = self.client
         if client is None:
             raise KernelDied("no kernel")
         pid = client.pid
-        timer = threading.Timer(self.timeout, _kill, args=(pid,))
+        timer = threading.Timer(seconds or self.timeout, _kill, args=(pid,))
         timer.daemon = True
         timer.start()
         try:

@@ -7,9 +7,10 @@ very same code.  It binds one name, ``__dcheck__``, with:
 - ``observe(exprs, seconds)``: for each probe expression, ``"= repr"`` or
   ``"! ExcType: message"`` (or ``"timeout"``), addresses blanked, long texts
   cut to a prefix plus a digest;
-- ``code(obj)``: a print of the code a callable runs (bytecode, constants,
-  names, defaults, plain closure values; recursively for nested code,
-  property accessors, ``__wrapped__`` chains), comparable across processes;
+- ``code(obj)``: a print of the code a callable runs (constants, names,
+  variables, flags, defaults, plain closure values; recursively for nested
+  code, property accessors, ``__wrapped__`` chains), comparable across
+  processes.  The bytecode itself is left out: see ``code_key``;
 - ``state(modules, main_names)``: identities of everything reachable from the
   modules' namespaces and classes, and of ``__main__`` bindings, comparable
   within one process (did a refused reload change anything?);
@@ -29,9 +30,9 @@ def __dcheck_make__():
 
     def text(value):
         value = address.sub("0x?", value)
-        if len(value) > 400:
+        if len(value) > 5000:  # kept long enough to show where two results part
             digest = hashlib.sha1(value.encode("utf-8", "backslashreplace")).hexdigest()[:16]
-            value = value[:300] + "... sha1:" + digest
+            value = value[:4000] + "... sha1:" + digest
         return value
 
     def describe_exception(exc):
@@ -72,7 +73,10 @@ def __dcheck_make__():
         return (type(value).__name__, text(repr(value)))
 
     def code_key(code):
-        return (code.co_name, code.co_code.hex(), code.co_names, code.co_varnames,
+        # Not co_code: the bytecode of one function depends on what else was compiled
+        # with it (3.11+ loads ``module.attr`` differently when it can see the
+        # ``import``), and the engine compiles a changed function alone.
+        return (code.co_name, code.co_names, code.co_varnames,
                 code.co_freevars, code.co_cellvars, code.co_flags, code.co_argcount,
                 code.co_posonlyargcount, code.co_kwonlyargcount,
                 tuple(constant(c) for c in code.co_consts))
@@ -129,14 +133,37 @@ def __dcheck_make__():
                 else tuple(plain(d) for d in fn.__defaults__),
                 sorted((k, plain(v)) for k, v in (fn.__kwdefaults__ or {}).items()), cells)
 
+    def short_constant(value):
+        if isinstance(value, types.CodeType):
+            return "<code " + value.co_name + ">"
+        shown = repr(value)
+        if len(shown) > 40:
+            digest = hashlib.sha1(shown.encode("utf-8", "backslashreplace")).hexdigest()[:8]
+            shown = shown[:30] + "...#" + digest
+        return shown
+
+    def code_lines(code, path):
+        """One line per code object: its name, a digest of all of it, its constants."""
+        digest = hashlib.sha1(repr(code_key(code)).encode()).hexdigest()[:12]
+        consts = ", ".join(short_constant(c) for c in code.co_consts)
+        lines = [path + " " + digest + " [" + address.sub("0x?", consts) + "]"]
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                lines += code_lines(const, path + "." + const.co_name)
+        return lines
+
     def code(obj):
-        keys = [function_key(fn) for fn in functions(obj, set())]
-        if not keys:
+        """A print of the code ``obj`` runs; equal prints mean the same compiled code."""
+        found = functions(obj, set())
+        if not found:
             return "no Python function in " + type(obj).__name__
-        digest = hashlib.sha1(repr(keys).encode()).hexdigest()[:16]
-        consts = [c for key in keys for c in key[0][10] if c[0] != "code"]
-        return "code " + digest + " consts " + text(repr(consts)) + " defaults " + text(
-            repr([key[1:3] for key in keys]))
+        lines = []
+        for fn in found:
+            key = function_key(fn)
+            lines += code_lines(fn.__code__, fn.__code__.co_name)
+            lines.append("  defaults " + repr(key[1]) + " kwdefaults " + repr(key[2])
+                         + " cells " + repr(key[3]))
+        return " | ".join(lines)
 
     def identity(value, modules, depth):
         parts = [type(value).__name__, str(id(value))]
