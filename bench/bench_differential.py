@@ -1,7 +1,10 @@
 """Benchmark: every edit of the differential corpora, checked against a fresh interpreter.
 
-Run:  python3 bench/bench_differential.py [--quick] [--corpus hand|stdlib] [--only TEXT]
-                                          [--verbose] [--python PATH]
+Run:  python3 bench/bench_differential.py [--quick] [--corpus hand|stdlib] [--only TEXT] [--verbose]
+
+The kernel and the fresh interpreters run on the interpreter that runs this
+script (run it with another one to check that version; cases needing a
+library it lacks are skipped and said so).
 
 Each edit is reloaded in a real freshrepl kernel and judged against a fresh
 interpreter that imports the edited files (see tests/differential/checker.py):
@@ -44,10 +47,9 @@ def corpora(quick: bool) -> dict[str, tuple[list[Case], list[str]]]:
     }
 
 
-def run(name: str, cases: list[Case], preload: list[str], python: str,
-        verbose: bool) -> list[Verdict]:
+def run(name: str, cases: list[Case], preload: list[str], verbose: bool) -> list[Verdict]:
     verdicts = []
-    with Checker(preload=preload, python=python) as checker:
+    with Checker(preload=preload, probe_seconds=2.0) as checker:
         for verdict in checker.check_all(cases):
             verdicts.append(verdict)
             if verbose:
@@ -74,7 +76,6 @@ def main() -> int:
     parser.add_argument("--corpus", choices=("hand", "stdlib"), action="append")
     parser.add_argument("--only", help="cases whose name contains this text")
     parser.add_argument("--verbose", action="store_true", help="one line per case as it runs")
-    parser.add_argument("--python", default=sys.executable, help="interpreter for kernel and oracle")
     args = parser.parse_args()
     wrong = 0
     for name, (cases, preload) in corpora(args.quick).items():
@@ -82,8 +83,12 @@ def main() -> int:
             continue
         if args.only:
             cases = [c for c in cases if args.only in c.name]
+        missing = sorted({m for c in cases if (m := c.missing_library())})
+        if missing:
+            print(f"{name}: skipping the cases that need {', '.join(missing)} (not installed)")
+            cases = [c for c in cases if not c.missing_library()]
         started = time.perf_counter()
-        verdicts = run(name, cases, preload, args.python, args.verbose)
+        verdicts = run(name, cases, preload, args.verbose)
         report(name, verdicts, time.perf_counter() - started)
         wrong += sum(v.verdict == WRONG for v in verdicts)
     return 1 if wrong else 0

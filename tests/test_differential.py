@@ -11,7 +11,6 @@ and fails the run, so the entry must be deleted.  The full corpora run with
 from __future__ import annotations
 
 import ast
-import importlib.util
 import textwrap
 from collections.abc import Iterator
 
@@ -70,7 +69,7 @@ KNOWN_WRONG = {
 
 HAND_CASES = corpus_classes.CASES + corpus_functions.CASES
 PRELOAD = corpus_classes.PRELOAD + corpus_functions.PRELOAD + corpus_stdlib.PRELOAD
-STDLIB_EVERY = 24  # a sample of the generated edits: every 24th of each module
+STDLIB_EVERY = 8  # a sample of the generated edits: every 8th of each module
 
 
 def _known_wrong(name: str) -> str | None:
@@ -80,23 +79,6 @@ def _known_wrong(name: str) -> str | None:
     return KNOWN_WRONG.get(name.split(":", 1)[0]) if name.startswith("stdlib.") else None
 
 
-def _missing_library(case_: Case) -> str | None:
-    """A library the case imports that this interpreter lacks (the case is then skipped)."""
-    own = {name.removesuffix(".py") for name in case_.files}
-    for source in [*case_.files.values(), case_.setup]:
-        for node in ast.walk(ast.parse(source)):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                if top not in own and importlib.util.find_spec(top) is None:
-                    return top
-    return None
-
-
 def _params(cases: list[Case]) -> list:
     params = []
     for case_ in cases:
@@ -104,7 +86,7 @@ def _params(cases: list[Case]) -> list:
         reason = _known_wrong(case_.name)
         if reason is not None:
             marks.append(pytest.mark.xfail(strict=True, reason=f"WRONG today: {reason}"))
-        missing = _missing_library(case_)
+        missing = case_.missing_library()
         if missing is not None:
             marks.append(pytest.mark.skip(reason=f"{missing} is not installed"))
         params.append(pytest.param(case_, id=case_.name, marks=marks))

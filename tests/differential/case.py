@@ -10,6 +10,7 @@ m__c7_... as m``), so the code reads the same and keeps its line numbers.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -60,6 +61,22 @@ class Case:
                 raise ValueError(f"{self.name}: {change.old!r} occurs {count} times in {change.file}")
             edited[change.file] = text.replace(change.old, change.new)
         return edited
+
+    def missing_library(self) -> str | None:
+        """A library the case imports that this interpreter lacks (the case cannot run)."""
+        own = {name.removesuffix(".py") for name in self.files}
+        for source in [*self.files.values(), self.setup]:
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for top in (name.split(".")[0] for name in names):
+                    if top not in own and importlib.util.find_spec(top) is None:
+                        return top
+        return None
 
 
 def case(name: str, source: str | dict[str, str], changes: Change | list[Change], setup: str,
