@@ -112,6 +112,11 @@ class Layout:
         for path, text in self.after.items():
             path.write_text(text, encoding="utf-8")
 
+    def write_partial(self, kept: set[str]) -> None:
+        """The edit minus the files of the modules in ``kept`` (those go back as they were)."""
+        for path, text in self.after.items():
+            path.write_text(self.before[path] if path.stem in kept else text, encoding="utf-8")
+
     def changed_paths(self) -> list[str]:
         return [str(p) for p in self.after]
 

@@ -17,7 +17,9 @@ Then:
 - refused (``unsafe`` or ``failed``): nothing may have changed: the identity
   print and every probe as before the edit: REFUSED, else WRONG
   ("refused yet half-applied");
-- some modules reloaded, others refused: judged as reloaded.
+- some modules reloaded, others refused: the refused ones must be untouched,
+  and the probes must answer as a fresh interpreter given only the edits of
+  the reloaded ones: REFUSED (in part), else WRONG.
 """
 
 from __future__ import annotations
@@ -133,15 +135,37 @@ class Checker:
             after = self.kernel.observe(probes, self.probe_seconds)
         finally:
             fresh_after = pending.result()
-        refused = [r for r in results if r.status in (FAILED, UNSAFE)]
+        refused = {r.module for r in results if r.status in (FAILED, UNSAFE)}
         if refused and not any(r.status == RELOADED for r in results):
             verdict = _judge_refusal(probes, before, after, state_before, state_after, reports)
+        elif refused:
+            changed = _state_difference(_of(state_before, refused), _of(state_after, refused))
+            verdict = self._judge_partial(layout, probes, after, refused, changed, reports)
         else:
             verdict = _judge_applied(layout, probes, after, fresh_after, reports)
         verdict.case = name
         if verdict.verdict == REFUSED and case_.must_apply:
             verdict.reason += "  [an edit that should apply]"
         return verdict
+
+    def _judge_partial(self, layout: Layout, probes: list[str], after: list[str],
+                       refused: set[str], changed: str, reports: list[str]) -> Verdict:
+        """Some modules reloaded, others refused: each refused one must be untouched, and
+        the whole must behave as a fresh interpreter given only the edits that were applied."""
+        said = "; ".join(reports)
+        if changed:
+            return Verdict("", WRONG, f"refused ({said}) yet changed {changed}", reports)
+        layout.write_partial(refused)
+        assert self.fresh is not None
+        fresh = self.fresh.run(layout.directory, layout.setup, probes)
+        verdict = _judge_applied(layout, probes, after, fresh, reports)
+        if verdict.verdict == RIGHT:
+            verdict.verdict = REFUSED
+        return verdict
+
+
+def _of(state: dict[str, str], modules: set[str]) -> dict[str, str]:
+    return {k: v for k, v in state.items() if k.split(".", 1)[0] in modules}
 
 
 def _judge_refusal(probes: list[str], before: list[str], after: list[str],

@@ -300,12 +300,34 @@ def f():
     return "old"
 """
 TRANSACTION_SETUP = "import m\nfrom m import f, X\n"
+DATACLASS_LIKE = """
+from dataclasses import dataclass
+
+
+@dataclass
+class D:
+    x: int = 0
+
+    def show(self):
+        return "show"
+"""
 REFUSAL_CASES = [
     case("refusal.syntax_error", TRANSACTION, change('return "old"', 'return "old'),
          TRANSACTION_SETUP, ["f()", "m.X"]),
     case("refusal.runtime_error", TRANSACTION,
          [change('return "old"', 'return "new"'), change("X = 1", "X = 1 / 0")],
          TRANSACTION_SETUP, ["f()", "m.X", "X"]),
+    case("refusal.one_of_two_modules",
+         {"base.py": 'class Base:\n    def hello(self):\n        return "base"\n\n\n'
+                     'class Other:\n    def hello(self):\n        return "other"\n',
+          "m.py": "from base import Base, Other\n\n\nclass Child(Base):\n    pass\n"},
+         [change('"base"', '"BASE"', file="base.py"),
+          change("class Child(Base):", "class Child(Other):")],
+         "import m\nfrom m import Child\nfrom base import Base\nc = Child()\n",
+         ["c.hello()", "Base().hello()", "Child.__mro__"]),
+    case("refusal.field_and_method", DATACLASS_LIKE,
+         [change("    x: int = 0\n", "    x: int = 1\n"), change('return "show"', 'return "SHOW"')],
+         "import m\nfrom m import D\nd = D()\n", ["d.show()", "D()"]),
     case("refusal.opt_out", "__freshrepl_reload__ = False\n" + TRANSACTION,
          change('return "old"', 'return "new"'), TRANSACTION_SETUP, ["f()"]),
 ]

@@ -165,8 +165,18 @@ def __dcheck_make__():
                          + " cells " + repr(key[3]))
         return " | ".join(lines)
 
-    def identity(value, modules, depth):
+    def identity(value, owner, depth):
+        """Identities of ``value`` and, if ``owner`` made it, of its code and members
+        (another module's objects are that module's business)."""
         parts = [type(value).__name__, str(id(value))]
+        if isinstance(value, (list, dict, set)):
+            parts.append("len " + str(len(value)))
+        try:
+            mine = getattr(value, "__module__", None) == owner
+        except Exception:
+            mine = False
+        if not mine and not isinstance(value, (staticmethod, classmethod, property)):
+            return ";".join(parts)
         for fn in functions(value, set()):
             parts += [str(id(fn)), str(id(fn.__code__)), str(id(fn.__defaults__)),
                       str(id(fn.__kwdefaults__))]
@@ -175,11 +185,9 @@ def __dcheck_make__():
                     parts.append(str(id(cell.cell_contents)))
                 except ValueError:
                     parts.append("empty")
-        if isinstance(value, (list, dict, set)):
-            parts.append("len " + str(len(value)))
-        if isinstance(value, type) and depth < 3 and value.__module__ in modules:
+        if isinstance(value, type) and depth < 3:
             for key, member in list(vars(value).items()):
-                parts.append(key + "=" + identity(member, modules, depth + 1))
+                parts.append(key + "=" + identity(member, owner, depth + 1))
         return ";".join(parts)
 
     def state(modules, main_names):
@@ -190,7 +198,7 @@ def __dcheck_make__():
                 found[name] = "not imported"
                 continue
             for key, value in list(vars(module).items()):
-                found[name + "." + key] = identity(value, modules, 0)
+                found[name + "." + key] = identity(value, name, 0)
         namespace = sys.modules["__main__"].__dict__
         for key in sorted(main_names):
             found["__main__." + key] = str(id(namespace[key])) if key in namespace else "unbound"
