@@ -104,37 +104,22 @@ class Checker:
         verdict.seconds = time.perf_counter() - started
         return verdict
 
-    def _start_fresh(self, layout: Layout, probes: list[str]) -> FreshOracle:
-        """A fresh interpreter on the files as they are now, running beside the kernel."""
-        assert self.fresh is not None
-        self.fresh.submit(layout.directory, layout.setup, probes)
-        return self.fresh
-
     def _check(self, case_: Case, layout: Layout) -> Verdict:
-        name, probes = case_.name, case_.probes
-        pending = self._start_fresh(layout, probes)
-        try:
-            self.kernel.setup(layout)
-            before = self.kernel.observe(probes, self.probe_seconds)
-        finally:
-            fresh_before = pending.result()  # before the files change under it
-        if fresh_before.failure or fresh_before.setup_errors:
-            why = fresh_before.failure or _setup_error(layout, fresh_before)
-            return Verdict(name, ERROR, f"case broken: fresh interpreter before the edit: {why}")
-        mismatch = _mismatch(probes, before, fresh_before.results, ("kernel", "fresh"))
-        if mismatch:
-            return Verdict(name, ERROR, f"case broken: before any edit, {mismatch}")
+        probes = case_.probes
+        before, broken = self._before_edit(layout, probes)
+        if broken:
+            return Verdict(case_.name, ERROR, f"case broken: {broken}")
         state_before = self.kernel.state(layout)
         layout.write_after()
         results = [r for r in self.reload(self.kernel, layout)
                    if r.module in layout.modules.values()]
         reports = [_report(r, layout) for r in results]
-        pending = self._start_fresh(layout, probes)
+        self._start_fresh(layout, probes)
         try:
             state_after = self.kernel.state(layout)
             after = self.kernel.observe(probes, self.probe_seconds)
         finally:
-            fresh_after = pending.result()
+            fresh_after = self._fresh_result()
         refused = {r.module for r in results if r.status in (FAILED, UNSAFE)}
         if refused and not any(r.status == RELOADED for r in results):
             verdict = _judge_refusal(probes, before, after, state_before, state_after, reports)
@@ -143,10 +128,34 @@ class Checker:
             verdict = self._judge_partial(layout, probes, after, refused, changed, reports)
         else:
             verdict = _judge_applied(layout, probes, after, fresh_after, reports)
-        verdict.case = name
+        verdict.case = case_.name
         if verdict.verdict == REFUSED and case_.must_apply:
             verdict.reason += "  [an edit that should apply]"
         return verdict
+
+    def _before_edit(self, layout: Layout, probes: list[str]) -> tuple[list[str], str]:
+        """The kernel's setup and probe results; a reason if they disagree with a fresh
+        interpreter before any edit (then the case, not the engine, is at fault)."""
+        self._start_fresh(layout, probes)
+        try:
+            self.kernel.setup(layout)
+            before = self.kernel.observe(probes, self.probe_seconds)
+        finally:
+            fresh = self._fresh_result()  # before the files change under it
+        if fresh.failure or fresh.setup_errors:
+            why = fresh.failure or _setup_error(layout, fresh)
+            return before, f"fresh interpreter before the edit: {why}"
+        mismatch = _mismatch(probes, before, fresh.results, ("kernel", "fresh"))
+        return before, f"before any edit, {mismatch}" if mismatch else ""
+
+    def _start_fresh(self, layout: Layout, probes: list[str]) -> None:
+        """A fresh interpreter on the files as they are now, running beside the kernel."""
+        assert self.fresh is not None
+        self.fresh.submit(layout.directory, layout.setup, probes)
+
+    def _fresh_result(self) -> FreshRun:
+        assert self.fresh is not None
+        return self.fresh.result()
 
     def _judge_partial(self, layout: Layout, probes: list[str], after: list[str],
                        refused: set[str], changed: str, reports: list[str]) -> Verdict:

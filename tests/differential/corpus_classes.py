@@ -282,6 +282,7 @@ DATACLASS_CASES = [
 
 SQLALCHEMY = """
 from sqlalchemy import ForeignKey, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -297,6 +298,10 @@ class User(Base):
 
     def greet(self):
         return "hi " + self.name
+
+    @hybrid_property
+    def shout(self):
+        return self.name.upper()
 
 
 class Address(Base):
@@ -334,6 +339,8 @@ SQLALCHEMY_CASES = [
     _sqlalchemy("relationship_order", 'relationship(back_populates="user")',
                 'relationship(back_populates="user", order_by="Address.email")',
                 ["str(User.addresses.property.order_by)"]),
+    _sqlalchemy("hybrid_property_body", "self.name.upper()", 'self.name.upper() + "!"',
+                ["u.shout", 'User(name="b").shout'], must_apply=True),
     _sqlalchemy("method_body", '"hi " + self.name', '"hello " + self.name',
                 ["u.greet()", "type(u) is User", "str(select(User))"], must_apply=True),
 ]
@@ -350,6 +357,10 @@ class P(msgspec.Struct):
 
     def total(self):
         return self.x + self.y
+
+    def __post_init__(self):
+        if self.x < 0:
+            raise ValueError("x must be >= 0")
 
 
 class Fr(msgspec.Struct, frozen=True):
@@ -377,6 +388,8 @@ MSGSPEC_CASES = [
              ["msgspec.json.decode(b'{\"x\": 1}', type=P)"]),
     _msgspec("method_body", "self.x + self.y", "self.x * self.y",
              ["p.total()", "type(p) is P", "P(3, 4).total()"], must_apply=True),
+    _msgspec("post_init_body", "if self.x < 0:", "if self.x < 5:",
+             ["P(1)", "msgspec.json.decode(b'{\"x\": 2}', type=P)"], must_apply=True),
     _msgspec("class_keyword", "frozen=True", "frozen=False", ['setattr(Fr(), "a", 2)']),
 ]
 
@@ -392,6 +405,10 @@ class Color(enum.Enum):
 
     def label(self):
         return self.name.lower()
+
+    @classmethod
+    def _missing_(cls, value):
+        return cls.RED if value == "r" else None
 
 
 class Perm(enum.IntFlag):
@@ -416,6 +433,8 @@ ENUM_CASES = [
     _enum("member_removed", "    GREEN = 2\n", "", ["[x.name for x in Color]"]),
     _enum("method_body", "self.name.lower()", "self.name.upper()",
           ["c.label()", "Color.GREEN.label()", "c is Color.RED"], must_apply=True),
+    _enum("missing_hook_body", 'value == "r"', 'value in ("r", "red")',
+          ['Color("red")', 'Color("r")'], must_apply=True),
     _enum("flag_member_added", "    W = 2\n", "    W = 2\n    X = 1\n", ["Perm(7)"]),
 ]
 
@@ -560,6 +579,32 @@ class C:
     pass
 
 
+class Named:
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return "field " + self.name
+
+
+class Rec:
+    first = Named()
+
+
+class Counted:
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __call__(self, *args):
+        return ("made", self.cls(*args))
+
+
+@Counted
+class W:
+    def __init__(self, n):
+        self.n = n
+
+
 @functools.total_ordering
 class V:
     def __init__(self, n):
@@ -573,7 +618,7 @@ class V:
 """
 CLASS_DECORATORS_SETUP = """
 import m
-from m import A, B, C, V
+from m import A, B, C, V, Rec, W
 a = A()
 b = B()
 """
@@ -589,6 +634,10 @@ CLASS_DECORATOR_CASES = [
                      ["a.f()", "m.REGISTRY", "type(a) is A"], must_apply=True),
     _class_decorator("decorator_body", '"hi from "', '"hello from "', ["b.hello()", "B().hello()"]),
     _class_decorator("decorator_argument", '@tagged("x")', '@tagged("y")', ["C.tag"]),
+    _class_decorator("set_name_renamed", "    first = Named()\n", "    second = Named()\n",
+                     ['Rec.second', 'hasattr(Rec, "first")']),
+    _class_decorator("callable_decorator_call", 'return ("made", self.cls(*args))',
+                     'return ("built", self.cls(*args))', ["W(1)[0]"], must_apply=True),
     _class_decorator("total_ordering_lt", "return self.n < other.n", "return self.n > other.n",
                      ["V(1) > V(2)", "V(1) <= V(2)"], must_apply=True),
 ]
