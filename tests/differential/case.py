@@ -165,14 +165,9 @@ def rename_imports(text: str, modules: dict[str, str]) -> str:
     lines = text.splitlines(keepends=True)
     edits: list[tuple[int, int, int, int, str]] = []
     for node in ast.walk(tree):
-        replacement: ast.stmt | None = None
-        if isinstance(node, ast.Import) and any(a.name in modules for a in node.names):
-            replacement = ast.Import(names=[
-                ast.alias(modules[a.name], a.asname or a.name) if a.name in modules else a
-                for a in node.names
-            ])
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
-            replacement = ast.ImportFrom(module=modules[node.module], names=node.names, level=0)
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        replacement = _renamed(node, modules)
         if replacement is not None:
             end_line = node.end_lineno or node.lineno
             new_text = ast.unparse(replacement) + "\n" * (end_line - node.lineno)
@@ -184,6 +179,18 @@ def rename_imports(text: str, modules: dict[str, str]) -> str:
         joined = "".join(lines)
         lines = (joined[:start] + new_text + joined[stop:]).splitlines(keepends=True)
     return "".join(lines)
+
+
+def _renamed(node: ast.Import | ast.ImportFrom, modules: dict[str, str]) -> ast.stmt | None:
+    """The import statement pointed at the unique names, or None if it imports none."""
+    if isinstance(node, ast.Import) and any(a.name in modules for a in node.names):
+        return ast.Import(names=[
+            ast.alias(modules[a.name], a.asname or a.name) if a.name in modules else a
+            for a in node.names
+        ])
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
+        return ast.ImportFrom(module=modules[node.module], names=node.names, level=0)
+    return None
 
 
 def rename_like(text: str, model: str, modules: dict[str, str]) -> str:

@@ -240,7 +240,8 @@ def _constants(fn: ast.FunctionDef) -> list[ast.Constant]:
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _new_value(value: int | float | str) -> int | float | str:
+def _new_value(value: object) -> int | float | str:
+    assert isinstance(value, (int, float, str))  # edit_sites keeps only these
     if isinstance(value, str):
         return value + "~"
     if isinstance(value, float):
