@@ -58,12 +58,14 @@ KNOWN_WRONG = {
     "typeddict.key_added": "__required_keys__ not rebuilt",
     "init_subclass.hook_body": "existing subclasses not registered again",
     "init_subclass.subclass_removed": "removed subclass stays registered",
+    "init_subclass.hook_body_then_subclassed": "implicit classmethod lost: subclassing fails",
     "decorator.wrapper_body": "functools.wraps wrapper keeps the old body",
     "decorator.outer_body": "decorator not re-applied to what it decorated",
     "decorator.registration_key": "old registration stays",
     "closure.instance_attribute": "closure in an instance attribute keeps the old body",
     "closure.nested_container": "closure in a nested container keeps the old body",
     "closure.library_callback_list": "closure in logging's filter list keeps the old body",
+    "plain.class_getitem_body": "implicit classmethod lost: Box[int] raises TypeError",
     "stdlib.fractions.Fraction.__new__": "implicit staticmethod replaced, old one stale",
 }
 

@@ -528,6 +528,9 @@ def _init_subclass(name: str, old: str, new: str, probes: list[str], **extra: ob
 INIT_SUBCLASS_CASES = [
     _init_subclass("hook_body", "cls.__name__.lower()", "cls.__name__.upper()",
                    ["sorted(Plugin.registry)"]),
+    _init_subclass("hook_body_then_subclassed", "        super().__init_subclass__(**kwargs)\n",
+                   "        kwargs = dict(kwargs)\n        super().__init_subclass__(**kwargs)\n",
+                   ['type("Zeta", (Plugin,), {}).__name__', 'type("Eta", (Alpha,), {}).__name__']),
     _init_subclass("class_keyword", 'key="a"', 'key="alpha"', ["sorted(Plugin.registry)"]),
     _init_subclass("subclass_added", "        return 2\n",
                    "        return 2\n\n\nclass Gamma(Plugin):\n    pass\n",

@@ -239,6 +239,11 @@ class Child(Base):
         return "plain"
 
 
+class Box:
+    def __class_getitem__(cls, item):
+        return "Box of " + item.__name__
+
+
 class Point:
     __slots__ = ("x",)
 
@@ -275,6 +280,8 @@ PLAIN_CASES = [
            ["c.hello()", "Child().hello()"], must_apply=True),
     _plain("super_gained", 'return "plain"', 'return "plain+" + super().hello()',
            ["c.plain()"], must_apply=True),
+    _plain("class_getitem_body", '"Box of "', '"Box holding "', ["m.Box[int]"],
+           must_apply=True),
     _plain("repr_added", "        self.x = x\n",
            "        self.x = x\n\n    def __repr__(self):\n        return f\"Point({self.x})\"\n",
            ["repr(p)", "repr(Point(2))"]),
