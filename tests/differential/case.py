@@ -10,6 +10,7 @@ m__c7_... as m``), so the code reads the same and keeps its line numbers.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import re
 import textwrap
@@ -66,18 +67,22 @@ class Case:
         """A library the case imports that this interpreter lacks (the case cannot run)."""
         own = {name.removesuffix(".py") for name in self.files}
         for source in [*self.files.values(), self.setup]:
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                for top in (name.split(".")[0] for name in names):
-                    if top not in own and importlib.util.find_spec(top) is None:
-                        return top
+            for top in _imported(source):
+                if top not in own and importlib.util.find_spec(top) is None:
+                    return top
         return None
 
+
+@functools.lru_cache(maxsize=64)
+def _imported(source: str) -> tuple[str, ...]:
+    """The top-level package names ``source`` imports (generated cases share one text)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module.split(".")[0])
+    return tuple(dict.fromkeys(found))
 
 def case(name: str, source: str | dict[str, str], changes: Change | list[Change], setup: str,
          probes: list[str], **extra: object) -> Case:
@@ -161,6 +166,9 @@ def rename_imports(text: str, modules: dict[str, str]) -> str:
     module); ``from m import f`` becomes ``from m__x import f``.  The
     rewritten statement keeps its line count, so positions stay true.
     """
+    mention = r"\b(import|from)\s+(" + "|".join(map(re.escape, modules)) + r")\b"
+    if not re.search(mention, text):
+        return text  # no import of a case module (a copied library module): nothing to parse
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
     edits: list[tuple[int, int, int, int, str]] = []
