@@ -37,7 +37,7 @@ from freshrepl.shell.kernel_client import KernelDied, KernelError
 from .case import Case, Layout, bound_at_top, materialize
 from .fresh import FreshOracle, FreshRun
 from .kernelside import KernelSide, Reload, SetupFailed, engine_reload
-from .probes import unbound_name
+from .probes import TIMEOUT, unbound_name
 
 RIGHT, REFUSED, WRONG, ERROR = "RIGHT", "REFUSED", "WRONG", "ERROR"
 VERDICTS = (RIGHT, REFUSED, WRONG, ERROR)
@@ -94,6 +94,8 @@ class Checker:
             verdict = self._check(case_, layout)
         except SetupFailed as exc:
             verdict = Verdict(case_.name, ERROR, f"case broken: {_first_line(str(exc))}")
+        except OneSidedTimeout as exc:
+            verdict = Verdict(case_.name, ERROR, f"not judged: {exc}")
         except (KernelDied, KernelError, TimeoutError) as exc:
             verdict = Verdict(case_.name, ERROR, f"kernel: {type(exc).__name__}: {exc}")
             self.kernel.restart()
@@ -213,10 +215,16 @@ def _judge_applied(layout: Layout, probes: list[str], after: list[str], fresh: F
     return Verdict("", RIGHT, said, reports)
 
 
+class OneSidedTimeout(Exception):
+    """A probe timed out on one side only: a busy machine, or a real difference; not judged."""
+
+
 def _mismatch(probes: list[str], ours: list[str], theirs: list[str],
               labels: tuple[str, str]) -> str:
     """A one-line description of the first probe whose results differ, or ''."""
     for probe, a, b in zip(probes, ours, theirs, strict=True):
+        if a != b and TIMEOUT in (a, b):
+            raise OneSidedTimeout(f"`{probe}` timed out in the {labels[a != TIMEOUT]} only")
         if a != b:
             a, b = _around_difference(a, b)
             return f"`{probe}`: {labels[0]} {_short(a)} vs {labels[1]} {_short(b)}"

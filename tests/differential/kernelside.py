@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import freshrepl
 from freshrepl.protocol import FAILED, RELOADED, UNSAFE, ReloadResult, RunReply
 from freshrepl.shell.kernel_client import KernelClient, KernelDied
 from freshrepl.shell.options import Options
@@ -34,6 +35,8 @@ from freshrepl.shell.options import Options
 from .case import Layout
 from .fresh import HASH_SEED
 from .probes import HELPERS
+
+_OWN_SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(freshrepl.__file__)))
 
 
 class SetupFailed(Exception):
@@ -54,12 +57,19 @@ class KernelSide:
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
         client = KernelClient(Options(python=self.python, quiet=True))
-        with _environment(PYTHONHASHSEED=HASH_SEED, PYTHONDONTWRITEBYTECODE="1"), \
-                _output_to(self.log_path):
+        # The kernel must run the engine under test, the freshrepl this process
+        # imported, not one installed in the interpreter's site-packages.
+        path = os.pathsep.join(filter(None, [_OWN_SOURCE, os.environ.get("PYTHONPATH")]))
+        with _environment(PYTHONHASHSEED=HASH_SEED, PYTHONDONTWRITEBYTECODE="1",
+                          PYTHONPATH=path), _output_to(self.log_path):
             client.start()
         self.client = client
         client.wait_ready(self.timeout)
         self.run_ok(f"exec({HELPERS!r})")
+        engine = self._fetch("__import__('freshrepl').__file__")
+        if engine != freshrepl.__file__:
+            self.close()
+            raise RuntimeError(f"the kernel runs {engine}, not the {freshrepl.__file__} under test")
 
     def restart(self) -> None:
         self.close()
