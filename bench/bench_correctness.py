@@ -1,16 +1,20 @@
 """Benchmark: how often a live reload gives the right result, for freshrepl vs IPython's %autoreload 2 vs importlib.reload.
 
-Run:  /root/.pyenv/versions/3.11.7/bin/python3 bench/bench_correctness.py [--only NAME] [--jobs N]
+Run:  python3 bench/bench_correctness.py [--only NAME] [--jobs N] [--runners freshrepl,...]
+
+(an interpreter with the ``test`` extra installed runs the pydantic, attrs,
+SQLAlchemy and msgspec scenarios too; where one is missing its scenarios are
+listed as skipped.)
 
 Each scenario is a small user module (or a few), some statements typed in
 ``__main__`` (imports, instances, a filled cache ...), an edit of the file(s),
 and a check evaluated in ``__main__`` after the reload.  The check is True iff
 the result is *right*: what restarting Python and re-running the same
-statements would give, except where DESIGN.md ("Reloading: what 'fresh'
+statements would give, except where docs/contract.md ("Reloading: what 'fresh'
 means") says state must survive a reload (caches kept, registrations not
 repeated, only changed top-level statements run again, class identity kept).
 
-Some scenarios are edits DESIGN.md says must be *refused* (changed bases,
+Some scenarios are edits docs/contract.md says must be *refused* (changed bases,
 metaclass, ``__slots__``, dataclass / enum / NamedTuple fields, closure free
 variables, ``__freshrepl_reload__ = False``) or that cannot be applied at all
 (syntax error, an exception in the changed top-level code).  For those, the
@@ -79,17 +83,18 @@ class Scenario:
     setup: list[str]  # inputs typed in __main__ before the edit, in order
     after: dict[str, str]  # relative path -> new source (the edit), in the order saved
     check: str | None  # True iff applied right; None: applying can never be right
-    refuse: bool = False  # DESIGN.md says: refuse out loud, apply nothing
+    refuse: bool = False  # docs/contract.md says: refuse out loud, apply nothing
     kept: str = "True"  # True iff nothing of the edit was applied (for refusals)
     order: list[str] = field(default_factory=list)  # importlib: dependencies first
     note: str = ""
+    needs: tuple[str, ...] = ()  # libraries the scenario imports (skipped where missing)
 
 
 def _src(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-def S(name, before, setup, after, check, *, refuse=False, kept="True", order=(), note=""):
+def S(name, before, setup, after, check, *, refuse=False, kept="True", order=(), note="", needs=()):
     """A scenario; a plain string for ``before``/``after`` means module ``m.py``."""
     if isinstance(before, str):
         before = {"m.py": before}
@@ -105,6 +110,7 @@ def S(name, before, setup, after, check, *, refuse=False, kept="True", order=(),
         kept,
         list(order),
         note,
+        tuple(needs),
     )
 
 
@@ -225,7 +231,7 @@ SCENARIOS: list[Scenario] = [
             return COUNT
         """,
         "m.bump() == 11",
-        note="COUNT = 0 did not change, so it must not run again (DESIGN 3): 1 + 10",
+        note="COUNT = 0 did not change, so it must not run again (contract 3): 1 + 10",
     ),
     S(
         "closure_body_same_freevars",
@@ -296,7 +302,7 @@ SCENARIOS: list[Scenario] = [
         ["import m"],
         "def f():\n    return 2\nVAL = f()\n",
         "m.VAL == 1 and m.f() == 2",
-        note="DESIGN 3: editing a function does not re-run other top-level code, so VAL = f()"
+        note="contract 3: editing a function does not re-run other top-level code, so VAL = f()"
         " keeps 1 (a restart would give 2)",
     ),
     S(
@@ -692,7 +698,7 @@ SCENARIOS: list[Scenario] = [
         ],
         "# one\n# two\ndef g():\n    return 1\ndef f():\n    raise ValueError('x')\n",
         "where(m.f) == (6, \"raise ValueError('x')\")",
-        note="f did not change but moved down 4 lines (DESIGN 6: true file, line and text)",
+        note="f did not change but moved down 4 lines (contract 6: true file, line and text)",
     ),
     S(
         "method_gains_super",
@@ -793,7 +799,7 @@ SCENARIOS: list[Scenario] = [
         ["import m", "m.CACHE['a'] = 1"],
         "CACHE = {}\ndef get(k):\n    return CACHE.get(k, 'new')\n",
         "m.CACHE == {'a': 1} and m.get('z') == 'new'",
-        note="DESIGN 3: the unchanged CACHE = {} must not run again",
+        note="contract 3: the unchanged CACHE = {} must not run again",
     ),
     S(
         "annotations_only",
@@ -986,6 +992,423 @@ SCENARIOS: list[Scenario] = [
     ),
 ]
 
+# -- machinery, decorators and closures (issue: honest reloads) -------------------------------
+
+PYD_MODEL = """
+from pydantic import BaseModel, computed_field, field_serializer, field_validator
+
+class User(BaseModel):
+    name: str
+    age: int = 0
+
+    @field_validator('name')
+    @classmethod
+    def clean(cls, v):
+        return v.strip()
+
+    @field_serializer('name')
+    def show(self, v):
+        return v
+
+    @computed_field
+    @property
+    def label(self) -> str:
+        return 'L:' + self.name
+
+    def greet(self):
+        return 'hi ' + self.name
+"""
+
+ATTRS_BOX = """
+import attrs
+
+def to_int(v):
+    return int(v)
+
+@attrs.define
+class Box:
+    size: int = attrs.field(default=1, converter=to_int)
+
+    @size.validator
+    def _check(self, attribute, value):
+        if value < 0:
+            raise ValueError('negative')
+
+    def area(self):
+        return self.size * self.size
+"""
+
+SQLA_MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+class Player(Base):
+    __tablename__ = 'player'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+
+    def shout(self):
+        return self.name.upper()
+"""
+
+STRUCT = """
+import msgspec
+
+class Point(msgspec.Struct):
+    x: int
+
+    def norm(self):
+        return abs(self.x)
+"""
+
+DECO_LOUD = """
+import functools
+
+def loud(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return ('old', fn(*args))
+    return wrapper
+
+@loud
+def f(x):
+    return x
+
+TABLE = {'f': f}
+"""
+
+FACTORY = """
+def make(n):
+    def inner():
+        return n + 1
+    return inner
+
+def make_pair(n):
+    return [lambda: n * 2, lambda: n * 3]
+
+class Holder:
+    def __init__(self):
+        self.callback = make(1)
+        self.more = {'deep': [make(5)]}
+"""
+
+MACHINERY: list[Scenario] = [
+    S(
+        "pydantic_validator_serializer_bodies",
+        PYD_MODEL,
+        ["import m", "u = m.User(name=' ann ')"],
+        PYD_MODEL.replace("return v.strip()", "return v.strip().upper()")
+        .replace("        return v\n", "        return v + '!'\n")
+        .replace("'L:' + self.name", "'N:' + self.name")
+        .replace("'hi '", "'hello '"),
+        "m.User(name=' bob ').name == 'BOB' and u.model_dump() == {'name': 'ann!', 'age': 0, 'label': 'N:ann'}"
+        " and u.greet() == 'hello ann' and type(u) is m.User",
+        needs=("pydantic",),
+    ),
+    S(
+        "pydantic_field_added",
+        PYD_MODEL,
+        ["import m", "u = m.User(name='ann')"],
+        PYD_MODEL.replace("    age: int = 0\n", "    age: int = 0\n    email: str = 'none'\n"),
+        "m.User(name='bob', email='b@x').email == 'b@x'",
+        refuse=True,
+        kept="'email' not in m.User.model_fields and m.User(name='b').age == 0",
+        needs=("pydantic",),
+    ),
+    S(
+        "pydantic_model_config",
+        PYD_MODEL,
+        ["import m"],
+        PYD_MODEL.replace("    age: int = 0\n", "    age: int = 0\n    model_config = {'extra': 'forbid'}\n"),
+        "m.User.model_config.get('extra') == 'forbid'",
+        refuse=True,
+        kept="m.User.model_config.get('extra') is None",
+        needs=("pydantic",),
+    ),
+    S(
+        "pydantic_field_default",
+        PYD_MODEL,
+        ["import m"],
+        PYD_MODEL.replace("age: int = 0", "age: int = 7"),
+        "m.User(name='a').age == 7",
+        refuse=True,
+        kept="m.User(name='a').age == 0",
+        needs=("pydantic",),
+    ),
+    S(
+        "attrs_method_validator_converter_bodies",
+        ATTRS_BOX,
+        ["import m", "b = m.Box(3)"],
+        ATTRS_BOX.replace("self.size * self.size", "self.size * 10")
+        .replace("if value < 0:", "if value > 100:")
+        .replace("return int(v)", "return int(v) + 1"),
+        "b.area() == 30 and m.Box('4').size == 5 and m.Box(-5).size == -4",
+        needs=("attrs",),
+    ),
+    S(
+        "attrs_field_default",
+        ATTRS_BOX,
+        ["import m"],
+        ATTRS_BOX.replace("default=1", "default=2"),
+        "m.Box().size == 2",
+        refuse=True,
+        kept="m.Box().size == 1",
+        needs=("attrs",),
+    ),
+    S(
+        "dataclass_post_init_and_factory_bodies",
+        """
+        import dataclasses
+        def start():
+            return [1]
+        @dataclasses.dataclass(slots=True, kw_only=True)
+        class D:
+            n: int = 0
+            items: list = dataclasses.field(default_factory=start)
+            def __post_init__(self):
+                self.n += 1
+        """,
+        ["import m", "d = m.D()"],
+        """
+        import dataclasses
+        def start():
+            return [2]
+        @dataclasses.dataclass(slots=True, kw_only=True)
+        class D:
+            n: int = 0
+            items: list = dataclasses.field(default_factory=start)
+            def __post_init__(self):
+                self.n += 10
+        """,
+        "m.D().n == 10 and m.D().items == [2] and d.n == 1 and type(d) is m.D",
+    ),
+    S(
+        "sqlalchemy_method_body",
+        SQLA_MODELS,
+        ["import m", "p = m.Player(name='ann lee')"],
+        SQLA_MODELS.replace("self.name.upper()", "self.name.title()"),
+        "p.shout() == 'Ann Lee' and type(p) is m.Player",
+        needs=("sqlalchemy",),
+    ),
+    S(
+        "sqlalchemy_column_added",
+        SQLA_MODELS,
+        ["import m"],
+        SQLA_MODELS.replace("    def shout", "    score: Mapped[int] = mapped_column(default=0)\n\n    def shout"),
+        "'score' in m.Player.__table__.c",
+        refuse=True,
+        kept="'score' not in m.Player.__table__.c",
+        needs=("sqlalchemy",),
+    ),
+    S(
+        "msgspec_method_body",
+        STRUCT,
+        ["import m", "p = m.Point(-3)"],
+        STRUCT.replace("abs(self.x)", "abs(self.x) * 2"),
+        "p.norm() == 6 and type(p) is m.Point",
+        needs=("msgspec",),
+    ),
+    S(
+        "msgspec_field_added",
+        STRUCT,
+        ["import m"],
+        STRUCT.replace("    x: int\n", "    x: int\n    y: int = 0\n"),
+        "m.Point(1, 2).y == 2",
+        refuse=True,
+        kept="m.Point.__struct_fields__ == ('x',)",
+        needs=("msgspec",),
+    ),
+    S(
+        "typeddict_key_added",
+        "import typing\nclass T(typing.TypedDict):\n    a: int\n",
+        ["import m"],
+        "import typing\nclass T(typing.TypedDict):\n    a: int\n    b: str\n",
+        "set(m.T.__annotations__) == {'a', 'b'}",
+        refuse=True,
+        kept="set(m.T.__annotations__) == {'a'}",
+    ),
+    S(
+        "init_subclass_registry_attribute",
+        """
+        REGISTRY = {}
+        class Plugin:
+            def __init_subclass__(cls):
+                REGISTRY[cls.key] = cls
+        class A(Plugin):
+            key = 'a'
+        """,
+        ["import m"],
+        """
+        REGISTRY = {}
+        class Plugin:
+            def __init_subclass__(cls):
+                REGISTRY[cls.key] = cls
+        class A(Plugin):
+            key = 'b'
+        """,
+        "list(m.REGISTRY) == ['b']",
+        refuse=True,
+        kept="list(m.REGISTRY) == ['a'] and m.A.key == 'a'",
+    ),
+    S(
+        "decorator_wrapper_body",
+        DECO_LOUD,
+        ["import m", "from m import f", "kept = {'f': f}"],
+        DECO_LOUD.replace("('old', fn(*args))", "('new', fn(*args))"),
+        "f(1) == ('new', 1) and kept['f'](2) == ('new', 2) and m.TABLE['f'](3) == ('new', 3)",
+    ),
+    S(
+        "decorator_body_without_closure",
+        "def tag(fn):\n    fn.tag = 'old'\n    return fn\n@tag\ndef f():\n    return 1\n",
+        ["from m import f"],
+        "def tag(fn):\n    fn.tag = 'new'\n    return fn\n@tag\ndef f():\n    return 1\n",
+        "f.tag == 'new'",
+        refuse=True,
+        kept="f.tag == 'old'",
+    ),
+    S(
+        "decorator_argument_set",
+        """
+        import functools
+        def only(allowed):
+            def deco(fn):
+                @functools.wraps(fn)
+                def wrapper(x):
+                    return x in allowed and fn(x)
+                return wrapper
+            return deco
+        @only({1, 2})
+        def f(x):
+            return 'yes'
+        """,
+        ["from m import f"],
+        """
+        import functools
+        def only(allowed):
+            def deco(fn):
+                @functools.wraps(fn)
+                def wrapper(x):
+                    return x in allowed and fn(x)
+                return wrapper
+            return deco
+        @only({3})
+        def f(x):
+            return 'yes'
+        """,
+        "f(3) == 'yes' and f(1) is False",
+    ),
+    S(
+        "decorator_registers_again",
+        """
+        ROUTES = {}
+        def route(path):
+            def deco(fn):
+                ROUTES[path] = fn
+                return fn
+            return deco
+        @route('/a')
+        def page():
+            return 'page'
+        """,
+        ["import m"],
+        """
+        ROUTES = {}
+        def route(path):
+            def deco(fn):
+                ROUTES[path] = fn
+                return fn
+            return deco
+        @route('/b')
+        def page():
+            return 'page'
+        """,
+        "list(m.ROUTES) == ['/b']",
+        refuse=True,
+        kept="list(m.ROUTES) == ['/a']",
+    ),
+    S(
+        "signature_under_registering_decorator",
+        """
+        import inspect
+        SIGS = {}
+        def remember(fn):
+            SIGS[fn.__name__] = str(inspect.signature(fn))
+            return fn
+        @remember
+        def f(a):
+            return a
+        """,
+        ["import m"],
+        """
+        import inspect
+        SIGS = {}
+        def remember(fn):
+            SIGS[fn.__name__] = str(inspect.signature(fn))
+            return fn
+        @remember
+        def f(a, b=1):
+            return a + b
+        """,
+        "m.SIGS == {'f': '(a, b=1)'} and m.f(1) == 2",
+        refuse=True,
+        kept="m.SIGS == {'f': '(a)'} and m.f(1) == 1",
+    ),
+    S(
+        "signature_under_wrapping_decorator",
+        """
+        import functools, time
+        def timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                result = fn(*args, **kwargs)
+                print(fn.__name__, time.perf_counter() - start)
+                return result
+            return wrapper
+        @timed
+        def add(a):
+            return a
+        """,
+        ["from m import add"],
+        """
+        import functools, time
+        def timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                result = fn(*args, **kwargs)
+                print(fn.__name__, time.perf_counter() - start)
+                return result
+            return wrapper
+        @timed
+        def add(a, b=10):
+            return a + b
+        """,
+        "add(1) == 11 and add(1, b=2) == 3",
+    ),
+    S(
+        "closures_in_instances_and_containers",
+        FACTORY,
+        ["import m", "h = m.Holder()", "pair = m.make_pair(1)", "nested = {'x': [(m.make(2),)]}"],
+        FACTORY.replace("return n + 1", "return n + 100").replace("n * 2", "n * 20").replace("n * 3", "n * 30"),
+        "h.callback() == 101 and h.more['deep'][0]() == 105 and [g() for g in pair] == [20, 30]"
+        " and nested['x'][0][0]() == 102",
+    ),
+    S(
+        "factory_outer_changed_with_live_closures",
+        FACTORY,
+        ["import m", "h = m.Holder()"],
+        FACTORY.replace("def make(n):\n", "def make(n):\n    n = n * 2\n"),
+        "h.callback() == 3",
+        refuse=True,
+        kept="h.callback() == 2 and m.make(1)() == 2",
+    ),
+]
+
+SCENARIOS += MACHINERY
 BY_NAME = {s.name: s for s in SCENARIOS}
 
 
@@ -1036,7 +1459,7 @@ def verdict(sc: Scenario, reported: bool, ns: dict) -> tuple[str, str]:
         return ("refused" if sc.refuse else "failed"), ""
     ok, why = evaluate(sc.check, ns)
     if ok:
-        return "right", ("applied although DESIGN.md says refuse" if sc.refuse else "")
+        return "right", ("applied although docs/contract.md says refuse" if sc.refuse else "")
     return "WRONG", why or "check False"
 
 
@@ -1182,6 +1605,13 @@ def show_details(sc: Scenario, outcomes: dict[str, dict]) -> None:
             print(f"      {line}")
 
 
+def missing_libraries(python: str, names: set[str]) -> set[str]:
+    """The libraries among ``names`` that ``python`` cannot import."""
+    probe = "import importlib.util, sys; print(' '.join(n for n in sys.argv[1:] if not importlib.util.find_spec(n)))"
+    proc = subprocess.run([python, "-c", probe, *sorted(names)], capture_output=True, text=True)
+    return set(proc.stdout.split())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", metavar="NAME", help="run one scenario and show details")
@@ -1200,6 +1630,11 @@ def main() -> int:
         scenarios = [BY_NAME[args.only]]
     else:
         scenarios = SCENARIOS
+    missing = missing_libraries(args.python, {n for sc in scenarios for n in sc.needs})
+    if missing:
+        print(f"skipped (not installed for {args.python}: {', '.join(sorted(missing))}):")
+        print("  " + ", ".join(sc.name for sc in scenarios if set(sc.needs) & missing))
+        scenarios = [sc for sc in scenarios if not set(sc.needs) & missing]
 
     started = time.monotonic()
     pairs = [(sc.name, r) for sc in scenarios for r in runners]
@@ -1221,7 +1656,7 @@ def main() -> int:
             mark = "*" if out["verdict"] == "right" and sc.refuse else ""
             row += f"{out['verdict'] + mark:<11}"
         print(row)
-    print("(* = applied an edit DESIGN.md says must be refused, and the result was right)")
+    print("(* = applied an edit docs/contract.md says must be refused, and the result was right)")
 
     print(f"\nsummary over {len(scenarios)} scenarios ({sum(s.refuse for s in scenarios)} must be refused):")
     kinds = ["right", "refused", "failed", "WRONG", "error"]

@@ -25,8 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pexpect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import term  # noqa: E402  (the pty driver the tests use too)
 
 PYTHON = os.path.realpath(sys.executable)
 PROMPT = re.compile(rb">>>")
@@ -43,25 +47,11 @@ HEAVY_SESSION = [*HEAVY_IMPORTS, "a = 1", "b = [a] * 10", "c = {'k': b}", "d = d
                  "loop = asyncio.new_event_loop()"]
 
 
-def freshrepl_command() -> list[str]:
-    script = os.path.join(os.path.dirname(sys.executable), "freshrepl")
-    return [script, "-q"] if os.path.exists(script) else [PYTHON, "-m", "freshrepl", "-q"]
-
-
-def environment(home: str) -> dict[str, str]:
-    env = dict(os.environ, HOME=home, XDG_STATE_HOME=os.path.join(home, "state"),
-               PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")
-    for name in ("PYTHONSTARTUP", "PYTHONPATH", "NO_COLOR"):
-        env.pop(name, None)
-    return env
-
-
 def spawn(command: list[str], home: str) -> tuple[pexpect.spawn, float]:
     """Start ``command`` in a pty; the child and seconds to its first prompt."""
     begin = time.perf_counter()
-    child = pexpect.spawn(command[0], command[1:], env=environment(home), cwd=home,
-                          dimensions=(40, 160), timeout=120)
-    child.delaybeforesend = None
+    child = term.spawn_child(command, term.isolated_env(Path(home)), home, rows=40, cols=160,
+                             timeout=120)
     child.expect(PROMPT)
     return child, time.perf_counter() - begin
 
@@ -70,18 +60,15 @@ def answer(child: pexpect.spawn, line: str, value: str) -> float:
     """Enter ``line``; seconds until ``value`` is printed on its own line and the next prompt."""
     begin = time.perf_counter()
     child.send(line + "\r")
-    child.expect(re.compile(rb"\n(?:\x1b\[[0-9;?]*[A-Za-z])*" + re.escape(value.encode())
-                            + rb"(?:\x1b\[[0-9;?]*[A-Za-z])*\r?\n.*?>>>", re.S))
+    child.expect(term.answered(value))
     return time.perf_counter() - begin
 
 
-def leave(child: pexpect.spawn) -> None:
-    child.sendeof()
-    try:
-        child.expect(pexpect.EOF, timeout=10)
-    except pexpect.TIMEOUT:
-        pass
-    child.close(force=True)
+def freshrepl_command() -> list[str]:
+    return [*term.freshrepl_command(), "-q"]
+
+
+leave = term.leave
 
 
 def feed(child: pexpect.spawn, lines: list[str]) -> None:

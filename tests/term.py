@@ -1,8 +1,11 @@
-"""A test driver for freshrepl in a real pseudo-terminal, read through a terminal emulator.
+"""The pty driver shared by the tests and the benchmarks: freshrepl (or python3) in a real terminal.
 
-prompt_toolkit draws with cursor moves and erases, so the screen is what a
-person sees only after an emulator (pyte) has applied them.  Every wait is on
-something appearing on the screen (or the process ending), with a timeout.
+Two layers.  ``spawn_child``, ``answered`` and ``leave`` work on raw bytes
+with pexpect: cheap enough for the benchmarks' timings.  ``Term`` adds a
+terminal emulator (pyte): prompt_toolkit draws with cursor moves and erases,
+so the screen is what a person sees only after an emulator has applied them.
+Every wait is on something appearing (or the process ending), with a timeout.
+The benchmarks import this module from ``bench/`` by path.
 """
 
 from __future__ import annotations
@@ -32,6 +35,35 @@ def freshrepl_command() -> list[str]:
     return [sys.executable, "-m", "freshrepl"]
 
 
+def other_python() -> tuple[str, tuple[int, int]] | None:
+    """A supported CPython (3.10-3.13) of another minor version than this one, if any.
+
+    Looked for on PATH (``python3.X``) and among pyenv's versions; the version is
+    asked of the interpreter itself.
+    """
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(10, 14)]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    versions = Path(pyenv_root) / "versions"
+    if versions.is_dir():
+        candidates += sorted(str(p / "bin" / "python3") for p in versions.iterdir())
+    for path in filter(None, candidates):
+        version = _python_version(path)
+        if version and version != sys.version_info[:2] and (3, 10) <= version <= (3, 13):
+            return path, version
+    return None
+
+
+def _python_version(path: str) -> tuple[int, int] | None:
+    import subprocess
+
+    try:
+        out = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=10).stdout.split()
+        return int(out[0]), int(out[1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+
+
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment with its own HOME and XDG dirs, so tests touch nothing real."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "XDG_", "FRESHREPL"))}
@@ -54,6 +86,32 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def spawn_child(command: list[str], env: dict[str, str], cwd: Path | str,
+                rows: int = 40, cols: int = 110, timeout: float = 30) -> pexpect.spawn:
+    """``command`` started in a new pty; keys are sent without pexpect's usual delay."""
+    child = pexpect.spawn(command[0], command[1:], cwd=str(cwd), env=env,
+                          dimensions=(rows, cols), timeout=timeout)
+    child.delaybeforesend = None
+    return child
+
+
+def answered(value: str) -> re.Pattern[bytes]:
+    """Raw output: ``value`` printed on a line of its own, then the next primary prompt."""
+    escape = rb"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+    return re.compile(rb"\n" + escape + re.escape(value.encode()) + escape + rb"\r?\n.*?>>>",
+                      re.S)
+
+
+def leave(child: pexpect.spawn, timeout: float = 10) -> None:
+    """Ctrl-D, wait for the end (a stuck program is killed)."""
+    try:
+        child.sendeof()
+        child.expect(pexpect.EOF, timeout=timeout)
+    except (pexpect.TIMEOUT, OSError):
+        pass
+    child.close(force=True)
+
+
 class Term:
     """One freshrepl process in a pty, with the screen it draws."""
 
@@ -68,10 +126,8 @@ class Term:
         self.screen = pyte.HistoryScreen(cols, rows, history=2000)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
-        command = freshrepl_command() + args
-        self.child = pexpect.spawn(
-            command[0], command[1:], cwd=str(cwd), env=env, dimensions=(rows, cols)
-        )
+        self.child = spawn_child(freshrepl_command() + args, env, cwd, rows, cols)
+        self.child.delaybeforesend = 0.05  # pexpect's default: tests type like a person
 
     # -- reading ----------------------------------------------------------------
 

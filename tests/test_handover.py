@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from term import other_python
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-OTHER_PYTHON = "/root/.pyenv/versions/3.10.13/bin/python3"
 
 ARGV_SCRIPT = "import sys\nprint(sys.argv)\nprint(sys.flags.optimize)\n"
 EXIT_SCRIPT = "print('bye')\nraise SystemExit(3)\n"
@@ -181,15 +181,13 @@ def test_missing_script(work: Path) -> None:
 
 
 def test_other_interpreter(work: Path) -> None:
-    if not os.access(OTHER_PYTHON, os.X_OK):
-        pytest.skip(f"{OTHER_PYTHON} is not installed")
-    done = assert_same(
-        ["version.py", "v"], work, shell_options=("--python", OTHER_PYTHON), python=OTHER_PYTHON
-    )
-    assert done.stdout.startswith(b"3.10.")
-    assert_same(
-        ["sub/boom.py"], work, shell_options=(f"--python={OTHER_PYTHON}",), python=OTHER_PYTHON
-    )
+    found = other_python()
+    if found is None:
+        pytest.skip("no second supported CPython (3.10-3.13) on PATH or in pyenv")
+    other, (major, minor) = found
+    done = assert_same(["version.py", "v"], work, shell_options=("--python", other), python=other)
+    assert done.stdout.startswith(f"{major}.{minor}.".encode())
+    assert_same(["sub/boom.py"], work, shell_options=(f"--python={other}",), python=other)
 
 
 def test_our_usage_error_is_not_a_traceback(work: Path) -> None:

@@ -8,6 +8,7 @@ import signal
 import sys
 
 import pytest
+from term import other_python
 
 
 def test_banner_prompt_result_and_underscore(spawn):
@@ -348,12 +349,13 @@ def test_dash_i_dash_c_and_dash_m(spawn, project):
 
 
 def test_python_option_chooses_the_kernel_interpreter(spawn):
-    other = "/root/.pyenv/versions/3.10.13/bin/python3"
-    if not os.path.exists(other) or sys.version_info[:2] == (3, 10):
-        pytest.skip("no second interpreter to choose")
+    found = other_python()
+    if found is None:
+        pytest.skip("no second supported CPython (3.10-3.13) on PATH or in pyenv")
+    other, version = found
     term = spawn("-q", "--python", other)
     term.wait_prompt(1)
-    assert term.run("import sys; sys.version_info[:2]") == "(3, 10)"
+    assert term.run("import sys; sys.version_info[:2]") == repr(version)
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])

@@ -21,6 +21,17 @@ request            reply               meaning
 ``CompleteRequest`` ``CompleteReply``  completions for the text before the cursor
 ``ModulesRequest`` ``ModulesReply``    the user modules imported or dropped lately
 =================  ==================  =========================================
+
+Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
+``SOCK_SEQPACKET`` socketpair whose packets are JSON-encoded messages:
+
+- the kernel's *notice* channel (fd ``KernelConfig.checkpoint_fd``): the
+  kernel says ``CheckpointTaken`` (with the checkpoint's control socket
+  attached as ``SCM_RIGHTS``) or ``CheckpointSkipped``, unasked, the moment it
+  happens, so that a notice sent just before a fatal input is not lost;
+- a checkpoint's *control* socket: the shell sends ``ResumeRequest`` with the
+  new kernel's two channel ends attached; the new kernel then says ``Hello``
+  on its channel like any other.
 """
 
 from __future__ import annotations
@@ -51,6 +62,8 @@ class KernelConfig:
     run_target: str | None = None
     parent: int = 0  # the shell's pid: the kernel dies with it
     skip_first_line: bool = False  # python -x
+    checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
+    checkpoint_after: float = 1.0  # checkpoint after a successful input that took this long (s)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -168,6 +181,36 @@ class ModulesReply:
 
 
 @dataclass
+class CheckpointTaken:
+    """Kernel -> shell, unasked: a paused fork of the kernel now exists."""
+
+    op: ClassVar[str] = "checkpoint"
+    pid: int
+    after: bool  # taken after the input that was running (else before it)
+    why: str  # "before importing points", "after a 4.1 s input"
+    # What it had loaded of the user's code: [path, "text" | "bytes", sha256]; "text"
+    # is the digest of the decoded source (UTF-8), "bytes" of the file's bytes.
+    files: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class CheckpointSkipped:
+    """Kernel -> shell, unasked: a checkpoint was due but forking was not safe."""
+
+    op: ClassVar[str] = "checkpoint-skipped"
+    after: bool
+    reason: str  # "a background thread is running in the kernel (worker)"
+
+
+@dataclass
+class ResumeRequest:
+    """Shell -> checkpoint: fork a new kernel from here (channel ends attached)."""
+
+    op: ClassVar[str] = "resume"
+    parent: int  # the shell's pid: the new kernel becomes its child and dies with it
+
+
+@dataclass
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -181,11 +224,12 @@ Reply = Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | ErrorRep
 _MESSAGES: dict[str, type] = {
     cls.op: cls
     for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest,
-                Hello, RunReply, ReloadReply, CompleteReply, ModulesReply, ErrorReply)
+                Hello, RunReply, ReloadReply, CompleteReply, ModulesReply, ErrorReply,
+                CheckpointTaken, CheckpointSkipped, ResumeRequest)
 }
 
 
-def encode(message: Request | Reply, message_id: int | None = None) -> dict[str, Any]:
+def encode(message: Request | Reply | Checkpointing, message_id: int | None = None) -> dict[str, Any]:
     """The plain dict that travels for ``message``."""
     wire = asdict(message)  # nested dataclasses become dicts too
     wire["op"] = message.op
@@ -194,7 +238,7 @@ def encode(message: Request | Reply, message_id: int | None = None) -> dict[str,
     return wire
 
 
-def decode(wire: dict[str, Any]) -> Request | Reply:
+def decode(wire: dict[str, Any]) -> Request | Reply | Checkpointing:
     """The message a wire dict stands for; ``ValueError`` if it is not one of ours."""
     cls = _MESSAGES.get(wire.get("op", ""))
     if cls is None:
@@ -205,6 +249,21 @@ def decode(wire: dict[str, Any]) -> Request | Reply:
     if cls is ReloadReply:
         values["results"] = [ReloadResult.from_dict(r) for r in values.get("results", [])]
     return cls(**values)
+
+
+Checkpointing = CheckpointTaken | CheckpointSkipped | ResumeRequest
+
+
+def encode_packet(message: Checkpointing) -> bytes:
+    """One packet of the checkpoint channels."""
+    return json.dumps(encode(message)).encode()
+
+
+def decode_packet(data: bytes) -> Checkpointing:
+    message = decode(json.loads(data))
+    if not isinstance(message, (CheckpointTaken, CheckpointSkipped, ResumeRequest)):
+        raise ValueError(f"not a checkpoint message: {type(message).__name__}")
+    return message
 
 
 def message_id(wire: dict[str, Any]) -> int | None:

@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from freshrepl import protocol
+from freshrepl.kernel.checkpoints import Checkpointer
 from freshrepl.kernel.completer import complete
 
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
@@ -82,6 +83,10 @@ class KernelServer:
         self.main = _fresh_main_module()
         self.console = Console(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
+        # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
+        self.checkpoints = Checkpointer(self)
+        self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
+        self.start = self.checkpoints.around_start(self.start)  # type: ignore[method-assign]
 
     # -- start-up -------------------------------------------------------------
 

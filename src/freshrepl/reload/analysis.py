@@ -189,3 +189,27 @@ def same_shape(a: CodeType, b: CodeType) -> bool:
         elif type(x) is not type(y) or x != y:
             return False
     return True
+
+
+def decorator_paths(tree: ast.AST) -> set[str]:
+    """The dotted name called by every decorator (``@m.deco(1)`` -> ``m.deco``)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        for expr in getattr(node, "decorator_list", ()):
+            while isinstance(expr, ast.Call):
+                expr = expr.func
+            if isinstance(expr, (ast.Attribute, ast.Name)):
+                found.add(ast.unparse(expr))
+    return found
+
+
+def resolve(namespace: dict, path: str) -> object:
+    """The value of a dotted name in a namespace (None when it does not resolve)."""
+    head, *rest = "".join(path.split()).split(".")
+    value = namespace.get(head)
+    for part in rest:
+        try:
+            value = getattr(value, part)
+        except Exception:  # a property or __getattr__ that raises: not our function
+            return None
+    return value

@@ -4,33 +4,29 @@ from __future__ import annotations
 
 import ast
 import gc
-import hashlib
-import os
+import re
 import sys
 import types
-from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
 from freshrepl.protocol import (
-    DELETED,
     FAILED,
     RELOADED,
-    UNCHANGED,
     UNSAFE,
     ModuleDelta,
     ReloadResult,
 )
-from freshrepl.reload.analysis import imported_modules
+from freshrepl.reload.analysis import decorator_paths, imported_modules, resolve
 from freshrepl.reload.apply import Changes, ModuleReload, all_bound
-from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, decode, remember_lines
-from freshrepl.reload.patching import Unsafe
+from freshrepl.reload.files import check_file, read_text
+from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
+from freshrepl.reload.plan import dependency_order
 from freshrepl.reload.rebind import Rebinder
 from freshrepl.reload.report import runtime_error_fields, summarize, syntax_error_fields
+from freshrepl.reload.rules import OPT_OUT, Unsafe
+from freshrepl.reload.tracking import MAIN, ModuleTracker
 from freshrepl.reload.userfiles import is_user_file
-
-MAIN = "__main__"
-_REMOVAL_SLICE = 64  # tracked modules re-checked per delta when sys.modules did not shrink
 
 
 class Reloader:
@@ -40,12 +36,11 @@ class Reloader:
         self.main = main_module
         self.store = SourceStore()
         self.finder = UserModuleFinder(self.store)
-        self._reported: dict[str, Loaded] = {}
-        self._sweep: deque[str] = deque()
-        self._last_len = len(sys.modules)
+        self.tracker = ModuleTracker(self.store)
         self.rebinder = Rebinder(self.store, main_module)
         # What the -i script bound in __main__, to tell the user's later rebinding apart.
         self._main_values: dict[str, Any] = {}
+        self._main_decorators: set[str] = set()
 
     # -- setup ---------------------------------------------------------------------
     def install(self) -> None:
@@ -86,51 +81,26 @@ class Reloader:
         return entry.text or ""
 
     def note_main_input(self, source: str) -> None:
-        """Remember ``from m import x [as y]`` and ``from m import *`` typed at the prompt."""
+        """Remember ``from m import x [as y]``, ``from m import *`` and the decorators used,
+        typed at the prompt."""
         self.rebinder.note_main_input(source)
+        if "@" in source:
+            try:
+                self._main_decorators |= decorator_paths(ast.parse(source))
+            except (SyntaxError, ValueError):
+                pass
 
     # -- module delta ----------------------------------------------------------------
     def take_module_delta(self) -> ModuleDelta:
         """User modules imported or gone since the last call; costs O(new modules)."""
-        added: dict[str, str] = {}
-        for name in self.store.fresh:
-            entry = self.store.by_name.get(name)
-            if entry is not None and self._alive(entry):
-                added[name] = entry.path
-                self._reported[name] = entry
-                if name == MAIN:
-                    self._main_values = self._script_values(entry)
-                self._sweep.append(name)
-        self.store.fresh.clear()
-        removed = [n for n in self._removal_candidates() if not self._alive(self._reported[n])]
-        for name in removed:
-            del self._reported[name]
-            if name not in added:
-                self.store.forget(name)
-        self._last_len = len(sys.modules)
-        return ModuleDelta(added, removed)
+        delta = self.tracker.take()
+        if MAIN in delta.added:
+            self._main_values = self._script_values(self.store.by_name[MAIN])
+        return delta
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
         names = all_bound(entry.tree().body)
         return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
-
-    def _alive(self, entry: Loaded) -> bool:
-        if entry.name == MAIN:
-            return True
-        return sys.modules.get(entry.name) is entry.module
-
-    def _removal_candidates(self) -> list[str]:
-        # Removal from sys.modules cannot be hooked; when it shrank, check all,
-        # else re-check a rotating slice so that the cost stays flat.
-        if len(sys.modules) < self._last_len:
-            return list(self._reported)
-        picked = []
-        for _ in range(min(_REMOVAL_SLICE, len(self._sweep))):
-            name = self._sweep.popleft()
-            if name in self._reported:
-                picked.append(name)
-                self._sweep.append(name)
-        return picked
 
     # -- reloading -------------------------------------------------------------------
     def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
@@ -165,58 +135,20 @@ class Reloader:
         """name: (new text, deep) for every module that needs work; others go to results."""
         pending: dict[str, tuple[str, bool]] = {}
         for entry in self._entries_for(paths):
-            verdict = self._check_file(entry)
-            if isinstance(verdict, ReloadResult):
-                results.append(verdict)
-            elif verdict is not None:
-                pending[entry.name] = (verdict, False)
+            check = check_file(entry)
+            if check.result is not None:
+                results.append(check.result)
+            elif check.text is not None:
+                pending[entry.name] = (check.text, False)
         for name in names:
-            entry = self.store.by_name.get(name)
-            if entry is None or entry.text is None:
-                why = "a compiled extension" if entry else "not an imported user module (see :watch)"
+            known = self.store.by_name.get(name)
+            if known is None or known.text is None:
+                why = "a compiled extension" if known else "not an imported user module (see :watch)"
                 results.append(ReloadResult(name, "", FAILED, error=f"{name} is {why}"))
                 continue
-            text = pending.get(name, (None,))[0] or self._read_text(entry) or entry.text
+            text = pending.get(name, (None,))[0] or read_text(known) or known.text
             pending[name] = (text, True)
         return pending
-
-    def _read_text(self, entry: Loaded) -> str | None:
-        try:
-            with open(entry.path, "rb") as handle:
-                return decode(handle.read())
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            return None
-
-    def _check_file(self, entry: Loaded) -> ReloadResult | str | None:
-        """New text when the file changed, a result for deleted/unsafe/bad files, else None."""
-
-        def result(status: str, **fields: Any) -> ReloadResult:
-            return ReloadResult(entry.name, entry.path, status, **fields)
-
-        try:
-            with open(entry.path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            entry.deleted = True
-            return result(DELETED, detail="source file deleted; loaded code stays in use")
-        except OSError as exc:
-            return result(FAILED, error=f"{type(exc).__name__}: {exc}")
-        reappeared, entry.deleted = entry.deleted, False
-        if entry.text is None:
-            if hashlib.sha256(data).hexdigest() == entry.digest:
-                return result(UNCHANGED) if reappeared else None
-            return result(UNSAFE, detail=f"{entry.name}: compiled extension changed")
-        try:
-            text = decode(data)
-        except (SyntaxError, UnicodeDecodeError) as exc:
-            return result(
-                FAILED,
-                location=f"{os.path.basename(entry.path)}:1",
-                error=f"{type(exc).__name__}: {exc}",
-            )
-        if text == entry.text:
-            return result(UNCHANGED) if reappeared else None
-        return text
 
     def _module_of(self, entry: Loaded) -> types.ModuleType | None:
         return self.main if entry.name == MAIN else entry.module
@@ -236,24 +168,9 @@ class Reloader:
         if len(names) < 2:
             return names
         wanted = set(names)
-        deps = {}
-        for name in names:
-            entry = self.store.by_name[name]
-            deps[name] = (self._imports_of(entry) & wanted) - {name}
-        ordered: list[str] = []
-        visiting: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in ordered or name in visiting:
-                return
-            visiting.add(name)
-            for dep in sorted(deps[name]):
-                visit(dep)
-            ordered.append(name)
-
-        for name in names:
-            visit(name)
-        return ordered
+        entries = {n: self.store.by_name.get(n) for n in names}  # __main__ may be untracked
+        deps = {n: (self._imports_of(e) & wanted) - {n} if e else set() for n, e in entries.items()}
+        return dependency_order(names, deps)
 
     def _reload_all(self, pending: dict[str, tuple[str, bool]], results: list) -> None:
         """Changed modules dependencies first; then importers whose from-imported names
@@ -285,10 +202,9 @@ class Reloader:
         if module is None:
             return self._refused(entry, FAILED, error="module is no longer loaded")
         if module.__dict__.get("__freshrepl_reload__", True) is False:
-            reason = f"{entry.name}: module opts out (__freshrepl_reload__ = False)"
-            return self._refused(entry, UNSAFE, detail=reason)
+            return self._refused(entry, UNSAFE, detail=f"{entry.name}: {OPT_OUT}")
         try:
-            new_tree, new_code = self._compile(entry, text, deep)
+            new_tree, new_code = _compile(entry, text, deep)
         except (SyntaxError, ValueError) as exc:
             if not isinstance(exc, SyntaxError):  # e.g. a null byte in the source
                 exc = SyntaxError(str(exc), (entry.path, 1, 0, ""))
@@ -300,47 +216,27 @@ class Reloader:
         )
         if entry.name == MAIN:
             attempt.protected = self._rebound_at_prompt()
-        attempt.other_namespaces = lambda: self._namespaces_besides(module)
+        attempt.is_decorator = self._used_as_decorator
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
             changes = attempt.run()
         except BaseException as exc:  # user code may raise anything (SystemExit too)
-            fields = self._failure_fields(exc, entry.path)
+            fields = _failure_fields(exc, entry.path)
             attempt.rollback()
             remember_lines(entry.path, entry.text or "")
             return self._refused(entry, **fields)
         edited = deep or texts[0] != text
         return self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
 
-    @staticmethod
-    def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
-        """Parse and compile the new text (the whole file: compile-time errors count too).
-
-        Only rebound names to follow (same text): the kept parse, and no code needed.
-        """
-        if text == entry.text and not deep:
-            return entry.tree(), None
-        tree = ast.parse(text, entry.path)
-        return tree, compile(tree, entry.path, "exec", dont_inherit=True)
-
     def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
         return ReloadResult(entry.name, entry.path, status, **fields)
 
-    @staticmethod
-    def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
-        if isinstance(exc, Unsafe):
-            return {"status": UNSAFE, "detail": str(exc)}
-        return {"status": FAILED, **runtime_error_fields(exc, path)}
-
-    def _namespaces_besides(self, module: types.ModuleType) -> list[dict[str, Any]]:
-        """__main__ and every other tracked user module: where closures may be kept."""
-        found = [self.main.__dict__] if self.main is not module else []
-        for entry in self._reported.values():
-            other = self._module_of(entry)
-            if other is not None and other is not module and other is not self.main:
-                found.append(other.__dict__)
-        return found
+    def _used_as_decorator(self, fn: types.FunctionType) -> bool:
+        """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
+        modules = [(e.text, self._module_of(e)) for e in list(self.store.by_name.values())]
+        sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
+        return used_as_decorator(fn, sources, self.main.__dict__, self._main_decorators)
 
     def _rebound_at_prompt(self) -> set[str]:
         """Script names the user has rebound since: never deleted by a reload."""
@@ -375,3 +271,43 @@ class Reloader:
         names = list(dict.fromkeys(n for n, _ in changes.described))
         summary = summarize(changes.described)
         return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)
+
+
+def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
+    """Parse and compile the new text (the whole file: compile-time errors count too).
+
+    Only rebound names to follow (same text): the kept parse, and no code needed.
+    """
+    if text == entry.text and not deep:
+        return entry.tree(), None
+    tree = ast.parse(text, entry.path)
+    return tree, compile(tree, entry.path, "exec", dont_inherit=True)
+
+
+def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+    if isinstance(exc, Unsafe):
+        return {"status": UNSAFE, "detail": str(exc)}
+    return {"status": FAILED, **runtime_error_fields(exc, path)}
+
+
+def _names(fn: types.FunctionType, value: object) -> bool:
+    """``value`` is ``fn`` or a method or wrapper made of it."""
+    return any(v is fn for v in (value, getattr(value, "__func__", None), getattr(value, "__wrapped__", None)))
+
+
+def used_as_decorator(
+    fn: types.FunctionType,
+    sources: list[tuple[str, dict[str, Any]]],
+    main: dict[str, Any],
+    main_paths: set[str],
+) -> bool:
+    """A text search for ``@...name`` in each module's source, then each hit's dotted name
+    is looked up where it is written: a plain edit parses nothing, and the same name
+    used elsewhere for something else does not count."""
+    name = fn.__code__.co_name
+    places = [(main, p) for p in main_paths if p.endswith(name)]
+    pattern = re.compile(rf"^[ \t]*@([\w. \t]*?\b{re.escape(name)})[ \t]*(?:\(|#|$)", re.M)
+    for text, namespace in sources:
+        if name in text:
+            places += [(namespace, m.group(1)) for m in pattern.finditer(text)]
+    return any(_names(fn, resolve(namespace, path)) for namespace, path in places)

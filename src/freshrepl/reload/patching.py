@@ -7,6 +7,11 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from freshrepl.reload.closures import ClosureWork
+from freshrepl.reload.rules import Unsafe
+
+__all__ = ["MISSING", "Unsafe", "UndoLog"]
+
 MISSING = object()
 
 # Class-dict keys that belong to the class object itself, never copied from a new body.
@@ -32,10 +37,6 @@ CLASS_SKIP = frozenset(
 # Positions of the class statement itself (3.13): always from the new body.
 _ALWAYS = frozenset({"__firstlineno__", "__static_attributes__"})
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
-
-
-class Unsafe(Exception):
-    """A change that cannot be applied in place; the message names object and reason."""
 
 
 def is_simple(value: object) -> bool:
@@ -74,6 +75,11 @@ def _restore_class(cls: type, state: dict[str, Any]) -> None:
             type.__setattr__(cls, key, value)
 
 
+def _restore_codes(functions: list[types.FunctionType], codes: list[types.CodeType]) -> None:
+    for fn, code in zip(functions, codes, strict=True):
+        fn.__code__ = code
+
+
 def _restore_cell(cell: types.CellType, value: object) -> None:
     cell.cell_contents = value
 
@@ -84,6 +90,8 @@ class UndoLog:
     def __init__(self) -> None:
         self._steps: list[tuple[Callable[[Any, Any], None], Any, Any]] = []
         self._saved: set[int] = set()
+        # Nested code replaced by patched functions: their earlier closures follow at the end.
+        self.closures = ClosureWork()
 
     def save_function(self, fn: types.FunctionType) -> bool:
         """Record ``fn``; False if it was already patched in this reload."""
@@ -92,6 +100,11 @@ class UndoLog:
         self._saved.add(id(fn))
         self._steps.append((_restore_function, fn, _function_state(fn)))
         return True
+
+    def save_codes(self, functions: list[types.FunctionType]) -> None:
+        """Record only the code of each function (closures given new code: one step for
+        a million of them)."""
+        self._steps.append((_restore_codes, functions, [fn.__code__ for fn in functions]))
 
     def save_class(self, cls: type) -> None:
         if id(cls) not in self._saved:
@@ -122,7 +135,12 @@ def patch_function(
         return
     if _redirect_target(old) is not None:
         old.__dict__.pop("__wrapped__", None)  # no longer forwarding: a plain patch again
-    old.__code__ = new.__code__
+        code = log.closures.final(new.__code__)
+    elif old.__code__ is new.__code__:  # e.g. two wrappers made by the same decorator
+        code = new.__code__
+    else:
+        code = log.closures.note(old, new.__code__)
+    old.__code__ = code
     old.__defaults__ = new.__defaults__
     old.__kwdefaults__ = new.__kwdefaults__
     old.__annotations__ = new.__annotations__
@@ -153,6 +171,11 @@ def _redirect_target(fn: types.FunctionType) -> types.FunctionType | None:
     return (fn.__kwdefaults__ or {}).get("__freshrepl_target__")
 
 
+def is_redirected(fn: types.FunctionType) -> bool:
+    """True for an old function object that forwards to its new version (see _redirect)."""
+    return _redirect_target(fn) is not None
+
+
 def _source_file(fn: types.FunctionType) -> str:
     target = _redirect_target(fn)
     return _source_file(target) if target is not None else fn.__code__.co_filename
@@ -170,10 +193,8 @@ def _redirect(old: types.FunctionType, new: types.FunctionType) -> None:
 
 
 def _patch_cells(old: types.FunctionType, new: types.FunctionType, log: UndoLog) -> None:
-    """A re-applied decorator: follow the wrapped function, refresh plain settings.
-
-    Mutable state in the wrapper's cells (caches, registries) is kept on purpose.
-    """
+    """A re-applied decorator: follow the wrapped function, take every other value the
+    new wrapper holds (arguments, a fresh cache), as a fresh process would have them."""
     for old_cell, new_cell in zip(old.__closure__ or (), new.__closure__ or (), strict=True):
         try:
             was, now = old_cell.cell_contents, new_cell.cell_contents
@@ -181,9 +202,8 @@ def _patch_cells(old: types.FunctionType, new: types.FunctionType, log: UndoLog)
             continue
         if was is now or patch_in_place(was, now, log):
             continue
-        if is_simple(now) and is_simple(was):
-            log.save_cell(old_cell)
-            old_cell.cell_contents = now
+        log.save_cell(old_cell)
+        old_cell.cell_contents = now
 
 
 def _patch_function_dict(old: types.FunctionType, new: types.FunctionType, log: UndoLog) -> None:
@@ -205,12 +225,14 @@ def patch_in_place(old: object, new: object, log: UndoLog) -> bool:
         return True
     if type(old) is not type(new):
         return False
-    if isinstance(old, types.FunctionType):
+    if isinstance(old, types.FunctionType) and isinstance(new, types.FunctionType):
         if _source_file(old) != _source_file(new):
             return False  # e.g. a generated dataclass method replaced by the user's own
-        patch_function(old, new, log, keep_state=False)  # type: ignore[arg-type]
+        patch_function(old, new, log, keep_state=False)
         return True
     if _is_lru_wrapper(old):
+        if _cache_parameters(old) != _cache_parameters(new):
+            return False  # maxsize and typed live in C: cannot change in place
         if not patch_in_place(old.__wrapped__, new.__wrapped__, log):  # type: ignore[attr-defined]
             return False
         old.cache_clear()  # type: ignore[attr-defined]
@@ -222,11 +244,29 @@ def patch_in_place(old: object, new: object, log: UndoLog) -> bool:
     return False
 
 
+def _cache_parameters(wrapper: object) -> object:
+    parameters = getattr(wrapper, "cache_parameters", None)
+    return parameters() if callable(parameters) else None
+
+
 def _patch_property(old: property, new: property, log: UndoLog) -> bool:
     pairs = [(old.fget, new.fget), (old.fset, new.fset), (old.fdel, new.fdel)]
     if any((a is None) != (b is None) for a, b in pairs):
         return False  # an accessor was added or removed: the caller replaces the property
     return all(a is None or patch_in_place(a, b, log) for a, b in pairs)
+
+
+def unregister(obj: object, holders: list[object]) -> None:
+    """Take ``obj``, made during this reload, out of the lists, sets and dicts that a
+    decorator put it in (best effort: other containers cannot be undone)."""
+    for holder in holders:
+        if isinstance(holder, list):
+            holder[:] = [item for item in holder if item is not obj]
+        elif isinstance(holder, set):
+            holder.discard(obj)
+        elif isinstance(holder, dict):
+            for key in [k for k, v in holder.items() if v is obj]:
+                del holder[key]
 
 
 def clear_caches(obj: object) -> None:
@@ -240,9 +280,14 @@ def clear_caches(obj: object) -> None:
         seen += 1
 
 
+_INNER = ("__wrapped__", "__func__", "fget", "fset", "fdel", "func", "wrapped")
+
+
 def find_raw_function(obj: object, name: str, path: str) -> types.FunctionType | None:
-    """The undecorated function named ``name`` from ``path`` inside a decorator chain."""
-    todo, seen = [obj], set()
+    """The undecorated function named ``name`` from ``path`` inside a decorator chain:
+    through ``__wrapped__``, ``__func__``, property accessors, closures and, for other
+    descriptors and wrapper objects, the values they hold (instance dict, slots)."""
+    todo, seen = [obj], set[int]()
     while todo:
         current = todo.pop(0)
         if id(current) in seen or len(seen) > 50:
@@ -253,8 +298,50 @@ def find_raw_function(obj: object, name: str, path: str) -> types.FunctionType |
             if code.co_name == name and code.co_filename == path:
                 return current
             todo += [c.cell_contents for c in current.__closure__ or () if _filled(c)]
-        todo += [getattr(current, a) for a in ("__wrapped__", "__func__") if hasattr(current, a)]
+            todo += [current.__dict__[a] for a in ("__wrapped__",) if a in current.__dict__]
+            continue
+        todo += [getattr(current, a) for a in _INNER if _has(current, a)]
+        todo += _held_values(current)
     return None
+
+
+def _has(obj: object, attr: str) -> bool:
+    try:
+        return hasattr(obj, attr)
+    except Exception:  # a descriptor whose attribute access raises
+        return False
+
+
+def _held_values(obj: object) -> list[object]:
+    """Callables an unknown wrapper object keeps in its own dict or slots."""
+    if isinstance(obj, (type, types.ModuleType)):
+        return []
+    values = list(vars(obj).values()) if hasattr(obj, "__dict__") else []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            value = getattr(obj, slot, None)
+            if value is not None:
+                values.append(value)
+    return [v for v in values if callable(v)]
+
+
+def wrapper_metadata(raw: types.FunctionType) -> dict[str, object]:
+    """What ``functools.wraps`` copies from a function onto its wrappers."""
+    return {"__doc__": raw.__doc__, "__annotations__": raw.__annotations__}
+
+
+def refresh_wrappers(holder: object, raw: types.FunctionType, before: dict[str, object]) -> None:
+    """Wrappers along the ``__wrapped__`` chain that copied the old metadata get the new."""
+    current, depth = holder, 0
+    while current is not None and current is not raw and depth < 20:
+        for attr, old in before.items():
+            try:
+                if getattr(current, attr, MISSING) is old:
+                    setattr(current, attr, getattr(raw, attr))
+            except (AttributeError, TypeError):  # read-only on this wrapper
+                pass
+        current, depth = getattr(current, "__wrapped__", None), depth + 1
 
 
 def _filled(cell: types.CellType) -> bool:
@@ -310,4 +397,4 @@ def _refresh_abstract(cls: type) -> None:
         for name in getattr(base, "__abstractmethods__", ()):
             if getattr(getattr(cls, name, None), "__isabstractmethod__", False):
                 names.add(name)
-    cls.__abstractmethods__ = frozenset(names)
+    type.__setattr__(cls, "__abstractmethods__", frozenset(names))

@@ -15,7 +15,8 @@ class CommandTarget(Protocol):
     """What the shell offers the meta-commands."""
 
     def reload_now(self, names: list[str]) -> None: ...
-    def restart(self, replay: bool) -> None: ...
+    def restart(self, replay: bool, fresh: bool = False) -> None: ...
+    def show_checkpoints(self, clear: bool) -> None: ...
     def show_watch(self) -> None: ...
     def set_auto(self, on: bool) -> None: ...
     def quit(self) -> None: ...
@@ -25,8 +26,11 @@ class CommandTarget(Protocol):
 HELP = """\
 :reload               apply every pending change now
 :reload NAME [NAME…]  deep-reload those modules even if unchanged
-:restart              new kernel, then replay the session's successful inputs
+:restart              new kernel (from the newest usable checkpoint), then replay
+                      the session's successful inputs after it
+:restart --fresh      new kernel from scratch, then replay every successful input
 :restart --no-replay  new kernel, empty namespace
+:checkpoints [clear]  the paused kernels a restart can resume, and the memory they hold
 :watch                the watched modules and their state
 :auto on|off          automatic reloading on or off (now {auto})
 :help                 this table
@@ -59,9 +63,15 @@ def _reload(target: CommandTarget, args: list[str], auto: bool) -> None:
 
 
 def _restart(target: CommandTarget, args: list[str], auto: bool) -> None:
-    if args not in ([], ["--no-replay"]):
-        raise CommandUsageError("usage: :restart [--no-replay]")
-    target.restart(replay=not args)
+    if args not in ([], ["--no-replay"], ["--fresh"]):
+        raise CommandUsageError("usage: :restart [--fresh | --no-replay]")
+    target.restart(replay=args != ["--no-replay"], fresh=args == ["--fresh"])
+
+
+def _checkpoints(target: CommandTarget, args: list[str], auto: bool) -> None:
+    if args not in ([], ["clear"]):
+        raise CommandUsageError("usage: :checkpoints [clear]")
+    target.show_checkpoints(clear=bool(args))
 
 
 def _watch(target: CommandTarget, args: list[str], auto: bool) -> None:
@@ -92,6 +102,7 @@ def _no_arguments(name: str, args: list[str]) -> None:
 _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {
     "reload": _reload,
     "restart": _restart,
+    "checkpoints": _checkpoints,
     "watch": _watch,
     "auto": _auto,
     "help": _help,

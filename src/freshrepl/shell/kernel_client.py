@@ -3,10 +3,15 @@
 The kernel is spawned with ``posix_spawn`` (cheap, no fork of a large shell)
 into the shell's own process group and terminal, so Ctrl-C reaches it
 directly and ``input()`` just works.  The private channel is a socketpair.
+A kernel can also be resumed from one of its checkpoints (``resume``): it is
+then forked by the checkpoint, adopted by the shell, and talks the same way.
+With checkpoints on, a second socketpair carries the kernel's unasked
+checkpoint notices (``take_notices``).
 """
 
 from __future__ import annotations
 
+import array
 import os
 import signal
 import socket
@@ -57,6 +62,10 @@ class KernelClient:
         self._next_id = 0
         # Called from a background thread when the kernel process ends.
         self.on_exit: Callable[[], None] | None = None
+        # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
+        self.checkpoint_after: float | None = None
+        self.notes: socket.socket | None = None  # the shell's end of the notice channel
+        self._notices: list[tuple[protocol.Checkpointing, list[int]]] = []
 
     # -- life cycle -----------------------------------------------------------
 
@@ -65,6 +74,9 @@ class KernelClient:
         ours, theirs = socket.socketpair()
         theirs_fd = theirs.detach()
         os.set_inheritable(theirs_fd, True)
+        notes = self._open_notes()
+        if notes is not None:
+            notes.set_inheritable(True)
         env = dict(os.environ)
         # Would drop the kernel into python's own REPL when it exits.
         env.pop("PYTHONINSPECT", None)
@@ -76,15 +88,60 @@ class KernelClient:
             parent=os.getpid(),
             # -x skips a script's first line; the kernel runs the -i script itself.
             skip_first_line="-x" in self.options.python_flags,
+            checkpoint_fd=notes.fileno() if notes is not None else -1,
+            checkpoint_after=self.checkpoint_after or 0.0,
         ).to_env()
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
         try:
-            self.pid = os.posix_spawn(self.options.python, argv, env)
+            pid = os.posix_spawn(self.options.python, argv, env)
         finally:
             os.close(theirs_fd)
+            if notes is not None:
+                notes.close()
         self.conn = Connection(ours.detach())
         self.ready = False
         self.exit_reason = None
+        self._follow(pid)
+
+    def resume(self, control: socket.socket, timeout: float = 5.0) -> protocol.Hello:
+        """A kernel forked from a checkpoint (its control socket); raises ``KernelDied``.
+
+        The checkpoint gets the new kernel's ends of a fresh channel and
+        notice channel; the kernel it forks is adopted by this process (see
+        ``become_subreaper``) and says hello with its pid.
+        """
+        ours, theirs = socket.socketpair()
+        notes = self._open_notes()
+        fds = [theirs.fileno()] + ([notes.fileno()] if notes is not None else [])
+        request = protocol.ResumeRequest(parent=os.getpid())
+        try:
+            socket.send_fds(control, [protocol.encode_packet(request)], fds)
+        except OSError as exc:
+            ours.close()
+            raise KernelDied(f"it is gone ({exc.strerror})") from None
+        finally:
+            theirs.close()
+            if notes is not None:
+                notes.close()
+        self.pid, self.exit_reason, self.ready = None, None, False
+        self.conn = Connection(ours.detach())
+        try:
+            hello = self.wait_ready(timeout)
+        except (KernelDied, TimeoutError, KernelError) as exc:
+            self._close()
+            raise KernelDied(str(exc)) from None
+        try:
+            os.waitpid(hello.pid, os.WNOHANG)
+        except ChildProcessError:
+            _signal(hello.pid, signal.SIGKILL)
+            self._close()
+            raise KernelDied("the resumed kernel was not adopted by the shell") from None
+        self._follow(hello.pid)
+        return hello
+
+    def _follow(self, pid: int) -> None:
+        """``pid`` is the kernel now: tell ``on_exit`` when it ends."""
+        self.pid = pid
         if self.on_exit is not None:
             threading.Thread(
                 target=self._await_exit, args=(self.pid,), name="freshrepl-kernel-exit", daemon=True
@@ -113,6 +170,7 @@ class KernelClient:
     def kill(self) -> None:
         """End the kernel for sure: SIGKILL, then reap it (no zombie, no orphan)."""
         if self.pid is None:
+            self._close()
             return
         if self.exit_reason is None:
             _signal(self.pid, signal.SIGKILL)
@@ -233,6 +291,75 @@ class KernelClient:
             except OSError:
                 pass
             self.conn = None
+        if self.notes is not None:
+            self._drain_notes()  # the last ones may have been sent just before a crash
+            self.notes.close()
+            self.notes = None
+
+    # -- checkpoint notices --------------------------------------------------------
+
+    def take_notices(self) -> list[tuple[protocol.Checkpointing, list[int]]]:
+        """The checkpoint notices sent since last asked, each with its attached fds."""
+        self._drain_notes()
+        notices, self._notices = self._notices, []
+        return notices
+
+    def _open_notes(self) -> socket.socket | None:
+        """A fresh notice channel (its kernel end returned), if checkpoints are on."""
+        if self.checkpoint_after is None:
+            return None
+        if self.notes is not None:
+            self._drain_notes()
+            self.notes.close()
+        self.notes, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.notes.setblocking(False)
+        return theirs
+
+    def _drain_notes(self) -> None:
+        while self.notes is not None:
+            try:
+                data, ancillary, _flags, _address = self.notes.recvmsg(
+                    1 << 20, socket.CMSG_SPACE(4 * array.array("i").itemsize), _CLOEXEC
+                )
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            fds = _received_fds(ancillary)
+            if not data:
+                return  # the kernel's end is closed and everything was read
+            try:
+                self._notices.append((protocol.decode_packet(data), fds))
+            except ValueError:
+                for fd in fds:
+                    os.close(fd)
+
+
+# Received descriptors are close-on-exec from the start: a kernel spawned later
+# must never hold a checkpoint's control socket (the checkpoint would outlive us).
+_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+
+
+def _received_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
+    fds = array.array("i")
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    for fd in fds:
+        os.set_inheritable(fd, False)
+    return list(fds)
+
+
+def become_subreaper() -> bool:
+    """Adopt the kernel's orphans (a resumed kernel, checkpoints of a dead kernel); Linux only."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_child_subreaper = 36
+        return libc.prctl(pr_set_child_subreaper, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def describe_status(status: int) -> str:

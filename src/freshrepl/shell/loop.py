@@ -1,9 +1,13 @@
-"""The interactive shell: the prompt loop, reload notices, and the restart offers.
+"""The interactive shell's prompt loop: read an input, dispatch it, print notices and offers.
 
 Start-up order is chosen for speed: the banner and a first ``>>> `` are
 written before anything heavy is imported, keys typed meanwhile are held in
 the terminal's queue, the kernel is spawned, and only then is prompt_toolkit
 loaded; it picks the held keys up as if it had been reading all along.
+
+The loop leans on three pieces: the ``KernelSupervisor`` (the kernel's life
+cycle and the session record), ``LiveReload`` (what to reload, when) and the
+``Editor`` (prompt_toolkit).
 """
 
 from __future__ import annotations
@@ -11,12 +15,21 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from freshrepl import __version__, protocol
 from freshrepl.shell.options import Options
 from freshrepl.shell.terminal import Terminal, write
+
+if TYPE_CHECKING:
+    from prompt_toolkit.document import Document
+
+    from freshrepl.shell.editor import Editor
+    from freshrepl.shell.live_reload import LiveReload
+    from freshrepl.shell.supervisor import KernelSupervisor
+
+NO_KERNEL = "no kernel is running: type :restart to start a new one"
 
 
 def run(options: Options) -> int:
@@ -39,23 +52,14 @@ class ShellExit(Exception):
 
 
 class Shell:
-    """One interactive session: a kernel, an editor, a watcher and the record."""
+    """One interactive session: the loop over a supervisor, a live-reload policy and an editor."""
 
     def __init__(self, options: Options) -> None:
         self.options = options
         self.terminal = Terminal()
-        self.auto = True
-        self.kernel: Any = None
-        self.editor: Any = None
-        self.watcher: Any = None
-        self.watch_table: Any = None
-        self.record: Any = None
-        self.kernel_dead = False
-        self._interrupts: list[float] = []
-        # Files to compare at the next check besides the watcher's: saves seen while
-        # reloading was off, and newly imported modules (an edit made between their
-        # import and the watcher's first look is caught by comparing them once).
-        self._to_check: set[str] = set()
+        self.kernel: KernelSupervisor | None = None
+        self.live: LiveReload | None = None
+        self.editor: Editor | None = None
         # Warnings raised while the editor draws (history loads in its thread):
         # printed above the next prompt, never into the one being drawn.
         self._warnings: list[str] = []
@@ -76,7 +80,7 @@ class Shell:
             self.terminal.restore()
             write("\r\x1b[K")
         else:
-            self._wait_for_kernel()
+            self._supervisor().wait_ready()
         try:
             self._loop()
         except ShellExit as done:
@@ -84,30 +88,19 @@ class Shell:
         return 0
 
     def close(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
+        if self.live is not None:
+            self.live.stop()
         if self.kernel is not None:
-            self.kernel.on_exit = None
-            self.kernel.kill()
+            self.kernel.close()
         self.terminal.restore()
 
     def crash(self, exc: BaseException) -> int:
         """An internal error: one line for the user, the details in a log file."""
-        import traceback
+        from freshrepl.shell.crashlog import log_crash
 
-        log = os.path.join(
-            os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
-            "freshrepl", "crash.log",
-        )
-        try:
-            os.makedirs(os.path.dirname(log), exist_ok=True)
-            with open(log, "a") as f:
-                f.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-            where = f"; details in {log}"
-        except OSError:
-            where = ""
+        log = log_crash(exc)
         self.terminal.restore()
-        write(f"\nfreshrepl: internal error: {exc!r}{where}\n")
+        write(f"\nfreshrepl: internal error: {exc!r}{f'; details in {log}' if log else ''}\n")
         return 1
 
     def _can_show_early_prompt(self) -> bool:
@@ -125,15 +118,15 @@ class Shell:
         )
 
     def _start_kernel(self) -> None:
-        from freshrepl.shell.kernel_client import KernelClient
-        from freshrepl.shell.notices import WatchTable
-        from freshrepl.shell.session import SessionRecord
+        from freshrepl.shell.live_reload import LiveReload
+        from freshrepl.shell.supervisor import KernelSupervisor
 
-        self.kernel = KernelClient(self.options)
-        self.kernel.on_exit = self._on_kernel_exit
-        self.kernel.start()
-        self.record = SessionRecord()
-        self.watch_table = WatchTable()
+        self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
+        self.kernel = KernelSupervisor(
+            self.options, self.terminal, on_modules=self.live.track,
+            on_new_kernel=self.live.forget_modules,
+        )
+        self.kernel.start(on_exit=self._wake_editor)
 
     def _load_editor(self) -> None:
         from freshrepl.shell.completion import KernelCompleter
@@ -142,33 +135,22 @@ class Shell:
 
         history = SafeFileHistory(history_path(), warn=self.warn)
         self.editor = Editor(
-            history, KernelCompleter(self.kernel), self.options.color, before_read=self._before_read
+            history, KernelCompleter(self._supervisor().client), self.options.color,
+            before_read=self._before_read,
         )
-
-    def _wait_for_kernel(self) -> bool:
-        from freshrepl.shell.kernel_client import KernelDied
-
-        try:
-            self.kernel.wait_ready()
-            self._handle_modules(self.kernel.modules())
-        except KernelDied as died:
-            self._kernel_died(str(died))
-            return False
-        return True
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_sigint)
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_terminate)
 
-    def _on_sigint(self, signum: int, frame: Any) -> None:
-        # The kernel shares our process group: it got the same Ctrl-C itself.
-        self._interrupts.append(time.monotonic())
-
-    def _on_terminate(self, signum: int, frame: Any) -> None:
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
         if self.kernel is not None:
-            self.kernel.on_exit = None
-            self.kernel.kill()
+            self.kernel.note_interrupt()
+
+    def _on_terminate(self, signum: int, frame: FrameType | None) -> None:
+        if self.kernel is not None:
+            self.kernel.close()
         self.terminal.restore()
         try:
             write("\x1b[?2004l\x1b[?25h\n")  # bracketed paste off, cursor shown
@@ -182,16 +164,17 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
         from freshrepl.shell.editor import Woken
 
-        document: Any = ""
+        editor, kernel = self._editor(), self._supervisor()
+        document: Document | str = ""
         while True:
             self._show_warnings()
             try:
-                text = self.editor.read(document)
+                text = editor.read(document)
                 document = ""
             except Woken as woken:
                 document = woken.document
-                if not self.kernel_dead and not self.kernel.alive():
-                    self._kernel_died(self.kernel.exit_reason)
+                if not kernel.dead and not kernel.client.alive():
+                    kernel.died(kernel.client.exit_reason)
                 else:
                     self._apply_pending_changes(sync=False)
                 continue
@@ -203,47 +186,41 @@ class Shell:
             if not text.strip():
                 continue
             if is_command(text):
-                run_command(text, self, self.auto)
+                run_command(text, self, self._live().auto)
             else:
                 self._run_input(text)
 
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes that arrived in between."""
-        if self.watcher is not None and self.auto and self.watcher.has_pending():
-            self.editor.wake()
+        if self._live().has_pending():
+            self._wake_editor()
 
     def _show_warnings(self) -> None:
         """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
-        if self.watcher is not None and self.watcher.notice:
-            self._warnings.append(self.watcher.notice)
-            self.watcher.notice = None
+        notice = self._live().take_notice()
+        if notice:
+            self._warnings.append(notice)
         while self._warnings:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
     def _run_input(self, text: str) -> None:
-        from freshrepl.shell.kernel_client import KernelDied
-
-        if self.kernel_dead:
-            self.say("no kernel is running: type :restart to start a new one")
+        kernel = self._supervisor()
+        if kernel.dead:
+            self.say(NO_KERNEL)
             return
-        if not self.kernel.ready and not self._wait_for_kernel():
+        if not kernel.client.ready and not kernel.wait_ready():
             return
         self._apply_pending_changes(sync=True)
-        if self.kernel_dead:
+        if kernel.dead:
             return
         self.terminal.restore()
-        self._interrupts.clear()
-        try:
-            reply = self.kernel.run(text, on_wait=self._check_stuck)
-        except KernelDied as died:
-            self._kernel_died(str(died))
+        reply = kernel.run(text)
+        if reply is None:
             return
         if reply.exit is not None:
-            self.kernel.wait_exit()
+            kernel.client.wait_exit()
             raise ShellExit(reply.exit)
         self._finish_output_line()
-        self.record.add(text, reply.ok)
-        self._handle_modules(reply.modules)
 
     def _finish_output_line(self) -> None:
         """Keep output that did not end in a newline (``print(x, end="")``) visible.
@@ -255,162 +232,86 @@ class Shell:
         if self.terminal.is_tty:
             write(" " * (self.terminal.columns() - 1) + "\r")
 
-    def _check_stuck(self) -> None:
-        """A kernel that ignores Ctrl-C is not a trap: a further Ctrl-C offers to kill it."""
-        if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < 0.5:
-            return
-        self._interrupts.clear()
-        write("\n")
-        if self.terminal.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
-                                    default=False):
-            self.kernel.kill()
-
     # -- reloading --------------------------------------------------------------
 
-    def _handle_modules(self, delta: protocol.ModuleDelta) -> None:
-        added, dropped = self.watch_table.apply_delta(delta)
-        if not self.options.watch:
-            return
-        self._to_check.update(added)
-        self._to_check.difference_update(dropped)
-        if added and self.watcher is None:
-            from freshrepl.watch.watcher import Watcher
-
-            self.watcher = Watcher(on_change=self._on_file_change)
-        if self.watcher is not None:
-            if added:
-                self.watcher.watch(added)
-            if dropped:
-                self.watcher.unwatch(dropped)
-
-    def _on_kernel_exit(self) -> None:
-        # At the prompt, say so at once; while an input runs, the request notices.
+    def _wake_editor(self) -> None:
+        # From another thread (the watcher, the kernel's exit): the loop looks at once.
         if self.editor is not None:
             self.editor.wake()
 
     def _on_file_change(self) -> None:
-        if self.auto and self.editor is not None:
-            self.editor.wake()
-
-    def _collect_saves(self, sync: bool) -> set[str]:
-        """The files saved since last asked; they join what the next check compares."""
-        if self.watcher is None:
-            return set()
-        if sync:
-            self.watcher.sync()
-        saved = self.watcher.take_pending()
-        self._to_check |= saved
-        return saved
+        if self.live is not None and self.live.auto:
+            self._wake_editor()
 
     def _apply_pending_changes(self, sync: bool) -> None:
-        if self.watcher is None:
-            return
-        saved = self._collect_saves(sync)
-        if not self.auto:
-            self.watch_table.mark_changed(saved)
-            return
-        paths, self._to_check = self._to_check, set()
-        if paths:
-            self._reload(sorted(paths), [])
-
-    def _reload(self, paths: list[str] | None, names: list[str]) -> bool:
-        """Ask the kernel to reload; print the notices.  False if nothing happened."""
         from freshrepl.shell.kernel_client import KernelDied
+
+        if self._supervisor().dead:
+            return  # the changes wait for the next kernel, which compares every module
+        try:
+            results = self._live().check(self._supervisor().client, sync)
+        except KernelDied as died:
+            self._supervisor().died(str(died))
+            return
+        self._report(results)
+
+    def _report(self, results: list[protocol.ReloadResult]) -> None:
+        """One notice per result; an unsafe change leads to the restart offer."""
         from freshrepl.shell.notices import notice
 
-        try:
-            reply = self.kernel.reload(paths, names)
-        except KernelDied as died:
-            self._kernel_died(str(died))
-            return True
-        results = reply.results
         for result in results:
-            if result.path:
-                self.watch_table.record(result)
             write(notice(result, self.options.color) + "\n")
-        self._handle_modules(reply.modules)
         if any(r.status == protocol.UNSAFE for r in results):
             self._offer_restart_after_unsafe()
-        return bool(results)
 
     def _offer_restart_after_unsafe(self) -> None:
         choice = self.options.on_unsafe
         if choice == "keep":
             return
-        if choice == "ask" and not self._ask_restart():
+        if choice == "ask" and not self._supervisor().ask_restart():
             return
-        self.restart(replay=True)
-
-    def _ask_restart(self) -> bool:
-        count = self.record.successful_count()
-        plural = "" if count == 1 else "s"
-        return self.terminal.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
-
-    def _kernel_died(self, how: str) -> None:
-        write(f"\nkernel died ({how})\n")
-        self.kernel.kill()
-        self.kernel_dead = True
-        if self._ask_restart():
-            self.restart(replay=True)
+        self._supervisor().restart(replay=True)
 
     # -- meta-command actions (see commands.py) ----------------------------------
 
     def reload_now(self, names: list[str]) -> None:
-        if self.kernel_dead:
-            self.say("no kernel is running: type :restart to start a new one")
-            return
-        self._collect_saves(sync=True)
-        # Without names, compare every module (the watcher may be off or behind).
-        paths = sorted(self._to_check) if names else None
-        self._to_check = set()
-        if not self._reload(paths, names):
-            self.say("nothing to reload: every module matches its file")
-
-    def restart(self, replay: bool) -> None:
         from freshrepl.shell.kernel_client import KernelDied
 
-        self.kernel.kill()
-        self.kernel_dead = False
-        self.watch_table.modules.clear()
-        self.kernel.start()
-        if not self._wait_for_kernel():
+        kernel = self._supervisor()
+        if kernel.dead:
+            self.say(NO_KERNEL)
             return
-        if not replay:
-            self.say("new kernel started; the namespace is empty")
-            return
-        self._interrupts.clear()
         try:
-            outcome = self.record.replay(
-                self.kernel,
-                progress=lambda done, total: write(f"\rreplaying {done}/{total}…"),
-                interrupted=lambda: bool(self._interrupts),
-                on_reply=lambda reply: self._handle_modules(reply.modules),
-            )
+            results = self._live().reload_now(kernel.client, names)
         except KernelDied as died:
-            write("\r\x1b[K")
-            self._kernel_died(str(died))
+            kernel.died(str(died))
             return
-        write("\r\x1b[K")
-        if outcome.error and not outcome.interrupted:
-            write(outcome.error)
-        self.say(outcome.summary())
+        self._report(results)
+        if not results:
+            self.say("nothing to reload: every module matches its file")
+
+    def restart(self, replay: bool, fresh: bool = False) -> None:
+        self._supervisor().restart(replay, fresh)
+
+    def show_checkpoints(self, clear: bool) -> None:
+        self.say(self._supervisor().show_checkpoints(clear))
 
     def show_watch(self) -> None:
         self._apply_pending_changes(sync=True)
-        self.say(self.watch_table.render())
+        self.say(self._live().table.render())
         if not self.options.watch:
             self.say("(file watching is off: --no-watch; :reload checks every module)")
-        elif not self.auto:
+        elif not self._live().auto:
             self.say("(automatic reloading is off: :auto on)")
 
     def set_auto(self, on: bool) -> None:
-        self.auto = on
+        self._live().auto = on
         self.say(f"automatic reloading is {'on' if on else 'off'}")
         if on:
             self._apply_pending_changes(sync=True)
 
     def quit(self) -> None:
-        if self.kernel is not None and not self.kernel_dead:
+        if self.kernel is not None:
             self.kernel.shutdown()
         raise ShellExit(0)
 
@@ -420,5 +321,18 @@ class Shell:
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""
         self._warnings.append(text)
-        if self.editor is not None:
-            self.editor.wake()
+        self._wake_editor()
+
+    # -- the parts, once started ---------------------------------------------------
+
+    def _supervisor(self) -> KernelSupervisor:
+        assert self.kernel is not None, "the kernel is started first"
+        return self.kernel
+
+    def _live(self) -> LiveReload:
+        assert self.live is not None, "started with the kernel"
+        return self.live
+
+    def _editor(self) -> Editor:
+        assert self.editor is not None, "loaded before the loop"
+        return self.editor

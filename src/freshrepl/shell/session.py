@@ -3,7 +3,9 @@
 The record outlives restarts: a second restart replays the same inputs plus
 what came after the first.  Replayed inputs run with their output hidden and
 standard input at end-of-file (the kernel does that); the first one that fails
-stops the replay, and the rest of the record is kept.
+stops the replay, and the rest of the record is kept.  A replay may start
+from a position: a kernel resumed from a checkpoint already holds the
+effects of the inputs before it.
 """
 
 from __future__ import annotations
@@ -31,17 +33,25 @@ class ReplayOutcome:
     failed_source: str = ""
     error: str = ""
     interrupted: bool = False
+    resumed_at: int | None = None  # the position of the checkpoint the kernel came from
 
     def summary(self) -> str:
         head = f"{self.failed_source.splitlines()[0] if self.failed_source else ''}"
         if self.interrupted:
-            return (f"replay interrupted at input #{self.failed_at} ({head}); "
+            return (f"{self._origin('; ')}replay interrupted at input #{self.failed_at} ({head}); "
                     f"{self.replayed} of {self.total} inputs replayed")
         if self.failed_at is not None:
-            return (f"replay stopped at input #{self.failed_at} ({head}), which now fails; "
-                    f"{self.replayed} of {self.total} inputs replayed")
+            return (f"{self._origin('; ')}replay stopped at input #{self.failed_at} ({head}), "
+                    f"which now fails; {self.replayed} of {self.total} inputs replayed")
         plural = "" if self.total == 1 else "s"
-        return f"replayed {self.total} input{plural} in {self.seconds:.2f} s"
+        replayed = f"replayed {self.total} input{plural} in {self.seconds:.2f} s"
+        return f"{self._origin(' ')}({replayed})" if self.resumed_at is not None else replayed
+
+    def _origin(self, then: str) -> str:
+        if self.resumed_at is None:
+            return ""
+        where = f"input {self.resumed_at}" if self.resumed_at else "before input 1"
+        return f"restarted from {where}{then}"
 
 
 class SessionRecord:
@@ -62,13 +72,23 @@ class SessionRecord:
         progress: Callable[[int, int], None],
         interrupted: Callable[[], bool],
         on_reply: Callable[[protocol.RunReply], None],
+        start: int = 0,
+        on_start: Callable[[int], None] | None = None,
+        started: float | None = None,
     ) -> ReplayOutcome:
-        """Run the successful inputs again in ``kernel``; stop at the first failure."""
-        todo = [(n, e) for n, e in enumerate(self.entries, 1) if e.ok]
-        started = time.monotonic()
+        """Run the successful inputs after the first ``start`` again in ``kernel``.
+
+        Stops at the first failure.  ``on_start`` is told the (0-based)
+        position of each input before it runs; ``started`` is when the restart
+        began, if the time to report should include more than the replay.
+        """
+        todo = [(n, e) for n, e in enumerate(self.entries, 1) if e.ok and n > start]
+        started = time.monotonic() if started is None else started
         outcome = ReplayOutcome(0, len(todo), 0.0)
         for done, (position, entry) in enumerate(todo):
             progress(done + 1, len(todo))
+            if on_start is not None:
+                on_start(position - 1)
             reply = kernel.run(entry.source, replay=True)
             on_reply(reply)
             if interrupted() or not reply.ok:

@@ -28,6 +28,9 @@ class Terminal:
             except termios.error:
                 pass
 
+    def write(self, text: str) -> None:
+        write(text)
+
     def columns(self) -> int:
         try:
             return os.get_terminal_size(1).columns or 80

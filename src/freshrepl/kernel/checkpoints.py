@@ -1,0 +1,421 @@
+"""Checkpoints, kernel side: paused copy-on-write forks of the kernel, and resuming one.
+
+When to take one (the policy): before an input that first imports one of the
+user's modules (a restart after an unsafe edit of that module resumes there
+and imports it afresh), and after a successful input (or a start-up: the
+``-i`` script, PYTHONSTARTUP) that took at least
+``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  Never
+twice for the same state, and never when forking is not safe: another thread
+is running, a fork-unsafe runtime (CUDA, ...) is loaded, or the platform has
+no ``fork``/``/proc`` (then the shell is told why, and restarts replay).
+
+A checkpoint is a child of the kernel that drops its copies of the kernel's
+channels, ignores the terminal's signals (it never reads the terminal), turns
+the garbage collector off (no user finalizer ever runs in it) and waits on a
+private control socket.  Only the shell holds the other end: when the shell
+closes it (the checkpoint is dropped, or the shell ended however it ended)
+the checkpoint exits at once.
+
+To resume, the shell sends a ``ResumeRequest`` down the control socket with
+the new kernel's channel ends attached.  The checkpoint forks twice: the
+middle process exits at once, so the new kernel is adopted by the shell (a
+child subreaper) and is the shell's own child like a spawned kernel; the
+checkpoint goes back to waiting, so it can be resumed again.  The new kernel
+takes over the channels, reports every user module as newly imported (the
+shell's watcher follows them) and serves requests from the frames it was
+forked in; when it is done it exits with ``SystemExit`` as ``main`` would.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import hashlib
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from importlib.machinery import PathFinder
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from freshrepl import protocol
+
+if TYPE_CHECKING:
+    from freshrepl.kernel.main import KernelServer
+
+# Runtimes that are known not to survive a fork once loaded (their own threads
+# and device contexts); a thread started by any other runtime is caught too.
+_FORK_UNSAFE_MODULES = {
+    "tensorflow": "TensorFlow",
+    "jax": "JAX",
+    "cupy": "CuPy (CUDA)",
+    "pycuda.driver": "PyCUDA (CUDA)",
+    "mpi4py.MPI": "MPI",
+}
+# Threads of freshrepl's own (they hold no lock a fork could leave taken).
+OWN_THREAD_PREFIX = "freshrepl-"
+_MAX_FDS = 4  # descriptors a resume request may carry
+_CHECKPOINT_OOM_SCORE = "800"  # of -1000..1000: the OOM killer's favourite victims
+RunHandler = Callable[[protocol.RunRequest], protocol.RunReply]
+
+
+def fork_unsafe_reason() -> str | None:
+    """Why the kernel must not fork now, or None when it may."""
+    if not hasattr(os, "fork") or not os.path.isdir("/proc/self/task"):
+        return "checkpoints need fork() and /proc (Linux)"
+    threads = _foreign_threads()
+    if threads:
+        return threads
+    for module, runtime in _FORK_UNSAFE_MODULES.items():
+        if module in sys.modules:
+            return f"{runtime} is loaded in the kernel (not safe to fork)"
+    torch_cuda = sys.modules.get("torch.cuda")
+    if torch_cuda is not None and getattr(torch_cuda, "is_initialized", lambda: False)():
+        return "CUDA is initialised in the kernel (torch; not safe to fork)"
+    return None
+
+
+def _foreign_threads() -> str | None:
+    """A description of the threads running besides the main one and ours, if any."""
+    own = sum(1 for t in threading.enumerate() if t.name.startswith(OWN_THREAD_PREFIX))
+    try:
+        others = len(os.listdir("/proc/self/task")) - 1 - own
+    except OSError:
+        return "cannot count the kernel's threads"
+    if others <= 0:
+        return None
+    main = threading.main_thread()
+    named = [t.name for t in threading.enumerate()
+             if t is not main and not t.name.startswith(OWN_THREAD_PREFIX)]
+    if named:
+        plural = "s are" if len(named) > 1 else " is"
+        return f"a thread{plural} running in the kernel ({', '.join(named[:3])})"
+    plural = "s" if others > 1 else ""
+    return f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} running"
+
+
+def first_user_import(source: str, is_user_file: Callable[[str | None], bool]) -> str | None:
+    """The first user module ``source`` imports that is not loaded yet, else None."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None  # the console reports it; nothing will be imported
+    for node in ast.walk(tree):
+        for name in _imported_names(node):
+            if _new_user_module(name, is_user_file):
+                return name
+    return None
+
+
+def _imported_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        package = sys.modules.get(node.module)
+        if package is not None and hasattr(package, "__path__"):
+            return [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
+        return [node.module]
+    return []
+
+
+def _new_user_module(name: str, is_user_file: Callable[[str | None], bool]) -> bool:
+    """Would importing ``name`` load a user module for the first time?  Never imports."""
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:depth])
+        if prefix in sys.modules:
+            continue
+        path = None
+        if depth > 1:
+            path = getattr(sys.modules[".".join(parts[: depth - 1])], "__path__", None)
+            if path is None:
+                return False
+        try:
+            spec = PathFinder.find_spec(prefix, path)
+        except (ImportError, ValueError):
+            return False
+        return spec is not None and is_user_file(spec.origin)
+    return False
+
+
+class Checkpointer:
+    """Takes checkpoints around the kernel's inputs and turns a resumed one into the kernel."""
+
+    def __init__(self, server: KernelServer) -> None:
+        self.server = server
+        self.slow = server.config.checkpoint_after
+        self.notes: socket.socket | None = None
+        if server.config.checkpoint_fd >= 0:
+            self.notes = socket.socket(fileno=server.config.checkpoint_fd)
+            self.notes.set_inheritable(False)
+            self.notes.setblocking(False)  # a shell that stopped reading never blocks us
+        self.children: list[int] = []  # checkpoints forked here, reaped once dropped
+        self.inputs = 0
+        self._last_state: tuple[int, list[list[str]]] | None = None
+
+    def around(self, on_run: RunHandler) -> RunHandler:
+        """``on_run`` with a checkpoint before and after it where the policy says so."""
+        if self.notes is None:
+            return on_run
+
+        def run(request: protocol.RunRequest) -> protocol.RunReply:
+            self._reap()
+            module = first_user_import(request.source, _is_user_file)
+            if module is not None:
+                self.take(f"before importing {module}", after=False)
+            started = time.monotonic()
+            reply = on_run(request)
+            self.inputs += 1
+            took = time.monotonic() - started
+            if took >= self.slow and reply.ok and reply.exit is None:
+                self.take(f"after a {took:.1f} s input", after=True)
+            return reply
+
+        return run
+
+    def around_start(self, start: Callable[[], None]) -> Callable[[], None]:
+        """The kernel's start-up (``-i`` script, PYTHONSTARTUP), followed by a checkpoint if slow."""
+        if self.notes is None:
+            return start
+
+        def timed_start() -> None:
+            started = time.monotonic()
+            start()
+            took = time.monotonic() - started
+            if took >= self.slow:
+                self.take(f"after a {took:.1f} s start-up", after=False)
+
+        return timed_start
+
+    # -- taking one ----------------------------------------------------------------
+
+    def take(self, why: str, after: bool) -> None:
+        """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
+        files = self._loaded_files()
+        if files is None:
+            self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
+            return
+        if self._last_state == (self.inputs, files):
+            return  # the newest checkpoint holds this very state
+        reason = fork_unsafe_reason()
+        if reason is not None:
+            self._send(protocol.CheckpointSkipped(after, reason))
+            return
+        keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        last, self._last_state = self._last_state, (self.inputs, files)  # a resumed kernel knows it too
+        try:
+            pid = _fork()
+        except OSError as exc:  # out of memory or processes: the input runs all the same
+            self._last_state = last
+            keep.close()
+            give.close()
+            self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
+            return
+        if pid == 0:
+            give.close()
+            self._pause(keep)  # returns never: exits, or serves as a resumed kernel
+        keep.close()
+        self.children.append(pid)
+        if not self._send(protocol.CheckpointTaken(pid, after, why, files), give):
+            os.kill(pid, signal.SIGKILL)  # the shell will never know of it
+        give.close()
+
+    def _loaded_files(self) -> list[list[str]] | None:
+        """What of the user's code this state has loaded, as the shell checks it."""
+        reloader = self.server.reloader
+        if reloader is None:
+            return None
+        files = []
+        for entry in reloader.store.by_name.values():
+            if entry.module is None and entry.name != "__main__":
+                continue  # failed while importing: nothing of it is loaded
+            if entry.text is None:
+                files.append([entry.path, "bytes", entry.digest])
+            else:
+                files.append([entry.path, "text", _text_digest(entry.text)])
+        startup = os.environ.get("PYTHONSTARTUP")
+        if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
+            files.append([startup, "bytes", _file_digest(startup)])
+        return sorted(files)
+
+    def _send(self, message: protocol.Checkpointing, attach: socket.socket | None = None) -> bool:
+        if self.notes is None:
+            return False
+        fds = [attach.fileno()] if attach is not None else []
+        try:
+            socket.send_fds(self.notes, [protocol.encode_packet(message)], fds)
+        except OSError:
+            return False
+        return True
+
+    def _reap(self) -> None:
+        """Checkpoints the shell dropped have exited: collect them (no zombies)."""
+        for pid in list(self.children):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.remove(pid)
+
+    # -- paused ------------------------------------------------------------------------
+
+    def _pause(self, control: socket.socket) -> None:
+        """The checkpoint's life: wait for resume requests until the shell hangs up."""
+        saved = _quiet_signals()
+        saved_oom = _set_oom_score_adj(_CHECKPOINT_OOM_SCORE)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # no collection, so no user __del__ ever runs here
+        self._drop_channels()
+        while True:
+            try:
+                data, fds, _flags, _address = socket.recv_fds(control, 1 << 16, _MAX_FDS)
+            except OSError:
+                os._exit(0)
+            if not data:
+                os._exit(0)  # the shell dropped us, or is gone
+            try:
+                request = protocol.decode_packet(data)
+            except ValueError:
+                request = None
+            if isinstance(request, protocol.ResumeRequest) and len(fds) == 2:
+                self._fork_kernel(request, fds, control, (saved, saved_oom), gc_was_enabled)
+            for fd in fds:
+                os.close(fd)
+
+    def _drop_channels(self) -> None:
+        """Let go of the kernel's channels so that the shell sees the kernel's own end.
+
+        The request channel's number stays taken (by the null device) until
+        the resumed kernel closes that ``Connection``; closing it here would
+        let the number be reused and closed twice.
+        """
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, self.server.conn.fileno())
+        os.close(null)
+        if self.notes is not None:
+            self.notes.close()
+        self.children = []
+
+    def _fork_kernel(self, request: protocol.ResumeRequest, fds: list[int], control: socket.socket,
+                     saved: tuple[dict[int, Any], str | None], gc_was_enabled: bool) -> None:
+        """Fork twice; the grandchild, orphaned to the shell, goes on as the kernel."""
+        middle = os.fork()
+        if middle == 0:
+            me = os.getpid()
+            if os.fork() == 0:
+                control.close()
+                while os.getppid() == me:
+                    time.sleep(0.0002)  # the middle process is exiting
+                self._become_kernel(request.parent, fds, saved, gc_was_enabled)
+            os._exit(0)
+        os.waitpid(middle, 0)
+
+    def _become_kernel(self, shell: int, fds: list[int], saved: tuple[dict[int, Any], str | None],
+                       gc_was_enabled: bool) -> None:
+        from freshrepl.kernel import main
+
+        if os.getppid() != shell:
+            os._exit(1)  # not adopted by the shell: the shell sees the channel close
+        main._die_with_parent(shell)
+        handlers, oom_score = saved
+        _restore_signals(handlers)
+        if oom_score is not None:
+            _set_oom_score_adj(oom_score)
+        if gc_was_enabled:
+            gc.enable()
+        for fd in fds:
+            os.set_inheritable(fd, False)  # never to the user's os.system() children
+        old = self.server.conn
+        self.server.conn = Connection(fds[0])
+        old.close()
+        self.notes = socket.socket(fileno=fds[1])
+        self.notes.setblocking(False)
+        reloader = self.server.reloader
+        reloader.store.fresh[:] = list(reloader.store.by_name)  # the new shell side knows none
+        status = self.server.serve()
+        main._flush_stdio()
+        raise SystemExit(status)
+
+
+def _fork() -> int:
+    """``os.fork`` without 3.12's warning about our own (lock-free) watcher thread."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()  # or both processes would write what was buffered
+        except Exception:
+            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+def _quiet_signals() -> dict[int, Any]:
+    """A paused checkpoint runs no user handler and ignores Ctrl-C; hang-ups still end it.
+
+    Returns the handlers it replaced, for the resumed kernel to put back.
+    """
+    saved: dict[int, Any] = {}
+    wanted = {signal.SIGINT: signal.SIG_IGN, signal.SIGQUIT: signal.SIG_IGN,
+              signal.SIGHUP: signal.SIG_DFL, signal.SIGTERM: signal.SIG_DFL,
+              signal.SIGCHLD: signal.SIG_DFL}
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (ValueError, OSError):
+            continue
+        new = wanted.get(signum, signal.SIG_IGN if callable(handler) else handler)
+        if new is not handler:
+            try:
+                signal.signal(signum, new)
+            except (ValueError, OSError):
+                continue
+            saved[signum] = handler
+    return saved
+
+
+def _set_oom_score_adj(value: str) -> str | None:
+    """Set this process's OOM score adjustment; the old one (None if unknown).
+
+    Checkpoints go first when memory runs out, before the live kernel; going
+    back up to the old value is allowed without privileges.
+    """
+    try:
+        with open("/proc/self/oom_score_adj", "r+") as handle:
+            old = handle.read().strip()
+            handle.seek(0)
+            handle.write(value)
+        return old
+    except OSError:
+        return None
+
+
+def _restore_signals(saved: dict[int, Any]) -> None:
+    for signum, handler in saved.items():
+        try:
+            signal.signal(signum, handler)
+        except (ValueError, OSError, TypeError):
+            pass
+
+
+def _is_user_file(path: str | None) -> bool:
+    from freshrepl.reload.userfiles import is_user_file
+
+    return is_user_file(path)
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _file_digest(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return ""

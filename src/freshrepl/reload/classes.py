@@ -1,0 +1,178 @@
+"""Patching one changed ``class`` statement onto the class object that already exists.
+
+Only the class body runs again (no metaclass call, no class decorators, no
+``__init_subclass__``); ``def``s whose decorators did not change run bare and
+their code goes into the existing functions; the other changed members are
+copied onto the class.  What the class's machinery would derive differently is
+refused first (``rules``), so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import gc
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from freshrepl.reload import rules
+from freshrepl.reload.analysis import DEFS, bound_names, eager_reads
+from freshrepl.reload.functions import IDENTITY, strip_decorators, with_identity
+from freshrepl.reload.patching import patch_class
+from freshrepl.reload.plan import all_bound, plan_body
+
+if TYPE_CHECKING:
+    from freshrepl.reload.apply import ModuleReload
+
+
+@dataclass
+class MemberPlan:
+    """What to do with a changed class body."""
+
+    raw: dict[str, tuple[ast.stmt, ast.stmt]] = field(default_factory=dict)  # patch in place
+    apply: set[str] = field(default_factory=set)  # copy from the new namespace
+    nested: dict[str, tuple[ast.ClassDef, ast.ClassDef]] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+
+
+def has_instances(cls: type) -> bool:
+    """Any live object of ``cls`` (a heap walk: only for rare hook edits)."""
+    return any(isinstance(ref, cls) for ref in gc.get_referrers(cls))
+
+
+class ClassPatch:
+    """One class brought up to its new statement; an Unsafe raised on the way is undone by
+    the reload's log like any other failure (the rules are checked before the body runs)."""
+
+    def __init__(
+        self, reload: ModuleReload, cls: type, old: ast.ClassDef, new: ast.ClassDef
+    ) -> None:
+        self.reload, self.cls, self.old, self.new = reload, cls, old, new
+        self.name = cls.__qualname__
+        self.builders: list[str] = []
+
+    def apply(self) -> None:
+        rules.check_class_header(self.cls, self.old, self.new, self.reload.dirty)
+        self.builders = rules.class_builders(self.cls, self.new)
+        plan = self._plan()
+        namespace = self._run_body(plan)
+        described = self.reload.changes.described
+        for name, (old_stmt, stmt) in sorted(plan.raw.items()):
+            qualname = f"{self.name}.{name}"
+            self.reload.functions.patch(
+                self.cls.__dict__[name], namespace[name], old_stmt, stmt, qualname, namespace
+            )
+            described.append((qualname, "changed"))
+        for name, (old_sub, sub) in plan.nested.items():
+            ClassPatch(self.reload, self.cls.__dict__[name], old_sub, sub).apply()
+            namespace.pop(name, None)
+        before = set(self.cls.__dict__)
+        patch_class(self.cls, namespace, plan.apply, plan.removed, self.reload.log)
+        _imply_hash(self.cls, self.new)
+        for member in sorted(plan.apply - {"__annotations__"}):
+            described.append((f"{self.name}.{member}", "changed" if member in before else "added"))
+        for member in sorted(plan.removed & before):
+            described.append((f"{self.name}.{member}", "removed"))
+
+    # -- deciding ----------------------------------------------------------------------------
+    def _plan(self) -> MemberPlan:
+        """Sort the changed statements; the rules refuse what machinery would derive."""
+        reload, plan = self.reload, MemberPlan()
+        deep = reload.deep and not self.builders  # machinery classes: only edited statements
+        old_counts, new_counts = all_bound(self.old.body, True), all_bound(self.new.body, True)
+        binders = {n: s for s in self.old.body for n in bound_names(s, True)}
+        dirty = set(reload.dirty)
+        rows = plan_body(self.old.body, self.new.body, reload.lines, deep, in_class=True)
+        for stmt, names, changed in rows:
+            redo = reload.deep and isinstance(stmt, DEFS)
+            if not (changed or redo or eager_reads(stmt) & dirty):
+                continue
+            name = getattr(stmt, "name", "")
+            old_stmt = binders.get(name) if name else None
+            once = old_counts.get(name) == new_counts.get(name) == 1
+            if self._patchable(stmt, old_stmt, once, dirty):
+                if name not in self.cls.__dict__:  # the machinery took it elsewhere
+                    rules.refuse_not_found(f"{self.name}.{name}", self.cls)
+                plan.raw[name] = (old_stmt, stmt)  # type: ignore[assignment]
+                rules.check_class_hook(self.cls, name, has_instances)
+                continue
+            if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
+                rules.check_nested_class(self.cls, self.builders, name)
+                if self._nested_target(name) is not None:
+                    plan.nested[name] = (old_stmt, stmt)
+                    continue
+            own = names - {"__annotations__"}  # every annotated field binds that one too
+            previous = next((binders[n] for n in sorted(own) if n in binders), None)
+            rules.check_class_member(self.cls, self.builders, stmt, names, previous)
+            plan.apply |= names
+            if not isinstance(stmt, (*DEFS, ast.ClassDef)):
+                dirty |= names  # a def keeps its identity, so readers need not rerun
+        plan.removed = set(old_counts) - set(new_counts)
+        for name in sorted(plan.removed):
+            rules.check_removed_member(self.cls, self.builders, name, binders.get(name))
+        return plan
+
+    def _patchable(self, stmt: ast.stmt, old: ast.stmt | None, once: bool, dirty: set[str]) -> bool:
+        """A ``def`` that was there before, bound once, with the same decorators (in a
+        plain class, one the user deleted from the class since is simply set again)."""
+        if not (isinstance(stmt, DEFS) and isinstance(old, DEFS) and once):
+            return False
+        present = stmt.name in self.cls.__dict__ or bool(self.builders)
+        return present and rules.decorators_same(old, stmt, dirty)
+
+    def _nested_target(self, name: str) -> type | None:
+        target = self.cls.__dict__.get(name)
+        if isinstance(target, type) and target.__qualname__.startswith(self.name + "."):
+            return target
+        return None
+
+    # -- running -----------------------------------------------------------------------------
+    def _run_body(self, plan: MemberPlan) -> dict[str, Any]:
+        """Run just the class body, the defs to patch without their decorators."""
+        stmt = copy.copy(self.new)
+        stmt.body = [
+            strip_decorators(s) if getattr(s, "name", None) in plan.raw else s for s in stmt.body
+        ]
+        code = self.reload.compile_statement(stmt)
+        body = next(
+            (c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == stmt.name),
+            None,
+        )
+        if body is None or body.co_freevars:
+            raise rules.Unsafe(f"{stmt.name}: generic class syntax cannot be patched in place")
+        namespace: dict[str, Any] = type(self.cls).__prepare__(  # type: ignore[assignment]
+            stmt.name, self.cls.__bases__
+        )
+        if plan.raw:
+            with_identity(namespace)
+        exec(body, self.reload.globals, namespace)
+        namespace.pop(IDENTITY, None)
+        return namespace
+
+
+def _imply_hash(cls: type, stmt: ast.ClassDef) -> None:
+    """As class creation does: ``__eq__`` without ``__hash__`` makes instances unhashable.
+
+    Decorated classes are left alone: a decorator (dataclass) decides ``__hash__``.
+    """
+    members = all_bound(stmt.body, True)
+    if stmt.decorator_list or "__hash__" in members:
+        return
+    implied_none = "__eq__" in members
+    is_none = "__hash__" in cls.__dict__ and cls.__dict__["__hash__"] is None
+    if implied_none and not is_none:
+        type.__setattr__(cls, "__hash__", None)
+    elif not implied_none and is_none:
+        type.__delattr__(cls, "__hash__")
+
+
+def evaluator(globals_: dict[str, Any]) -> Callable[[ast.expr, dict[str, Any] | None], object]:
+    """Evaluate a decorator expression (a name or attribute) where the code runs."""
+
+    def evaluate(node: ast.expr, local: dict[str, Any] | None) -> object:
+        code = compile(ast.Expression(body=node), "<decorator>", "eval")
+        return eval(code, globals_, local)
+
+    return evaluate

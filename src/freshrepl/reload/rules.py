@@ -1,0 +1,342 @@
+"""Every reason a change is refused: the rules that decide what can be applied in place.
+
+A change is applied in place only when, afterwards, everything reachable behaves
+as in a fresh process that imported the edited file.  The rules below name
+what would stay stale otherwise; each raises ``Unsafe`` with the object and the
+reason (the notice shows it and asks to restart).  In one place so that a
+reader can check them against the contract.
+
+The general rule for classes: decide by *how the class was built* and *what
+changed*.  A class is built by machinery when something besides ``type`` read
+its body: a metaclass other than ``type``/``ABCMeta`` (pydantic, SQLAlchemy,
+enum, msgspec's C metaclass, TypedDict, NamedTuple), class decorators
+(dataclass, attrs), a base's ``__init_subclass__``, ``__slots__``.  (A descriptor
+with ``__set_name__`` does not make one: a changed or added descriptor gets its
+``__set_name__`` call again, as ``type()`` gives it; editing ``__set_name__``
+itself after it ran is refused.)  In such a class only these edits apply:
+
+- the body of a ``def`` whose decorators (and, under decorators, signature)
+  did not change: the very function object is patched, so every reference the
+  machinery kept (validators, serializers, hooks) runs the new code; if that
+  function cannot be found inside what the class holds, the edit is refused;
+- a plain method (no decorators, no ``_sunder_``/``__dunder__`` name, not
+  overriding a base's) added or removed: machinery looks for none of those;
+- the class docstring.
+
+Anything else (annotations, class-level assignments, decorators, special
+methods, nested classes) is what machinery derives fields, validators, tables
+and schemas from, so it is refused.  Plain classes apply those edits too.
+
+For functions: a changed decorator must reach what it built earlier (the
+closure rules in ``closures``); a signature change under a decorator is refused
+unless the decorator is known not to read signatures (``property``,
+``lru_cache``..., or a Python decorator that only calls, times, logs and
+``functools.wraps`` what it wraps); a decorator that registered the new
+function again is refused (the earlier registration would stay).
+"""
+
+from __future__ import annotations
+
+import abc
+import ast
+import enum
+import functools
+import types
+import typing
+from collections.abc import Callable, Iterable
+
+from freshrepl.reload.analysis import DEFS, bound_names, eager_reads, is_docstring, stmt_key
+
+
+class Unsafe(Exception):
+    """A change that cannot be applied in place; the message names object and reason."""
+
+
+_PLAIN_METACLASSES = (type, abc.ABCMeta)
+# Bases whose __init_subclass__ reads only the class header (Generic's, in C from 3.12).
+_HEADER_ONLY_HOOK_MODULES = frozenset({"typing", "_typing"})
+# Decorators that wrap a function without reading its signature (safe under a signature edit).
+_TRANSPARENT = (
+    property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
+    functools.cache, functools.lru_cache, typing.overload, typing.final,
+)
+# Everything a user's own wrapping decorator may touch and still not read the signature
+# of what it wraps: it can only call it, time it, log it and copy its name and doc.
+_WRAPPING_NAMES = frozenset({
+    "functools", "wraps", "update_wrapper", "time", "perf_counter", "perf_counter_ns",
+    "monotonic", "monotonic_ns", "time_ns", "print", "logging", "logger", "log", "getLogger",
+    "debug", "info", "warning", "error", "exception", "sys", "stderr", "stdout", "write",
+    "flush", "len", "str", "repr", "format", "round", "__name__", "__qualname__",
+    "__module__", "__doc__",
+})
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or type()
+_META_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
+
+
+def keys(nodes: Iterable[ast.AST]) -> list[str]:
+    return [stmt_key(n) for n in nodes]
+
+
+def reads(nodes: Iterable[ast.expr | None]) -> set[str]:
+    return set().union(*(eager_reads(ast.Expr(value=n)) for n in nodes if n is not None))
+
+
+def is_special(name: str) -> bool:
+    """``__dunder__`` or ``_sunder_``: names machinery looks for."""
+    return len(name) > 2 and name[0] == name[-1] == "_"
+
+
+# -- how a class was built ---------------------------------------------------------------------
+
+
+def class_builders(cls: type, stmt: ast.ClassDef) -> list[str]:
+    """What besides ``type`` read the class body, in words (empty: a plain class)."""
+    found = []
+    if not cls.__flags__ & _HEAP_TYPE:
+        found.append("C code")
+    meta = type(cls)
+    if meta not in _PLAIN_METACLASSES:
+        found.append(f"metaclass {meta.__name__}")
+    found += [f"@{ast.unparse(d)}" for d in stmt.decorator_list]
+    if "_fields" in cls.__dict__ and issubclass(cls, tuple):
+        found.append("typing.NamedTuple")
+    for base in cls.__mro__[1:]:
+        if "__init_subclass__" in base.__dict__ and base is not object:
+            if base.__module__ not in _HEADER_ONLY_HOOK_MODULES:
+                found.append(f"{base.__qualname__}.__init_subclass__")
+    if "__slots__" in cls.__dict__:
+        found.append("__slots__")
+    return found
+
+
+def check_class_header(cls: type, old: ast.ClassDef, new: ast.ClassDef, dirty: set[str]) -> None:
+    """Raise Unsafe if the class statement's header changed: that builds another class."""
+    name = cls.__qualname__
+
+    def keyword(node: ast.ClassDef, arg: str | None) -> list[str]:
+        return keys(k for k in node.keywords if k.arg == arg)
+
+    checks = [
+        (
+            keys(old.decorator_list) != keys(new.decorator_list)
+            or bool(reads(new.decorator_list) & dirty),
+            "class decorators changed",
+        ),
+        (keyword(old, "metaclass") != keyword(new, "metaclass"), "metaclass changed"),
+        (
+            keys(old.bases) != keys(new.bases) or bool(reads(new.bases) & dirty),
+            "base classes changed",
+        ),
+        (
+            keys(old.keywords) != keys(new.keywords)
+            or bool(reads(k.value for k in new.keywords) & dirty),
+            "class keywords changed",
+        ),
+        (_slots(old) != _slots(new), "__slots__ changed"),
+    ]
+    for failed, reason in checks:
+        if failed:
+            raise Unsafe(f"{name}: {reason}")
+
+
+def _slots(node: ast.ClassDef) -> list[str]:
+    return keys(s for s in node.body if "__slots__" in bound_names(s))
+
+
+# -- what changed in a class body ----------------------------------------------------------------
+
+
+def check_class_member(
+    cls: type, builders: list[str], stmt: ast.stmt, names: set[str], old: ast.stmt | None
+) -> None:
+    """A changed class-body statement that is not a patchable ``def`` (see the module doc)."""
+    if not builders or is_docstring(stmt):
+        return
+    if _plain_method(stmt) and (old is None or _plain_method(old)) and not _overrides(cls, stmt):
+        return
+    if old is None and _written_only_if_absent(cls, builders, stmt):
+        return
+    name = ", ".join(sorted(names - {"__annotations__"})) or "a statement"
+    what = "added" if old is None else "changed"
+    if isinstance(stmt, ast.AnnAssign):
+        what = f"field {what}"
+    known = _known_kind(cls, stmt)
+    if known:
+        raise Unsafe(f"{cls.__qualname__}: {known} ({name} {what})")
+    raise Unsafe(f"{cls.__qualname__}.{name}: {what} in a class built by {builders[0]}")
+
+
+def _known_kind(cls: type, stmt: ast.stmt | None) -> str:
+    """The stdlib builders' own words for their fields and members."""
+    field = stmt is None or isinstance(stmt, ast.AnnAssign)
+    if "__dataclass_fields__" in cls.__dict__ and field:
+        return "dataclass fields changed"
+    if issubclass(cls, tuple) and hasattr(cls, "_fields") and field:
+        return "NamedTuple fields changed"
+    if is_enum(cls) and not isinstance(stmt, (*DEFS, ast.ClassDef)):
+        return "enum members changed"
+    return ""
+
+
+def check_removed_member(
+    cls: type, builders: list[str], name: str, old: ast.stmt | None
+) -> None:
+    if builders and not (old is not None and _plain_method(old) and not _overrides(cls, old)):
+        known = _known_kind(cls, old)
+        if known:
+            raise Unsafe(f"{cls.__qualname__}: {known} ({name} removed)")
+        raise Unsafe(f"{cls.__qualname__}.{name}: removed from a class built by {builders[0]}")
+
+
+def _written_only_if_absent(cls: type, builders: list[str], stmt: ast.stmt) -> bool:
+    """A dataclass writes ``__init__``, ``__repr__`` and ``__eq__`` only when the class has
+    none: the user's own, added later, is what a fresh process would have too."""
+    return (
+        len(builders) == 1
+        and "__dataclass_params__" in cls.__dict__
+        and isinstance(stmt, DEFS)
+        and not stmt.decorator_list
+        and stmt.name in ("__init__", "__repr__", "__eq__")
+    )
+
+
+def _overrides(cls: type, stmt: ast.stmt) -> bool:
+    """A method a base defines too: machinery may look for it by name (``model_post_init``)."""
+    name = getattr(stmt, "name", "")
+    return any(name in base.__dict__ for base in cls.__mro__[1:])
+
+
+def _plain_method(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, DEFS) and not stmt.decorator_list and not is_special(stmt.name)
+
+
+def check_nested_class(cls: type, builders: list[str], name: str) -> None:
+    if builders:
+        raise Unsafe(f"{cls.__qualname__}.{name}: nested class changed in a class built by {builders[0]}")
+
+
+def check_class_hook(cls: type, name: str, instances: Callable[[type], bool]) -> None:
+    """Hooks that ran when earlier classes or objects were built keep what they did."""
+    if name == "__init_subclass__" and type.__subclasses__(cls):
+        raise Unsafe(f"{cls.__qualname__}.__init_subclass__: changed after subclasses were built")
+    if name == "__set_name__" and instances(cls):
+        raise Unsafe(f"{cls.__qualname__}.__set_name__: changed after it named its instances")
+    if name in _META_HOOKS and issubclass(cls, type) and instances(cls):
+        raise Unsafe(f"{cls.__qualname__}.{name}: changed after it built classes")
+
+
+# -- functions -------------------------------------------------------------------------------
+
+
+def decorators_same(old: ast.stmt, new: ast.stmt, dirty: set[str]) -> bool:
+    """Same decorator expressions, none reading a name whose value changed."""
+    before, after = old.decorator_list, new.decorator_list  # type: ignore[attr-defined]
+    return keys(before) == keys(after) and not reads(after) & dirty
+
+
+def check_signature(
+    qualname: str, old: ast.stmt, new: ast.stmt, evaluate: Callable[[ast.expr], object]
+) -> None:
+    """A decorator may have read the signature (validate_call, singledispatch, routes):
+    a signature edit under one that is not known to ignore it is refused."""
+    if _header(old) == _header(new):
+        return
+    for node in new.decorator_list:  # type: ignore[attr-defined]
+        if not _transparent(node, evaluate):
+            raise Unsafe(
+                f"{qualname}: signature changed under @{ast.unparse(node)}"
+                " (what the decorator derived from it would be stale)"
+            )
+
+
+def _header(stmt: ast.stmt) -> str:
+    return stmt_key(stmt.args) + stmt_key(stmt.returns or ast.Pass())  # type: ignore[attr-defined]
+
+
+def _transparent(node: ast.expr, evaluate: Callable[[ast.expr], object]) -> bool:
+    if isinstance(node, ast.Attribute) and node.attr in ("setter", "getter", "deleter"):
+        return True  # @prop.setter of a property
+    target = node.func if isinstance(node, ast.Call) else node
+    if not isinstance(target, (ast.Name, ast.Attribute)):
+        return False
+    try:
+        value = evaluate(target)
+    except Exception:  # an unknown name: not known to be transparent
+        return False
+    if any(value is t for t in _TRANSPARENT):
+        return True
+    return isinstance(value, types.FunctionType) and _only_wraps(value.__code__)
+
+
+def _only_wraps(code: types.CodeType) -> bool:
+    """A decorator (or decorator factory) written in Python whose code, nested functions
+    included, touches nothing that could read a signature (see ``_WRAPPING_NAMES``)."""
+    nested = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return set(code.co_names) <= _WRAPPING_NAMES and all(_only_wraps(c) for c in nested)
+
+
+def check_registered_again(name: str, holders: list[object]) -> None:
+    """A re-applied decorator stored the new function somewhere (a route table, a
+    dispatch registry): the earlier registration would stay beside it."""
+    if holders:
+        kinds = ", ".join(sorted({type(h).__name__ for h in holders}))
+        raise Unsafe(f"{name}: the changed decorator registered it again (in a {kinds})")
+
+
+def refuse_kind_changed(name: str, was: object, now: object) -> None:
+    raise Unsafe(
+        f"{name}: decorator changed the kind of object ({type(was).__name__} -> {type(now).__name__})"
+    )
+
+
+def refuse_not_found(qualname: str, holder: object) -> None:
+    """A changed ``def`` whose function object cannot be found (an unknown descriptor, a
+    wrapper in C, machinery that moved it): patching nothing would be a false "reloaded"."""
+    where = holder.__qualname__ if isinstance(holder, type) else type(holder).__name__
+    raise Unsafe(f"{qualname}: cannot find the function to patch inside {where}")
+
+
+def check_class_rebuilt(name: str, was: type, now: object) -> None:
+    old_fields, new_fields = getattr(was, "_fields", None), getattr(now, "_fields", None)
+    if isinstance(now, type) and old_fields is not None and old_fields == new_fields:
+        return  # an equivalent namedtuple built again: the old class is kept
+    reason = "NamedTuple fields changed" if old_fields is not None else "class rebuilt"
+    raise Unsafe(f"{name}: {reason}")
+
+
+def check_freevars(qualname: str, old: tuple[str, ...], new: tuple[str, ...], *, count: int = 0) -> None:
+    """A function object cannot grow or lose closure cells."""
+    if old != new:
+        made = f" ({count} made earlier in use)" if count else ""
+        raise Unsafe(f"{qualname}: closure free variables changed{made}")
+
+
+# -- closures and decorators (decided in ``closures``, worded here) ------------------------------
+
+
+def refuse_changed_factory(qualname: str, count: int) -> None:
+    raise Unsafe(
+        f"{qualname}: changed around closures it made earlier ({count} in use),"
+        " which would keep what the old code set up"
+    )
+
+
+def refuse_lost_closure(qualname: str, count: int) -> None:
+    raise Unsafe(f"{qualname}: gone from the new code, but {count} made earlier are in use")
+
+
+def refuse_changed_decorator(qualname: str) -> None:
+    raise Unsafe(
+        f"{qualname}: decorator changed; what it did to the functions or classes it"
+        " decorated earlier would be stale"
+    )
+
+
+# -- enums, modules --------------------------------------------------------------------------
+
+
+def is_enum(cls: type) -> bool:
+    return isinstance(cls, enum.EnumMeta)
+
+
+OPT_OUT = "module opts out (__freshrepl_reload__ = False)"

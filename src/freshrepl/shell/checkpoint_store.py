@@ -1,0 +1,283 @@
+"""Checkpoints, shell side: the paused kernels the shell holds, their budget, and which one a restart resumes.
+
+A checkpoint is known by the control socket the kernel handed over with its
+notice (see ``kernel/checkpoints.py``); the shell is the only holder, so
+closing it ends the checkpoint.  Each one stands at a *position* in the
+session record: it holds the state after the first ``position`` inputs.
+
+Budget: at most ``keep`` at once, and at most ``memory_mb`` held in all.  A
+checkpoint holds the pages the live kernel has overwritten since the fork
+(its private dirty memory).  Over the count, the oldest one that a newer one
+with the same user code makes redundant goes first, else the oldest; over the
+memory, the largest.  Settings come from the environment
+(``FRESHREPL_CHECKPOINTS``, ``FRESHREPL_CHECKPOINT_MEMORY`` in MB,
+``FRESHREPL_CHECKPOINT_AFTER`` in seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+KEEP_ENV = "FRESHREPL_CHECKPOINTS"
+MEMORY_ENV = "FRESHREPL_CHECKPOINT_MEMORY"
+AFTER_ENV = "FRESHREPL_CHECKPOINT_AFTER"
+MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
+
+
+@dataclass
+class CheckpointSettings:
+    keep: int = 4  # at most this many at once; 0 turns checkpoints off
+    memory_mb: float = 1024.0  # held by all of them together
+    after: float = 1.0  # a checkpoint follows a successful input that took this long
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> tuple[CheckpointSettings, list[str]]:
+        """The settings, and a warning for each value that was not understood."""
+        settings, warnings = cls(), []
+        for name, attribute, kind in ((KEEP_ENV, "keep", int), (MEMORY_ENV, "memory_mb", float),
+                                      (AFTER_ENV, "after", float)):
+            text = environ.get(name)
+            if text is None:
+                continue
+            try:
+                value = kind(text)
+                if value < 0:
+                    raise ValueError
+            except ValueError:
+                default = getattr(settings, attribute)
+                warnings.append(f"{name} must be a number >= 0 (got {text!r}); using {default}")
+                continue
+            setattr(settings, attribute, value)
+        return settings, warnings
+
+
+@dataclass
+class Checkpoint:
+    number: int  # shown to the user, in order of taking
+    position: int  # inputs of the record it holds the effects of
+    pid: int
+    control: socket.socket
+    why: str
+    files: list[list[str]]  # [path, "text" | "bytes", sha256] of the user code it loaded
+    held: int = 0  # bytes only it holds, as last measured
+
+    def changed_file(self, digests: dict[str, str | None]) -> str | None:
+        """The first of its user files that is no longer what it loaded, else None."""
+        for path, kind, digest in self.files:
+            key = f"{kind}:{path}"
+            if key not in digests:
+                digests[key] = current_digest(path, kind)
+            if digests[key] != digest:
+                return path
+        return None
+
+
+@dataclass
+class Choice:
+    """What a restart resumes: a checkpoint, or nothing and why (None: nothing to explain)."""
+
+    checkpoint: Checkpoint | None
+    why_not: str | None = None
+
+
+@dataclass
+class CheckpointStore:
+    settings: CheckpointSettings
+    items: list[Checkpoint] = field(default_factory=list)
+    skipped: str | None = None  # why the last checkpoint due was not taken
+    unavailable: str | None = None  # why this platform cannot have them
+    dropped: str | None = None  # why the last one went unasked (over the memory, killed)
+    _taken: int = 0
+    _measured: float = 0.0
+
+    def add(self, pid: int, control: socket.socket, position: int, why: str,
+            files: list[list[str]]) -> None:
+        self._taken += 1
+        self.skipped = self.dropped = None
+        for twin in [c for c in self.items if c.position == position and c.files == files]:
+            self.drop(twin)  # the same state, older: the new one holds less memory
+        self.items.append(Checkpoint(self._taken, position, pid, control, why, files))
+        self.items.sort(key=lambda c: (c.position, c.number))
+        self.enforce_budget(measure=True)
+
+    def note_skipped(self, position: int, reason: str) -> None:
+        self.skipped = f"no checkpoint after input {position}: {reason}"
+
+    def choose(self, limit: int) -> Choice:
+        """The newest checkpoint at or before ``limit`` whose user code is unchanged on disk."""
+        digests: dict[str, str | None] = {}
+        stale = None
+        for checkpoint in reversed(self.items):
+            if checkpoint.position > limit:
+                continue
+            changed = checkpoint.changed_file(digests)
+            if changed is None:
+                return Choice(checkpoint)
+            stale = stale or (checkpoint, changed)
+        if self.skipped:
+            return Choice(None, self.skipped)
+        if stale is not None:
+            checkpoint, path = stale
+            return Choice(None, f"{os.path.basename(path)} changed since every checkpoint "
+                                f"(the newest is at input {checkpoint.position})")
+        return Choice(None, self.dropped)
+
+    # -- budget ---------------------------------------------------------------------
+
+    def enforce_budget(self, measure: bool = False) -> None:
+        """Drop checkpoints until both limits hold; memory is measured at most every 2 s."""
+        while len(self.items) > self.settings.keep:
+            self.drop(self._least_useful())
+        if not measure and time.monotonic() - self._measured < MEASURE_EVERY:
+            return
+        self.measure()
+        limit = self.settings.memory_mb * 2**20
+        while self.items and sum(c.held for c in self.items) > limit:
+            largest = max(self.items, key=lambda c: c.held)
+            self.dropped = (f"checkpoint #{largest.number} was dropped: it held "
+                            f"{_megabytes(largest.held)} (limit {self.settings.memory_mb:g} MB)")
+            self.drop(largest)
+
+    def measure(self) -> None:
+        self._measured = time.monotonic()
+        for checkpoint in list(self.items):
+            held = private_dirty(checkpoint.pid)
+            if held is None:  # killed by hand, or by the OOM killer
+                self.dropped = f"checkpoint #{checkpoint.number} was killed"
+                self.drop(checkpoint)
+            else:
+                checkpoint.held = held
+
+    def _least_useful(self) -> Checkpoint:
+        """The oldest one a newer one with the same user code makes redundant, else the oldest."""
+        for index, checkpoint in enumerate(self.items):
+            if any(newer.files == checkpoint.files for newer in self.items[index + 1:]):
+                return checkpoint
+        return self.items[0]
+
+    def drop(self, checkpoint: Checkpoint) -> None:
+        """Hang up: the checkpoint exits when its control socket closes."""
+        if checkpoint in self.items:
+            self.items.remove(checkpoint)
+        try:
+            checkpoint.control.close()
+        except OSError:
+            pass
+        _reap(checkpoint.pid)
+
+    def clear(self) -> None:
+        for checkpoint in list(self.items):
+            self.drop(checkpoint)
+
+    # -- showing ----------------------------------------------------------------------
+
+    def render(self) -> str:
+        """The ``:checkpoints`` table."""
+        if self.settings.keep == 0:
+            return f"checkpoints are off ({KEEP_ENV}=0): a restart replays from a fresh kernel"
+        if self.unavailable:
+            return f"checkpoints are off: {self.unavailable}"
+        self.enforce_budget(measure=True)
+        lines = []
+        if self.items:
+            digests: dict[str, str | None] = {}
+            lines.append(f"{'#':>3}  {'after input':>11}  {'pid':>7}  {'holds':>9}  taken")
+            for c in self.items:
+                changed = c.changed_file(digests)
+                state = f"  (unusable: {os.path.basename(changed)} changed)" if changed else ""
+                lines.append(f"{c.number:>3}  {c.position:>11}  {c.pid:>7}  "
+                             f"{_megabytes(c.held):>9}  {c.why}{state}")
+            total = sum(c.held for c in self.items)
+            lines.append(f"{len(self.items)} of at most {self.settings.keep}; "
+                         f"{_megabytes(total)} held (limit {self.settings.memory_mb:g} MB)")
+        else:
+            lines.append(f"no checkpoints: one is taken before an input first imports one of "
+                         f"your modules, and after an input that takes {self.settings.after:g} s "
+                         "or more")
+        for note in (self.dropped, self.skipped):
+            if note:
+                lines.append(note)
+        return "\n".join(lines)
+
+
+def current_digest(path: str, kind: str) -> str | None:
+    """The digest a checkpoint's file would have now (``kind`` as the kernel sent it)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    if kind == "bytes":
+        return hashlib.sha256(data).hexdigest()
+    from importlib.util import decode_source
+
+    try:
+        text = decode_source(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def private_dirty(pid: int) -> int | None:
+    """Bytes of memory only ``pid`` holds (its private dirty pages); None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return 0
+
+
+def reap_orphans(keep: int | None) -> None:
+    """Collect exited processes the shell adopted (as subreaper), except the kernel ``keep``.
+
+    Besides checkpoints of a dead kernel, the shell adopts whatever that kernel
+    left running; once they exit they would stay zombies until the shell ends.
+    """
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/children") as handle:
+                children = [int(pid) for pid in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in children:
+            if pid != keep and _is_zombie(pid):
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def _reap(pid: int) -> None:
+    """A checkpoint whose kernel died is the shell's child (subreaper): collect it."""
+    for _ in range(50):
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # not ours: its kernel collects it
+        if done:
+            return
+        time.sleep(0.001)

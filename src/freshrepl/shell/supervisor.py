@@ -1,0 +1,247 @@
+"""The kernel's life cycle as the shell sees it: start, death, restart with replay, stuck Ctrl-C.
+
+The supervisor owns the ``KernelClient``, the session record and the
+checkpoints.  A restart resumes the best checkpoint (``CheckpointStore.choose``)
+and replays the inputs after it, or starts a fresh kernel and replays them
+all.  It talks to the user only through the small ``Console`` interface it is
+given (one line out, one yes/no question), so it can be driven without a
+terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from freshrepl import protocol
+from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
+from freshrepl.shell.kernel_client import KernelClient, KernelDied, become_subreaper
+from freshrepl.shell.options import Options
+from freshrepl.shell.session import SessionRecord
+
+# A second Ctrl-C this long after the first, with the kernel still busy, offers to kill it.
+STUCK_AFTER = 0.5
+
+
+class Console(Protocol):
+    """How the supervisor speaks to the user."""
+
+    def write(self, text: str) -> None: ...
+    def ask_yes_no(self, question: str, default: bool = True) -> bool: ...
+
+
+class KernelSupervisor:
+    """One kernel at a time, and what to do when it ends."""
+
+    def __init__(self, options: Options, console: Console,
+                 on_modules: Callable[[protocol.ModuleDelta], None],
+                 on_new_kernel: Callable[[], None]) -> None:
+        self.client = KernelClient(options)
+        self.record = SessionRecord()
+        self.dead = False  # died (or was killed) and not restarted
+        settings, self._setting_problems = CheckpointSettings.from_env(os.environ)
+        self.checkpoints = CheckpointStore(settings)
+        # The record position of the input running now (checkpoints are placed by it).
+        self._running: int | None = None
+        # False while the kernel's state is not the record's (a replay stopped early,
+        # --no-replay): its checkpoints would stand at wrong positions.
+        self._on_record = True
+        self._console = console
+        self._on_modules = on_modules  # the user modules a kernel imported or dropped
+        self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
+        self._interrupts: list[float] = []
+
+    # -- start ----------------------------------------------------------------------
+
+    def start(self, on_exit: Callable[[], None]) -> None:
+        """Spawn the kernel; it gets ready in parallel (``wait_ready``)."""
+        self.client.on_exit = on_exit
+        for problem in self._setting_problems:
+            self._console.write(f"freshrepl: warning: {problem}\n")
+        if self.checkpoints.settings.keep > 0:
+            if become_subreaper():
+                self.client.checkpoint_after = self.checkpoints.settings.after
+            else:
+                self.checkpoints.unavailable = "the shell cannot adopt processes here (Linux only)"
+        self.client.start()
+
+    def wait_ready(self) -> bool:
+        """Block until the kernel is up and its first modules are known; False if it died."""
+        try:
+            if not self.client.ready:
+                self.client.wait_ready()
+            self._on_modules(self.client.modules())
+        except KernelDied as died:
+            self.died(str(died))
+            return False
+        return True
+
+    # -- running inputs -----------------------------------------------------------------
+
+    def run(self, text: str) -> protocol.RunReply | None:
+        """Run one input and record it; None if the kernel died meanwhile (already told)."""
+        self._interrupts.clear()
+        self._running = len(self.record.entries)
+        try:
+            reply = self.client.run(text, on_wait=self._check_stuck)
+            self._collect_checkpoints()
+        except KernelDied as died:
+            self.died(str(died))
+            return None
+        finally:
+            self._running = None
+        if reply.exit is None:
+            self.record.add(text, reply.ok)
+        self._on_modules(reply.modules)
+        return reply
+
+    def _collect_checkpoints(self) -> None:
+        """Take in the checkpoints the kernel made around the running input."""
+        position = self._running if self._running is not None else len(self.record.entries)
+        for notice, fds in self.client.take_notices():
+            at = position + 1 if notice.after else position  # type: ignore[union-attr]
+            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 1 and self._on_record:
+                control = socket.socket(fileno=fds[0])
+                self.checkpoints.add(notice.pid, control, at, notice.why, notice.files)
+                continue
+            for fd in fds:
+                os.close(fd)  # a checkpoint of a kernel off the record ends here
+            if isinstance(notice, protocol.CheckpointSkipped) and self._on_record:
+                self.checkpoints.note_skipped(at, notice.reason)
+        self.checkpoints.enforce_budget()
+
+    def note_interrupt(self) -> None:
+        """From the SIGINT handler: the kernel (same process group) got it too."""
+        self._interrupts.append(time.monotonic())
+
+    def _check_stuck(self) -> None:
+        """A kernel that ignores Ctrl-C is not a trap: a further Ctrl-C offers to kill it."""
+        if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < STUCK_AFTER:
+            return
+        self._interrupts.clear()
+        self._console.write("\n")
+        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+                                    default=False):
+            self.client.kill()
+
+    # -- death and restart ------------------------------------------------------------
+
+    def died(self, how: str | None) -> None:
+        """Say how the kernel ended and offer a restart."""
+        self._console.write(f"\nkernel died ({how})\n")
+        # The input that killed it is not replayed, nor resumed after.
+        limit = self._running if self._running is not None else len(self.record.entries)
+        self._collect_checkpoints()
+        self._running = None
+        self.client.kill()
+        self.dead = True
+        if self.ask_restart():
+            self.restart(replay=True, limit=limit)
+
+    def ask_restart(self) -> bool:
+        count = self.record.successful_count()
+        plural = "" if count == 1 else "s"
+        return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+
+    def restart(self, replay: bool, fresh: bool = False, limit: int | None = None) -> None:
+        """A new kernel; with ``replay``, the record's successful inputs run again.
+
+        Unless ``fresh``, the kernel is resumed from the best checkpoint at or
+        before position ``limit`` (default: the whole record), and only the
+        inputs after it are replayed.
+        """
+        began = time.monotonic()
+        self._collect_checkpoints()
+        self.client.kill()
+        reap_orphans(keep=None)
+        self.dead = False
+        self._on_new_kernel()
+        self._interrupts.clear()
+        if limit is None:
+            limit = len(self.record.entries)
+        resumed_at = None
+        if replay and not fresh:
+            resumed_at = self._new_kernel(limit)
+        else:
+            self.client.start()
+        self._on_record = replay
+        if not self.wait_ready():
+            return
+        if not replay:
+            self._console.write("new kernel started; the namespace is empty\n")
+            return
+        self._replay(resumed_at, began)
+
+    def _new_kernel(self, limit: int) -> int | None:
+        """Resume the best checkpoint (its position), else start a fresh kernel (None)."""
+        failed = None
+        while True:
+            choice = self.checkpoints.choose(limit)
+            if choice.checkpoint is None:
+                break
+            try:
+                self.client.resume(choice.checkpoint.control)
+                return choice.checkpoint.position
+            except KernelDied as exc:
+                failed = f"checkpoint #{choice.checkpoint.number} did not resume: {exc}"
+                self.checkpoints.drop(choice.checkpoint)
+        why_not = choice.why_not or failed
+        if why_not:
+            self._console.write(f"{why_not}; replaying from a fresh kernel\n")
+        self.client.start()
+        return None
+
+    def _replay(self, resumed_at: int | None, began: float) -> None:
+        write = self._console.write
+
+        def on_start(position: int) -> None:
+            self._running = position
+
+        def on_reply(reply: protocol.RunReply) -> None:
+            self._collect_checkpoints()
+            self._on_modules(reply.modules)
+
+        try:
+            outcome = self.record.replay(
+                self.client,
+                progress=lambda done, total: write(f"\rreplaying {done}/{total}…"),
+                interrupted=lambda: bool(self._interrupts),
+                on_reply=on_reply,
+                start=resumed_at or 0,
+                on_start=on_start,
+                started=began if resumed_at is not None else None,
+            )
+        except KernelDied as died:
+            write("\r\x1b[K")
+            self.died(str(died))
+            return
+        finally:
+            self._running = None
+        outcome.resumed_at = resumed_at
+        self._on_record = outcome.failed_at is None
+        write("\r\x1b[K")
+        if outcome.error and not outcome.interrupted:
+            write(outcome.error)
+        write(outcome.summary() + "\n")
+
+    def shutdown(self) -> None:
+        """Leave: let a live kernel exit by itself (its atexit handlers run)."""
+        if not self.dead:
+            self.client.shutdown()
+
+    def close(self) -> None:
+        self.client.on_exit = None
+        self.client.kill()
+        self.checkpoints.clear()
+
+    def show_checkpoints(self, clear: bool) -> str:
+        """``:checkpoints [clear]``: the table, or end every checkpoint now."""
+        self._collect_checkpoints()
+        if not clear:
+            return self.checkpoints.render()
+        count = len(self.checkpoints.items)
+        self.checkpoints.clear()
+        return f"dropped {count} checkpoint{'' if count == 1 else 's'}"

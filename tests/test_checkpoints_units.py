@@ -1,0 +1,126 @@
+"""Checkpoint policy and bookkeeping without a terminal: when to take one, which one to resume."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+import pytest
+
+from freshrepl.kernel.checkpoints import first_user_import, fork_unsafe_reason
+from freshrepl.reload.userfiles import is_user_file
+from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
+from freshrepl.shell.session import ReplayOutcome
+
+
+@pytest.fixture
+def user_code(tmp_path, monkeypatch):
+    (tmp_path / "mine.py").write_text("X = 1\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in ("mine", "pkg", "pkg.sub"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import mine", "mine"),
+    ("x = 1\nif x:\n    from mine import X", "mine"),
+    ("import json, mine as m", "mine"),
+    ("import tabnanny", None),  # the standard library is not the user's
+    ("import no_such_module_anywhere", None),
+    ("import mine(", None),  # does not compile: nothing will be imported
+    ("from . import mine", None),
+])
+def test_first_user_import(user_code, source, expected):
+    assert first_user_import(source, is_user_file) == expected
+
+
+def test_a_loaded_module_is_not_imported_first_but_its_new_submodule_is(user_code):
+    import pkg  # noqa: F401
+
+    assert first_user_import("import pkg", is_user_file) is None
+    assert first_user_import("from pkg import sub", is_user_file) == "pkg.sub"
+    assert first_user_import("import pkg.sub", is_user_file) == "pkg.sub"
+
+
+def test_another_thread_makes_forking_unsafe():
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, name="busy")
+    worker.start()
+    try:
+        assert "a thread is running in the kernel (busy)" in (fork_unsafe_reason() or "")
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_settings_from_the_environment():
+    settings, problems = CheckpointSettings.from_env({"FRESHREPL_CHECKPOINTS": "2",
+                                                      "FRESHREPL_CHECKPOINT_AFTER": "0.5"})
+    assert (settings.keep, settings.after, problems) == (2, 0.5, [])
+    settings, problems = CheckpointSettings.from_env({"FRESHREPL_CHECKPOINT_MEMORY": "lots"})
+    assert settings.memory_mb == 1024
+    assert problems == ["FRESHREPL_CHECKPOINT_MEMORY must be a number >= 0 (got 'lots'); using 1024.0"]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket]]:
+    """Checkpoints at 0 (nothing loaded), 2 and 5 (mod.py loaded); our ends of their sockets."""
+    mod = tmp_path / "mod.py"
+    mod.write_text("A = 1\n")
+    store = CheckpointStore(CheckpointSettings(keep=keep))
+    peers = []
+    for position, files in ((0, []), (2, [[str(mod), "text", _digest("A = 1\n")]]),
+                            (5, [[str(mod), "text", _digest("A = 1\n")]])):
+        ours, theirs = socket.socketpair()
+        peers.append(theirs)
+        store.add(os.getpid(), ours, position, f"at {position}", files)
+    return store, peers
+
+
+def test_the_newest_checkpoint_within_the_limit_is_chosen(tmp_path):
+    store, _peers = _store(tmp_path)
+    assert store.choose(limit=9).checkpoint.position == 5
+    assert store.choose(limit=4).checkpoint.position == 2  # after a crash in input 5
+
+
+def test_a_checkpoint_whose_module_changed_is_passed_over(tmp_path):
+    store, _peers = _store(tmp_path)
+    (tmp_path / "mod.py").write_text("A = 2\n")
+    assert store.choose(limit=9).checkpoint.position == 0
+    (tmp_path / "mod.py").write_text("A = 1\n")  # the same text again: usable again
+    assert store.choose(limit=9).checkpoint.position == 5
+
+
+def test_why_no_checkpoint_is_usable(tmp_path):
+    store, _peers = _store(tmp_path)
+    store.drop(store.items[0])
+    (tmp_path / "mod.py").unlink()
+    choice = store.choose(limit=9)
+    assert choice.checkpoint is None
+    assert choice.why_not == "mod.py changed since every checkpoint (the newest is at input 5)"
+    store.note_skipped(6, "CUDA is initialised")
+    assert store.choose(limit=9).why_not == "no checkpoint after input 6: CUDA is initialised"
+
+
+def test_over_the_count_a_redundant_checkpoint_goes_first_and_the_checkpoint_hears_it(tmp_path):
+    store, peers = _store(tmp_path, keep=2)
+    assert [c.position for c in store.items] == [0, 5]  # 2 had the same code as 5
+    assert peers[1].recv(1) == b""  # its control socket was closed: it exits
+
+
+def test_replay_summary_names_the_checkpoint():
+    outcome = ReplayOutcome(5, 5, 0.08, resumed_at=12)
+    assert outcome.summary() == "restarted from input 12 (replayed 5 inputs in 0.08 s)"
+    outcome = ReplayOutcome(1, 3, 0.1, failed_at=14, failed_source="f()", resumed_at=12)
+    assert outcome.summary() == ("restarted from input 12; replay stopped at input #14 (f()), "
+                                 "which now fails; 1 of 3 inputs replayed")

@@ -1,0 +1,314 @@
+"""Fast unit tests of the shell's parts, no pty: protocol, commands, notices, watch table, replay, policy."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+
+import pytest
+
+from freshrepl import protocol
+from freshrepl.kernel.completer import complete
+from freshrepl.shell.commands import HELP, is_command, run_command
+from freshrepl.shell.live_reload import LiveReload
+from freshrepl.shell.notices import WatchTable, notice
+from freshrepl.shell.session import SessionRecord
+from freshrepl.shell.supervisor import KernelSupervisor
+
+# -- protocol ----------------------------------------------------------------------------
+
+MESSAGES = [
+    protocol.RunRequest("x = 1\n", replay=True),
+    protocol.ReloadRequest(None, ["pkg.mod"]),
+    protocol.ReloadRequest(["/a.py"]),
+    protocol.CompleteRequest("os.pa"),
+    protocol.ModulesRequest(),
+    protocol.Hello(pid=42, python="3.11.7"),
+    protocol.RunReply(ok=False, exit=3, error="Traceback…",
+                      modules=protocol.ModuleDelta({"m": "/m.py"}, ["gone"])),
+    protocol.ReloadReply([protocol.ReloadResult("m", "/m.py", protocol.RELOADED, "f changed",
+                                                changed_names=["f"])]),
+    protocol.CompleteReply(["os.path"], -5),
+    protocol.ModulesReply(protocol.ModuleDelta()),
+    protocol.ErrorReply("boom"),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_every_message_survives_the_wire(message):
+    wire = protocol.encode(message, message_id=7)
+    # What crosses is plain data: it unpickles without any class of ours.
+    assert "freshrepl" not in repr(pickle.dumps(wire))
+    assert protocol.message_id(wire) == 7
+    assert protocol.decode(pickle.loads(pickle.dumps(wire))) == message
+
+
+def test_an_unknown_message_is_an_error_not_a_guess():
+    with pytest.raises(ValueError, match="unknown message"):
+        protocol.decode({"op": "launch-missiles"})
+
+
+def test_kernel_config_travels_in_the_environment_once():
+    config = protocol.KernelConfig(argv=["s.py", "-v"], run_kind="script", run_target="s.py",
+                                   parent=12, skip_first_line=True)
+    environ = {protocol.KERNEL_CONFIG_ENV: config.to_env()}
+    assert protocol.KernelConfig.from_env(environ) == config
+    assert protocol.KERNEL_CONFIG_ENV not in environ  # user code does not inherit it
+
+
+# -- meta-commands ------------------------------------------------------------------------
+
+
+@dataclass
+class FakeTarget:
+    calls: list[tuple] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+
+    def reload_now(self, names):
+        self.calls.append(("reload", names))
+
+    def restart(self, replay, fresh=False):
+        self.calls.append(("restart", replay, fresh))
+
+    def show_checkpoints(self, clear):
+        self.calls.append(("checkpoints", clear))
+
+    def show_watch(self):
+        self.calls.append(("watch",))
+
+    def set_auto(self, on):
+        self.calls.append(("auto", on))
+
+    def quit(self):
+        self.calls.append(("quit",))
+
+    def say(self, text):
+        self.said.append(text)
+
+
+@pytest.mark.parametrize("line, call", [
+    (":reload", ("reload", [])),
+    (":reload a b.c", ("reload", ["a", "b.c"])),
+    (":restart", ("restart", True, False)),
+    (":restart --fresh", ("restart", True, True)),
+    (":restart --no-replay", ("restart", False, False)),
+    (":checkpoints", ("checkpoints", False)),
+    (":checkpoints clear", ("checkpoints", True)),
+    (":watch", ("watch",)),
+    (":auto off", ("auto", False)),
+    ("  :auto on", ("auto", True)),
+    (":quit", ("quit",)),
+])
+def test_commands_reach_their_action(line, call):
+    target = FakeTarget()
+    run_command(line, target, auto=True)
+    assert target.calls == [call] and target.said == []
+
+
+@pytest.mark.parametrize("line, error", [
+    (":frobnicate", "unknown command :frobnicate"),
+    (":restart now", "usage: :restart"),
+    (":auto maybe", "usage: :auto on|off (now on)"),
+    (":watch all", ":watch takes no arguments"),
+    (":quit now", ":quit takes no arguments"),
+])
+def test_bad_commands_are_told_not_run(line, error):
+    target = FakeTarget()
+    run_command(line, target, auto=True)
+    assert target.calls == [] and len(target.said) == 1
+    assert target.said[0].startswith("error: ") and error in target.said[0]
+
+
+def test_help_lists_every_command_and_the_auto_state():
+    target = FakeTarget()
+    run_command(":help", target, auto=False)
+    assert target.said == [HELP.format(auto="off")]
+    for name in (":reload", ":restart", ":checkpoints", ":watch", ":auto", ":help", ":quit"):
+        assert name in target.said[0]
+
+
+def test_only_a_single_line_starting_with_colon_is_a_command():
+    assert is_command(":reload") and is_command("   :watch")
+    assert not is_command("x = {1: 2}") and not is_command(":reload\nx")
+
+
+# -- notices and the watch table -------------------------------------------------------------
+
+
+def result(status, **fields):
+    return protocol.ReloadResult("points", "/p/points.py", status, **fields)
+
+
+def test_notices_say_what_the_contract_promises():
+    assert notice(result(protocol.RELOADED, detail="Point.__repr__ added"), color=False) == (
+        "↻ reloaded points (Point.__repr__ added)")
+    failed = notice(result(protocol.FAILED, location="points.py:7",
+                           error="SyntaxError: invalid syntax"), color=False)
+    assert failed == ("✗ not reloaded points: points.py:7: SyntaxError: invalid syntax"
+                      "  (kept the old points)")
+    unsafe = notice(result(protocol.UNSAFE, detail="Square: base classes changed"), color=False)
+    assert unsafe == "⚠ cannot reload points: Square: base classes changed"
+    deleted = notice(result(protocol.DELETED), color=False)
+    assert deleted == "✗ points.py was deleted (module points keeps its loaded code)"
+
+
+def test_a_coloured_notice_is_the_plain_one_wrapped_in_one_colour():
+    plain = notice(result(protocol.RELOADED), color=False)
+    coloured = notice(result(protocol.RELOADED), color=True)
+    assert coloured.startswith("\x1b[32m") and coloured.endswith("\x1b[0m")
+    assert coloured[len("\x1b[32m"):-len("\x1b[0m")] == plain
+
+
+def test_watch_table_follows_results_and_saves():
+    table = WatchTable()
+    assert table.render() == "no user modules imported yet"
+    added, dropped = table.apply_delta(protocol.ModuleDelta({"points": "/p/points.py",
+                                                             "shapes": "/p/shapes.py"}))
+    assert added == ["/p/points.py", "/p/shapes.py"] and dropped == []
+    table.record(result(protocol.UNSAFE, detail="Point: base classes changed"))
+    table.mark_changed({"/p/points.py", "/p/shapes.py"})  # a stale module stays stale
+    rows = dict(line.split(None, 1) for line in table.render().splitlines())
+    assert rows["points"].startswith("stale") and "base classes changed" in rows["points"]
+    assert rows["shapes"].startswith("changed") and ":reload to apply" in rows["shapes"]
+    table.record(result(protocol.RELOADED))
+    assert table.modules["points"].state == "fresh"
+    _, dropped = table.apply_delta(protocol.ModuleDelta(removed=["shapes"]))
+    assert dropped == ["/p/shapes.py"] and "shapes" not in table.render()
+
+
+# -- replay against a fake kernel -------------------------------------------------------------
+
+
+class FakeKernel:
+    """Answers run requests from a script of outcomes, recording what it was asked."""
+
+    def __init__(self, fails: set[str] = frozenset()) -> None:
+        self.fails = fails
+        self.ran: list[tuple[str, bool]] = []
+        self.reload_calls: list[tuple] = []
+
+    def run(self, source, replay=False, on_wait=None):
+        self.ran.append((source, replay))
+        ok = source not in self.fails
+        return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
+                                 modules=protocol.ModuleDelta({source: f"/{source}.py"}))
+
+    def take_notices(self):
+        return []  # no checkpoints
+
+    def reload(self, paths, names):
+        self.reload_calls.append((paths, names))
+        results = [protocol.ReloadResult("m", path, protocol.RELOADED) for path in paths or []]
+        return protocol.ReloadReply(results, protocol.ModuleDelta())
+
+
+def recorded(*entries: tuple[str, bool]) -> SessionRecord:
+    record = SessionRecord()
+    for source, ok in entries:
+        record.add(source, ok)
+    return record
+
+
+def test_replay_runs_the_successful_inputs_silently_in_order():
+    record = recorded(("a", True), ("bad", False), ("b", True))
+    kernel, progress, replies = FakeKernel(), [], []
+    outcome = record.replay(kernel, progress=lambda d, t: progress.append((d, t)),
+                            interrupted=lambda: False, on_reply=replies.append)
+    assert kernel.ran == [("a", True), ("b", True)]
+    assert progress == [(1, 2), (2, 2)] and len(replies) == 2
+    assert outcome.replayed == 2 and outcome.summary().startswith("replayed 2 inputs in ")
+
+
+def test_replay_stops_at_the_first_input_that_now_fails():
+    record = recorded(("a", True), ("b", True), ("c", True))
+    outcome = record.replay(FakeKernel(fails={"b"}), progress=lambda d, t: None,
+                            interrupted=lambda: False, on_reply=lambda r: None)
+    assert (outcome.replayed, outcome.failed_at, outcome.error) == (1, 2, "Traceback: b\n")
+    assert outcome.summary() == ("replay stopped at input #2 (b), which now fails; "
+                                 "1 of 3 inputs replayed")
+    assert record.successful_count() == 3  # the record is kept whole for the next restart
+
+
+def test_replay_stops_when_interrupted():
+    outcome = recorded(("a", True), ("b", True)).replay(
+        FakeKernel(), progress=lambda d, t: None, interrupted=lambda: True,
+        on_reply=lambda r: None)
+    assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input #1")
+
+
+class FakeConsole:
+    def __init__(self, answers: list[bool]) -> None:
+        self.answers = answers
+        self.out: list[str] = []
+
+    def write(self, text):
+        self.out.append(text)
+
+    def ask_yes_no(self, question, default=True):
+        self.out.append(question)
+        return self.answers.pop(0)
+
+
+def test_supervisor_restart_replays_and_reports_through_its_console(monkeypatch):
+    from freshrepl.shell.options import Options
+
+    console, modules, fresh = FakeConsole([]), [], []
+    supervisor = KernelSupervisor(Options(), console, on_modules=modules.append,
+                                  on_new_kernel=lambda: fresh.append(True))
+    fake = FakeKernel()
+    monkeypatch.setattr(supervisor, "client", fake)
+    fake.kill = fake.start = lambda: None
+    fake.ready = False
+    fake.wait_ready = lambda: protocol.Hello(1, "3")
+    fake.modules = protocol.ModuleDelta
+    supervisor.record = recorded(("x = 1", True), ("oops", False))
+    supervisor.restart(replay=True, fresh=True)
+    assert fresh == [True] and fake.ran == [("x = 1", True)]
+    assert console.out[-1].startswith("replayed 1 input in ")
+    console.answers = [False]
+    assert supervisor.ask_restart() is False
+    assert console.out[-1] == "Restart the kernel and replay 1 input? [Y/n]"
+
+
+# -- the live-reload policy --------------------------------------------------------------------
+
+
+def test_policy_without_a_watcher_compares_only_on_reload_now():
+    woken: list[bool] = []
+    policy = LiveReload(watch=False, on_change=lambda: woken.append(True))
+    policy.track(protocol.ModuleDelta({"m": "/m.py"}))
+    kernel = FakeKernel()
+    assert policy.check(kernel, sync=True) == [] and kernel.reload_calls == []
+    policy.reload_now(kernel, [])
+    assert kernel.reload_calls == [(None, [])]  # None: compare every module
+    policy.reload_now(kernel, ["m"])
+    assert kernel.reload_calls[-1] == ([], ["m"])
+
+
+def test_policy_records_results_in_its_table():
+    policy = LiveReload(watch=False, on_change=lambda: None)
+    policy.track(protocol.ModuleDelta({"m": "/m.py"}))
+
+    class Unsafe(FakeKernel):
+        def reload(self, paths, names):
+            return protocol.ReloadReply([protocol.ReloadResult("m", "/m.py", protocol.UNSAFE,
+                                                               "C: bases changed")])
+
+    results = policy.reload_now(Unsafe(), [])
+    assert [r.status for r in results] == [protocol.UNSAFE]
+    assert policy.table.modules["m"].state == "stale"
+
+
+# -- the kernel's completer ----------------------------------------------------------------------
+
+
+def test_completer_offers_names_attributes_and_modules():
+    namespace = {"alpha": 1, "alphabet": "abc"}
+    matches, start = complete("x = alp", namespace)
+    assert {"alpha", "alphabet"} <= set(matches) and start == -3
+    matches, start = complete("alphabet.upp", namespace)
+    assert [m[:15] for m in matches] == ["alphabet.upper("] and start == -len("alphabet.upp")
+    matches, start = complete("import o", namespace)
+    assert "os" in matches and start == -1
+    matches, _ = complete("from os import pa", namespace)
+    assert "path" in matches
