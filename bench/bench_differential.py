@@ -35,7 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-from differential import corpus_classes, corpus_functions, corpus_stdlib  # noqa: E402
+from differential import (  # noqa: E402
+    corpus_classes,
+    corpus_functions,
+    corpus_indirect,
+    corpus_stdlib,
+)
 from differential.case import Case  # noqa: E402
 from differential.checker import ERROR, REFUSED, VERDICTS, WRONG, Checker, Verdict  # noqa: E402
 
@@ -43,8 +48,8 @@ from differential.checker import ERROR, REFUSED, VERDICTS, WRONG, Checker, Verdi
 def corpora(quick: bool) -> dict[str, tuple[list[Case], list[str]]]:
     """name: (cases, modules the fresh interpreters import up front)."""
     return {
-        "hand": (corpus_classes.CASES + corpus_functions.CASES,
-                 corpus_classes.PRELOAD + corpus_functions.PRELOAD),
+        "hand": (corpus_classes.CASES + corpus_functions.CASES + corpus_indirect.CASES,
+                 corpus_classes.PRELOAD + corpus_functions.PRELOAD + corpus_indirect.PRELOAD),
         "stdlib": (corpus_stdlib.cases(every=8 if quick else 1), corpus_stdlib.PRELOAD),
     }
 

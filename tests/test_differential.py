@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Iterator
 
 import pytest
-from differential import corpus_classes, corpus_functions, corpus_stdlib
+from differential import corpus_classes, corpus_functions, corpus_indirect, corpus_stdlib
 from differential.case import Case, case, change, rename_imports
 from differential.checker import ERROR, REFUSED, RIGHT, WRONG, Checker
 from differential.kernelside import (
@@ -27,50 +27,16 @@ from differential.kernelside import (
 
 # Case name: what is stale (the checker's reason on today's engine, shortened).
 KNOWN_WRONG = {
-    "pydantic.field_added": "new field not in the validator: value dropped",
-    "pydantic.field_removed": "removed field still validated",
-    "pydantic.field_retyped": "validator keeps the old type",
-    "pydantic.default_changed": "old default used",
-    "pydantic.field_constraint": "new constraint not enforced",
-    "pydantic.model_config": "model_config change not applied",
-    "pydantic.field_validator_body": "validator runs the old body",
-    "pydantic.model_validator_body": "model validator runs the old body",
-    "pydantic.field_serializer_body": "serializer runs the old body",
-    "pydantic.validator_added": "new validator not run",
-    "pydantic.validator_removed": "removed validator still runs",
-    "pydantic.nested_field_added": "nested model's field missing",
-    "pydantic.nested_constraint": "nested model's constraint not enforced",
-    "attrs.define_default": "slotted class: member descriptor overwritten, instances break",
-    "attrs.define_field_added": "generated __init__ not rebuilt",
-    "attrs.validator_argument": "slotted class: member descriptor overwritten",
-    "attrs.converter": "slotted class: member descriptor overwritten",
-    "attrs.frozen_default": "slotted class: member descriptor overwritten",
-    "attrs.slots_default": "slotted class: member descriptor overwritten",
-    "attrs.slots_converter": "slotted class: member descriptor overwritten",
-    "sqlalchemy.column_added": "table and mapper not rebuilt",
-    "sqlalchemy.column_type": "table keeps the old column type",
-    "sqlalchemy.column_removed": "table keeps the removed column",
-    "sqlalchemy.relationship_option": "relationship replaced by a bare property",
-    "sqlalchemy.relationship_order": "relationship replaced by a bare property",
-    "msgspec.field_added": "Struct fields are built in C, not rebuilt",
-    "msgspec.default_changed": "Struct default not rebuilt",
-    "msgspec.field_retyped": "Struct field type not rebuilt",
-    "typeddict.key_added": "__required_keys__ not rebuilt",
-    "init_subclass.hook_body": "existing subclasses not registered again",
-    "init_subclass.subclass_removed": "removed subclass stays registered",
-    "init_subclass.hook_body_then_subclassed": "implicit classmethod lost: subclassing fails",
-    "decorator.wrapper_body": "functools.wraps wrapper keeps the old body",
-    "decorator.outer_body": "decorator not re-applied to what it decorated",
-    "decorator.registration_key": "old registration stays",
-    "closure.instance_attribute": "closure in an instance attribute keeps the old body",
-    "closure.nested_container": "closure in a nested container keeps the old body",
-    "closure.library_callback_list": "closure in logging's filter list keeps the old body",
-    "plain.class_getitem_body": "implicit classmethod lost: Box[int] raises TypeError",
-    "stdlib.fractions.Fraction.__new__": "implicit staticmethod replaced, old one stale",
+    "init_subclass.subclass_removed": "a removed subclass stays in the __init_subclass__ registry",
+    "class_decorator.registered_class_removed": "a removed class stays in its decorator's registry",
+    "decorator.registered_function_removed": "a removed function stays in its decorator's registry",
+    "indirect.singledispatch_impl_removed": "a removed singledispatch implementation still dispatches",
+    "indirect.decorator_removed_from_def": "what the removed decorator set on the function stays",
 }
 
-HAND_CASES = corpus_classes.CASES + corpus_functions.CASES
-PRELOAD = corpus_classes.PRELOAD + corpus_functions.PRELOAD + corpus_stdlib.PRELOAD
+HAND_CASES = corpus_classes.CASES + corpus_functions.CASES + corpus_indirect.CASES
+PRELOAD = [*corpus_classes.PRELOAD, *corpus_functions.PRELOAD, *corpus_indirect.PRELOAD,
+           *corpus_stdlib.PRELOAD]
 STDLIB_EVERY = 8  # a sample of the generated edits: every 8th of each module
 
 

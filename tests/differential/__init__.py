@@ -5,6 +5,6 @@
 - ``kernelside``  a real kernel driven through the protocol; wrong reloaders for self-tests
 - ``fresh``       the fresh-interpreter oracle (a fork server)
 - ``checker``     running a case and classifying it RIGHT, REFUSED, WRONG (or ERROR)
-- ``corpus_classes``, ``corpus_functions``  hand-written cases
+- ``corpus_classes``, ``corpus_functions``, ``corpus_indirect``  hand-written cases
 - ``corpus_stdlib``  generated edits over copies of pure-Python stdlib modules
 """

@@ -621,8 +621,8 @@ class V:
 """
 CLASS_DECORATORS_SETUP = """
 import m
-from m import A, B, C, V, Rec, W
-a = A()
+from m import B, C, V, Rec, W
+a = m.A()
 b = B()
 """
 
@@ -634,7 +634,9 @@ def _class_decorator(name: str, old: str, new: str, probes: list[str], **extra: 
 
 CLASS_DECORATOR_CASES = [
     _class_decorator("method_body", "        return 1\n", "        return 2\n",
-                     ["a.f()", "m.REGISTRY", "type(a) is A"], must_apply=True),
+                     ["a.f()", "m.REGISTRY", "type(a) is m.A"], must_apply=True),
+    _class_decorator("registered_class_removed", "@register\nclass A:\n    def f(self):\n        return 1\n",
+                     "", ["m.REGISTRY"]),
     _class_decorator("decorator_body", '"hi from "', '"hello from "', ["b.hello()", "B().hello()"]),
     _class_decorator("decorator_argument", '@tagged("x")', '@tagged("y")', ["C.tag"]),
     _class_decorator("set_name_renamed", "    first = Named()\n", "    second = Named()\n",

@@ -134,6 +134,8 @@ DECORATOR_CASES = [
     _decorator("registered_body", 'return "a1"', 'return "a2"', ['m.HANDLERS["a"]()'],
                must_apply=True),
     _decorator("registration_key", '@handler("a")', '@handler("b")', ["sorted(m.HANDLERS)"]),
+    _decorator("registered_function_removed", '@handler("a")\ndef on_a():\n    return "a1"\n', "",
+               ["sorted(m.HANDLERS)"]),
     _decorator("lru_cache_body", "return x * x", "return x * x + 1", ["sq(3)"], must_apply=True),
     _decorator("decorator_added", "def bare():", "@shout\ndef bare():", ["bare()"]),
     _decorator("singledispatch_impl", 'return "int"', 'return "INT"', ["show(1)", 'show("s")']),
