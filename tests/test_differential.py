@@ -1,0 +1,174 @@
+"""The differential checker: every hand-written edit and a sample of generated ones, in a
+real kernel against a fresh interpreter; no edit may be WRONG.  And the checker itself
+must be able to fail: wrong reloaders are caught.
+
+Edits that are WRONG on today's engine are listed in ``KNOWN_WRONG`` (strict
+xfail): when the engine learns to handle one, its test passes unexpectedly
+and fails the run, so the entry must be deleted.  The full corpora run with
+``python3 bench/bench_differential.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+from differential import corpus_classes, corpus_functions, corpus_indirect, corpus_stdlib
+from differential.case import Case, case, change, rename_imports
+from differential.checker import ERROR, REFUSED, RIGHT, WRONG, Checker
+from differential.kernelside import (
+    engine_reload,
+    half_applied_reload,
+    importlib_reload,
+    noop_reload,
+)
+
+# Case name: what is stale (the checker's reason on today's engine, shortened).
+KNOWN_WRONG = {
+    "init_subclass.subclass_removed": "a removed subclass stays in the __init_subclass__ registry",
+    "class_decorator.registered_class_removed": "a removed class stays in its decorator's registry",
+    "decorator.registered_function_removed": "a removed function stays in its decorator's registry",
+    "indirect.singledispatch_impl_removed": "a removed singledispatch implementation still dispatches",
+    "indirect.decorator_removed_from_def": "what the removed decorator set on the function stays",
+}
+
+HAND_CASES = corpus_classes.CASES + corpus_functions.CASES + corpus_indirect.CASES
+PRELOAD = [*corpus_classes.PRELOAD, *corpus_functions.PRELOAD, *corpus_indirect.PRELOAD,
+           *corpus_stdlib.PRELOAD]
+STDLIB_EVERY = 8  # a sample of the generated edits: every 8th of each module
+
+
+def _known_wrong(name: str) -> str | None:
+    """The reason a case is WRONG today; stdlib keys name a function (any constant in it)."""
+    if name in KNOWN_WRONG:
+        return KNOWN_WRONG[name]
+    return KNOWN_WRONG.get(name.split(":", 1)[0]) if name.startswith("stdlib.") else None
+
+
+def _params(cases: list[Case]) -> list:
+    params = []
+    for case_ in cases:
+        marks = []
+        reason = _known_wrong(case_.name)
+        if reason is not None:
+            marks.append(pytest.mark.xfail(strict=True, reason=f"WRONG today: {reason}"))
+        missing = case_.missing_library()
+        if missing is not None:
+            marks.append(pytest.mark.skip(reason=f"{missing} is not installed"))
+        params.append(pytest.param(case_, id=case_.name, marks=marks))
+    return params
+
+
+@pytest.fixture(scope="module")
+def checker() -> Iterator[Checker]:
+    with Checker(preload=PRELOAD, probe_seconds=3.0) as shared:
+        yield shared
+
+
+@pytest.fixture
+def reloader(checker: Checker) -> Iterator[Checker]:
+    """The shared checker; a test may swap its reloader, which is put back afterwards."""
+    yield checker
+    checker.reload = engine_reload
+
+
+@pytest.mark.parametrize("case_", _params(HAND_CASES))
+def test_hand_written_edit_is_never_wrong(checker: Checker, case_: Case) -> None:
+    verdict = checker.check(case_)
+    assert verdict.verdict in (RIGHT, REFUSED), verdict.line()
+
+
+@pytest.mark.parametrize("case_", _params(corpus_stdlib.cases(every=STDLIB_EVERY)))
+def test_generated_stdlib_edit_is_never_wrong(checker: Checker, case_: Case) -> None:
+    verdict = checker.check(case_)
+    assert verdict.verdict in (RIGHT, REFUSED), verdict.line()
+
+
+# -- the checker itself --------------------------------------------------------------
+
+FUNCTION = case(
+    "self.function_body",
+    "def f(x):\n    return x + 1\n",
+    change("x + 1", "x + 2"),
+    "import m\nfrom m import f\nkept = [m.f]\n",
+    ["f(1)", "kept[0](1)", "m.f(1)"],
+)
+BROKEN = case(
+    "self.syntax_error",
+    "def f(x):\n    return x + 1\n",
+    change("x + 1", "x +"),
+    "import m\nfrom m import f\n",
+    ["f(1)"],
+)
+
+
+def test_the_engine_gets_the_plain_cases_right(reloader: Checker) -> None:
+    assert reloader.check(FUNCTION).verdict == RIGHT
+    refused = reloader.check(BROKEN)
+    assert refused.verdict == REFUSED and "SyntaxError" in refused.reason
+
+
+def test_importlib_reload_is_caught(reloader: Checker) -> None:
+    """importlib.reload re-runs the module, but `from m import f` keeps the old f."""
+    reloader.reload = importlib_reload
+    verdict = reloader.check(FUNCTION)
+    assert verdict.verdict == WRONG
+    assert "`f(1)`: kernel = 2 vs fresh = 3" in verdict.reason
+
+
+def test_claiming_a_reload_that_did_nothing_is_caught(reloader: Checker) -> None:
+    reloader.reload = noop_reload
+    assert reloader.check(FUNCTION).verdict == WRONG
+    verdict = reloader.check(BROKEN)
+    assert verdict.verdict == WRONG and "fresh import of the edit fails" in verdict.reason
+
+
+def test_a_refusal_that_changed_the_module_is_caught(reloader: Checker) -> None:
+    reloader.reload = half_applied_reload
+    verdict = reloader.check(FUNCTION)
+    assert verdict.verdict == WRONG and "refused (unsafe m" in verdict.reason
+    assert "yet changed m__" in verdict.reason
+
+
+def test_the_code_print_catches_a_stale_function(reloader: Checker) -> None:
+    """The generated corpus's oracle: a constant that did not reach the old reference."""
+    reloader.reload = noop_reload
+    edit = next(c for c in corpus_stdlib.module_cases("colorsys") if "rgb_to_hls" in c.name)
+    verdict = reloader.check(edit)
+    assert verdict.verdict == WRONG and "__dcheck__.code(target)" in verdict.reason
+
+
+def test_a_probe_that_differs_between_processes_is_a_broken_case(reloader: Checker) -> None:
+    flaky = case("self.flaky", "X = 1\n", change("X = 1", "X = 2"), "import m\nimport os\n",
+                 ["os.getpid()"])
+    verdict = reloader.check(flaky)
+    assert verdict.verdict == ERROR and "case broken: before any edit" in verdict.reason
+
+
+# -- the pieces ------------------------------------------------------------------------
+
+
+def test_imports_of_case_modules_are_renamed_in_place() -> None:
+    source = "import m, os\nfrom m import (\n    f,\n    g,\n)\nx = m.f\n"
+    renamed = rename_imports(source, {"m": "m__c1_x"})
+    assert renamed.splitlines() == [
+        "import m__c1_x as m, os",
+        "from m__c1_x import f, g",
+        "",
+        "",
+        "",
+        "x = m.f",
+    ]
+
+
+def test_edit_sites_leave_out_docstrings_fstrings_and_annotations() -> None:
+    source = textwrap.dedent('''
+        def f(a: int = 3) -> "str":
+            """doc"""
+            "bare string"
+            return f"{a}!" + "x" * 2
+    ''')
+    sites = corpus_stdlib.edit_sites(ast.parse(source))
+    assert [s.node.value for s in sites] == [3, "x", 2]
