@@ -27,15 +27,16 @@ from freshrepl.shell.options import Options
 _R = TypeVar("_R")
 
 _SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Run by the kernel interpreter with -c: find freshrepl even when that interpreter
-# does not have it installed, without leaving our directory on the user's sys.path.
+# Run by the kernel interpreter with -c: find this very freshrepl (first on the
+# path, so another copy installed for that interpreter cannot stand in for it),
+# without leaving our directory on the user's sys.path.
 # The user's directory (sys.path[0] == '' with -c) is off the path while the
 # kernel imports what it needs, so a project's own json.py or ast.py cannot
 # shadow them; main() puts it back before any user code runs.
 _BOOTSTRAP = (
     "import sys\n"
     "user_path = list(sys.path)\n"
-    "sys.path[:] = [p for p in sys.path if p not in ('', '.')] + [{root!r}]\n"
+    "sys.path[:] = [{root!r}] + [p for p in sys.path if p not in ('', '.')]\n"
     "import freshrepl.kernel.main\n"
     "freshrepl.kernel.main.main(user_path)\n"
 )
