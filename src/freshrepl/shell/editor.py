@@ -97,6 +97,8 @@ class Editor:
             color_depth=None if color else ColorDepth.DEPTH_1_BIT,
             enable_history_search=False,
             search_ignore_case=True,
+            # Ctrl-Z stops the whole process group (shell and kernel) as one job.
+            enable_suspend=True,
         )
 
     def read(self, default: Document | str = "") -> str:
