@@ -111,6 +111,22 @@ class Editor:
             app.erase_when_done = False
         return submitted_text(text)
 
+    def type_ahead(self, data: bytes) -> None:
+        """Keys that arrived before this read (as the terminal sent them): the next read gets them first."""
+        if not data:
+            return
+        import codecs
+
+        from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+        from prompt_toolkit.input.vt100_parser import Vt100Parser
+        from prompt_toolkit.key_binding import KeyPress
+
+        keys: list[KeyPress] = get_typeahead(self.session.input)
+        parser = Vt100Parser(keys.append)
+        parser.feed(codecs.decode(data, "utf-8", errors="surrogateescape"))
+        parser.flush()
+        store_typeahead(self.session.input, keys)
+
     def wake(self) -> None:
         """From any thread: end the current read early (keeping its text)."""
         app = self.session.app

@@ -72,7 +72,9 @@ class Shell:
         if not self.options.quiet:
             write(self._banner())
         if early:
-            write(">>> ")
+            # Bracketed paste on from the first prompt: a block pasted before the
+            # editor has loaded must arrive marked as a paste, not as typed lines.
+            write(">>> \x1b[?2004h")
             self.terminal.hold_input()
         self._start_kernel()
         self._load_editor()
@@ -100,6 +102,8 @@ class Shell:
 
         log = log_crash(exc)
         self.terminal.restore()
+        if self.terminal.is_tty:
+            write("\x1b[?2004l")  # bracketed paste off: the early prompt may have turned it on
         write(f"\nfreshrepl: internal error: {exc!r}{f'; details in {log}' if log else ''}\n")
         return 1
 
@@ -168,9 +172,10 @@ class Shell:
         document: Document | str = ""
         while True:
             self._show_warnings()
+            # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
+            keep, document = document, ""
             try:
-                text = editor.read(document)
-                document = ""
+                text = editor.read(keep)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -220,6 +225,7 @@ class Shell:
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
+        self._editor().type_ahead(self.terminal.take_typeahead())
         self._finish_output_line()
 
     def _finish_output_line(self) -> None:
@@ -261,12 +267,16 @@ class Shell:
 
         for result in results:
             write(notice(result, self.options.color) + "\n")
-        if any(r.status == protocol.UNSAFE for r in results):
-            self._offer_restart_after_unsafe()
+        unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
+        if unsafe:
+            self._offer_restart_after_unsafe(unsafe)
 
-    def _offer_restart_after_unsafe(self) -> None:
+    def _offer_restart_after_unsafe(self, modules: list[str]) -> None:
+        from freshrepl.shell.notices import stale_notice
+
         choice = self.options.on_unsafe
         if choice == "keep":
+            self.say(stale_notice(modules))
             return
         if choice == "ask" and not self._supervisor().ask_restart():
             return

@@ -7,6 +7,7 @@ the first prompt appear while the rest of the shell is still loading.
 from __future__ import annotations
 
 import os
+import select
 import sys
 import termios
 
@@ -51,6 +52,27 @@ class Terminal:
         mode[6][termios.VMIN] = 1
         mode[6][termios.VTIME] = 0
         termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+
+    def take_typeahead(self) -> bytes:
+        """After a run: what was typed meanwhile, with Ctrl-D kept as a key; then hold input.
+
+        While code runs the terminal is in its cooked mode, where Ctrl-D is
+        not a character but an end-of-file mark; switched to raw mode, the
+        editor would see a NUL instead and the Ctrl-D would be lost.  So the
+        whole lines and end-of-file marks typed so far are read now, each
+        mark given back as a Ctrl-D byte, and from now on keys queue raw.
+        """
+        if self._saved is None:
+            return b""
+        typed = b""
+        try:
+            if termios.tcgetattr(STDIN)[3] & termios.ICANON:
+                while select.select([STDIN], [], [], 0)[0]:
+                    typed += os.read(STDIN, 4096) or b"\x04"
+        except (OSError, termios.error):
+            return typed
+        self.hold_input()
+        return typed
 
     def ask_yes_no(self, question: str, default: bool = True) -> bool:
         """Ask with one key: y, n, or Enter for the default; Ctrl-C or Ctrl-D is no."""
