@@ -12,17 +12,28 @@ from __future__ import annotations
 
 import codeop
 import warnings
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import Completer
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import EditingMode
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.history import History
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
+
+from freshrepl.shell.kernel_help import SignatureLookup, callee_at
+from freshrepl.shell.keys import help_bindings, history_bindings
+
+if TYPE_CHECKING:
+    from prompt_toolkit.styles import BaseStyle
+
+    from freshrepl.shell.kernel_help import KernelHelp
 
 PRIMARY = ">>> "
 SECONDARY = "... "
@@ -82,29 +93,54 @@ class Editor:
         completer: Completer | None,
         color: bool,
         before_read: Callable[[], None] | None = None,
+        *,
+        vi_mode: bool = False,
+        suggestions: bool = False,
+        complete_while_typing: bool = False,
+        color_scheme: str = "default",
+        help: KernelHelp | None = None,
+        page: Callable[[str], None] = print,
     ) -> None:
         self._before_read = before_read
+        bindings = [_key_bindings(), history_bindings(is_complete)]
+        if help is not None:
+            bindings.append(help_bindings(help.doc, page))
+        style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
-            completer=completer,
-            complete_while_typing=False,
+            completer=_WhileTyping(completer) if completer is not None else None,
+            complete_while_typing=complete_while_typing,
             complete_in_thread=True,
+            auto_suggest=AutoSuggestFromHistory() if suggestions else None,
             lexer=_python_lexer() if color else None,
+            style=style,
+            include_default_pygments_style=style is None,
             multiline=True,
-            key_bindings=_key_bindings(),
-            editing_mode=EditingMode.EMACS,
+            key_bindings=merge_key_bindings(bindings),
+            editing_mode=EditingMode.VI if vi_mode else EditingMode.EMACS,
             prompt_continuation=lambda width, line_number, soft_wrap: SECONDARY,
             color_depth=None if color else ColorDepth.DEPTH_1_BIT,
+            # Off for the session, on for the buffer: the session would also turn
+            # completion while typing off; the buffer's makes Up search by prefix.
             enable_history_search=False,
             search_ignore_case=True,
             # Ctrl-Z stops the whole process group (shell and kernel) as one job.
             enable_suspend=True,
         )
+        self.session.default_buffer.enable_history_search = to_filter(True)
+        self._signatures: SignatureLookup | None = None
+        if help is not None:
+            self._signatures = SignatureLookup(help.signature, self._signature_arrived)
+            self.session.default_buffer.on_text_changed += self._show_signature
+            self.session.default_buffer.on_cursor_position_changed += self._show_signature
 
     def read(self, default: Document | str = "") -> str:
         """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
         app = self.session.app
         app.erase_when_done = False
+        if self._signatures is not None:
+            self._signatures.forget()  # the last input may have rebound any name
+            self.session.bottom_toolbar = None
         try:
             text = self.session.prompt(PRIMARY, default=default, pre_run=self._pre_run)
         finally:
@@ -149,6 +185,65 @@ class Editor:
     def _pre_run(self) -> None:
         if self._before_read is not None:
             self._before_read()
+
+    # -- signature help on the bottom toolbar -------------------------------------
+
+    def _show_signature(self, buffer: Buffer) -> None:
+        """The toolbar shows the signature of the call the cursor is in, if known yet."""
+        assert self._signatures is not None
+        signature = self._signatures.get(callee_at(buffer.document.text_before_cursor))
+        self.session.bottom_toolbar = " ".join(signature.split()) if signature else None
+
+    def _signature_arrived(self) -> None:
+        # From the lookup's thread: recompute and redraw in the editor's loop.
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(self._redraw_signature)
+
+    def _redraw_signature(self) -> None:
+        app = self.session.app
+        if app.is_running and not app.is_done:
+            self._show_signature(self.session.default_buffer)
+            app.invalidate()
+
+
+class _WhileTyping(Completer):
+    """Tab asks the completer always; typing asks only where a name, path or key is being typed."""
+
+    def __init__(self, completer: Completer) -> None:
+        self.completer = completer
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
+        if event.completion_requested or _worth_completing(document.text_before_cursor):
+            yield from self.completer.get_completions(document, event)
+
+    async def get_completions_async(
+        self, document: Document, event: CompleteEvent
+    ) -> AsyncGenerator[Completion, None]:
+        if event.completion_requested or _worth_completing(document.text_before_cursor):
+            async for completion in self.completer.get_completions_async(document, event):
+                yield completion
+
+
+def _worth_completing(before: str) -> bool:
+    """A name, attribute, path or key in progress: not a number, an operator or a blank."""
+    if not before or before[-1] not in _COMPLETING_CHARS:
+        return False
+    start = len(before)
+    while start > 0 and (before[start - 1].isalnum() or before[start - 1] == "_"):
+        start -= 1
+    return not before[start:start + 1].isdigit()
+
+
+_COMPLETING_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./'\"[")
+
+
+def _pygments_style(name: str) -> BaseStyle:
+    from prompt_toolkit.styles import style_from_pygments_cls
+    from pygments.styles import get_style_by_name
+
+    return style_from_pygments_cls(get_style_by_name(name))
 
 
 def _python_lexer() -> object:

@@ -30,9 +30,10 @@ def history_path(environ: dict[str, str] | None = None) -> str:
 class SafeFileHistory(History):
     """A FileHistory that warns once instead of failing on an unusable file."""
 
-    def __init__(self, path: str, warn: Callable[[str], None]) -> None:
+    def __init__(self, path: str, warn: Callable[[str], None], limit: int | None = None) -> None:
         super().__init__()
         self.path = path
+        self.limit = limit  # load only this many of the newest entries (None: all)
         self._warn = warn
         self._warned = False
 
@@ -57,7 +58,8 @@ class SafeFileHistory(History):
         if damaged or not looks_like_history(text):
             self._warn_once(f"history file {self.path} is damaged; read what could be read "
                             "(it is only ever appended to, never rewritten)")
-        return list(reversed(parse_history(text)))  # prompt_toolkit wants newest first
+        newest_first = list(reversed(parse_history(text)))  # as prompt_toolkit wants them
+        return newest_first if self.limit is None else newest_first[: self.limit]
 
     def store_string(self, string: str) -> None:
         try:

@@ -71,6 +71,8 @@ class Shell:
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
+        if self.options.config_warning:
+            write(f"freshrepl: warning: {self.options.config_warning}\n")
         if early:
             # Bracketed paste on from the first prompt: a block pasted before the
             # editor has loaded must arrive marked as a paste, not as typed lines.
@@ -136,11 +138,17 @@ class Shell:
         from freshrepl.shell.completion import KernelCompleter
         from freshrepl.shell.editor import Editor
         from freshrepl.shell.history import SafeFileHistory, history_path
+        from freshrepl.shell.kernel_help import KernelHelp
 
-        history = SafeFileHistory(history_path(), warn=self.warn)
+        options = self.options
+        history = SafeFileHistory(history_path(), warn=self.warn, limit=options.history_size)
         self.editor = Editor(
-            history, KernelCompleter(self._supervisor().client), self.options.color,
+            history, KernelCompleter(self._supervisor().client), options.color,
             before_read=self._before_read,
+            vi_mode=options.vi_mode, suggestions=options.suggestions,
+            complete_while_typing=options.complete_while_typing,
+            color_scheme=options.color_scheme, help=KernelHelp(self._supervisor()),
+            page=self.terminal.page,
         )
 
     def _install_signal_handlers(self) -> None:
@@ -168,14 +176,14 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
         from freshrepl.shell.editor import Woken
 
-        editor, kernel = self._editor(), self._supervisor()
+        kernel = self._supervisor()
         document: Document | str = ""
         while True:
             self._show_warnings()
             # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
             keep, document = document, ""
             try:
-                text = editor.read(keep)
+                text = self._read(keep)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -187,13 +195,29 @@ class Shell:
                 write("KeyboardInterrupt\n")
                 continue
             except EOFError:
-                self.quit()
+                if self._confirm_exit():
+                    self.quit()
+                continue
             if not text.strip():
                 continue
             if is_command(text):
                 run_command(text, self, self._live().auto)
             else:
                 self._run_input(text)
+
+    def _read(self, default: Document | str) -> str:
+        try:
+            return self._editor().read(default)
+        finally:
+            # The editor gives back the mode it found, which after a run holds
+            # input raw; what follows (commands, replay) wants Ctrl-C as a signal.
+            self.terminal.restore()
+
+    def _confirm_exit(self) -> bool:
+        """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
+        if not self.options.confirm_exit:
+            return True
+        return self.terminal.ask_yes_no("Leave freshrepl? [Y/n]", default=True, eof=True)
 
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes that arrived in between."""
