@@ -117,7 +117,20 @@ def read_config(path: str) -> tuple[dict[str, object], str | None]:
     try:
         return tomllib.loads(text), None
     except tomllib.TOMLDecodeError as exc:
-        return {}, f"not valid TOML ({exc})"
+        return {}, f"not valid TOML ({exc}{_key_on_line(text, str(exc))})"
+
+
+def _key_on_line(text: str, error: str) -> str:
+    """``; key 'name'`` for the line a tomllib error points at, when that line has a key."""
+    import re
+
+    where = re.search(r"at line (\d+)", error)
+    if where is None:
+        return ""
+    lines = text.split("\n")
+    number = int(where.group(1))
+    key = lines[number - 1].partition("=")[0].strip() if number <= len(lines) else ""
+    return f"; key {key!r}" if key and "=" in lines[number - 1] else ""
 
 
 def parse_flat(text: str) -> dict[str, object] | None:
