@@ -133,6 +133,7 @@ class Editor:
             self._signatures = SignatureLookup(help.signature, self._signature_arrived)
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
+            _toolbar_without_cpr(self.session)
 
     def read(self, default: Document | str = "") -> str:
         """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
@@ -206,6 +207,24 @@ class Editor:
         if app.is_running and not app.is_done:
             self._show_signature(self.session.default_buffer)
             app.invalidate()
+
+
+def _toolbar_without_cpr(session: PromptSession[str]) -> None:
+    """Show the bottom toolbar even where the terminal's height below the cursor is unknown.
+
+    prompt_toolkit draws it only once a cursor-position report has told it
+    how many rows are free (to avoid a flicker when the answer comes); with
+    no answer (PROMPT_TOOLKIT_NO_CPR, terminals that do not reply) it would
+    never show.  A one-line toolbar under the input is drawn like the
+    completion menu is, answer or not.
+    """
+    from prompt_toolkit.filters import is_done
+    from prompt_toolkit.layout import ConditionalContainer, Window
+
+    for container in session.layout.walk():
+        if (isinstance(container, ConditionalContainer) and isinstance(container.content, Window)
+                and container.content.style == "class:bottom-toolbar"):
+            container.filter = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
 
 
 class _WhileTyping(Completer):

@@ -341,6 +341,18 @@ class Shell:
         if on:
             self._apply_pending_changes(sync=True)
 
+    def show_doc(self, name: str) -> None:
+        from freshrepl.shell.kernel_help import KernelHelp
+
+        if self._supervisor().dead:
+            self.say(NO_KERNEL)
+            return
+        text = KernelHelp(self._supervisor()).doc(name)
+        if text is None:
+            self.say(f"no documentation found for {name}")
+            return
+        self.terminal.page(text)
+
     def quit(self) -> None:
         if self.kernel is not None:
             self.kernel.shutdown()
