@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing costs start-up time; the annotations are strings anyway
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import codeop
 import warnings
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import Completer
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.filters import Condition, to_filter
@@ -108,8 +108,10 @@ class Editor:
         style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
-            completer=_WhileTyping(completer) if completer is not None else None,
-            complete_while_typing=complete_while_typing,
+            completer=completer,
+            # Typing asks the kernel only where a name, path or key is in progress.
+            complete_while_typing=Condition(lambda: complete_while_typing and _worth_completing(
+                self.session.default_buffer.document.text_before_cursor)),
             complete_in_thread=True,
             auto_suggest=AutoSuggestFromHistory() if suggestions else None,
             lexer=_python_lexer() if color else None,
@@ -225,24 +227,6 @@ def _toolbar_without_cpr(session: PromptSession[str]) -> None:
         if (isinstance(container, ConditionalContainer) and isinstance(container.content, Window)
                 and container.content.style == "class:bottom-toolbar"):
             container.filter = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
-
-
-class _WhileTyping(Completer):
-    """Tab asks the completer always; typing asks only where a name, path or key is being typed."""
-
-    def __init__(self, completer: Completer) -> None:
-        self.completer = completer
-
-    def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
-        if event.completion_requested or _worth_completing(document.text_before_cursor):
-            yield from self.completer.get_completions(document, event)
-
-    async def get_completions_async(
-        self, document: Document, event: CompleteEvent
-    ) -> AsyncGenerator[Completion, None]:
-        if event.completion_requested or _worth_completing(document.text_before_cursor):
-            async for completion in self.completer.get_completions_async(document, event):
-                yield completion
 
 
 def _worth_completing(before: str) -> bool:
