@@ -198,6 +198,8 @@ def test_color_scheme_changes_the_highlighting(spawn, home):
     themed.wait_for(">>> def")
 
     def colour_of_def(term):
-        return re.findall(rb"(\x1b\[[0-9;]*m)def", term.raw)[-1]
+        cell = term.screen.buffer[term.screen.cursor.y][len(">>> ")]
+        assert cell.data == "d"
+        return cell.fg, cell.bold
 
     assert colour_of_def(default) != colour_of_def(themed)

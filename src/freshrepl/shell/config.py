@@ -17,7 +17,6 @@ as outside the form freshrepl reads there, and the defaults are used.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing costs start-up time; the annotations are strings anyway
 if TYPE_CHECKING:
@@ -26,14 +25,16 @@ if TYPE_CHECKING:
     from freshrepl.shell.options import Options
 
 
-@dataclass(frozen=True)
 class Key:
-    """One setting the file may hold."""
+    """One setting the file may hold (a plain class: a dataclass costs start-up time)."""
 
-    name: str
-    kind: type  # bool, int or str
-    help: str
-    choices: tuple[str, ...] = ()
+    __slots__ = ("name", "kind", "help", "choices")
+
+    def __init__(self, name: str, kind: type, help: str, choices: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.kind = kind  # bool, int or str
+        self.help = help
+        self.choices = choices
 
 
 KEYS: dict[str, Key] = {
