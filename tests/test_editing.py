@@ -89,14 +89,18 @@ def test_ctrl_r_finds_a_whole_block_and_enter_runs_it(spawn):
 def test_completion_menu_while_typing_and_tab_still_completes(spawn):
     term = spawn("-q")
     term.wait_prompt(1)
-    term.run("globals()['longname_' + 'alpha'] = 1")
+    term.run("globals().update({'longname_' + 'alpha': 1, 'longname_' + 'beta': 2})")
     mark = term.mark()
     term.send("longname_")
-    term.wait_for(re.compile(r"^>>> longname_\n.*longname_alpha", re.M), after=mark)
-    term.send("\t")  # into the menu
+    term.wait_for(re.compile(r"^>>> longname_\n.*longname_alpha\s*\n.*longname_beta", re.M), after=mark)
+    term.send("\t")  # into the menu: the first entry
     term.wait_for(re.compile(r"^>>> longname_alpha$", re.M), after=mark)
     term.send("\r\r")  # the first Enter takes the completion, the second runs the line
-    term.wait_for(re.compile(r"^1$", re.M), after=term.mark())
+    term.wait_for(re.compile(r"^1$", re.M), after=mark)
+    term.wait_idle()
+    mark = term.mark()
+    term.send("longname_b\t\r")  # Tab at once, while the menu may still be loading
+    term.wait_for(re.compile(r"^>>> longname_beta\n2$", re.M), after=mark)
 
 
 def test_completion_while_typing_can_be_turned_off(spawn, home):

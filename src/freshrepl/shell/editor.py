@@ -282,10 +282,13 @@ def _key_bindings() -> KeyBindings:
     @bindings.add("tab", filter=~at_indentation)
     def _complete(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
-        if buffer.complete_state:
-            buffer.complete_next()
+        state = buffer.complete_state
+        if state is None or not state.completions:
+            _complete_now(buffer)  # no menu, or one still loading
+        elif len(state.completions) == 1 and state.complete_index is None:
+            buffer.apply_completion(state.completions[0])
         else:
-            buffer.start_completion(insert_common_part=True)
+            buffer.complete_next()
 
     @bindings.add("backspace", filter=at_indentation)
     def _dedent(event: KeyPressEvent) -> None:
@@ -306,6 +309,28 @@ def _key_bindings() -> KeyBindings:
             buffer.validate_and_handle()
 
     return bindings
+
+
+def _complete_now(buffer: Buffer) -> None:
+    """Tab: ask now, then complete the only match or the common part, else show the menu.
+
+    Asked here rather than through prompt_toolkit's background completion: a
+    menu shown while typing may still be loading, and prompt_toolkit drops a
+    second request while one runs, which would lose the Tab.
+    """
+    from prompt_toolkit.buffer import CompletionState
+    from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
+
+    document = buffer.document
+    event = CompleteEvent(completion_requested=True)
+    completions = list(buffer.completer.get_completions(document, event)) if buffer.completer else []
+    if len(completions) == 1:
+        buffer.apply_completion(completions[0])
+    elif completions and get_common_complete_suffix(document, completions):
+        buffer.insert_text(get_common_complete_suffix(document, completions))
+    else:
+        # Replacing the state also tells a completion still loading to stop.
+        buffer.complete_state = CompletionState(document, completions) if completions else None
 
 
 def _cursor_in_indentation() -> bool:
