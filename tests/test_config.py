@@ -99,7 +99,7 @@ def test_every_key_is_an_options_field_and_listed_in_help():
     text = help_text()
     for name in KEYS:
         assert name in fields
-        assert re.search(rf"^  {name}\s", text, re.M), name
+        assert re.search(rf"^  {name} = ", text, re.M), name
 
 
 def test_file_values_apply_and_command_line_wins(tmp_path):

@@ -28,22 +28,29 @@ if TYPE_CHECKING:
 class Key:
     """One setting the file may hold (a plain class: a dataclass costs start-up time)."""
 
-    __slots__ = ("name", "kind", "help", "choices")
+    __slots__ = ("name", "kind", "help", "choices", "value")
 
-    def __init__(self, name: str, kind: type, help: str, choices: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str, kind: type, help: str, choices: tuple[str, ...] = (),
+                 value: str = "") -> None:
         self.name = name
         self.kind = kind  # bool, int or str
         self.help = help
         self.choices = choices
+        # How a value looks, for the help: true|false, N, "NAME", "ask"|"keep"...
+        self.value = value or (
+            "|".join(f'"{c}"' for c in choices) if choices
+            else {bool: "true|false", int: "N"}.get(kind, '"TEXT"')
+        )
 
 
 KEYS: dict[str, Key] = {
     key.name: key
     for key in (
         Key("color", bool, "colour output and highlighting (false: as --no-color)"),
-        Key("color_scheme", str, "pygments style for highlighting, e.g. \"monokai\" (default: \"default\")"),
+        Key("color_scheme", str, "pygments style for highlighting, e.g. \"monokai\" (default \"default\")",
+            value='"NAME"'),
         Key("watch", bool, "watch imported modules' files (false: as --no-watch)"),
-        Key("python", str, "interpreter for the kernel (as --python)"),
+        Key("python", str, "interpreter for the kernel (as --python)", value='"PATH"'),
         Key("on_unsafe", str, "when an edit cannot be applied in place (as --on-unsafe)",
             ("ask", "restart", "keep")),
         Key("quiet", bool, "no banner (as -q)"),
@@ -69,12 +76,7 @@ def config_path(environ: Mapping[str, str]) -> str:
 
 def keys_help() -> str:
     """One line per key, for ``--help`` and the README."""
-    width = max(len(name) for name in KEYS)
-    lines = []
-    for key in KEYS.values():
-        kind = " | ".join(f'"{c}"' for c in key.choices) if key.choices else _KIND_NAMES[key.kind]
-        lines.append(f"  {key.name:<{width}}  {kind}: {key.help}")
-    return "\n".join(lines)
+    return "\n".join(f"  {key.name} = {key.value}\n        {key.help}" for key in KEYS.values())
 
 
 def apply_config(options: Options, environ: Mapping[str, str]) -> None:

@@ -98,13 +98,13 @@ class Editor:
         suggestions: bool = False,
         complete_while_typing: bool = False,
         color_scheme: str = "default",
-        help: KernelHelp | None = None,
+        kernel_help: KernelHelp | None = None,
         page: Callable[[str], None] = print,
     ) -> None:
         self._before_read = before_read
         bindings = [_key_bindings(), history_bindings(is_complete)]
-        if help is not None:
-            bindings.append(help_bindings(help.doc, page))
+        if kernel_help is not None:
+            bindings.append(help_bindings(kernel_help.doc, page))
         style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
@@ -131,8 +131,8 @@ class Editor:
         )
         self.session.default_buffer.enable_history_search = to_filter(True)
         self._signatures: SignatureLookup | None = None
-        if help is not None:
-            self._signatures = SignatureLookup(help.signature, self._signature_arrived)
+        if kernel_help is not None:
+            self._signatures = SignatureLookup(kernel_help.signature, self._signature_arrived)
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
             _toolbar_without_cpr(self.session)

@@ -147,7 +147,7 @@ class Shell:
             before_read=self._before_read,
             vi_mode=options.vi_mode, suggestions=options.suggestions,
             complete_while_typing=options.complete_while_typing,
-            color_scheme=options.color_scheme, help=KernelHelp(self._supervisor()),
+            color_scheme=options.color_scheme, kernel_help=KernelHelp(self._supervisor()),
             page=self.terminal.page,
         )
 
