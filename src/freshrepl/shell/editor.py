@@ -186,6 +186,8 @@ class Editor:
             app.exit(exception=Woken(self.session.default_buffer.document))
 
     def _pre_run(self) -> None:
+        if self._signatures is not None:  # a line given back after a wake-up may be in a call
+            self._show_signature(self.session.default_buffer)
         if self._before_read is not None:
             self._before_read()
 
