@@ -7,7 +7,6 @@ the first prompt appear while the rest of the shell is still loading.
 from __future__ import annotations
 
 import os
-import select
 import sys
 import termios
 
@@ -86,6 +85,8 @@ class Terminal:
         """
         if self._saved is None:
             return b""
+        import select  # not at start-up: the first prompt comes before it is needed
+
         typed = b""
         try:
             if termios.tcgetattr(STDIN)[3] & termios.ICANON:
