@@ -7,7 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
 from term import Term
+
+from freshrepl.shell.history import HistorySuggest
 
 UP, RIGHT, ESC = "\x1b[A", "\x1b[C", "\x1b"
 
@@ -176,3 +183,27 @@ def test_history_size_limits_what_earlier_sessions_bring(spawn, home):
     term.send(UP + "\r")  # no older entry: the line stays
     term.wait_idle()
     assert term.run("entry_3") == "3"
+
+
+def _newest_line_starting_with(entries: list[str], text: str) -> str | None:
+    """The plain definition: newest entry first, its last line first."""
+    for entry in reversed(entries):
+        for line in reversed(entry.split("\n")):
+            if line.startswith(text) and line != text:
+                return line[len(text):]
+    return None
+
+
+@given(st.lists(st.lists(st.text("ab\n(", max_size=6), min_size=1, max_size=4), max_size=5),
+       st.text("ab(", min_size=1, max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_history_suggestion_is_the_newest_line_with_that_prefix(batches, text):
+    history = InMemoryHistory()
+    buffer = Buffer(history=history)
+    suggest = HistorySuggest()
+    for batch in batches:  # entries arrive between keys, as inputs are run
+        for entry in batch:
+            history.append_string(entry)
+        suggestion = suggest.get_suggestion(buffer, Document(text))
+        expected = _newest_line_starting_with(history.get_strings(), text) if text.strip() else None
+        assert (suggestion.text if suggestion else None) == expected

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.document import Document
@@ -27,6 +26,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bin
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 
+from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
 
@@ -113,7 +113,7 @@ class Editor:
             complete_while_typing=Condition(lambda: complete_while_typing and _worth_completing(
                 self.session.default_buffer.document.text_before_cursor)),
             complete_in_thread=True,
-            auto_suggest=AutoSuggestFromHistory() if suggestions else None,
+            auto_suggest=HistorySuggest() if suggestions else None,
             lexer=_python_lexer() if color else None,
             style=style,
             include_default_pygments_style=style is None,
