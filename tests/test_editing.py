@@ -149,8 +149,11 @@ def test_emacs_bindings_by_default(spawn):
     term.wait_for(lambda _: term.screen.cursor.x == len(">>> "))
     term.send("\x0b")  # Ctrl-K: kill to the end
     term.wait_for(re.compile(r"^>>>$", re.M), after=term.mark())
-    term.send("\x19\r")  # Ctrl-Y: yank it back, run
-    term.wait_idle()
+    term.send("\x19")  # Ctrl-Y: yank it back
+    term.wait_for(re.compile(r"^>>> z = 12$", re.M), after=term.mark())
+    before = term.prompts()
+    term.send("\r")
+    term.wait_for(lambda _: term.prompts() > before and term.at_prompt())
     assert term.run("z") == "12"
 
 

@@ -27,9 +27,10 @@ def test_block_pasted_right_at_start_up_is_indented_once(spawn):
     paste(term, BLOCK)
     # The paste went in while the first, early prompt was up (before the editor drew anything).
     assert b"\r\x1b[K" not in term.raw
+    term.wait_for(re.compile(r'^\.\.\.     x = "no"\n', re.M))  # the block, indented once, has run
     term.wait_idle()
-    assert "Error" not in term.text()
     assert term.run("x") == "'yes'"
+    assert "Error" not in term.text()
 
 
 def test_ctrl_d_typed_while_the_result_is_printed_ends_the_session(spawn):
