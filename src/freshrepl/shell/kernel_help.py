@@ -50,6 +50,11 @@ class KernelHelp:
         try:
             return reply_text(ask(text, timeout=timeout))
         except (KernelDied, KernelError, TimeoutError, OSError):
+            return None  # a busy, dead or starting kernel: no help now
+        except Exception as exc:  # a bug of ours: logged, never a traceback over the prompt
+            from freshrepl.shell.crashlog import log_crash
+
+            log_crash(exc)
             return None
 
 
