@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from term import Term
 
 # Typed line by line, the auto-indent would push ``else:`` inside the ``if`` block.
@@ -33,12 +34,16 @@ def test_block_pasted_right_at_start_up_is_indented_once(spawn):
     assert "Error" not in term.text()
 
 
-def test_ctrl_d_typed_while_the_result_is_printed_ends_the_session(spawn):
+@pytest.mark.parametrize("code", [
+    "print('result'); import time; time.sleep(0.3)",  # the kernel still runs: cooked mode for sure
+    "print('result')",  # the instant the result appears, as an editor or tmux sends it
+])
+def test_ctrl_d_typed_as_the_result_is_printed_ends_the_session(spawn, code):
     term = spawn("-q")
     term.wait_prompt(1)
-    term.line("print('result'); import time; time.sleep(0.3)")
+    term.line(code)
     term.wait_for(re.compile(r"^result$", re.M))
-    term.send("\x04")  # the kernel still runs: the terminal is in its cooked mode
+    term.send("\x04")
     assert term.wait_exit() == 0
 
 
