@@ -53,7 +53,7 @@ _PYTHON_ANSWERS = frozenset("h?V")
 _PYTHON_ANSWERS_LONG = frozenset(("--help-env", "--help-xoptions", "--help-all"))
 _HASH_PYCS_MODES = ("default", "always", "never")
 
-_SHELL_FLAGS = frozenset(("--no-color", "--no-watch", "--help", "--version"))
+_SHELL_FLAGS = frozenset(("--no-color", "--no-watch", "--vi", "--help", "--version"))
 _SHELL_VALUED = frozenset(("--python", "--on-unsafe"))
 
 
@@ -97,7 +97,9 @@ class Answer:
 
 
 def help_text() -> str:
-    """The ``--help`` text: freshrepl's own options and the python-style forms."""
+    """The ``--help`` text: freshrepl's own options, the python-style forms, the config keys."""
+    from freshrepl.shell.config import keys_help
+
     return f"""{USAGE}
 
 An interactive Python shell that never runs stale code: modules you edit are
@@ -113,6 +115,7 @@ script, -c or -m):
   --on-unsafe {{ask,restart,keep}}
                         when an edit cannot be applied in place: ask (default),
                         restart the kernel and replay, or keep the old code
+  --vi                  vi key bindings (default: emacs)
   --help                show this text and exit
   --version             show freshrepl's and Python's versions and exit
 
@@ -129,6 +132,11 @@ Python-style forms:
 Interpreter flags -b -B -d -E -I -O -OO -P -s -S -u -v -x, -W arg, -X opt and
 --check-hash-based-pycs mode apply to the kernel. -h, -? and -V are python3's
 own and print python3's help and version.
+
+Config file: $XDG_CONFIG_HOME/freshrepl/config.toml (default
+~/.config/freshrepl/config.toml), flat "key = value" lines; the command line
+and NO_COLOR win over it. Keys:
+{keys_help()}
 
 At the >>> prompt, type :help for freshrepl's commands.
 """
@@ -188,8 +196,9 @@ def parse(
     argv = list(argv)
     py_args: list[str] = []  # python-style tokens exactly as given, for a hand-over
     kernel_flags: list[str] = []
-    quiet = inspect = False
+    quiet = inspect = vi_mode = False
     color = watch = True
+    given: set[str] = set()  # Options fields set here, which the config file must not override
     python: str | None = None
     on_unsafe = "ask"
     python_answers = False  # -h/-V/--help-*: python3 prints the answer itself
@@ -228,13 +237,20 @@ def parse(
                     i += 1
                 if name == "--python":
                     python = _find_python(value, environ)
+                    given.add("python")
                 else:
                     on_unsafe = _check_on_unsafe(value)
+                    given.add("on_unsafe")
             elif tok in _SHELL_FLAGS:
                 if tok == "--no-color":
                     color = False
+                    given.add("color")
                 elif tok == "--no-watch":
                     watch = False
+                    given.add("watch")
+                elif tok == "--vi":
+                    vi_mode = True
+                    given.add("vi_mode")
                 elif tok == "--help":
                     return Answer(help_text())
                 else:
@@ -291,6 +307,7 @@ def parse(
                 inspect = True
             elif ch == "q":
                 quiet = True
+                given.add("quiet")
             elif ch in _PYTHON_ANSWERS:
                 python_answers = True
             else:
@@ -315,6 +332,7 @@ def parse(
 
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         color = False  # https://no-color.org: set and non-empty
+        given.add("color")
     return Options(
         quiet=quiet,
         color=color,
@@ -325,6 +343,8 @@ def parse(
         run_target=run_target,
         argv=run_argv,
         python_flags=kernel_flags,
+        vi_mode=vi_mode,
+        given=frozenset(given),
     )
 
 
@@ -384,8 +404,10 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, Handover):
         return exec_handover(result)
 
+    from freshrepl.shell.config import apply_config
     from freshrepl.shell.loop import run
 
+    apply_config(result, os.environ)
     status = run(result)
     # run() has closed everything the session owns: the kernel is reaped, the
     # terminal restored, history written entry by entry.  Tearing down the

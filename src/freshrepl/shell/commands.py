@@ -19,6 +19,7 @@ class CommandTarget(Protocol):
     def show_checkpoints(self, clear: bool) -> None: ...
     def show_watch(self) -> None: ...
     def set_auto(self, on: bool) -> None: ...
+    def show_doc(self, name: str) -> None: ...
     def quit(self) -> None: ...
     def say(self, text: str) -> None: ...
 
@@ -33,6 +34,7 @@ HELP = """\
 :checkpoints [clear]  the paused kernels a restart can resume, and the memory they hold
 :watch                the watched modules and their state
 :auto on|off          automatic reloading on or off (now {auto})
+:doc NAME             NAME's documentation, paged when long (F1 at the prompt)
 :help                 this table
 :quit                 leave (also Ctrl-D, exit(), quit())"""
 
@@ -85,6 +87,12 @@ def _auto(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.set_auto(args[0] == "on")
 
 
+def _doc(target: CommandTarget, args: list[str], auto: bool) -> None:
+    if len(args) != 1:
+        raise CommandUsageError("usage: :doc NAME (a name or dotted name, e.g. :doc os.path.join)")
+    target.show_doc(args[0])
+
+
 def _help(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.say(HELP.format(auto="on" if auto else "off"))
 
@@ -105,6 +113,7 @@ _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {
     "checkpoints": _checkpoints,
     "watch": _watch,
     "auto": _auto,
+    "doc": _doc,
     "help": _help,
     "quit": _quit,
 }

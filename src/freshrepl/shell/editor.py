@@ -13,16 +13,27 @@ from __future__ import annotations
 import codeop
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
 from prompt_toolkit.document import Document
 from prompt_toolkit.enums import EditingMode
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.history import History
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
+
+from freshrepl.shell.history import HistorySuggest
+from freshrepl.shell.kernel_help import SignatureLookup, callee_at
+from freshrepl.shell.keys import help_bindings, history_bindings
+
+if TYPE_CHECKING:
+    from prompt_toolkit.styles import BaseStyle
+
+    from freshrepl.shell.kernel_help import KernelHelp
 
 PRIMARY = ">>> "
 SECONDARY = "... "
@@ -82,32 +93,78 @@ class Editor:
         completer: Completer | None,
         color: bool,
         before_read: Callable[[], None] | None = None,
+        *,
+        vi_mode: bool = False,
+        suggestions: bool = False,
+        complete_while_typing: bool = False,
+        color_scheme: str = "default",
+        kernel_help: KernelHelp | None = None,
+        page: Callable[[str], None] = print,
     ) -> None:
         self._before_read = before_read
+        bindings = [_key_bindings(), history_bindings(is_complete)]
+        if kernel_help is not None:
+            bindings.append(help_bindings(kernel_help.doc, page))
+        style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
             completer=completer,
-            complete_while_typing=False,
+            # Typing asks the kernel only where a name, path or key is in progress.
+            complete_while_typing=Condition(lambda: complete_while_typing and _worth_completing(
+                self.session.default_buffer.document.text_before_cursor)),
             complete_in_thread=True,
+            auto_suggest=HistorySuggest() if suggestions else None,
             lexer=_python_lexer() if color else None,
+            style=style,
+            include_default_pygments_style=style is None,
             multiline=True,
-            key_bindings=_key_bindings(),
-            editing_mode=EditingMode.EMACS,
+            key_bindings=merge_key_bindings(bindings),
+            editing_mode=EditingMode.VI if vi_mode else EditingMode.EMACS,
             prompt_continuation=lambda width, line_number, soft_wrap: SECONDARY,
             color_depth=None if color else ColorDepth.DEPTH_1_BIT,
+            # Off for the session, on for the buffer: the session would also turn
+            # completion while typing off; the buffer's makes Up search by prefix.
             enable_history_search=False,
             search_ignore_case=True,
+            # Ctrl-Z stops the whole process group (shell and kernel) as one job.
+            enable_suspend=True,
         )
+        self.session.default_buffer.enable_history_search = to_filter(True)
+        self._signatures: SignatureLookup | None = None
+        if kernel_help is not None:
+            self._signatures = SignatureLookup(kernel_help.signature, self._signature_arrived)
+            self.session.default_buffer.on_text_changed += self._show_signature
+            self.session.default_buffer.on_cursor_position_changed += self._show_signature
+            _toolbar_without_cpr(self.session)
 
     def read(self, default: Document | str = "") -> str:
         """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
         app = self.session.app
         app.erase_when_done = False
+        if self._signatures is not None:
+            self._signatures.forget()  # the last input may have rebound any name
+            self.session.bottom_toolbar = None
         try:
             text = self.session.prompt(PRIMARY, default=default, pre_run=self._pre_run)
         finally:
             app.erase_when_done = False
         return submitted_text(text)
+
+    def type_ahead(self, data: bytes) -> None:
+        """Keys that arrived before this read (as the terminal sent them): the next read gets them first."""
+        if not data:
+            return
+        import codecs
+
+        from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+        from prompt_toolkit.input.vt100_parser import Vt100Parser
+        from prompt_toolkit.key_binding import KeyPress
+
+        keys: list[KeyPress] = get_typeahead(self.session.input)
+        parser = Vt100Parser(keys.append)
+        parser.feed(codecs.decode(data, "utf-8", errors="surrogateescape"))
+        parser.flush()
+        store_typeahead(self.session.input, keys)
 
     def wake(self) -> None:
         """From any thread: end the current read early (keeping its text)."""
@@ -129,8 +186,69 @@ class Editor:
             app.exit(exception=Woken(self.session.default_buffer.document))
 
     def _pre_run(self) -> None:
+        if self._signatures is not None:  # a line given back after a wake-up may be in a call
+            self._show_signature(self.session.default_buffer)
         if self._before_read is not None:
             self._before_read()
+
+    # -- signature help on the bottom toolbar -------------------------------------
+
+    def _show_signature(self, buffer: Buffer) -> None:
+        """The toolbar shows the signature of the call the cursor is in, if known yet."""
+        assert self._signatures is not None
+        signature = self._signatures.get(callee_at(buffer.document.text_before_cursor))
+        self.session.bottom_toolbar = " ".join(signature.split()) if signature else None
+
+    def _signature_arrived(self) -> None:
+        # From the lookup's thread: recompute and redraw in the editor's loop.
+        app = self.session.app
+        loop = getattr(app, "loop", None)
+        if app.is_running and loop is not None:
+            loop.call_soon_threadsafe(self._redraw_signature)
+
+    def _redraw_signature(self) -> None:
+        app = self.session.app
+        if app.is_running and not app.is_done:
+            self._show_signature(self.session.default_buffer)
+            app.invalidate()
+
+
+def _toolbar_without_cpr(session: PromptSession[str]) -> None:
+    """Show the bottom toolbar even where the terminal's height below the cursor is unknown.
+
+    prompt_toolkit draws it only once a cursor-position report has told it
+    how many rows are free (to avoid a flicker when the answer comes); with
+    no answer (PROMPT_TOOLKIT_NO_CPR, terminals that do not reply) it would
+    never show.  A one-line toolbar under the input is drawn like the
+    completion menu is, answer or not.
+    """
+    from prompt_toolkit.filters import is_done
+    from prompt_toolkit.layout import ConditionalContainer, Window
+
+    for container in session.layout.walk():
+        if (isinstance(container, ConditionalContainer) and isinstance(container.content, Window)
+                and container.content.style == "class:bottom-toolbar"):
+            container.filter = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
+
+
+def _worth_completing(before: str) -> bool:
+    """A name, attribute, path or key in progress: not a number, an operator or a blank."""
+    if not before or before[-1] not in _COMPLETING_CHARS:
+        return False
+    start = len(before)
+    while start > 0 and (before[start - 1].isalnum() or before[start - 1] == "_"):
+        start -= 1
+    return not before[start:start + 1].isdigit()
+
+
+_COMPLETING_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./'\"[")
+
+
+def _pygments_style(name: str) -> BaseStyle:
+    from prompt_toolkit.styles import style_from_pygments_cls
+    from pygments.styles import get_style_by_name
+
+    return style_from_pygments_cls(get_style_by_name(name))
 
 
 def _python_lexer() -> object:
@@ -166,10 +284,13 @@ def _key_bindings() -> KeyBindings:
     @bindings.add("tab", filter=~at_indentation)
     def _complete(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
-        if buffer.complete_state:
-            buffer.complete_next()
+        state = buffer.complete_state
+        if state is None or not state.completions:
+            _complete_now(buffer)  # no menu, or one still loading
+        elif len(state.completions) == 1 and state.complete_index is None:
+            buffer.apply_completion(state.completions[0])
         else:
-            buffer.start_completion(insert_common_part=True)
+            buffer.complete_next()
 
     @bindings.add("backspace", filter=at_indentation)
     def _dedent(event: KeyPressEvent) -> None:
@@ -190,6 +311,28 @@ def _key_bindings() -> KeyBindings:
             buffer.validate_and_handle()
 
     return bindings
+
+
+def _complete_now(buffer: Buffer) -> None:
+    """Tab: ask now, then complete the only match or the common part, else show the menu.
+
+    Asked here rather than through prompt_toolkit's background completion: a
+    menu shown while typing may still be loading, and prompt_toolkit drops a
+    second request while one runs, which would lose the Tab.
+    """
+    from prompt_toolkit.buffer import CompletionState
+    from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
+
+    document = buffer.document
+    event = CompleteEvent(completion_requested=True)
+    completions = list(buffer.completer.get_completions(document, event)) if buffer.completer else []
+    if len(completions) == 1:
+        buffer.apply_completion(completions[0])
+    elif completions and get_common_complete_suffix(document, completions):
+        buffer.insert_text(get_common_complete_suffix(document, completions))
+    else:
+        # Replacing the state also tells a completion still loading to stop.
+        buffer.complete_state = CompletionState(document, completions) if completions else None
 
 
 def _cursor_in_indentation() -> bool:

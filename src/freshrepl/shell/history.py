@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import stat
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from prompt_toolkit.auto_suggest import AutoSuggest, Suggestion
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.document import Document
 from prompt_toolkit.history import History
 
 HISTORY_ENV = "FRESHREPL_HISTORY"
@@ -30,9 +34,10 @@ def history_path(environ: dict[str, str] | None = None) -> str:
 class SafeFileHistory(History):
     """A FileHistory that warns once instead of failing on an unusable file."""
 
-    def __init__(self, path: str, warn: Callable[[str], None]) -> None:
+    def __init__(self, path: str, warn: Callable[[str], None], limit: int | None = None) -> None:
         super().__init__()
         self.path = path
+        self.limit = limit  # load only this many of the newest entries (None: all)
         self._warn = warn
         self._warned = False
 
@@ -57,7 +62,8 @@ class SafeFileHistory(History):
         if damaged or not looks_like_history(text):
             self._warn_once(f"history file {self.path} is damaged; read what could be read "
                             "(it is only ever appended to, never rewritten)")
-        return list(reversed(parse_history(text)))  # prompt_toolkit wants newest first
+        newest_first = list(reversed(parse_history(text)))  # as prompt_toolkit wants them
+        return newest_first if self.limit is None else newest_first[: self.limit]
 
     def store_string(self, string: str) -> None:
         try:
@@ -106,3 +112,49 @@ def _ensure_private_file(path: str) -> None:
     os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.close(fd)
+
+
+class HistorySuggest(AutoSuggest):
+    """Fish-style suggestions: the newest history line that starts with the line being typed.
+
+    prompt_toolkit's own scans every entry on every key (5 ms a key with ten
+    thousand entries); here the lines are kept sorted, so a key costs a
+    binary search and a look at the lines sharing the prefix.  New entries
+    are added as they come; anything else (the history still loading) rebuilds.
+    """
+
+    def __init__(self) -> None:
+        self._sorted: list[str] = []  # every distinct line, sorted
+        self._newest: dict[str, tuple[int, int]] = {}  # line -> (entry, line in it): higher is newer
+        self._count = 0  # entries indexed
+        self._first: str | None = None  # the oldest and newest entries indexed (their identity)
+        self._last: str | None = None
+
+    def get_suggestion(self, buffer: Buffer, document: Document) -> Suggestion | None:
+        text = document.text.rsplit("\n", 1)[-1]
+        if not text.strip():
+            return None
+        self._update(buffer.history.get_strings())  # oldest first
+        start = bisect_left(self._sorted, text)
+        end = bisect_left(self._sorted, text + "\U0010ffff", start)
+        matches = [line for line in self._sorted[start:end] if line != text]
+        if not matches:
+            return None
+        return Suggestion(max(matches, key=self._newest.__getitem__)[len(text):])
+
+    def _update(self, entries: list[str]) -> None:
+        # Grown at the end only (new inputs) if the oldest and the last indexed entry are still in place.
+        grown = len(entries) >= self._count and (
+            self._count == 0 or (entries[0] is self._first and entries[self._count - 1] is self._last))
+        if not grown:
+            self._sorted, self._newest, self._count = [], {}, 0
+        bulk = len(entries) - self._count > 64  # sorting once beats many insertions
+        for rank in range(self._count, len(entries)):
+            for number, line in enumerate(entries[rank].split("\n")):
+                if not bulk and line not in self._newest:
+                    insort(self._sorted, line)
+                self._newest[line] = (rank, number)
+        if bulk:
+            self._sorted = sorted(self._newest)
+        self._count = len(entries)
+        self._first, self._last = (entries[0], entries[-1]) if entries else (None, None)

@@ -71,8 +71,12 @@ class Shell:
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
+        if self.options.config_warning:
+            write(f"freshrepl: warning: {self.options.config_warning}\n")
         if early:
-            write(">>> ")
+            # Bracketed paste on from the first prompt: a block pasted before the
+            # editor has loaded must arrive marked as a paste, not as typed lines.
+            write(">>> \x1b[?2004h")
             self.terminal.hold_input()
         self._start_kernel()
         self._load_editor()
@@ -100,6 +104,8 @@ class Shell:
 
         log = log_crash(exc)
         self.terminal.restore()
+        if self.terminal.is_tty:
+            write("\x1b[?2004l")  # bracketed paste off: the early prompt may have turned it on
         write(f"\nfreshrepl: internal error: {exc!r}{f'; details in {log}' if log else ''}\n")
         return 1
 
@@ -132,11 +138,17 @@ class Shell:
         from freshrepl.shell.completion import KernelCompleter
         from freshrepl.shell.editor import Editor
         from freshrepl.shell.history import SafeFileHistory, history_path
+        from freshrepl.shell.kernel_help import KernelHelp
 
-        history = SafeFileHistory(history_path(), warn=self.warn)
+        options = self.options
+        history = SafeFileHistory(history_path(), warn=self.warn, limit=options.history_size)
         self.editor = Editor(
-            history, KernelCompleter(self._supervisor().client), self.options.color,
+            history, KernelCompleter(self._supervisor().client), options.color,
             before_read=self._before_read,
+            vi_mode=options.vi_mode, suggestions=options.suggestions,
+            complete_while_typing=options.complete_while_typing,
+            color_scheme=options.color_scheme, kernel_help=KernelHelp(self._supervisor()),
+            page=self.terminal.page,
         )
 
     def _install_signal_handlers(self) -> None:
@@ -164,13 +176,14 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
         from freshrepl.shell.editor import Woken
 
-        editor, kernel = self._editor(), self._supervisor()
+        kernel = self._supervisor()
         document: Document | str = ""
         while True:
             self._show_warnings()
+            # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
+            keep, document = document, ""
             try:
-                text = editor.read(document)
-                document = ""
+                text = self._read(keep)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -182,13 +195,29 @@ class Shell:
                 write("KeyboardInterrupt\n")
                 continue
             except EOFError:
-                self.quit()
+                if self._confirm_exit():
+                    self.quit()
+                continue
             if not text.strip():
                 continue
             if is_command(text):
                 run_command(text, self, self._live().auto)
             else:
                 self._run_input(text)
+
+    def _read(self, default: Document | str) -> str:
+        try:
+            return self._editor().read(default)
+        finally:
+            # The editor gives back the mode it found, which after a run holds
+            # input raw; what follows (commands, replay) wants Ctrl-C as a signal.
+            self.terminal.restore()
+
+    def _confirm_exit(self) -> bool:
+        """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
+        if not self.options.confirm_exit:
+            return True
+        return self.terminal.ask_yes_no("Leave freshrepl? [Y/n]", default=True, eof=True)
 
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes that arrived in between."""
@@ -220,6 +249,7 @@ class Shell:
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
+        self._editor().type_ahead(self.terminal.take_typeahead())
         self._finish_output_line()
 
     def _finish_output_line(self) -> None:
@@ -261,12 +291,16 @@ class Shell:
 
         for result in results:
             write(notice(result, self.options.color) + "\n")
-        if any(r.status == protocol.UNSAFE for r in results):
-            self._offer_restart_after_unsafe()
+        unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
+        if unsafe:
+            self._offer_restart_after_unsafe(unsafe)
 
-    def _offer_restart_after_unsafe(self) -> None:
+    def _offer_restart_after_unsafe(self, modules: list[str]) -> None:
+        from freshrepl.shell.notices import stale_notice
+
         choice = self.options.on_unsafe
         if choice == "keep":
+            self.say(stale_notice(modules))
             return
         if choice == "ask" and not self._supervisor().ask_restart():
             return
@@ -309,6 +343,18 @@ class Shell:
         self.say(f"automatic reloading is {'on' if on else 'off'}")
         if on:
             self._apply_pending_changes(sync=True)
+
+    def show_doc(self, name: str) -> None:
+        from freshrepl.shell.kernel_help import KernelHelp
+
+        if self._supervisor().dead:
+            self.say(NO_KERNEL)
+            return
+        text = KernelHelp(self._supervisor()).doc(name)
+        if text is None:
+            self.say(f"no documentation found for {name}")
+            return
+        self.terminal.page(text)
 
     def quit(self) -> None:
         if self.kernel is not None:

@@ -42,6 +42,13 @@ def notice(result: ReloadResult, color: bool) -> str:
     return line
 
 
+def stale_notice(modules: list[str]) -> str:
+    """What ``--on-unsafe keep`` leaves behind: old code that no longer matches its file."""
+    names = ", ".join(modules)
+    verb = "is" if len(modules) == 1 else "are"
+    return f"  kept the old code: {names} {verb} now stale (:restart runs the new code)"
+
+
 @dataclass
 class ModuleState:
     """One watched module as ``:watch`` shows it."""

@@ -1,4 +1,4 @@
-"""The settings of one interactive session, as parsed from the command line."""
+"""The settings of one interactive session: the command line over the config file over defaults."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ ON_UNSAFE_CHOICES = ("ask", "restart", "keep")
 
 @dataclass
 class Options:
-    """Everything the shell needs to know to start; built by ``freshrepl.cli``."""
+    """Everything the shell needs to know to start; built by ``freshrepl.cli``.
+
+    Field names double as the config file's keys (see ``shell/config.py``).
+    """
 
     quiet: bool = False  # -q: no banner
     color: bool = True  # False with --no-color, NO_COLOR or TERM=dumb
@@ -25,3 +28,14 @@ class Options:
     # Interpreter flags that change how code runs (-B, -E, -I, -O, -s, -S, -u, -W x,
     # -X y, ...), passed to the kernel interpreter as given.
     python_flags: list[str] = field(default_factory=list)
+    # Editing, from the config file (and --vi).
+    vi_mode: bool = False
+    color_scheme: str = "default"  # a pygments style name
+    suggestions: bool = True  # grey completions from history as you type
+    complete_while_typing: bool = True
+    confirm_exit: bool = False  # ask before Ctrl-D leaves
+    history_size: int = 10000  # newest history entries loaded at start
+    # The fields the command line (or the environment: NO_COLOR) set; the file
+    # does not override them.
+    given: frozenset[str] = field(default_factory=frozenset, compare=False)
+    config_warning: str | None = field(default=None, compare=False)  # shown once at start

@@ -52,8 +52,53 @@ class Terminal:
         mode[6][termios.VTIME] = 0
         termios.tcsetattr(STDIN, termios.TCSANOW, mode)
 
-    def ask_yes_no(self, question: str, default: bool = True) -> bool:
-        """Ask with one key: y, n, or Enter for the default; Ctrl-C or Ctrl-D is no."""
+    def page(self, text: str) -> None:
+        """Show ``text``; through ``$PAGER`` (else ``less``) when it is taller than the terminal."""
+        try:
+            rows = os.get_terminal_size(1).lines
+        except OSError:
+            rows = 0
+        if self._saved is None or not rows or text.count("\n") + 2 < rows:
+            write(text.rstrip("\n") + "\n")
+            return
+        import shlex
+        import subprocess
+
+        self.restore()  # the pager wants the terminal as the user's shell left it
+        command = shlex.split(os.environ.get("PAGER") or "less")
+        # less: let colours through (the user's own $LESS wins).
+        env = {**os.environ, "LESS": os.environ.get("LESS", "-R")}
+        try:
+            subprocess.run(command, input=text.encode(sys.stdout.encoding or "utf-8", "replace"),
+                           env=env, check=False)
+        except OSError:
+            write(text.rstrip("\n") + "\n")  # no pager to be found: print it all
+
+    def take_typeahead(self) -> bytes:
+        """After a run: what was typed meanwhile, with Ctrl-D kept as a key; then hold input.
+
+        While code runs the terminal is in its cooked mode, where Ctrl-D is
+        not a character but an end-of-file mark; switched to raw mode, the
+        editor would see a NUL instead and the Ctrl-D would be lost.  So the
+        whole lines and end-of-file marks typed so far are read now, each
+        mark given back as a Ctrl-D byte, and from now on keys queue raw.
+        """
+        if self._saved is None:
+            return b""
+        import select  # not at start-up: the first prompt comes before it is needed
+
+        typed = b""
+        try:
+            if termios.tcgetattr(STDIN)[3] & termios.ICANON:
+                while select.select([STDIN], [], [], 0)[0]:
+                    typed += os.read(STDIN, 4096) or b"\x04"
+        except (OSError, termios.error):
+            return typed
+        self.hold_input()
+        return typed
+
+    def ask_yes_no(self, question: str, default: bool = True, eof: bool = False) -> bool:
+        """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``."""
         write(question + " ")
         if self._saved is None:
             return default
@@ -63,7 +108,9 @@ class Terminal:
                 key = os.read(STDIN, 1)
                 if key in (b"y", b"Y") or (key in (b"\r", b"\n") and default):
                     answer = True
-                elif key in (b"n", b"N", b"\x03", b"\x04", b"") or key in (b"\r", b"\n"):
+                elif key in (b"\x04", b""):
+                    answer = eof
+                elif key in (b"n", b"N", b"\x03") or key in (b"\r", b"\n"):
                     answer = False
                 else:
                     continue
