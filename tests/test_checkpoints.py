@@ -125,6 +125,29 @@ def test_fresh_option_replays_everything_from_a_new_kernel(spawn, project):
     assert "NameError" in term.run("y")
 
 
+def test_config_file_sets_the_budget_and_fresh_restarts(spawn, project, home):
+    config = home / "config" / "freshrepl" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('checkpoint_after_ms = 300\nrestart_from = "fresh"\n')
+    (project / "points.py").write_text(POINTS)
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+    term.run(SLOW_INPUT)
+    term.run("import points")
+    assert [why for _, _, why in _checkpoints(term)][:1] == ["after a 0.5 s input"]
+    _unsafe_edit(term, project)  # the restart question: answered from a fresh kernel
+    term.wait_for(re.compile(r"replayed 3 inputs in [0-9.]+ s"))
+    term.wait_idle()
+    assert _log(project) == ["slow", "slow"]
+    assert "restarted from" not in term.text()
+    config.write_text("checkpoints = 0\n")
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("import time; time.sleep(0.5)")
+    assert "no checkpoints" in term.run(":checkpoints") or _checkpoints(term) == []
+
+
 def test_background_thread_means_no_checkpoint_and_a_fresh_replay_that_says_why(spawn, project):
     term = _start(spawn, project)
     term.run("import threading, time; threading.Thread(target=time.sleep, args=(600,), "

@@ -1,22 +1,16 @@
 """Signature help on the toolbar, F1 and :doc, end to end.
 
-The kernel answers these through ``KernelClient.signature`` and ``.doc``.
-Where this checkout's client has no such methods yet, the shell under test is
-started through a small wrapper that adds stand-ins answering for ``greet``
-(after a delay, to show that typing never waits for them), so what the shell
-does with the answers is still tested in a real terminal.
+The live kernel answers them (``KernelClient.signature`` and ``.doc``); the
+toolbar is filled in the background, so typing never waits for it.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
-import term as term_module
 from term import Term
 
-from freshrepl.shell.kernel_client import KernelClient
 from freshrepl.shell.kernel_help import callee_at, name_at
 
 GREET = ['def greet(name, punctuation="!"):', '"""Say hello.', "", *(f"Line {n} of the docs." for n in range(60)),
@@ -25,29 +19,8 @@ GREET = ['def greet(name, punctuation="!"):', '"""Say hello.', "", *(f"Line {n} 
 # less showing the first screen of greet's docstring, waiting at its ':' prompt.
 PAGED = re.compile(r"Say hello\.\n(.*\n)*\s*Line \d+ of the docs\.\n:$")
 
-STAND_INS = '''
-import sys, time
-from freshrepl.shell.kernel_client import KernelClient
-
-def signature(self, text, timeout):
-    time.sleep(0.5)  # a slow kernel
-    return "greet(name, punctuation='!')" if text == "greet" else None
-
-def doc(self, name, timeout):
-    if name == "greet":
-        return "Say hello.\\n\\n" + "\\n".join(f"Line {n} of the docs." for n in range(60))
-    return "Short and sweet." if name == "short" else None
-
-KernelClient.signature, KernelClient.doc = signature, doc
-from freshrepl.cli import main
-sys.exit(main(sys.argv[1:]))
-'''
-
-
 @pytest.fixture
-def shell(spawn, monkeypatch) -> Term:
-    if not hasattr(KernelClient, "signature"):
-        monkeypatch.setattr(term_module, "freshrepl_command", lambda: [sys.executable, "-c", STAND_INS])
+def shell(spawn) -> Term:
     term = spawn("-q", env={"PAGER": "less", "LESS": ""})
     term.wait_prompt(1)
     for line in GREET:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from freshrepl.kernel.compiler import AwaitCompiler
+from freshrepl.compiler import AwaitCompiler
 from freshrepl.kernel.console import NUMBERED_INPUTS, Console
 
 

@@ -89,9 +89,9 @@ class FakeTarget:
 @pytest.mark.parametrize("line, call", [
     (":reload", ("reload", [])),
     (":reload a b.c", ("reload", ["a", "b.c"])),
-    (":restart", ("restart", True, False)),
+    (":restart", ("restart", True, None)),
     (":restart --fresh", ("restart", True, True)),
-    (":restart --no-replay", ("restart", False, False)),
+    (":restart --no-replay", ("restart", False, None)),
     (":checkpoints", ("checkpoints", False)),
     (":checkpoints clear", ("checkpoints", True)),
     (":watch", ("watch",)),
@@ -336,3 +336,22 @@ def test_kernel_bootstrap_loads_this_freshrepl_not_another_on_the_path(tmp_path)
     loaded, user_path_kept_cwd = done.stdout.split()
     assert loaded == os.path.join(kernel_client._SOURCE_ROOT, "freshrepl", "__init__.py")
     assert user_path_kept_cwd == "True"  # user code gets its directory back later
+
+
+def test_completion_menu_shortens_dotted_names_but_not_file_names():
+    from freshrepl.shell.completion import _short
+
+    assert _short("os.path", "os.pa") == "path"
+    assert _short("setup.cfg", "set") == "setup.cfg"
+    assert _short("src/setup.cfg", "src/se") == "src/setup.cfg"
+    assert _short("os.", "o") == "os."
+    assert _short("./src/", "./sr") == "./src/"
+
+
+def test_an_input_with_top_level_await_is_complete_like_any_other():
+    from freshrepl.shell.editor import is_complete
+
+    assert is_complete("await asyncio.sleep(0)")
+    assert is_complete("x = await t")
+    assert not is_complete("async with lock:\n    await t")
+    assert is_complete("async with lock:\n    await t\n")

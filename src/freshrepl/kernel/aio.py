@@ -21,7 +21,7 @@ import warnings
 from types import CodeType, TracebackType
 from typing import Any
 
-from freshrepl.kernel.compiler import CO_COROUTINE
+from freshrepl.compiler import CO_COROUTINE
 from freshrepl.kernel.imports import without_user_path
 
 # Functions of asyncio that fail unless a loop is running in this thread.

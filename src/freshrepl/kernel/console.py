@@ -21,8 +21,8 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
+from freshrepl.compiler import CO_COROUTINE, AwaitCompiler
 from freshrepl.kernel.aio import AsyncRunner
-from freshrepl.kernel.compiler import CO_COROUTINE, AwaitCompiler
 
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
 # tracebacks; older ones say "<stdin>" without source.  Match the running version.

@@ -36,9 +36,10 @@ class CheckpointSettings:
     after: float = 1.0  # a checkpoint follows a successful input that took this long
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> tuple[CheckpointSettings, list[str]]:
-        """The settings, and a warning for each value that was not understood."""
-        settings, warnings = cls(), []
+    def from_env(cls, environ: Mapping[str, str],
+                 defaults: CheckpointSettings | None = None) -> tuple[CheckpointSettings, list[str]]:
+        """``defaults`` (the config file's) overridden by the environment; a warning per bad value."""
+        settings, warnings = defaults or cls(), []
         for name, attribute, kind in ((KEEP_ENV, "keep", int), (MEMORY_ENV, "memory_mb", float),
                                       (AFTER_ENV, "after", float)):
             text = environ.get(name)

@@ -27,9 +27,17 @@ class KernelCompleter(Completer):
         except (KernelDied, KernelError, TimeoutError, OSError):
             return
         for match in reply.matches:
-            yield Completion(match, start_position=reply.start, display=_short(match))
+            replaced = document.text_before_cursor[len(document.text_before_cursor) + reply.start:]
+            yield Completion(match, start_position=reply.start, display=_short(match, replaced))
 
 
-def _short(match: str) -> str:
-    """Show ``os.path`` as ``path`` in the menu: the part being completed."""
-    return match.rsplit(".", 1)[-1] if "." in match and not match.endswith(".") else match
+def _short(match: str, replaced: str) -> str:
+    """Show ``os.path`` as ``path`` in the menu: the part being completed.
+
+    Only a dotted name being typed is shortened; a file name such as
+    ``setup.cfg`` inside a string is shown whole.
+    """
+    dotted_name = "." in replaced and replaced.replace(".", "_").isidentifier()
+    if dotted_name and not match.endswith("."):
+        return match.rsplit(".", 1)[-1]
+    return match

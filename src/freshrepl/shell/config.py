@@ -60,9 +60,16 @@ KEYS: dict[str, Key] = {
             "(default true)"),
         Key("confirm_exit", bool, "ask before Ctrl-D leaves (default false)"),
         Key("history_size", int, "newest history entries loaded at start (default 10000)"),
+        Key("checkpoints", int, "paused kernels a restart can resume, at most (default 4; 0: none)"),
+        Key("checkpoint_memory_mb", int, "memory the checkpoints may hold together (default 1024)"),
+        Key("checkpoint_after_ms", int, "an input that took this long is followed by a "
+            "checkpoint (default 1000)"),
+        Key("restart_from", str, "where restarts start: the newest usable checkpoint, or a fresh "
+            "kernel that replays everything (default \"checkpoint\")", ("checkpoint", "fresh")),
     )
 }
 
+_COUNTS = ("history_size", "checkpoints", "checkpoint_memory_mb", "checkpoint_after_ms")
 _KIND_NAMES = {bool: "true or false", int: "an integer", str: "a string"}
 
 
@@ -194,7 +201,7 @@ def _check(name: str, value: object, environ: Mapping[str, str]) -> str | None:
         return f"{name!r} must be {_KIND_NAMES[key.kind]}"
     if key.choices and value not in key.choices:
         return f"{name!r} must be one of {', '.join(key.choices)}"
-    if name == "history_size" and isinstance(value, int) and value < 0:
+    if name in _COUNTS and isinstance(value, int) and value < 0:
         return f"{name!r} must not be negative"
     if name == "python":
         from freshrepl.cli import UsageError, _find_python

@@ -10,7 +10,6 @@ the text and cursor, and the next ``read`` starts from them.
 
 from __future__ import annotations
 
-import codeop
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bin
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 
+from freshrepl.compiler import AwaitCompiler
 from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
@@ -60,7 +60,8 @@ def is_complete(text: str) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return codeop.compile_command(source, "<stdin>", "single") is not None
+            # A fresh compiler: no ``from __future__`` state carried between inputs.
+            return AwaitCompiler()(source, "<stdin>", "single") is not None
     except (SyntaxError, ValueError, OverflowError):
         return True  # let the kernel report it, as python3 would
 

@@ -92,6 +92,7 @@ class KernelClient:
             checkpoint_fd=notes.fileno() if notes is not None else -1,
             checkpoint_after=self.checkpoint_after or 0.0,
             color=self.options.color,
+            color_style=self.options.color_scheme,
         ).to_env()
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
         try:

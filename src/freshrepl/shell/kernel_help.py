@@ -12,10 +12,13 @@ from __future__ import annotations
 import keyword
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from freshrepl.shell.kernel_client import KernelClient
     from freshrepl.shell.supervisor import KernelSupervisor
+
+_Reply = TypeVar("_Reply")
 
 # Typing must never wait for this: a busy or starting kernel gives no toolbar.
 SIGNATURE_TIMEOUT = 0.5
@@ -32,23 +35,22 @@ class KernelHelp:
         self._supervisor = supervisor
 
     def signature(self, expression: str) -> str | None:
-        return self._ask("signature", expression, SIGNATURE_TIMEOUT)
+        """``name(params)`` for the callable ``expression`` names (several joined by ``  |  ``)."""
+        reply = self._ask(lambda client: client.signature(expression + "(", SIGNATURE_TIMEOUT))
+        return "  |  ".join(reply.signatures) or None if reply is not None else None
 
     def doc(self, name: str) -> str | None:
-        return self._ask("doc", name, DOC_TIMEOUT)
+        """The signature and docstring of ``name``, or None if the kernel has no such name."""
+        reply = self._ask(lambda client: client.doc(name, DOC_TIMEOUT))
+        return reply.text or None if reply is not None and reply.found else None
 
-    def _ask(self, method: str, text: str, timeout: float) -> str | None:
+    def _ask(self, request: Callable[[KernelClient], _Reply]) -> _Reply | None:
         from freshrepl.shell.kernel_client import KernelDied, KernelError
 
         if self._supervisor.dead:
             return None
-        # MERGE ADAPTER: KernelClient.signature(text, timeout) and .doc(name, timeout)
-        # come with the kernel side of this feature; until then there is no help.
-        ask = getattr(self._supervisor.client, method, None)
-        if ask is None:
-            return None
         try:
-            return reply_text(ask(text, timeout=timeout))
+            return request(self._supervisor.client)
         except (KernelDied, KernelError, TimeoutError, OSError):
             return None  # a busy, dead or starting kernel: no help now
         except Exception as exc:  # a bug of ours: logged, never a traceback over the prompt
@@ -56,17 +58,6 @@ class KernelHelp:
 
             log_crash(exc)
             return None
-
-
-def reply_text(reply: Any) -> str | None:
-    """A reply as text: a string as is, else its ``text``/``signature``/``doc`` field."""
-    if reply is None or isinstance(reply, str):
-        return reply or None
-    for field in ("text", "signature", "doc"):
-        value = getattr(reply, field, None)
-        if isinstance(value, str):
-            return value or None
-    return None
 
 
 def callee_at(source: str) -> str | None:

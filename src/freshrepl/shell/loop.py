@@ -324,7 +324,7 @@ class Shell:
         if not results:
             self.say("nothing to reload: every module matches its file")
 
-    def restart(self, replay: bool, fresh: bool = False) -> None:
+    def restart(self, replay: bool, fresh: bool | None = None) -> None:
         self._supervisor().restart(replay, fresh)
 
     def show_checkpoints(self, clear: bool) -> None:

@@ -35,6 +35,11 @@ class Options:
     complete_while_typing: bool = True
     confirm_exit: bool = False  # ask before Ctrl-D leaves
     history_size: int = 10000  # newest history entries loaded at start
+    # Checkpointed restarts (the FRESHREPL_CHECKPOINT* variables override these).
+    checkpoints: int = 4  # at most this many at once; 0: none
+    checkpoint_memory_mb: int = 1024  # held by all of them together
+    checkpoint_after_ms: int = 1000  # a checkpoint follows an input that took this long
+    restart_from: str = "checkpoint"  # or "fresh": every restart replays from a new kernel
     # The fields the command line (or the environment: NO_COLOR) set; the file
     # does not override them.
     given: frozenset[str] = field(default_factory=frozenset, compare=False)

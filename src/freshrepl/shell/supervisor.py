@@ -42,7 +42,10 @@ class KernelSupervisor:
         self.client = KernelClient(options)
         self.record = SessionRecord()
         self.dead = False  # died (or was killed) and not restarted
-        settings, self._setting_problems = CheckpointSettings.from_env(os.environ)
+        configured = CheckpointSettings(options.checkpoints, float(options.checkpoint_memory_mb),
+                                        options.checkpoint_after_ms / 1000)
+        settings, self._setting_problems = CheckpointSettings.from_env(os.environ, configured)
+        self._fresh_by_default = options.restart_from == "fresh"
         self.checkpoints = CheckpointStore(settings)
         # The record position of the input running now (checkpoints are placed by it).
         self._running: int | None = None
@@ -146,7 +149,7 @@ class KernelSupervisor:
         plural = "" if count == 1 else "s"
         return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
 
-    def restart(self, replay: bool, fresh: bool = False, limit: int | None = None) -> None:
+    def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
 
         Unless ``fresh``, the kernel is resumed from the best checkpoint at or
@@ -163,6 +166,8 @@ class KernelSupervisor:
         if limit is None:
             limit = len(self.record.entries)
         resumed_at = None
+        if fresh is None:
+            fresh = self._fresh_by_default
         if replay and not fresh:
             resumed_at = self._new_kernel(limit)
         else:

@@ -1,8 +1,8 @@
 """How an input is compiled: codeop's rules, plus top-level ``await`` where plain Python refuses it.
 
-Used by the kernel's console; the shell can use it too to decide whether an
-input with ``await`` is complete (plain codeop calls it a syntax error).  It
-imports only ``ast`` and ``codeop``.
+Both processes use it: the kernel's console to compile, the shell's editor to
+decide whether an input with ``await`` is complete (plain codeop calls it a
+syntax error).  It imports only ``ast`` and ``codeop``.
 """
 
 from __future__ import annotations
