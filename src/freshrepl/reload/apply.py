@@ -64,7 +64,8 @@ class ModuleReload:
         old_counts, new_counts = all_bound(old_tree.body), all_bound(new_tree.body)
         self.single = {n for n, c in new_counts.items() if c == 1 and old_counts.get(n, 0) <= 1}
         self.deleted = set(old_counts) - set(new_counts) - {"*"}
-        self.old_defs = {s.name: s for s in old_tree.body if isinstance(s, (*DEFS, ast.ClassDef))}
+        self.old_defs = _definitions(old_tree)
+        self.new_defs = _definitions(new_tree)
         self._index: dict | None = None
         self.log.closures.final = self._final_code
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
@@ -80,13 +81,19 @@ class ModuleReload:
 
     # -- driving -------------------------------------------------------------------
     def run(self) -> Changes:
-        for name in sorted(self.deleted):
-            self._delete(name)
+        gone: list[ast.stmt] = []
         if self.moved or self.deep:
-            plan = plan_body(self.old_tree.body, self.new_tree.body, self.lines, self.deep)
+            plan = plan_body(
+                self.old_tree.body, self.new_tree.body, self.lines, self.deep,
+                gone=None if self.deep else gone,
+            )
         else:  # same text: only statements reading rebound (seed) names run again
             body = self.new_tree.body
             plan = [(s, n, False) for s, n in zip(body, body_bindings(body), strict=True)]
+        for old_stmt in gone:
+            self._check_forgotten(old_stmt)
+        for name in sorted(self.deleted):
+            self._delete(name)
         for stmt, names, changed in plan:
             if changed or (self.dirty and eager_reads(stmt) & self.dirty):
                 self._run_statement(stmt, names)
@@ -99,6 +106,29 @@ class ModuleReload:
         self.globals.clear()
         self.globals.update(self.snapshot)
         self.log.rollback()
+
+    def _check_forgotten(self, old_stmt: ast.stmt) -> None:
+        """An old ``def`` or ``class`` with no twin in the new file: unless the same object
+        is patched in place under the same decorators, a record its builders kept of it
+        would be stale (``rules.check_forgotten``)."""
+        if not isinstance(old_stmt, (*DEFS, ast.ClassDef)):
+            return
+        name = old_stmt.name
+        stmt = self.new_defs.get(name)
+        if name in self.deleted:
+            why = rules.REMOVING
+        elif name not in self.single or type(stmt) is not type(old_stmt):
+            why = rules.REDEFINING
+        elif isinstance(stmt, ast.ClassDef):
+            return  # the same class object is patched; its header rules decide
+        elif rules.decorators_same(old_stmt, stmt, self.dirty):  # type: ignore[arg-type]
+            return
+        else:
+            why = rules.REDECORATING
+        built = self.globals.get(name)
+        if not (isinstance(built, type) and built.__module__ == self.module.__name__):
+            built = None
+        rules.check_forgotten(name, old_stmt, built, lambda e: self.functions.evaluate(e, None), why)
 
     def _delete(self, name: str) -> None:
         if name in self.protected:
@@ -253,6 +283,11 @@ class ModuleReload:
                 continue  # functools.wraps in a wrapper that is itself a part
             found.append(ref)
         return found
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The last ``def`` or ``class`` statement of each name in a module body."""
+    return {s.name: s for s in tree.body if isinstance(s, (*DEFS, ast.ClassDef))}
 
 
 def _by_name(index: dict, name: str) -> list[types.CodeType]:

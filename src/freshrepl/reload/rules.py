@@ -27,6 +27,12 @@ Anything else (annotations, class-level assignments, decorators, special
 methods, nested classes) is what machinery derives fields, validators, tables
 and schemas from, so it is refused.  Plain classes apply those edits too.
 
+Machinery may also have kept a record of what it built (a registry, a
+dispatch table, ``MetaData``): a ``def`` or ``class`` statement that leaves the
+file, is redefined, or loses or changes its decorators is refused when what
+built it may have recorded it (``records`` decides; a fresh process would not
+have the record, and nothing undoes it).
+
 For functions: a changed decorator must reach what it built earlier (the
 closure rules in ``closures``); a signature change under a decorator is refused
 unless the decorator is known not to read signatures (``property``,
@@ -45,6 +51,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 
+from freshrepl.reload import records
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads, is_docstring, stmt_key
 
 
@@ -309,6 +316,45 @@ def check_freevars(qualname: str, old: tuple[str, ...], new: tuple[str, ...], *,
     if old != new:
         made = f" ({count} made earlier in use)" if count else ""
         raise Unsafe(f"{qualname}: closure free variables changed{made}")
+
+
+# -- records machinery kept of what it built (decided in ``records``) -----------------------
+
+REMOVING, REDEFINING, REDECORATING = "removing", "redefining", "changing the decorators of"
+
+
+def check_forgotten(
+    name: str, stmt: ast.stmt, built: object, evaluate: Callable[[ast.expr], object], why: str
+) -> None:
+    """The object ``stmt`` built will no longer be what a fresh process builds there
+    (``why``): refused if its decorators, base hooks, metaclass or descriptors may have
+    kept a record of it.  ``built`` is the class ``stmt`` made (None for a function)."""
+    kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
+    for node in stmt.decorator_list:  # type: ignore[attr-defined]
+        if records.decorator_may_record(node, evaluate):
+            target = node.func if isinstance(node, ast.Call) else node
+            raise Unsafe(
+                f"{name}: {why} a {kind} its decorator `{ast.unparse(target)}` may have registered"
+            )
+    if isinstance(built, type):
+        seen_by = _class_recorder(built)
+        if seen_by:
+            raise Unsafe(f"{name}: {why} a class {seen_by}")
+
+
+def _class_recorder(cls: type) -> str:
+    """What besides decorators may have recorded ``cls`` when it was built, in words."""
+    for base in cls.__mro__[1:]:
+        hook = base.__dict__.get("__init_subclass__")
+        if hook is not None and base is not object and records.hook_may_record(hook):
+            return f"that {base.__qualname__}.__init_subclass__ has seen"
+    if records.metaclass_may_record(type(cls)):
+        return f"its metaclass {type(cls).__name__} built (it may keep a record of it)"
+    for attr, value in cls.__dict__.items():
+        set_name = getattr(type(value), "__set_name__", None)
+        if set_name is not None and records.hook_may_record(set_name):
+            return f"whose `{attr}` ({type(value).__name__}.__set_name__) may have recorded it"
+    return ""
 
 
 # -- closures and decorators (decided in ``closures``, worded here) ------------------------------
