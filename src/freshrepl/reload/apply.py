@@ -17,9 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 from freshrepl.reload import rules
-from freshrepl.reload.analysis import DEFS, code_index, eager_reads, future_flags
+from freshrepl.reload.analysis import DEFS, bound_names, code_index, eager_reads, future_flags
 from freshrepl.reload.classes import ClassPatch, evaluator
-from freshrepl.reload.functions import FunctionPatcher, strip_decorators, with_identity
+from freshrepl.reload.functions import (
+    FunctionPatcher,
+    strip_decorators,
+    with_identity,
+    without_defaults,
+)
 from freshrepl.reload.patching import (
     MISSING,
     UndoLog,
@@ -67,6 +72,9 @@ class ModuleReload:
         self.old_defs = _definitions(old_tree)
         self.new_defs = _definitions(new_tree)
         self._index: dict | None = None
+        self._ran: set[str] = set()  # names bound by statements run again so far
+        self._position = 0  # of the statement running, in the new body
+        self._last_binding: dict[str, int] | None = None
         self.log.closures.final = self._final_code
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
 
@@ -94,9 +102,13 @@ class ModuleReload:
             self._check_forgotten(old_stmt)
         for name in sorted(self.deleted):
             self._delete(name)
-        for stmt, names, changed in plan:
-            if changed or (self.dirty and eager_reads(stmt) & self.dirty):
+        for position, (stmt, names, changed) in enumerate(plan):
+            # A statement that reads a name whose value changed runs again, and so does
+            # one that binds it again: the later binding is what a fresh run ends with.
+            if changed or (self.dirty and (eager_reads(stmt) | names) & self.dirty):
+                self._position = position
                 self._run_statement(stmt, names)
+                self._ran.update(names)
         self.changes.described += self.log.closures.finish(self.log)
         if self.moved and self.new_code is not None:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
@@ -180,6 +192,28 @@ class ModuleReload:
         return find_raw_function(value, name, self.path) is not None
 
     # -- one statement -------------------------------------------------------------
+    def as_it_was(self, reads: ast.stmt) -> dict[str, Any]:
+        """The names the running statement reads (those ``reads`` reads), as they were when
+        it ran at import, where a later statement rebinds or deletes them (difflib's
+        ``del re``): imported ones are imported again; others are gone (refused)."""
+        position = self._position
+        if self._last_binding is None:
+            bindings = body_bindings(self.new_tree.body)
+            self._last_binding = {n: i for i, names in enumerate(bindings) for n in names}
+        last = self._last_binding
+        stale = {n for n in eager_reads(reads) - self._ran if last.get(n, -1) > position}
+        scope: dict[str, Any] = {}
+        for name in sorted(stale):
+            source = self._binding_before(name, position)
+            if not isinstance(source, (ast.Import, ast.ImportFrom)):
+                rules.refuse_rebound_later(getattr(reads, "name", ""), name)
+            self._exec(source, scope)  # type: ignore[arg-type]  # the module is in sys.modules
+        return scope
+
+    def _binding_before(self, name: str, position: int) -> ast.stmt | None:
+        body = self.new_tree.body
+        return next((s for s in reversed(body[:position]) if name in bound_names(s)), None)
+
     def _run_statement(self, stmt: ast.stmt, names: set[str]) -> None:
         name: str = getattr(stmt, "name", "")
         if name in self.removed_defs and name not in self.snapshot and self._restore(name, stmt):
@@ -195,7 +229,10 @@ class ModuleReload:
                     self._defined_here(was, name) or self._hides_function(was)
                 ):
                     return self._patch_def(was, old_stmt, stmt)
-        self._exec(stmt)
+        scope = self.as_it_was(stmt)
+        self._exec(stmt, scope or None)
+        for bound in names & set(scope):  # run beside the names it read as they were
+            self.globals[bound] = scope[bound]
         self._reconcile(stmt, names)
 
     @staticmethod
@@ -205,8 +242,10 @@ class ModuleReload:
 
     def _patch_def(self, was: object, old_stmt: ast.stmt, stmt: ast.stmt) -> None:
         """A ``def`` whose decorators did not change: new code into the old function."""
-        scratch = with_identity({})
-        self._exec(strip_decorators(stmt), scratch)
+        bare = strip_decorators(stmt)
+        reads = bare if not self.functions.same_defaults(old_stmt, stmt) else without_defaults(bare)
+        scratch = with_identity(self.as_it_was(reads))  # unchanged defaults are kept
+        self._exec(bare, scratch)
         new = scratch[stmt.name]  # type: ignore[attr-defined]
         self.functions.patch(was, new, old_stmt, stmt, stmt.name)  # type: ignore[attr-defined]
         self.changes.described.append((stmt.name, "changed"))  # type: ignore[attr-defined]

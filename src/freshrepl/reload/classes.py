@@ -111,6 +111,7 @@ class ClassPatch:
             own = names - {"__annotations__"}  # every annotated field binds that one too
             previous = next((binders[n] for n in sorted(own) if n in binders), None)
             rules.check_class_member(self.cls, self.builders, stmt, names, previous)
+            rules.check_slot_conflicts(self.cls, names)
             plan.apply |= names
             if not isinstance(stmt, (*DEFS, ast.ClassDef)):
                 dirty |= names  # a def keeps its identity, so readers need not rerun
@@ -172,10 +173,18 @@ class ClassPatch:
         namespace: dict[str, Any] = type(self.cls).__prepare__(  # type: ignore[assignment]
             stmt.name, self.cls.__bases__
         )
+        # Names the body read at import that a later statement rebinds, as they were.
+        header_free = ast.ClassDef(name=stmt.name, bases=[], keywords=[], body=stmt.body,
+                                   decorator_list=[])
+        scope = self.reload.as_it_was(header_free)
+        namespace.update(scope)
         if plan.raw:
             with_identity(namespace)
         exec(body, self.reload.globals, namespace)
         namespace.pop(IDENTITY, None)
+        for name, value in scope.items():
+            if namespace.get(name) is value:
+                del namespace[name]
         return namespace
 
 

@@ -103,14 +103,20 @@ def metaclass_may_record(meta: type) -> bool:
     return meta not in (type, abc.ABCMeta) and meta.__module__ not in _INERT_META_MODULES
 
 
-def _plain_argument(node: ast.expr, evaluate: Evaluate) -> bool:
-    if isinstance(node, ast.Starred):
+def _plain_argument(node: ast.expr | None, evaluate: Evaluate) -> bool:
+    """A constant, a name for a plain value, or a display (``{1, 2}``) built of those:
+    a new object at each use, so no registry kept elsewhere."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_plain_argument(e, evaluate) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(_plain_argument(e, evaluate) for e in [*node.keys, *node.values])
+    if not isinstance(node, (ast.Name, ast.Attribute)):
         return False
     try:
-        return is_simple(evaluate(node)) if isinstance(node, (ast.Name, ast.Attribute)) else (
-            isinstance(node, ast.Constant)
-        )
-    except Exception:
+        return is_simple(evaluate(node))
+    except Exception:  # a name that does not resolve: not known to be plain
         return False
 
 

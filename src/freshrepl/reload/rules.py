@@ -10,10 +10,12 @@ The general rule for classes: decide by *how the class was built* and *what
 changed*.  A class is built by machinery when something besides ``type`` read
 its body: a metaclass other than ``type``/``ABCMeta`` (pydantic, SQLAlchemy,
 enum, msgspec's C metaclass, TypedDict, NamedTuple), class decorators
-(dataclass, attrs), a base's ``__init_subclass__``, ``__slots__``.  (A descriptor
-with ``__set_name__`` does not make one: a changed or added descriptor gets its
-``__set_name__`` call again, as ``type()`` gives it; editing ``__set_name__``
-itself after it ran is refused.)  In such a class only these edits apply:
+(dataclass, attrs), a base's ``__init_subclass__``.  (``__slots__`` does not make
+one: ``type()`` reads only the slot names, whose change is refused, as is a member
+named like a slot.  Nor does a descriptor with ``__set_name__``: a changed or
+added descriptor gets its ``__set_name__`` call again, as ``type()`` gives it;
+editing ``__set_name__`` itself after it ran is refused.)  In such a class only
+these edits apply:
 
 - the body of a ``def`` whose decorators (and, under decorators, signature)
   did not change: the very function object is patched, so every reference the
@@ -111,9 +113,16 @@ def class_builders(cls: type, stmt: ast.ClassDef) -> list[str]:
         if "__init_subclass__" in base.__dict__ and base is not object:
             if base.__module__ not in _HEADER_ONLY_HOOK_MODULES:
                 found.append(f"{base.__qualname__}.__init_subclass__")
-    if "__slots__" in cls.__dict__:
-        found.append("__slots__")
     return found
+
+
+def check_slot_conflicts(cls: type, names: set[str]) -> None:
+    """``__slots__`` alone builds nothing from the body, but a class attribute named like
+    a slot would replace the slot's descriptor (``type()`` refuses that class outright)."""
+    slots = cls.__dict__.get("__slots__", ())
+    clash = names & ({slots} if isinstance(slots, str) else set(slots))
+    if clash:
+        raise Unsafe(f"{cls.__qualname__}.{min(clash)}: conflicts with __slots__")
 
 
 def check_class_header(cls: type, old: ast.ClassDef, new: ast.ClassDef, dirty: set[str]) -> None:
@@ -355,6 +364,14 @@ def _class_recorder(cls: type) -> str:
         if set_name is not None and records.hook_may_record(set_name):
             return f"whose `{attr}` ({type(value).__name__}.__set_name__) may have recorded it"
     return ""
+
+
+def refuse_rebound_later(name: str, read: str) -> None:
+    """Run again now, a statement would read ``read`` as a later statement left it."""
+    raise Unsafe(
+        f"{name or 'a statement'}: reads `{read}`, which a later statement rebinds"
+        " (the value it read when the module ran is gone)"
+    )
 
 
 # -- closures and decorators (decided in ``closures``, worded here) ------------------------------
