@@ -74,7 +74,7 @@ class ModuleReload:
         self._index: dict | None = None
         self._ran: set[str] = set()  # names bound by statements run again so far
         self._position = 0  # of the statement running, in the new body
-        self._last_binding: dict[str, int] | None = None
+        self._last_binding: dict[str, int] = {}  # name: its last binding's position
         self.log.closures.final = self._final_code
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
 
@@ -100,6 +100,7 @@ class ModuleReload:
             plan = [(s, n, False) for s, n in zip(body, body_bindings(body), strict=True)]
         for old_stmt in gone:
             self._check_forgotten(old_stmt)
+        self._last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
         for name in sorted(self.deleted):
             self._delete(name)
         for position, (stmt, names, changed) in enumerate(plan):
@@ -196,11 +197,7 @@ class ModuleReload:
         """The names the running statement reads (those ``reads`` reads), as they were when
         it ran at import, where a later statement rebinds or deletes them (difflib's
         ``del re``): imported ones are imported again; others are gone (refused)."""
-        position = self._position
-        if self._last_binding is None:
-            bindings = body_bindings(self.new_tree.body)
-            self._last_binding = {n: i for i, names in enumerate(bindings) for n in names}
-        last = self._last_binding
+        position, last = self._position, self._last_binding
         stale = {n for n in eager_reads(reads) - self._ran if last.get(n, -1) > position}
         scope: dict[str, Any] = {}
         for name in sorted(stale):
