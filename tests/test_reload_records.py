@@ -338,3 +338,20 @@ def test_body_edit_keeps_a_default_read_from_a_name_rebound_later(ws):
     m, result = reload_edit(ws, "keepdef", src, src.replace("return a\n", "return a * 10\n"))
     assert result.status == RELOADED, result
     assert m.f() == 10
+
+
+def test_singledispatch_implementation_body_edit_applies(ws):
+    """Same decorators and signature: registered again under the same type, replacing."""
+    m, result = reload_edit(ws, "dispb", DISPATCH, DISPATCH.replace('return "int"', 'return "INT"'))
+    assert result.status == RELOADED, result
+    assert (m.show(1), m.show("s"), m.show(1.5)) == ("INT", "str", "object")
+
+
+def test_redefined_function_whose_old_version_stays_registered_is_refused(ws):
+    src = (
+        "HOOKS = []\n\n\ndef hook(fn):\n    HOOKS.append(fn)\n    return fn\n\n\n"
+        "@hook\ndef _():\n    return 1\n\n\n@hook\ndef _():\n    return 2\n"
+    )
+    m = refused(ws, "hooks2", src, src.replace("return 1", "return 10"),
+                "_: redefined, but what its decorators registered still holds the old function")
+    assert [f() for f in m.HOOKS] == [1, 2]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import gc
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from freshrepl.reload import rules
@@ -32,7 +32,7 @@ from freshrepl.reload.patching import (
     patch_in_place,
     unregister,
 )
-from freshrepl.reload.plan import Changes, all_bound, body_bindings, plan_body
+from freshrepl.reload.plan import Changes, all_bound, body_bindings, first_line, plan_body
 from freshrepl.reload.positions import refresh_positions
 
 __all__ = ["Changes", "ModuleReload", "all_bound"]
@@ -74,6 +74,10 @@ class ModuleReload:
         self._index: dict | None = None
         self._ran: set[str] = set()  # names bound by statements run again so far
         self._position = 0  # of the statement running, in the new body
+        # Changed defs of a name bound more than once, by id: the first line of the old
+        # statement each one replaces (its builders run again: see _check_old_record).
+        self._rebuilt: dict[int, int] = {}
+        self._unpaired: list[ast.stmt] = []
         self._last_binding: dict[str, int] = {}  # name: its last binding's position
         self.log.closures.final = self._final_code
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
@@ -98,6 +102,7 @@ class ModuleReload:
         else:  # same text: only statements reading rebound (seed) names run again
             body = self.new_tree.body
             plan = [(s, n, False) for s, n in zip(body, body_bindings(body), strict=True)]
+        self._unpaired = [s for s, _, changed in plan if changed and isinstance(s, DEFS)]
         for old_stmt in gone:
             self._check_forgotten(old_stmt)
         self._last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
@@ -131,6 +136,8 @@ class ModuleReload:
         if name in self.deleted:
             why = rules.REMOVING
         elif name not in self.single or type(stmt) is not type(old_stmt):
+            if self._pair_rebuilt(old_stmt):
+                return
             why = rules.REDEFINING
         elif isinstance(stmt, ast.ClassDef):
             return  # the same class object is patched; its header rules decide
@@ -142,6 +149,34 @@ class ModuleReload:
         if not (isinstance(built, type) and built.__module__ == self.module.__name__):
             built = None
         rules.check_forgotten(name, old_stmt, built, lambda e: self.functions.evaluate(e, None), why)
+
+    def _pair_rebuilt(self, old_stmt: ast.stmt) -> bool:
+        """A changed def of a name bound more than once (singledispatch's ``_``), with the
+        same decorators and header: its builders, run again on the same inputs, record
+        the new function where they recorded the old one; checked after it runs."""
+        name = getattr(old_stmt, "name", "")
+        for stmt in self._unpaired:
+            if getattr(stmt, "name", "") != name:
+                continue
+            if rules.decorators_same(old_stmt, stmt, self.dirty) and rules.same_header(old_stmt, stmt):
+                self._unpaired.remove(stmt)
+                self._rebuilt[id(stmt)] = first_line(old_stmt)
+                return True
+        return False
+
+    def _check_old_record(self, name: str, line: int) -> None:
+        """Whatever recorded the re-built function must not still hold the old one."""
+        now = self.globals.get(name)
+        holders = self._holders(now)
+        for holder in holders:
+            values = holder.values() if isinstance(holder, dict) else holder
+            if not isinstance(values, Iterable):
+                continue
+            for value in list(values):
+                raw = find_raw_function(value, name, self.path) if value is not now else None
+                if raw is not None and raw.__code__.co_firstlineno == line:
+                    unregister(now, holders)  # refused: the new one must not stay either
+                    rules.refuse_old_record(name, holder)
 
     def _delete(self, name: str) -> None:
         if name in self.protected:
@@ -231,6 +266,8 @@ class ModuleReload:
         for bound in names & set(scope):  # run beside the names it read as they were
             self.globals[bound] = scope[bound]
         self._reconcile(stmt, names)
+        if id(stmt) in self._rebuilt:
+            self._check_old_record(name, self._rebuilt[id(stmt)])
 
     @staticmethod
     def _hides_function(value: object) -> bool:

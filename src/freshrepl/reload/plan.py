@@ -38,6 +38,11 @@ def body_bindings(body: list[ast.stmt], in_class: bool = False) -> list[set[str]
     return found
 
 
+def first_line(stmt: ast.stmt) -> int:
+    """A statement's first line, decorators included (a function's ``co_firstlineno``)."""
+    return min(n.lineno for n in [stmt, *getattr(stmt, "decorator_list", [])])
+
+
 def source_text(stmt: ast.stmt, lines: list[str]) -> str:
     """The exact text of a statement, decorators included: a cheap first equality test."""
     first = min([stmt, *getattr(stmt, "decorator_list", [])], key=lambda n: n.lineno)

@@ -265,6 +265,11 @@ def check_signature(
             )
 
 
+def same_header(old: ast.stmt, new: ast.stmt) -> bool:
+    """Same parameters, annotations and return annotation: what a decorator may read."""
+    return _header(old) == _header(new)
+
+
 def _header(stmt: ast.stmt) -> str:
     return stmt_key(stmt.args) + stmt_key(stmt.returns or ast.Pass())  # type: ignore[attr-defined]
 
@@ -349,6 +354,13 @@ def check_forgotten(
         seen_by = _class_recorder(built)
         if seen_by:
             raise Unsafe(f"{name}: {why} a class {seen_by}")
+
+
+def refuse_old_record(name: str, holder: object) -> None:
+    raise Unsafe(
+        f"{name}: redefined, but what its decorators registered still holds the old"
+        f" function (in a {type(holder).__name__})"
+    )
 
 
 def _class_recorder(cls: type) -> str:
