@@ -174,9 +174,9 @@ class ClassPatch:
             stmt.name, self.cls.__bases__
         )
         # Names the body read at import that a later statement rebinds, as they were.
-        header_free = ast.ClassDef(name=stmt.name, bases=[], keywords=[], body=stmt.body,
-                                   decorator_list=[])
-        scope = self.reload.as_it_was(header_free)
+        body_only = copy.copy(stmt)
+        body_only.bases, body_only.keywords, body_only.decorator_list = [], [], []
+        scope = self.reload.as_it_was(body_only)
         namespace.update(scope)
         if plan.raw:
             with_identity(namespace)

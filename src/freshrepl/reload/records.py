@@ -32,6 +32,8 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 
+from freshrepl.reload.analysis import COMPREHENSIONS
+
 _INERT: tuple[object, ...] = (
     property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
     functools.cache, functools.lru_cache, functools.wraps, functools.total_ordering,
@@ -61,7 +63,6 @@ _WRITES = frozenset({
 _GLOBAL_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
 _ATTR_LOADS = frozenset({"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR"})
 _ATTR_STORES = frozenset({"STORE_ATTR", "DELETE_ATTR"})
-_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 
@@ -79,19 +80,19 @@ def decorator_may_record(node: ast.expr, evaluate: Evaluate) -> bool:
     """May the decorator expression ``node`` have kept a record of what it decorated?"""
     if isinstance(node, ast.Attribute) and node.attr in _ACCESSORS:
         return False  # @prop.setter: a new property, nothing stored elsewhere
-    call = isinstance(node, ast.Call)
-    target = node.func if isinstance(node, ast.Call) else node
+    call = node if isinstance(node, ast.Call) else None
+    target = call.func if call is not None else node
     try:
         value = evaluate(target)
     except Exception:  # gone or unknown: cannot tell
         return True
     if any(value is inert for inert in _INERT):
         return False
-    if isinstance(node, ast.Call):
-        arguments = [*node.args, *(k.value for k in node.keywords)]
+    if call is not None:
+        arguments = [*call.args, *(k.value for k in call.keywords)]
         if not all(_plain_argument(a, evaluate) for a in arguments):
             return True  # a container or callable handed to the factory may be the registry
-    return not _keeps_nothing(value, depth=1 if call else 0)
+    return not _keeps_nothing(value, depth=0 if call is None else 1)
 
 
 def hook_may_record(hook: object) -> bool:
@@ -145,7 +146,7 @@ def _build_time_codes(code: types.CodeType, depth: int) -> Iterator[types.CodeTy
     yield code
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            if const.co_name in _COMPREHENSIONS:
+            if const.co_name in COMPREHENSIONS:
                 yield from _build_time_codes(const, depth)
             elif depth > 0:
                 yield from _build_time_codes(const, depth - 1)
