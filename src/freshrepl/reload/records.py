@@ -9,13 +9,13 @@ refuses, unless the builder is known to keep nothing:
 
 - a stdlib builder that keeps no record (``property``, ``dataclass``,
   ``lru_cache``, ``enum``'s metaclass ...);
-- Python code that, while it runs at build time, can reach nothing but what it
-  was given: it reads no global besides pure builtins and ``functools.wraps``,
-  writes no global, no item (``x[k] = v``) and imports nothing, and looks up
-  no attribute it did not set itself besides names such as ``__name__`` (so it
-  cannot reach ``REGISTRY.append`` or ``cls.registry``).  A decorator factory's
-  arguments must be plain values.  The functions it defines (wrappers) run
-  later, not at build time, and are not read.
+- Python code that can reach nothing but what it was given: it reads no global
+  besides pure builtins, ``functools.wraps`` and ``time``'s clocks, writes no
+  global, no item (``x[k] = v``) and imports nothing, and looks up no
+  attribute it did not set itself besides names such as ``__name__`` (so it
+  cannot reach ``REGISTRY.append`` or ``cls.registry``).  The functions it
+  defines (wrappers) are read too: it may call them at once.  A decorator
+  factory's arguments must be plain values.
 """
 
 from __future__ import annotations
@@ -28,11 +28,10 @@ import dataclasses
 import dis
 import enum
 import functools
+import time
 import types
 import typing
 from collections.abc import Callable, Iterator
-
-from freshrepl.reload.analysis import COMPREHENSIONS
 
 _INERT: tuple[object, ...] = (
     property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
@@ -51,10 +50,11 @@ _PURE_BUILTINS = frozenset({
     "Exception", "TypeError", "ValueError", "AttributeError", "KeyError",
     "RuntimeError", "NotImplementedError",
 })
-_WRAPPING = (functools, functools.wraps, functools.update_wrapper)
+_WRAPPING = (functools, functools.wraps, functools.update_wrapper, time)
 _SAFE_ATTRS = frozenset({
     "wraps", "update_wrapper", "__name__", "__qualname__", "__doc__", "__module__",
-    "__wrapped__",
+    "__wrapped__", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time",
+    "time_ns",
 })
 _WRITES = frozenset({
     "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_SUBSCR", "DELETE_SUBSCR", "STORE_SLICE",
@@ -92,12 +92,12 @@ def decorator_may_record(node: ast.expr, evaluate: Evaluate) -> bool:
         arguments = [*call.args, *(k.value for k in call.keywords)]
         if not all(_plain_argument(a, evaluate) for a in arguments):
             return True  # a container or callable handed to the factory may be the registry
-    return not _keeps_nothing(value, depth=0 if call is None else 1)
+    return not _keeps_nothing(value)
 
 
 def hook_may_record(hook: object) -> bool:
     """May an ``__init_subclass__`` or ``__set_name__`` have kept a record of its class?"""
-    return not _keeps_nothing(getattr(hook, "__func__", hook), depth=0, hook=True)
+    return not _keeps_nothing(getattr(hook, "__func__", hook), hook=True)
 
 
 def metaclass_may_record(meta: type) -> bool:
@@ -121,7 +121,7 @@ def _plain_argument(node: ast.expr | None, evaluate: Evaluate) -> bool:
         return False
 
 
-def _keeps_nothing(fn: object, depth: int, hook: bool = False) -> bool:
+def _keeps_nothing(fn: object, hook: bool = False) -> bool:
     """Python code that, at build time, reaches nothing but what it was given (module doc)."""
     if not isinstance(fn, types.FunctionType):
         return False
@@ -129,7 +129,7 @@ def _keeps_nothing(fn: object, depth: int, hook: bool = False) -> bool:
     if set(code.co_freevars) - {"__class__"}:
         return False  # made by a factory: its cells may hold anything
     allowed_attrs = _SAFE_ATTRS | ({"__init_subclass__"} if hook else set())
-    for part in _build_time_codes(code, depth):
+    for part in _nested_codes(code):
         names, attrs, stored = _names_used(part)
         if names is None:
             return False
@@ -140,16 +140,12 @@ def _keeps_nothing(fn: object, depth: int, hook: bool = False) -> bool:
     return True
 
 
-def _build_time_codes(code: types.CodeType, depth: int) -> Iterator[types.CodeType]:
-    """``code`` and what runs with it: comprehensions, and for a decorator factory
-    (``depth`` 1) the decorators it defines; not the wrappers, which run later."""
+def _nested_codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    """``code`` and every function, class and comprehension defined in it."""
     yield code
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            if const.co_name in COMPREHENSIONS:
-                yield from _build_time_codes(const, depth)
-            elif depth > 0:
-                yield from _build_time_codes(const, depth - 1)
+            yield from _nested_codes(const)
 
 
 def _names_used(code: types.CodeType) -> tuple[set[str] | None, set[str], set[str]]:

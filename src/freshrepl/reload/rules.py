@@ -367,7 +367,9 @@ def _class_recorder(cls: type) -> str:
     """What besides decorators may have recorded ``cls`` when it was built, in words."""
     for base in cls.__mro__[1:]:
         hook = base.__dict__.get("__init_subclass__")
-        if hook is not None and base is not object and records.hook_may_record(hook):
+        if hook is None or base is object or base.__module__ in _HEADER_ONLY_HOOK_MODULES:
+            continue  # typing's hooks set the class's own parameters, nothing elsewhere
+        if records.hook_may_record(hook):
             return f"that {base.__qualname__}.__init_subclass__ has seen"
     if records.metaclass_may_record(type(cls)):
         return f"its metaclass {type(cls).__name__} built (it may keep a record of it)"
