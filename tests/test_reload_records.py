@@ -94,6 +94,7 @@ def test_removing_a_subclass_a_hook_recorded_through_the_class_is_refused(ws):
 DECORATED = """\
 import dataclasses
 import functools
+import time
 
 REGISTRY = []
 HANDLERS = {}
@@ -123,6 +124,16 @@ def shout(fn):
     return wrapper
 
 
+def timed(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        start = time.perf_counter()
+        result = fn(*args)
+        print(fn.__name__, time.perf_counter() - start)
+        return result
+    return wrapper
+
+
 @register
 class A:
     pass
@@ -141,6 +152,11 @@ def on_a():
 @shout
 def loud():
     return "loud"
+
+
+@timed
+def slow():
+    return "slow"
 
 
 @mine
@@ -179,11 +195,13 @@ def test_removing_what_a_decorator_only_decorated_applies(ws):
     new = DECORATED
     for gone in ["@dataclasses.dataclass\nclass D:\n    x: int = 0\n",
                  '@shout\ndef loud():\n    return "loud"\n',
+                 '@timed\ndef slow():\n    return "slow"\n',
                  "    @property\n    def p(self):\n        return 1\n"]:
         new = new.replace(gone, "")
     m, result = reload_edit(ws, "plaind", DECORATED, new)
     assert result.status == RELOADED, result
-    assert not hasattr(m, "D") and not hasattr(m, "loud") and not hasattr(m.K, "p")
+    assert not hasattr(m, "D") and not hasattr(m, "loud") and not hasattr(m, "slow")
+    assert not hasattr(m.K, "p")
 
 
 def test_decorator_removed_from_a_def_leaves_nothing_it_set(ws):
