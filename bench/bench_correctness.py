@@ -1408,7 +1408,109 @@ MACHINERY: list[Scenario] = [
     ),
 ]
 
+REGISTERING = """
+import functools
+
+HANDLERS = {}
+
+def handler(name):
+    def deco(fn):
+        HANDLERS[name] = fn
+        return fn
+    return deco
+
+def mark(fn):
+    fn.marked = True
+    return fn
+
+class Plugin:
+    registry = {}
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        Plugin.registry[cls.__name__] = cls
+
+class Alpha(Plugin):
+    pass
+
+@functools.singledispatch
+def show(x):
+    return 'object'
+
+@show.register
+def _(x: int):
+    return 'int'
+
+@handler('a')
+def on_a():
+    return 'a'
+
+@mark
+def kept():
+    return 'kept'
+"""
+
+# What machinery recorded when it built an object must not outlive the statement that built it.
+RECORDS: list[Scenario] = [
+    S(
+        "init_subclass_registered_class_removed",
+        REGISTERING,
+        ["import m"],
+        REGISTERING.replace("class Alpha(Plugin):\n    pass\n", ""),
+        "sorted(m.Plugin.registry) == []",
+        refuse=True,
+        kept="sorted(m.Plugin.registry) == ['Alpha'] and hasattr(m, 'Alpha')",
+    ),
+    S(
+        "decorator_registered_function_removed",
+        REGISTERING,
+        ["import m"],
+        REGISTERING.replace("@handler('a')\ndef on_a():\n    return 'a'\n", ""),
+        "m.HANDLERS == {}",
+        refuse=True,
+        kept="sorted(m.HANDLERS) == ['a'] and m.on_a() == 'a'",
+    ),
+    S(
+        "singledispatch_implementation_removed",
+        REGISTERING,
+        ["from m import show"],
+        REGISTERING.replace("@show.register\ndef _(x: int):\n    return 'int'\n", ""),
+        "show(1) == 'object'",
+        refuse=True,
+        kept="show(1) == 'int'",
+    ),
+    S(
+        "decorator_removed_from_def",
+        REGISTERING,
+        ["from m import kept"],
+        REGISTERING.replace("@mark\ndef kept", "def kept"),
+        "not hasattr(kept, 'marked') and kept() == 'kept'",
+    ),
+    S(
+        "slots_class_method_added",
+        "class P:\n    __slots__ = ('x',)\n    def __init__(self, x):\n        self.x = x\n",
+        ["from m import P", "p = P(1)"],
+        "class P:\n    __slots__ = ('x',)\n    def __init__(self, x):\n        self.x = x\n"
+        "    def __repr__(self):\n        return f'P({self.x})'\n",
+        "repr(p) == 'P(1)'",
+    ),
+    S(
+        "default_reads_import_deleted_later",
+        "import re\n\ndef junk(s, pat=re.compile('#?$').match):\n    return bool(pat(s))\n\ndel re\n",
+        ["from m import junk"],
+        "import re\n\ndef junk(s, pat=re.compile('#*$').match):\n    return bool(pat(s))\n\ndel re\n",
+        "junk('##') and not hasattr(__import__('m'), 're')",
+    ),
+    S(
+        "later_rebinding_kept",
+        "X = 1\nY = X * 2\nX = 3\n",
+        ["import m"],
+        "X = 2\nY = X * 2\nX = 3\n",
+        "(m.X, m.Y) == (3, 4)",
+    ),
+]
+
 SCENARIOS += MACHINERY
+SCENARIOS += RECORDS
 BY_NAME = {s.name: s for s in SCENARIOS}
 
 

@@ -10,6 +10,8 @@ from types import CodeType
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Code objects of comprehensions run inline, with the code that defines them.
+COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 
 
 def stmt_key(node: ast.AST) -> str:

@@ -13,13 +13,18 @@ from __future__ import annotations
 import ast
 import gc
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from freshrepl.reload import rules
-from freshrepl.reload.analysis import DEFS, code_index, eager_reads, future_flags
+from freshrepl.reload.analysis import DEFS, bound_names, code_index, eager_reads, future_flags
 from freshrepl.reload.classes import ClassPatch, evaluator
-from freshrepl.reload.functions import FunctionPatcher, strip_decorators, with_identity
+from freshrepl.reload.functions import (
+    FunctionPatcher,
+    strip_decorators,
+    with_identity,
+    without_defaults,
+)
 from freshrepl.reload.patching import (
     MISSING,
     UndoLog,
@@ -27,7 +32,7 @@ from freshrepl.reload.patching import (
     patch_in_place,
     unregister,
 )
-from freshrepl.reload.plan import Changes, all_bound, body_bindings, plan_body
+from freshrepl.reload.plan import Changes, all_bound, body_bindings, first_line, plan_body
 from freshrepl.reload.positions import refresh_positions
 
 __all__ = ["Changes", "ModuleReload", "all_bound"]
@@ -64,8 +69,16 @@ class ModuleReload:
         old_counts, new_counts = all_bound(old_tree.body), all_bound(new_tree.body)
         self.single = {n for n, c in new_counts.items() if c == 1 and old_counts.get(n, 0) <= 1}
         self.deleted = set(old_counts) - set(new_counts) - {"*"}
-        self.old_defs = {s.name: s for s in old_tree.body if isinstance(s, (*DEFS, ast.ClassDef))}
+        self.old_defs = _definitions(old_tree)
+        self.new_defs = _definitions(new_tree)
         self._index: dict | None = None
+        self._ran: set[str] = set()  # names bound by statements run again so far
+        self._position = 0  # of the statement running, in the new body
+        # Changed defs of a name bound more than once, by id: the first line of the old
+        # statement each one replaces (its builders run again: see _check_old_record).
+        self._rebuilt: dict[int, int] = {}
+        self._unpaired: list[ast.stmt] = []
+        self._last_binding: dict[str, int] = {}  # name: its last binding's position
         self.log.closures.final = self._final_code
         self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
 
@@ -80,16 +93,28 @@ class ModuleReload:
 
     # -- driving -------------------------------------------------------------------
     def run(self) -> Changes:
-        for name in sorted(self.deleted):
-            self._delete(name)
+        gone: list[ast.stmt] = []
         if self.moved or self.deep:
-            plan = plan_body(self.old_tree.body, self.new_tree.body, self.lines, self.deep)
+            plan = plan_body(
+                self.old_tree.body, self.new_tree.body, self.lines, self.deep,
+                gone=None if self.deep else gone,
+            )
         else:  # same text: only statements reading rebound (seed) names run again
             body = self.new_tree.body
             plan = [(s, n, False) for s, n in zip(body, body_bindings(body), strict=True)]
-        for stmt, names, changed in plan:
-            if changed or (self.dirty and eager_reads(stmt) & self.dirty):
+        self._unpaired = [s for s, _, changed in plan if changed and isinstance(s, DEFS)]
+        for old_stmt in gone:
+            self._check_forgotten(old_stmt)
+        self._last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
+        for name in sorted(self.deleted):
+            self._delete(name)
+        for position, (stmt, names, changed) in enumerate(plan):
+            # A statement that reads a name whose value changed runs again, and so does
+            # one that binds it again: the later binding is what a fresh run ends with.
+            if changed or (self.dirty and (eager_reads(stmt) | names) & self.dirty):
+                self._position = position
                 self._run_statement(stmt, names)
+                self._ran.update(names)
         self.changes.described += self.log.closures.finish(self.log)
         if self.moved and self.new_code is not None:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
@@ -99,6 +124,59 @@ class ModuleReload:
         self.globals.clear()
         self.globals.update(self.snapshot)
         self.log.rollback()
+
+    def _check_forgotten(self, old_stmt: ast.stmt) -> None:
+        """An old ``def`` or ``class`` with no twin in the new file: unless the same object
+        is patched in place under the same decorators, a record its builders kept of it
+        would be stale (``rules.check_forgotten``)."""
+        if not isinstance(old_stmt, (*DEFS, ast.ClassDef)):
+            return
+        name = old_stmt.name
+        stmt = self.new_defs.get(name)
+        if name in self.deleted:
+            why = rules.REMOVING
+        elif name not in self.single or type(stmt) is not type(old_stmt):
+            if self._pair_rebuilt(old_stmt):
+                return
+            why = rules.REDEFINING
+        elif isinstance(stmt, ast.ClassDef):
+            return  # the same class object is patched; its header rules decide
+        elif rules.decorators_same(old_stmt, stmt, self.dirty):  # type: ignore[arg-type]
+            return
+        else:
+            why = rules.REDECORATING
+        built = self.globals.get(name)
+        if not (isinstance(built, type) and built.__module__ == self.module.__name__):
+            built = None
+        rules.check_forgotten(name, old_stmt, built, lambda e: self.functions.evaluate(e, None), why)
+
+    def _pair_rebuilt(self, old_stmt: ast.stmt) -> bool:
+        """A changed def of a name bound more than once (singledispatch's ``_``), with the
+        same decorators and header: its builders, run again on the same inputs, record
+        the new function where they recorded the old one; checked after it runs."""
+        name = getattr(old_stmt, "name", "")
+        for stmt in self._unpaired:
+            if getattr(stmt, "name", "") != name:
+                continue
+            if rules.decorators_same(old_stmt, stmt, self.dirty) and rules.same_header(old_stmt, stmt):
+                self._unpaired.remove(stmt)
+                self._rebuilt[id(stmt)] = first_line(old_stmt)
+                return True
+        return False
+
+    def _check_old_record(self, name: str, line: int) -> None:
+        """Whatever recorded the re-built function must not still hold the old one."""
+        now = self.globals.get(name)
+        holders = self._holders(now)
+        for holder in holders:
+            values = holder.values() if isinstance(holder, dict) else holder
+            if not isinstance(values, Iterable):
+                continue
+            for value in list(values):
+                raw = find_raw_function(value, name, self.path) if value is not now else None
+                if raw is not None and raw.__code__.co_firstlineno == line:
+                    unregister(now, holders)  # refused: the new one must not stay either
+                    rules.refuse_old_record(name, holder)
 
     def _delete(self, name: str) -> None:
         if name in self.protected:
@@ -150,6 +228,24 @@ class ModuleReload:
         return find_raw_function(value, name, self.path) is not None
 
     # -- one statement -------------------------------------------------------------
+    def as_it_was(self, reads: ast.stmt) -> dict[str, Any]:
+        """The names the running statement reads (those ``reads`` reads), as they were when
+        it ran at import, where a later statement rebinds or deletes them (difflib's
+        ``del re``): imported ones are imported again; others are gone (refused)."""
+        position, last = self._position, self._last_binding
+        stale = {n for n in eager_reads(reads) - self._ran if last.get(n, -1) > position}
+        scope: dict[str, Any] = {}
+        for name in sorted(stale):
+            source = self._binding_before(name, position)
+            if not isinstance(source, (ast.Import, ast.ImportFrom)):
+                rules.refuse_rebound_later(getattr(reads, "name", ""), name)
+            self._exec(source, scope)  # type: ignore[arg-type]  # the module is in sys.modules
+        return scope
+
+    def _binding_before(self, name: str, position: int) -> ast.stmt | None:
+        body = self.new_tree.body
+        return next((s for s in reversed(body[:position]) if name in bound_names(s)), None)
+
     def _run_statement(self, stmt: ast.stmt, names: set[str]) -> None:
         name: str = getattr(stmt, "name", "")
         if name in self.removed_defs and name not in self.snapshot and self._restore(name, stmt):
@@ -165,8 +261,13 @@ class ModuleReload:
                     self._defined_here(was, name) or self._hides_function(was)
                 ):
                     return self._patch_def(was, old_stmt, stmt)
-        self._exec(stmt)
+        scope = self.as_it_was(stmt)
+        self._exec(stmt, scope or None)
+        for bound in names & set(scope):  # run beside the names it read as they were
+            self.globals[bound] = scope[bound]
         self._reconcile(stmt, names)
+        if id(stmt) in self._rebuilt:
+            self._check_old_record(name, self._rebuilt[id(stmt)])
 
     @staticmethod
     def _hides_function(value: object) -> bool:
@@ -175,8 +276,10 @@ class ModuleReload:
 
     def _patch_def(self, was: object, old_stmt: ast.stmt, stmt: ast.stmt) -> None:
         """A ``def`` whose decorators did not change: new code into the old function."""
-        scratch = with_identity({})
-        self._exec(strip_decorators(stmt), scratch)
+        bare = strip_decorators(stmt)
+        reads = bare if not self.functions.same_defaults(old_stmt, stmt) else without_defaults(bare)
+        scratch = with_identity(self.as_it_was(reads))  # unchanged defaults are kept
+        self._exec(bare, scratch)
         new = scratch[stmt.name]  # type: ignore[attr-defined]
         self.functions.patch(was, new, old_stmt, stmt, stmt.name)  # type: ignore[attr-defined]
         self.changes.described.append((stmt.name, "changed"))  # type: ignore[attr-defined]
@@ -253,6 +356,11 @@ class ModuleReload:
                 continue  # functools.wraps in a wrapper that is itself a part
             found.append(ref)
         return found
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    """The last ``def`` or ``class`` statement of each name in a module body."""
+    return {s.name: s for s in tree.body if isinstance(s, (*DEFS, ast.ClassDef))}
 
 
 def _by_name(index: dict, name: str) -> list[types.CodeType]:

@@ -13,6 +13,7 @@ import ast
 import copy
 import gc
 import types
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -84,7 +85,11 @@ class ClassPatch:
         old_counts, new_counts = all_bound(self.old.body, True), all_bound(self.new.body, True)
         binders = {n: s for s in self.old.body for n in bound_names(s, True)}
         dirty = set(reload.dirty)
-        rows = plan_body(self.old.body, self.new.body, reload.lines, deep, in_class=True)
+        gone: list[ast.stmt] = []
+        rows = plan_body(
+            self.old.body, self.new.body, reload.lines, deep, in_class=True,
+            gone=None if deep else gone,
+        )
         for stmt, names, changed in rows:
             redo = reload.deep and isinstance(stmt, DEFS)
             if not (changed or redo or eager_reads(stmt) & dirty):
@@ -106,13 +111,36 @@ class ClassPatch:
             own = names - {"__annotations__"}  # every annotated field binds that one too
             previous = next((binders[n] for n in sorted(own) if n in binders), None)
             rules.check_class_member(self.cls, self.builders, stmt, names, previous)
+            rules.check_slot_conflicts(self.cls, names)
             plan.apply |= names
             if not isinstance(stmt, (*DEFS, ast.ClassDef)):
                 dirty |= names  # a def keeps its identity, so readers need not rerun
         plan.removed = set(old_counts) - set(new_counts)
         for name in sorted(plan.removed):
             rules.check_removed_member(self.cls, self.builders, name, binders.get(name))
+        for old_stmt in gone:
+            self._check_forgotten(old_stmt, plan, new_counts)
         return plan
+
+    def _check_forgotten(self, old_stmt: ast.stmt, plan: MemberPlan, counts: Counter) -> None:
+        """A method's old ``def`` with no twin: unless it is patched in place, a record its
+        decorators kept of it would be stale (``rules.check_forgotten``)."""
+        if not (isinstance(old_stmt, DEFS) and old_stmt.decorator_list):
+            return
+        name = old_stmt.name
+        if name in plan.raw:
+            return  # the same function is patched under the same decorators
+        if name in plan.removed:
+            why = rules.REMOVING
+        elif counts.get(name) != 1:
+            why = rules.REDEFINING
+        else:
+            why = rules.REDECORATING
+        scope = dict(self.cls.__dict__)
+        rules.check_forgotten(
+            f"{self.name}.{name}", old_stmt, None,
+            lambda e: self.reload.functions.evaluate(e, scope), why,
+        )
 
     def _patchable(self, stmt: ast.stmt, old: ast.stmt | None, once: bool, dirty: set[str]) -> bool:
         """A ``def`` that was there before, bound once, with the same decorators (in a
@@ -145,10 +173,18 @@ class ClassPatch:
         namespace: dict[str, Any] = type(self.cls).__prepare__(  # type: ignore[assignment]
             stmt.name, self.cls.__bases__
         )
+        # Names the body read at import that a later statement rebinds, as they were.
+        body_only = copy.copy(stmt)
+        body_only.bases, body_only.keywords, body_only.decorator_list = [], [], []
+        scope = self.reload.as_it_was(body_only)
+        namespace.update(scope)
         if plan.raw:
             with_identity(namespace)
         exec(body, self.reload.globals, namespace)
         namespace.pop(IDENTITY, None)
+        for name, value in scope.items():
+            if namespace.get(name) is value:
+                del namespace[name]
         return namespace
 
 

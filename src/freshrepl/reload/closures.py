@@ -26,10 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from freshrepl.reload import rules
-from freshrepl.reload.analysis import same_shape
+from freshrepl.reload.analysis import COMPREHENSIONS, same_shape
 
 CodeType = types.CodeType
-_COMPREHENSIONS = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
 
 
 def _children(code: CodeType) -> list[CodeType]:
@@ -38,7 +37,7 @@ def _children(code: CodeType) -> list[CodeType]:
     found = []
     for const in code.co_consts:
         if isinstance(const, CodeType):
-            if const.co_name in _COMPREHENSIONS:
+            if const.co_name in COMPREHENSIONS:
                 found += _children(const)
             else:
                 found.append(const)
@@ -52,7 +51,7 @@ def _own_key(code: CodeType) -> tuple:
     for const in code.co_consts:
         if not isinstance(const, CodeType):
             consts.append((type(const), const))
-        elif const.co_name in _COMPREHENSIONS:
+        elif const.co_name in COMPREHENSIONS:
             consts.append(_own_key(const))
         else:
             consts.append(("def", const.co_name))

@@ -46,6 +46,14 @@ def strip_decorators(stmt: ast.stmt) -> ast.stmt:
     return bare
 
 
+def without_defaults(stmt: ast.stmt) -> ast.stmt:
+    """A copy of a ``def`` without its default values (to ask what the rest reads)."""
+    bare = copy.copy(stmt)
+    bare.args = copy.copy(stmt.args)  # type: ignore[attr-defined]
+    bare.args.defaults, bare.args.kw_defaults = [], []  # type: ignore[attr-defined]
+    return bare
+
+
 def with_identity(namespace: dict[str, Any]) -> dict[str, Any]:
     namespace[IDENTITY] = _identity
     return namespace

@@ -36,16 +36,6 @@ CLASS_SKIP = frozenset(
 )
 # Positions of the class statement itself (3.13): always from the new body.
 _ALWAYS = frozenset({"__firstlineno__", "__static_attributes__"})
-_SIMPLE = (int, float, complex, str, bytes, bool, type(None))
-
-
-def is_simple(value: object) -> bool:
-    """Plain immutable data: safe to replace inside a closure cell or function dict."""
-    if isinstance(value, tuple):
-        return all(is_simple(v) for v in value)
-    return isinstance(value, _SIMPLE)
-
-
 def _function_state(fn: types.FunctionType) -> dict[str, Any]:
     return {
         "__code__": fn.__code__,
@@ -207,12 +197,15 @@ def _patch_cells(old: types.FunctionType, new: types.FunctionType, log: UndoLog)
 
 
 def _patch_function_dict(old: types.FunctionType, new: types.FunctionType, log: UndoLog) -> None:
+    """A re-applied (or removed) decorator: the function's attributes become the new
+    function's, as a fresh process has them; functions among them keep their identity."""
+    for key in [k for k in old.__dict__ if k not in new.__dict__]:
+        del old.__dict__[key]
     for key, now in new.__dict__.items():
         was = old.__dict__.get(key, MISSING)
         if was is now or (was is not MISSING and patch_in_place(was, now, log)):
             continue
-        if was is MISSING or is_simple(now):
-            old.__dict__[key] = now
+        old.__dict__[key] = now
 
 
 def _is_lru_wrapper(obj: object) -> bool:

@@ -38,6 +38,11 @@ def body_bindings(body: list[ast.stmt], in_class: bool = False) -> list[set[str]
     return found
 
 
+def first_line(stmt: ast.stmt) -> int:
+    """A statement's first line, decorators included (a function's ``co_firstlineno``)."""
+    return min(n.lineno for n in [stmt, *getattr(stmt, "decorator_list", [])])
+
+
 def source_text(stmt: ast.stmt, lines: list[str]) -> str:
     """The exact text of a statement, decorators included: a cheap first equality test."""
     first = min([stmt, *getattr(stmt, "decorator_list", [])], key=lambda n: n.lineno)
@@ -57,11 +62,13 @@ def plan_body(
     lines: tuple[list[str], list[str]],
     deep: bool,
     in_class: bool = False,
+    gone: list[ast.stmt] | None = None,
 ) -> Plan:
     """Pair up statements by content; anything without an identical old twin changed.
 
     Identical text is matched first (cheap); only the rest is compared by AST dump,
     which ignores positions, so moved or re-indented-by-comment code is not "changed".
+    The old statements left without a new twin are appended to ``gone``.
     """
     by_text: dict[str, list[ast.stmt]] = {}
     for stmt in old:
@@ -73,14 +80,19 @@ def plan_body(
             matched.add(id(twins.pop()))
         else:
             unmatched_new.append(stmt)
-    pool = Counter(stmt_key(s) for s in old if id(s) not in matched)
+    pool: dict[str, list[ast.stmt]] = {}
+    for stmt in old:
+        if id(stmt) not in matched:
+            pool.setdefault(stmt_key(stmt), []).append(stmt)
     changed = set()
     for stmt in unmatched_new:
-        key = stmt_key(stmt)
-        if pool[key] > 0 and not deep:
-            pool[key] -= 1
+        twins = pool.get(stmt_key(stmt))
+        if twins and not deep:
+            twins.pop()
         else:
             changed.add(id(stmt))
+    if gone is not None:
+        gone += [s for twins in pool.values() for s in twins]
     bindings = body_bindings(new, in_class)
     return [(s, names, id(s) in changed) for s, names in zip(new, bindings, strict=True)]
 

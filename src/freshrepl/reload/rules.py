@@ -10,10 +10,12 @@ The general rule for classes: decide by *how the class was built* and *what
 changed*.  A class is built by machinery when something besides ``type`` read
 its body: a metaclass other than ``type``/``ABCMeta`` (pydantic, SQLAlchemy,
 enum, msgspec's C metaclass, TypedDict, NamedTuple), class decorators
-(dataclass, attrs), a base's ``__init_subclass__``, ``__slots__``.  (A descriptor
-with ``__set_name__`` does not make one: a changed or added descriptor gets its
-``__set_name__`` call again, as ``type()`` gives it; editing ``__set_name__``
-itself after it ran is refused.)  In such a class only these edits apply:
+(dataclass, attrs), a base's ``__init_subclass__``.  (``__slots__`` does not make
+one: ``type()`` reads only the slot names, whose change is refused, as is a member
+named like a slot.  Nor does a descriptor with ``__set_name__``: a changed or
+added descriptor gets its ``__set_name__`` call again, as ``type()`` gives it;
+editing ``__set_name__`` itself after it ran is refused.)  In such a class only
+these edits apply:
 
 - the body of a ``def`` whose decorators (and, under decorators, signature)
   did not change: the very function object is patched, so every reference the
@@ -26,6 +28,12 @@ itself after it ran is refused.)  In such a class only these edits apply:
 Anything else (annotations, class-level assignments, decorators, special
 methods, nested classes) is what machinery derives fields, validators, tables
 and schemas from, so it is refused.  Plain classes apply those edits too.
+
+Machinery may also have kept a record of what it built (a registry, a
+dispatch table, ``MetaData``): a ``def`` or ``class`` statement that leaves the
+file, is redefined, or loses or changes its decorators is refused when what
+built it may have recorded it (``records`` decides; a fresh process would not
+have the record, and nothing undoes it).
 
 For functions: a changed decorator must reach what it built earlier (the
 closure rules in ``closures``); a signature change under a decorator is refused
@@ -45,6 +53,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 
+from freshrepl.reload import records
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads, is_docstring, stmt_key
 
 
@@ -104,9 +113,16 @@ def class_builders(cls: type, stmt: ast.ClassDef) -> list[str]:
         if "__init_subclass__" in base.__dict__ and base is not object:
             if base.__module__ not in _HEADER_ONLY_HOOK_MODULES:
                 found.append(f"{base.__qualname__}.__init_subclass__")
-    if "__slots__" in cls.__dict__:
-        found.append("__slots__")
     return found
+
+
+def check_slot_conflicts(cls: type, names: set[str]) -> None:
+    """``__slots__`` alone builds nothing from the body, but a class attribute named like
+    a slot would replace the slot's descriptor (``type()`` refuses that class outright)."""
+    slots = cls.__dict__.get("__slots__", ())
+    clash = names & ({slots} if isinstance(slots, str) else set(slots))
+    if clash:
+        raise Unsafe(f"{cls.__qualname__}.{min(clash)}: conflicts with __slots__")
 
 
 def check_class_header(cls: type, old: ast.ClassDef, new: ast.ClassDef, dirty: set[str]) -> None:
@@ -249,6 +265,11 @@ def check_signature(
             )
 
 
+def same_header(old: ast.stmt, new: ast.stmt) -> bool:
+    """Same parameters, annotations and return annotation: what a decorator may read."""
+    return _header(old) == _header(new)
+
+
 def _header(stmt: ast.stmt) -> str:
     return stmt_key(stmt.args) + stmt_key(stmt.returns or ast.Pass())  # type: ignore[attr-defined]
 
@@ -309,6 +330,62 @@ def check_freevars(qualname: str, old: tuple[str, ...], new: tuple[str, ...], *,
     if old != new:
         made = f" ({count} made earlier in use)" if count else ""
         raise Unsafe(f"{qualname}: closure free variables changed{made}")
+
+
+# -- records machinery kept of what it built (decided in ``records``) -----------------------
+
+REMOVING, REDEFINING, REDECORATING = "removing", "redefining", "changing the decorators of"
+
+
+def check_forgotten(
+    name: str, stmt: ast.stmt, built: object, evaluate: Callable[[ast.expr], object], why: str
+) -> None:
+    """The object ``stmt`` built will no longer be what a fresh process builds there
+    (``why``): refused if its decorators, base hooks, metaclass or descriptors may have
+    kept a record of it.  ``built`` is the class ``stmt`` made (None for a function)."""
+    kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
+    for node in stmt.decorator_list:  # type: ignore[attr-defined]
+        if records.decorator_may_record(node, evaluate):
+            target = node.func if isinstance(node, ast.Call) else node
+            raise Unsafe(
+                f"{name}: {why} a {kind} its decorator `{ast.unparse(target)}` may have registered"
+            )
+    if isinstance(built, type):
+        seen_by = _class_recorder(built)
+        if seen_by:
+            raise Unsafe(f"{name}: {why} a class {seen_by}")
+
+
+def refuse_old_record(name: str, holder: object) -> None:
+    raise Unsafe(
+        f"{name}: redefined, but what its decorators registered still holds the old"
+        f" function (in a {type(holder).__name__})"
+    )
+
+
+def _class_recorder(cls: type) -> str:
+    """What besides decorators may have recorded ``cls`` when it was built, in words."""
+    for base in cls.__mro__[1:]:
+        hook = base.__dict__.get("__init_subclass__")
+        if hook is None or base is object or base.__module__ in _HEADER_ONLY_HOOK_MODULES:
+            continue  # typing's hooks set the class's own parameters, nothing elsewhere
+        if records.hook_may_record(hook):
+            return f"that {base.__qualname__}.__init_subclass__ has seen"
+    if records.metaclass_may_record(type(cls)):
+        return f"its metaclass {type(cls).__name__} built (it may keep a record of it)"
+    for attr, value in cls.__dict__.items():
+        set_name = getattr(type(value), "__set_name__", None)
+        if set_name is not None and records.hook_may_record(set_name):
+            return f"whose `{attr}` ({type(value).__name__}.__set_name__) may have recorded it"
+    return ""
+
+
+def refuse_rebound_later(name: str, read: str) -> None:
+    """Run again now, a statement would read ``read`` as a later statement left it."""
+    raise Unsafe(
+        f"{name or 'a statement'}: reads `{read}`, which a later statement rebinds"
+        " (the value it read when the module ran is gone)"
+    )
 
 
 # -- closures and decorators (decided in ``closures``, worded here) ------------------------------
