@@ -60,10 +60,11 @@ def record(project: Path, home: Path) -> Term:
     term.wait_for("reloaded greeter", after=mark)
     term.wait_idle()
     term.run('g.greet("Ada")')  # the instance made before the edit runs the new code
+    prompt = term.mark()  # the signature toolbar may draw a line below the prompt
     term.send('g.greet(')  # history suggests the rest, in grey
-    term.wait_for(re.compile(r'^>>> g\.greet\("Ada"\)$', re.M), after=term.mark())
+    term.wait_for(re.compile(r'^>>> g\.greet\("Ada"\)$', re.M), after=prompt)
     term.send('"Grace")')
-    term.wait_for(re.compile(r'^>>> g\.greet\("Grace"\)$', re.M), after=term.mark())
+    term.wait_for(re.compile(r'^>>> g\.greet\("Grace"\)$', re.M), after=prompt)
     return term
 
 
