@@ -267,9 +267,9 @@ class _NullStdio:
 
 def _blank_first_line(source: str | bytes) -> str | bytes:
     """python -x: ignore the first line (kept empty, so line numbers stay true)."""
-    newline = b"\n" if isinstance(source, bytes) else "\n"
-    _first, sep, rest = source.partition(newline)  # type: ignore[arg-type]
-    return sep + rest if sep else source[:0]
+    if isinstance(source, bytes):
+        return b"".join(source.partition(b"\n")[1:])
+    return "".join(source.partition("\n")[1:])
 
 
 def _flush_stdio() -> None:

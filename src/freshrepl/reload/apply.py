@@ -141,7 +141,7 @@ class ModuleReload:
             why = rules.REDEFINING
         elif isinstance(stmt, ast.ClassDef):
             return  # the same class object is patched; its header rules decide
-        elif rules.decorators_same(old_stmt, stmt, self.dirty):  # type: ignore[arg-type]
+        elif rules.decorators_same(old_stmt, stmt, self.dirty):
             return
         else:
             why = rules.REDECORATING

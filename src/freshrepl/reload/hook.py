@@ -134,7 +134,7 @@ class CapturingSourceLoader(importlib.machinery.SourceFileLoader):
 
     store: SourceStore  # set on the subclass made per Reloader
 
-    def get_code(self, fullname: str) -> CodeType:  # type: ignore[override]
+    def get_code(self, fullname: str) -> CodeType:
         data = self.get_data(self.path)
         self.store.record_source(fullname, self.path, data)
         code = self.source_to_code(data, self.path)

@@ -31,6 +31,7 @@ from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
 
 if TYPE_CHECKING:
+    from prompt_toolkit.lexers import PygmentsLexer
     from prompt_toolkit.styles import BaseStyle
 
     from freshrepl.shell.kernel_help import KernelHelp
@@ -252,7 +253,7 @@ def _pygments_style(name: str) -> BaseStyle:
     return style_from_pygments_cls(get_style_by_name(name))
 
 
-def _python_lexer() -> object:
+def _python_lexer() -> PygmentsLexer:
     from prompt_toolkit.lexers import PygmentsLexer
     from pygments.lexers.python import PythonLexer
 
