@@ -6,13 +6,22 @@ or a trailing backslash waits for more.  Enter either submits or opens a new,
 auto-indented line.  ``wake()`` lets another thread (the file watcher) end a
 read early without losing what was typed: ``read`` raises ``Woken`` carrying
 the text and cursor, and the next ``read`` starts from them.
+
+Speed: an accepted input is handed to ``on_submit`` the moment prompt_toolkit
+has drawn it in its final state, before prompt_toolkit winds down, and the
+next ``>>> `` is written before prompt_toolkit has set up again (it then
+redraws it in place); one event loop serves every read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import codeop
+import os
+import signal
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer
@@ -23,6 +32,9 @@ from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.utils import is_dumb_terminal
+
+from freshrepl.shell.terminal import STDIN, hold_input, set_mode, write
 
 PRIMARY = ">>> "
 SECONDARY = "... "
@@ -84,6 +96,16 @@ class Editor:
         before_read: Callable[[], None] | None = None,
     ) -> None:
         self._before_read = before_read
+        # One event loop for the whole session: prompt_toolkit's ``prompt()``
+        # would build a loop (and join its executor's threads) for every input.
+        self._loop = asyncio.new_event_loop()
+        self._on_submit: Callable[[str], None] | None = None
+        self._submit_error: BaseException | None = None
+        self._sigint_handler: Any = None
+        # A dumb terminal gets prompt_toolkit's own plain prompt, drawn by it alone.
+        self._early_prompt = not is_dumb_terminal() and os.isatty(STDIN)
+        self._prompt_shown = False
+        self._mode_before_hold: list[Any] | None = None
         self.session: PromptSession[str] = PromptSession(
             history=history,
             completer=completer,
@@ -98,16 +120,61 @@ class Editor:
             enable_history_search=False,
             search_ignore_case=True,
         )
+        self.session.app.after_render += self._after_render
 
-    def read(self, default: Document | str = "") -> str:
-        """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
+    def read(
+        self, default: Document | str = "", on_submit: Callable[[str], None] | None = None
+    ) -> str:
+        """One complete input; raises KeyboardInterrupt, EOFError or Woken.
+
+        ``on_submit(text)`` is called with the input before ``read`` returns,
+        as soon as the input is drawn as done; what it raises, ``read`` raises.
+        """
         app = self.session.app
         app.erase_when_done = False
+        self._on_submit, self._submit_error = on_submit, None
+        self._sigint_handler = signal.getsignal(signal.SIGINT)
+        self.show_prompt()
         try:
-            text = self.session.prompt(PRIMARY, default=default, pre_run=self._pre_run)
+            text = submitted_text(self._loop.run_until_complete(
+                self.session.prompt_async(PRIMARY, default=default, pre_run=self._pre_run)
+            ))
         finally:
             app.erase_when_done = False
-        return submitted_text(text)
+            pending, self._on_submit = self._on_submit, None
+            if not self._prompt_shown:
+                self._release_input()
+        if self._submit_error is not None:
+            error, self._submit_error = self._submit_error, None
+            raise error
+        if pending is not None:  # not drawn by our application (a dumb terminal)
+            pending(text)
+        return text
+
+    def show_prompt(self) -> None:
+        """Write ``>>> `` now, ahead of the next read; keys typed meanwhile are held for it.
+
+        prompt_toolkit redraws the prompt in place when it starts (see _pre_run).
+        """
+        if self._early_prompt and not self._prompt_shown:
+            mode = hold_input()
+            if self._mode_before_hold is None:
+                self._mode_before_hold = mode
+            write(PRIMARY)
+            self._prompt_shown = True
+
+    def hide_prompt(self) -> None:
+        """Take back a prompt written ahead (to print above it); the next read shows it again."""
+        if self._prompt_shown:
+            write("\r\x1b[K")
+            self._prompt_shown = False
+            self._release_input()
+
+    def _release_input(self) -> None:
+        """The terminal mode from before the keys were held (prompt_toolkit restores the held one)."""
+        if self._mode_before_hold is not None:
+            set_mode(self._mode_before_hold)
+            self._mode_before_hold = None
 
     def wake(self) -> None:
         """From any thread: end the current read early (keeping its text)."""
@@ -129,8 +196,53 @@ class Editor:
             app.exit(exception=Woken(self.session.default_buffer.document))
 
     def _pre_run(self) -> None:
+        if self._prompt_shown:
+            write("\r")  # prompt_toolkit draws from column 0, over the early prompt
+            self._prompt_shown = False
         if self._before_read is not None:
             self._before_read()
+
+    def _after_render(self, app: Any) -> None:
+        """Once the accepted input is drawn as done, hand it over (before the wind-down)."""
+        on_submit = self._on_submit
+        if on_submit is None or not app.is_done or app.erase_when_done:
+            return
+        if app.renderer.last_rendered_screen is not None:
+            return  # an ordinary redraw: the final one resets the renderer
+        future = app.future
+        if future is None or future.cancelled() or future.exception() is not None:
+            return
+        self._on_submit = None
+        try:
+            with _shell_sigint(self._sigint_handler):
+                on_submit(submitted_text(future.result()))
+        except BaseException as exc:  # raised from read(), once prompt_toolkit is done
+            self._submit_error = exc
+            return
+        self.show_prompt()  # the next one, before prompt_toolkit winds down
+
+
+class _shell_sigint:
+    """Ctrl-C goes to the shell's own handler, not to prompt_toolkit's event loop.
+
+    While the application winds down its loop still owns SIGINT (a handler
+    plus the wake-up fd); an input run meanwhile needs the shell's handler,
+    as between reads.
+    """
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def __enter__(self) -> None:
+        self.saved = signal.getsignal(signal.SIGINT)
+        self.wakeup = signal.set_wakeup_fd(-1)
+        if self.handler is not None:
+            signal.signal(signal.SIGINT, self.handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            signal.signal(signal.SIGINT, self.saved)
+        signal.set_wakeup_fd(self.wakeup)
 
 
 def _python_lexer() -> object:

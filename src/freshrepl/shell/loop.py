@@ -63,6 +63,10 @@ class Shell:
         # Warnings raised while the editor draws (history loads in its thread):
         # printed above the next prompt, never into the one being drawn.
         self._warnings: list[str] = []
+        # The kernel's news of imported and dropped modules, followed once the
+        # next prompt is up (watching thousands of new files takes a while):
+        # see _live(), which every use of the live-reload policy goes through.
+        self._deltas: list[protocol.ModuleDelta] = []
 
     # -- start and stop --------------------------------------------------------
 
@@ -123,8 +127,8 @@ class Shell:
 
         self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
         self.kernel = KernelSupervisor(
-            self.options, self.terminal, on_modules=self.live.track,
-            on_new_kernel=self.live.forget_modules,
+            self.options, self.terminal, on_modules=self._deltas.append,
+            on_new_kernel=lambda: self._live().forget_modules(),
         )
         self.kernel.start(on_exit=self._wake_editor)
 
@@ -161,7 +165,6 @@ class Shell:
     # -- the loop ---------------------------------------------------------------
 
     def _loop(self) -> None:
-        from freshrepl.shell.commands import is_command, run_command
         from freshrepl.shell.editor import Woken
 
         editor, kernel = self._editor(), self._supervisor()
@@ -169,7 +172,7 @@ class Shell:
         while True:
             self._show_warnings()
             try:
-                text = editor.read(document)
+                editor.read(document, on_submit=self._dispatch)
                 document = ""
             except Woken as woken:
                 document = woken.document
@@ -183,12 +186,18 @@ class Shell:
                 continue
             except EOFError:
                 self.quit()
-            if not text.strip():
-                continue
-            if is_command(text):
-                run_command(text, self, self._live().auto)
-            else:
-                self._run_input(text)
+
+    def _dispatch(self, text: str) -> None:
+        """Run one accepted input: a meta-command or Python for the kernel."""
+        from freshrepl.shell.commands import is_command, run_command
+
+        self.terminal.restore()  # the editor may still hold the terminal in its own mode
+        if not text.strip():
+            return
+        if is_command(text):
+            run_command(text, self, self._live().auto)
+        else:
+            self._run_input(text)
 
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes that arrived in between."""
@@ -200,6 +209,8 @@ class Shell:
         notice = self._live().take_notice()
         if notice:
             self._warnings.append(notice)
+        if self._warnings:
+            self._editor().hide_prompt()
         while self._warnings:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
@@ -328,6 +339,8 @@ class Shell:
 
     def _live(self) -> LiveReload:
         assert self.live is not None, "started with the kernel"
+        while self._deltas:
+            self.live.track(self._deltas.pop(0))
         return self.live
 
     def _editor(self) -> Editor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import termios
+from typing import Any
 
 STDIN = 0
 
@@ -43,14 +44,8 @@ class Terminal:
         Non-canonical, no echo, no signals, no CR translation: the queued bytes
         then reach prompt_toolkit exactly as if it had been reading all along.
         """
-        if self._saved is None:
-            return
-        mode = termios.tcgetattr(STDIN)
-        mode[0] &= ~(termios.ICRNL | termios.IXON)
-        mode[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
-        mode[6][termios.VMIN] = 1
-        mode[6][termios.VTIME] = 0
-        termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+        if self._saved is not None:
+            hold_input()
 
     def ask_yes_no(self, question: str, default: bool = True) -> bool:
         """Ask with one key: y, n, or Enter for the default; Ctrl-C or Ctrl-D is no."""
@@ -71,6 +66,26 @@ class Terminal:
                 return answer
         finally:
             self.restore()
+
+
+def hold_input() -> list[Any]:
+    """See ``Terminal.hold_input``; stdin must be a terminal. Returns the mode before."""
+    before = termios.tcgetattr(STDIN)
+    mode = termios.tcgetattr(STDIN)
+    mode[0] &= ~(termios.ICRNL | termios.IXON)
+    mode[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    mode[6][termios.VMIN] = 1
+    mode[6][termios.VTIME] = 0
+    termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+    return before
+
+
+def set_mode(mode: list[Any]) -> None:
+    """Put the terminal back in ``mode`` (from ``hold_input``)."""
+    try:
+        termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+    except termios.error:
+        pass
 
 
 def write(text: str) -> None:
