@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import gc
-import hashlib
 import os
 import sys
 import types
@@ -203,6 +202,8 @@ class Reloader:
             return result(FAILED, error=f"{type(exc).__name__}: {exc}")
         reappeared, entry.deleted = entry.deleted, False
         if entry.text is None:
+            import hashlib  # OpenSSL: loaded only when a user extension module is checked
+
             if hashlib.sha256(data).hexdigest() == entry.digest:
                 return result(UNCHANGED) if reappeared else None
             return result(UNSAFE, detail=f"{entry.name}: compiled extension changed")

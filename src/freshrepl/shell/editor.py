@@ -16,10 +16,8 @@ redraws it in place); one event loop serves every read.
 from __future__ import annotations
 
 import asyncio
-import codeop
 import os
 import signal
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +32,7 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.utils import is_dumb_terminal
 
+from freshrepl.shell.early import is_complete
 from freshrepl.shell.terminal import STDIN, hold_input, set_mode, write
 
 PRIMARY = ">>> "
@@ -48,22 +47,6 @@ class Woken(Exception):
     def __init__(self, document: Document) -> None:
         super().__init__("woken")
         self.document = document
-
-
-def is_complete(text: str) -> bool:
-    """Would python3 run this input now (rather than print ``... `` for more)?"""
-    lines = text.split("\n")
-    if len(lines) > 1 and not lines[-1].strip():
-        lines[-1] = ""  # an auto-indented empty line counts as the blank line
-    source = "\n".join(lines)
-    if not source.strip() or (len(lines) == 1 and source.lstrip().startswith(":")):
-        return True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return codeop.compile_command(source, "<stdin>", "single") is not None
-    except (SyntaxError, ValueError, OverflowError):
-        return True  # let the kernel report it, as python3 would
 
 
 def submitted_text(text: str) -> str:
@@ -106,6 +89,7 @@ class Editor:
         self._early_prompt = not is_dumb_terminal() and os.isatty(STDIN)
         self._prompt_shown = False
         self._mode_before_hold: list[Any] | None = None
+        self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
         self.session: PromptSession[str] = PromptSession(
             history=history,
             completer=completer,
@@ -150,6 +134,21 @@ class Editor:
         if pending is not None:  # not drawn by our application (a dumb terminal)
             pending(text)
         return text
+
+    def take_typeahead(self, data: bytes) -> None:
+        """Keys read before the editor was up: the next read handles them first."""
+        app_input = self.session.app.input
+        parser = getattr(app_input, "vt100_parser", None)
+        if data and parser is not None:
+            # The input's own parser keeps an unfinished escape sequence for the
+            # bytes still to come; read_keys() adds what is already waiting.
+            parser.feed(data.decode("utf-8", "surrogateescape"))
+            self._typeahead = app_input.read_keys()
+
+    def add_history(self, text: str) -> None:
+        """An input that ran without the editor (typed ahead): in the history all the same."""
+        if text.strip():
+            self.session.history.append_string(text)
 
     def show_prompt(self) -> None:
         """Write ``>>> `` now, ahead of the next read; keys typed meanwhile are held for it.
@@ -204,6 +203,11 @@ class Editor:
 
     def _after_render(self, app: Any) -> None:
         """Once the accepted input is drawn as done, hand it over (before the wind-down)."""
+        if self._typeahead and not app.is_done:
+            # After the first drawing, which starts loading the history: an Up
+            # typed ahead then finds it, as it does when read from the terminal.
+            keys, self._typeahead = self._typeahead, []
+            app.loop.call_soon(_feed_keys, app, keys)
         on_submit = self._on_submit
         if on_submit is None or not app.is_done or app.erase_when_done:
             return
@@ -220,6 +224,11 @@ class Editor:
             self._submit_error = exc
             return
         self.show_prompt()  # the next one, before prompt_toolkit winds down
+
+
+def _feed_keys(app: Any, keys: list[Any]) -> None:
+    app.key_processor.feed_multiple(keys)
+    app.key_processor.process_keys()
 
 
 class _shell_sigint:

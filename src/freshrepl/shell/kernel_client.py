@@ -13,10 +13,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from freshrepl import protocol
+from freshrepl.channel import Channel
 from freshrepl.shell.options import Options
 
 _R = TypeVar("_R")
@@ -50,7 +50,7 @@ class KernelClient:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.pid: int | None = None
-        self.conn: Connection | None = None
+        self.conn: Channel | None = None
         self.ready = False
         self.exit_reason: str | None = None
         self._lock = threading.Lock()
@@ -82,7 +82,7 @@ class KernelClient:
             self.pid = os.posix_spawn(self.options.python, argv, env)
         finally:
             os.close(theirs_fd)
-        self.conn = Connection(ours.detach())
+        self.conn = Channel(ours.detach())
         self.ready = False
         self.exit_reason = None
         if self.on_exit is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -76,16 +77,17 @@ class Shell:
         if not self.options.quiet:
             write(self._banner())
         if early:
+            self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             write(">>> ")
-            self.terminal.hold_input()
         self._start_kernel()
-        self._load_editor()
-        if early:
-            self.terminal.restore()
-            write("\r\x1b[K")
-        else:
-            self._supervisor().wait_ready()
         try:
+            if early:
+                self._run_typed_ahead()
+                self.terminal.restore()
+                write("\r\x1b[K")
+            else:
+                self._load_editor()
+                self._supervisor().wait_ready()
             self._loop()
         except ShellExit as done:
             return done.status
@@ -133,6 +135,7 @@ class Shell:
         self.kernel.start(on_exit=self._wake_editor)
 
     def _load_editor(self) -> None:
+        _keep_openssl_out()
         from freshrepl.shell.completion import KernelCompleter
         from freshrepl.shell.editor import Editor
         from freshrepl.shell.history import SafeFileHistory, history_path
@@ -142,6 +145,48 @@ class Shell:
             history, KernelCompleter(self._supervisor().client), self.options.color,
             before_read=self._before_read,
         )
+
+    def _run_typed_ahead(self) -> None:
+        """Load the editor in a thread; meanwhile run the simple lines typed at the early prompt.
+
+        The rest of what was typed goes to the editor, which starts from it.
+        """
+        from freshrepl.shell.early import EarlyReader
+
+        wake_read, wake_write = os.pipe()
+        failure: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                self._load_editor()
+            except BaseException as exc:  # re-raised below, in the main thread
+                failure.append(exc)
+            finally:
+                os.write(wake_write, b"!")
+
+        loader = threading.Thread(target=load, name="freshrepl-load-editor", daemon=True)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)  # keys typed meanwhile are echoed without a lag
+        loader.start()
+        reader, ran = EarlyReader(wake_read), []
+        try:
+            while (text := reader.next_line()) is not None:
+                write("\n")
+                self._dispatch(text)
+                ran.append(text)
+                self._live()  # watch what it imported now: the editor's loop is not up yet
+                self.terminal.hold_input()
+                write(">>> ")
+            loader.join()
+        finally:
+            sys.setswitchinterval(switch)
+            os.close(wake_read)
+            os.close(wake_write)
+        if failure:
+            raise failure[0]
+        for text in ran:
+            self._editor().add_history(text)
+        self._editor().take_typeahead(reader.leftover())
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_sigint)
@@ -200,8 +245,9 @@ class Shell:
             self._run_input(text)
 
     def _before_read(self) -> None:
-        """Called once the editor is up: catch changes that arrived in between."""
-        if self._live().has_pending():
+        """Called once the editor is up: catch changes (and a kernel's end) that came in between."""
+        kernel = self._supervisor()
+        if self._live().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
     def _show_warnings(self) -> None:
@@ -346,3 +392,15 @@ class Shell:
     def _editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+def _keep_openssl_out() -> None:
+    """The shell never needs OpenSSL: keep it out (3.5 MiB of resident memory).
+
+    asyncio (under prompt_toolkit) imports ``ssl`` if it can, and wcwidth
+    reaches ``hashlib`` through ``secrets``; both work without it (hashlib
+    falls back to its built-in hashes).  User code runs in the kernel, which
+    is a process of its own and unaffected.
+    """
+    for name in ("ssl", "_ssl", "_hashlib"):
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
