@@ -268,23 +268,32 @@ class SourceStore:
 class CodeCache:
     """Compiled user modules, reused only for the very bytes they were compiled from.
 
-    A file per module path under ``$XDG_CACHE_HOME/freshrepl/code/<cache tag>``;
-    it holds the interpreter's magic number, a hash and the length of the
-    source bytes, and the path, ahead of the marshalled code.  Modification
-    times play no part.  Nothing is written when python would write no
-    bytecode (``-B``, ``PYTHONDONTWRITEBYTECODE``).
+    The file for ``/a/b.py`` is ``/a/b.py.<optimization level>.code`` under
+    ``$XDG_CACHE_HOME/freshrepl/code/<cache tag>``; it holds the interpreter's
+    magic number and optimization level, a hash and the length of the source
+    bytes, and the path, ahead of the marshalled code.  Modification times
+    play no part.  Nothing is written when python would write no bytecode
+    (``-B``, ``PYTHONDONTWRITEBYTECODE``).
     """
 
     def __init__(self) -> None:
         cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         self.root = os.path.join(cache_home, "freshrepl", "code",
                                  sys.implementation.cache_tag or "python")
+        self._suffix = f".{sys.flags.optimize}.code"
+        self._magic = importlib.util.MAGIC_NUMBER + sys.flags.optimize.to_bytes(1, "little")
 
     def code(self, data: bytes, path: str, compile_: Any) -> CodeType:
         """The code for source ``data`` of ``path``: cached, else ``compile_(data, path)``."""
         encoded = os.fsencode(path)
-        header = self._header(data, encoded)
-        file = self._file(encoded)
+        header = b"".join((
+            self._magic,
+            importlib.util.source_hash(data),
+            len(data).to_bytes(8, "little"),
+            len(encoded).to_bytes(4, "little"),
+            encoded,
+        ))
+        file = self.root + os.path.abspath(path) + self._suffix
         try:
             with open(file, "rb") as handle:
                 blob = handle.read()
@@ -298,20 +307,6 @@ class CodeCache:
         if not sys.dont_write_bytecode:
             self._store(file, header + marshal.dumps(code))
         return code
-
-    def _header(self, data: bytes, encoded: bytes) -> bytes:
-        return b"".join((
-            importlib.util.MAGIC_NUMBER,
-            sys.flags.optimize.to_bytes(1, "little"),
-            importlib.util.source_hash(data),
-            len(data).to_bytes(8, "little"),
-            len(encoded).to_bytes(4, "little"),
-            encoded,
-        ))
-
-    def _file(self, encoded: bytes) -> str:
-        name = importlib.util.source_hash(encoded).hex()
-        return os.path.join(self.root, name[:2], name[2:] + f".{sys.flags.optimize}.code")
 
     def _store(self, file: str, blob: bytes) -> None:
         temporary = f"{file}.{os.getpid()}.tmp"
