@@ -162,6 +162,12 @@ class Editor:
             write(PRIMARY)
             self._prompt_shown = True
 
+    def adopt_prompt(self, mode_before_hold: list[Any] | None) -> None:
+        """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it."""
+        if self._early_prompt and mode_before_hold is not None:
+            self._prompt_shown = True
+            self._mode_before_hold = mode_before_hold
+
     def hide_prompt(self) -> None:
         """Take back a prompt written ahead (to print above it); the next read shows it again."""
         if self._prompt_shown:
@@ -170,7 +176,10 @@ class Editor:
             self._release_input()
 
     def _release_input(self) -> None:
-        """The terminal mode from before the keys were held (prompt_toolkit restores the held one)."""
+        """Back to the terminal mode from before the keys were held.
+
+        prompt_toolkit, when it finishes, restores the mode it found: the held one.
+        """
         if self._mode_before_hold is not None:
             set_mode(self._mode_before_hold)
             self._mode_before_hold = None
@@ -202,7 +211,12 @@ class Editor:
             self._before_read()
 
     def _after_render(self, app: Any) -> None:
-        """Once the accepted input is drawn as done, hand it over (before the wind-down)."""
+        """Feed keys typed ahead after the first drawing; hand over an accepted input.
+
+        The input goes to ``on_submit`` once it is drawn in its final state,
+        before prompt_toolkit winds down (its clean-up then overlaps nothing
+        the user waits for), and the next prompt is written right after.
+        """
         if self._typeahead and not app.is_done:
             # After the first drawing, which starts loading the history: an Up
             # typed ahead then finds it, as it does when read from the terminal.

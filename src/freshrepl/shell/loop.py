@@ -2,8 +2,9 @@
 
 Start-up order is chosen for speed: the banner and a first ``>>> `` are
 written before anything heavy is imported, keys typed meanwhile are held in
-the terminal's queue, the kernel is spawned, and only then is prompt_toolkit
-loaded; it picks the held keys up as if it had been reading all along.
+the terminal's queue, the kernel is spawned, and prompt_toolkit is loaded in
+a thread while simple lines typed at that prompt run at once (``early.py``);
+the editor picks up the other held keys as if it had been reading all along.
 
 The loop leans on three pieces: the ``KernelSupervisor`` (the kernel's life
 cycle and the session record), ``LiveReload`` (what to reload, when) and the
@@ -83,8 +84,9 @@ class Shell:
         try:
             if early:
                 self._run_typed_ahead()
-                self.terminal.restore()
-                write("\r\x1b[K")
+                # The prompt on screen is the first read's; keys stay held until
+                # the editor reads them (no moment when the terminal echoes them).
+                self._editor().adopt_prompt(self.terminal.mode_found)
             else:
                 self._load_editor()
                 self._supervisor().wait_ready()

@@ -21,6 +21,11 @@ class Terminal:
         self.is_tty = os.isatty(STDIN) and os.isatty(1)
         self._saved = termios.tcgetattr(STDIN) if self.is_tty else None
 
+    @property
+    def mode_found(self) -> list[Any] | None:
+        """The terminal's mode when the shell started (None when stdin is not a terminal)."""
+        return self._saved
+
     def restore(self) -> None:
         """Back to the mode we found (the kernel may have left it raw or silent)."""
         if self._saved is not None:
