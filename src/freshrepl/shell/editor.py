@@ -162,11 +162,16 @@ class Editor:
             write(PRIMARY)
             self._prompt_shown = True
 
-    def adopt_prompt(self, mode_before_hold: list[Any] | None) -> None:
-        """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it."""
-        if self._early_prompt and mode_before_hold is not None:
-            self._prompt_shown = True
-            self._mode_before_hold = mode_before_hold
+    def adopt_prompt(self, mode_before_hold: list[Any] | None) -> bool:
+        """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it.
+
+        False when this editor draws its prompts alone (a dumb terminal).
+        """
+        if not self._early_prompt or mode_before_hold is None:
+            return False
+        self._prompt_shown = True
+        self._mode_before_hold = mode_before_hold
+        return True
 
     def hide_prompt(self) -> None:
         """Take back a prompt written ahead (to print above it); the next read shows it again."""

@@ -86,7 +86,9 @@ class Shell:
                 self._run_typed_ahead()
                 # The prompt on screen is the first read's; keys stay held until
                 # the editor reads them (no moment when the terminal echoes them).
-                self._editor().adopt_prompt(self.terminal.mode_found)
+                if not self._editor().adopt_prompt(self.terminal.mode_found):
+                    self.terminal.restore()
+                    write("\r\x1b[K")
             else:
                 self._load_editor()
                 self._supervisor().wait_ready()
@@ -126,15 +128,17 @@ class Shell:
         )
 
     def _start_kernel(self) -> None:
-        from freshrepl.shell.live_reload import LiveReload
         from freshrepl.shell.supervisor import KernelSupervisor
 
-        self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
         self.kernel = KernelSupervisor(
             self.options, self.terminal, on_modules=self._deltas.append,
             on_new_kernel=lambda: self._live().forget_modules(),
         )
         self.kernel.start(on_exit=self._wake_editor)
+        # After the spawn: the kernel starts while the rest of the shell loads.
+        from freshrepl.shell.live_reload import LiveReload
+
+        self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
 
     def _load_editor(self) -> None:
         _keep_openssl_out()
