@@ -1,6 +1,6 @@
 """Benchmark: importing many small user modules, time and memory, side by side with python3 -q.
 
-Run:  python3 bench/bench_imports.py [--modules N] [--runs N]
+Run:  python3 bench/bench_imports.py [--modules N] [--runs N] [--padding BYTES]
 
 A project of N generated modules (default 2,000, about 230 bytes each) and a
 ``load_all`` module importing them all.  In ``python3 -q`` and ``freshrepl
@@ -54,12 +54,17 @@ ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>])*"
 NEXT_PROMPT = re.compile(rb"\n.*?>>>", re.S)
 
 
-def make_project(root: Path, count: int) -> int:
-    """Write the modules and ``load_all.py``; the modules' total size in bytes."""
+def make_project(root: Path, count: int, padding: int = 0) -> int:
+    """Write the modules and ``load_all.py``; the modules' total size in bytes.
+
+    ``padding``: about that many bytes of comment lines added to each module
+    (a bigger source, the same objects).
+    """
     root.mkdir(parents=True)
     total = 0
+    comment = "# " + "x" * 77 + "\n"
     for i in range(count):
-        text = MODULE.format(i=i)
+        text = MODULE.format(i=i) + comment * (padding // len(comment))
         (root / f"m{i:04d}.py").write_text(text)
         total += len(text.encode())
     (root / "load_all.py").write_text("".join(f"import m{i:04d}\n" for i in range(count)))
@@ -118,13 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modules", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--padding", type=int, default=0,
+                        help="bytes of comments added to each module (default 0)")
     args = parser.parse_args()
     python = sys.executable
     commands = {"python3 -q": [python, "-q"], "freshrepl -q": [python, "-m", "freshrepl", "-q"]}
     samples: dict[tuple[str, str], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         home, project = Path(tmp) / "home", Path(tmp) / "project"
-        source_bytes = make_project(project, args.modules)
+        source_bytes = make_project(project, args.modules, args.padding)
         for _ in range(args.runs):
             for name, command in commands.items():
                 clear_caches(project, home)
