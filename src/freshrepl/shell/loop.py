@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -159,40 +160,28 @@ class Shell:
         """
         from freshrepl.shell.early import EarlyReader
 
-        wake_read, wake_write = os.pipe()
-        failure: list[BaseException] = []
-
-        def load() -> None:
-            try:
-                self._load_editor()
-            except BaseException as exc:  # re-raised below, in the main thread
-                failure.append(exc)
-            finally:
-                os.write(wake_write, b"!")
-
-        loader = threading.Thread(target=load, name="freshrepl-load-editor", daemon=True)
+        loader = _EditorLoader(self._load_editor)
         switch = sys.getswitchinterval()
         sys.setswitchinterval(0.0005)  # keys typed meanwhile are echoed without a lag
-        loader.start()
-        reader, ran = EarlyReader(wake_read), []
+        reader, ran = EarlyReader(loader.wake_fd), []
         try:
             while (text := reader.next_line()) is not None:
-                write("\n")
-                self._dispatch(text)
+                self._run_early(text)
                 ran.append(text)
-                self._live()  # watch what it imported now: the editor's loop is not up yet
-                self.terminal.hold_input()
-                write(">>> ")
-            loader.join()
         finally:
             sys.setswitchinterval(switch)
-            os.close(wake_read)
-            os.close(wake_write)
-        if failure:
-            raise failure[0]
+        loader.join()
         for text in ran:
             self._editor().add_history(text)
         self._editor().take_typeahead(reader.leftover())
+
+    def _run_early(self, text: str) -> None:
+        """One line typed at the early prompt, run as the loop would; then the next prompt."""
+        write("\n")
+        self._dispatch(text)
+        self._live()  # watch what it imported now: the editor's loop is not up yet
+        self.terminal.hold_input()
+        write(">>> ")
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_sigint)
@@ -398,6 +387,34 @@ class Shell:
     def _editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+class _EditorLoader:
+    """Runs ``load`` in a thread; ``wake_fd`` becomes readable when it is done."""
+
+    def __init__(self, load: Callable[[], None]) -> None:
+        self.wake_fd, self._wake_write = os.pipe()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(load,), name="freshrepl-load-editor", daemon=True
+        )
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the load; raise what it raised."""
+        self._thread.join()
+        os.close(self.wake_fd)
+        os.close(self._wake_write)
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self, load: Callable[[], None]) -> None:
+        try:
+            load()
+        except BaseException as exc:  # raised again by join(), in the main thread
+            self._failure = exc
+        finally:
+            os.write(self._wake_write, b"!")
 
 
 def _keep_openssl_out() -> None:
