@@ -1,6 +1,6 @@
 """Benchmark: how soon the shell answers, side by side with python3 -q, and what it imports.
 
-Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--no-profile]
+Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--no-profile] [--profiles N]
 
 Every shell is spawned in an 80x24 pseudo-terminal with an isolated home (the
 environment the end-to-end tests use, ``tests/term.py``) and driven as a
@@ -17,7 +17,8 @@ medians over ``--runs`` spawns (and ``--trips`` inputs per spawn), with ratios
 to ``python3 -q`` from the same run.  Then the import-time profile (``-X
 importtime``) of freshrepl's two processes: the shell (its interpreter's
 ``-X importtime``, stderr to a file) and the kernel (freshrepl's own ``-X
-importtime``, which goes to the kernel only), top items by cumulative time.
+importtime``, which goes to the kernel only), top items by cumulative time,
+medians over ``--profiles`` spawns.
 """
 
 from __future__ import annotations
@@ -139,6 +140,16 @@ def import_profile(command: list[str], home: Path, cwd: Path, kernel: bool) -> l
     return rows
 
 
+def median_profile(runs: list[list[tuple[int, int, str]]]) -> list[tuple[int, int, str]]:
+    """Per module, the median of several profiles (one spawn's figures swing with the load)."""
+    by_module: dict[str, list[tuple[int, int]]] = {}
+    for rows in runs:
+        for cumulative, own, module in rows:
+            by_module.setdefault(module, []).append((cumulative, own))
+    return [(int(statistics.median(c for c, _ in v)), int(statistics.median(o for _, o in v)), m)
+            for m, v in by_module.items()]
+
+
 def _quote(text: str) -> str:
     import shlex
 
@@ -161,6 +172,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--trips", type=int, default=20)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--profiles", type=int, default=5, help="spawns per import profile")
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = SRC  # isolated_env sets it too: this checkout's freshrepl
     results: dict[str, dict[str, float]] = {}
@@ -182,8 +194,9 @@ def main() -> None:
             print(f"{name:<15}{cells}")
         if not args.no_profile:
             fresh = commands["freshrepl -q"]
-            report_profile("shell", import_profile(fresh, home, cwd, kernel=False))
-            report_profile("kernel", import_profile(fresh, home, cwd, kernel=True))
+            for name, kernel in (("shell", False), ("kernel", True)):
+                runs = [import_profile(fresh, home, cwd, kernel) for _ in range(args.profiles)]
+                report_profile(name, median_profile(runs))
 
 
 if __name__ == "__main__":
