@@ -1,4 +1,9 @@
-"""The import hook: captures the exact source of every user module as it is imported."""
+"""The import hook: captures the exact source of every user module as it is imported.
+
+What it keeps per module is small (the bytes read, a few names); the text,
+the lines tracebacks show and the parse are made from those bytes on demand.
+Compiled code is cached on disk and reused only for the very same bytes.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +28,9 @@ if TYPE_CHECKING:
 class Loaded:
     """What actually ran for one module: its source (or, for extensions, a hash).
 
-    The source is kept as the bytes read (decoded on demand: a str costs up to
-    four times as much); lines for tracebacks and the parse are made only when
-    asked for.
+    The source is kept as the bytes read and decoded on demand (a str of
+    non-ASCII text takes up to four bytes a character); lines for tracebacks
+    and the parse are made only when asked for.
     """
 
     __slots__ = ("name", "path", "_source", "digest", "module", "deleted", "code_names",
