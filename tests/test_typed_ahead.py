@@ -48,7 +48,7 @@ def test_typed_ahead_lines_are_in_the_history(spawn):
     term.wait_for(re.compile(r"^>>> a = 1$", re.M))
 
 
-def test_a_block_typed_ahead_goes_to_the_editor(spawn):
+def test_a_block_typed_ahead_is_indented_as_the_editor_does(spawn):
     term = spawn("-q")
     term.wait_prompt(1)
     term.send("def f():\rreturn 5\r\rf() + 1\r")
@@ -56,6 +56,27 @@ def test_a_block_typed_ahead_goes_to_the_editor(spawn):
     term.wait_idle()
     assert "...     return 5" in term.text()
     assert term.run("f()") == "5"
+
+
+def test_a_loop_typed_ahead_runs_at_once_and_ctrl_c_stops_it(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.send("n = 0\rwhile True:\rn += 1\r\r")
+    term.wait_for(re.compile(r"^\.\.\.\s*$", re.M))  # the block's last, blank line
+    term.pump(0.3)
+    term.send("\x03")
+    term.wait_for("KeyboardInterrupt")
+    term.wait_idle()
+    assert int(term.run("n")) > 0
+
+
+def test_an_editing_key_in_a_typed_ahead_block_hands_it_to_the_editor(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.send("if True:\rx = 1\x7f2\r\rx\r")  # a Backspace in the block's second line
+    term.wait_for(re.compile(r"^2$", re.M))
+    term.wait_idle()
+    assert term.text().count(">>> if True:") == 1  # drawn again in place, not twice
 
 
 def test_editing_keys_typed_ahead_go_to_the_editor(spawn):

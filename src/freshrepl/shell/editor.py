@@ -32,13 +32,11 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.utils import is_dumb_terminal
 
-from freshrepl.shell.early import is_complete
+from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_text
 from freshrepl.shell.terminal import STDIN, hold_input, set_mode, write
 
 PRIMARY = ">>> "
 SECONDARY = "... "
-INDENT = "    "
-_DEDENT_AFTER = ("return", "pass", "raise", "break", "continue")
 
 
 class Woken(Exception):
@@ -47,25 +45,6 @@ class Woken(Exception):
     def __init__(self, document: Document) -> None:
         super().__init__("woken")
         self.document = document
-
-
-def submitted_text(text: str) -> str:
-    """The input as run: without the blank line(s) that ended a block."""
-    lines = text.split("\n")
-    while len(lines) > 1 and not lines[-1].strip():
-        lines.pop()
-    return "\n".join(lines)
-
-
-def next_indent(line: str) -> str:
-    """Indentation for the line after ``line``."""
-    indent = line[: len(line) - len(line.lstrip())]
-    code = line.split("#", 1)[0].rstrip()
-    if code.endswith(":"):
-        return indent + INDENT
-    if code.lstrip().split(" ", 1)[0] in _DEDENT_AFTER:
-        return indent[: max(0, len(indent) - len(INDENT))]
-    return indent
 
 
 class Editor:

@@ -173,6 +173,8 @@ class Shell:
         loader.join()
         for text in ran:
             self._editor().add_history(text)
+        if reader.lines_shown:  # the editor draws an unfinished block again, from its top
+            write(f"\r\x1b[{reader.lines_shown}A")
         self._editor().take_typeahead(reader.leftover())
 
     def _run_early(self, text: str) -> None:
