@@ -1,6 +1,6 @@
 """Benchmark: how soon the shell answers, side by side with python3 -q, and what it imports.
 
-Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--no-profile] [--profiles N]
+Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--pause S] [--no-profile] [--profiles N]
 
 Every shell is spawned in an 80x24 pseudo-terminal with an isolated home (the
 environment the end-to-end tests use, ``tests/term.py``) and driven as a
@@ -9,7 +9,9 @@ person who types at once would:
 * spawn -> first result: ``6*7`` Enter is typed the moment the first ``>>>``
   arrives; timed until ``42`` is on the screen;
 * Enter -> result and Enter -> next prompt for ``1+1``: ``1+1`` is typed and
-  its echo awaited, then Enter is timed until ``2`` and until the next ``>>>``.
+  its echo awaited, then, after ``--pause`` seconds (a person's pause before
+  Enter; 0 times a machine typist, whose Enter meets the shell still busy
+  with the echo), Enter is timed until ``2`` and until the next ``>>>``.
 
 Contenders: ``python3 -q`` (the interpreter running this script), ``python3.13
 -q`` when installed, and ``freshrepl -q`` from this checkout.  Figures are
@@ -85,7 +87,8 @@ def spawn(command: list[str], home: Path, cwd: Path) -> pexpect.spawn:
     return child
 
 
-def measure_once(command: list[str], home: Path, cwd: Path, trips: int) -> dict[str, float]:
+def measure_once(command: list[str], home: Path, cwd: Path, trips: int,
+                 pause: float) -> dict[str, float]:
     """One spawn: the first result, then ``trips`` timed ``1+1`` inputs."""
     started = time.perf_counter()
     child = spawn(command, home, cwd)
@@ -98,6 +101,8 @@ def measure_once(command: list[str], home: Path, cwd: Path, trips: int) -> dict[
     for _ in range(trips + 1):  # the first one warms up
         child.send("1+1")
         child.expect(ECHO)
+        if pause:
+            time.sleep(pause)
         begin = time.perf_counter()
         child.send("\r")
         child.expect(RESULT)
@@ -171,6 +176,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--trips", type=int, default=20)
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds between the echo of 1+1 and Enter (default 0)")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--profiles", type=int, default=5, help="spawns per import profile")
     args = parser.parse_args()
@@ -183,11 +190,12 @@ def main() -> None:
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
         for _ in range(args.runs):  # interleaved, so load changes hit every contender alike
             for name, command in commands.items():
-                samples[name].append(measure_once(command, home, cwd, args.trips))
+                samples[name].append(measure_once(command, home, cwd, args.trips, args.pause))
         for name, rows in samples.items():
             results[name] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
         base = results["python3 -q"]
-        print(f"{ROWS}x{COLS} pty, medians of {args.runs} spawns x {args.trips} inputs")
+        print(f"{ROWS}x{COLS} pty, medians of {args.runs} spawns x {args.trips} inputs, "
+              f"Enter {args.pause * 1000:.0f} ms after the echo")
         print(f"{'':<15}" + "".join(f"{key:>24}" for key in base))
         for name, figures in results.items():
             cells = "".join(f"{v * 1000:11.2f} ms ({v / base[k]:5.2f}x)" for k, v in figures.items())
