@@ -23,6 +23,7 @@ import time
 
 import pexpect
 
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")  # this checkout
 PROMPT = re.compile(rb">>>|In \[\d+\]:")
 # The result on a line of its own, then the next prompt.
 RESULT_AND_PROMPT = re.compile(rb"\n(?:\x1b\[[0-9;? ]*[A-Za-z])*(?:Out\[\d+\]: )?(?:\x1b\[[0-9;? ]*[A-Za-z])*2(?:\x1b\[[0-9;? ]*[A-Za-z])*\r*\n.*?(?:>>>|In \[\d+\]:)", re.S)
@@ -60,6 +61,7 @@ def rss_kib(pid: int) -> int:
 
 def measure_once(command: list[str], home: str) -> dict[str, float]:
     env = dict(os.environ, HOME=home, XDG_STATE_HOME=os.path.join(home, "state"),
+               XDG_CACHE_HOME=os.path.join(home, "cache"), PYTHONPATH=SRC,
                PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", PYTHONSTARTUP="")
     env.pop("PYTHONSTARTUP")
     started = time.perf_counter()

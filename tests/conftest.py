@@ -13,6 +13,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from term import Term, isolated_env  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process reloaders cache compiled modules under XDG_CACHE_HOME: never the real one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The working directory the shell starts in (where user modules live)."""

@@ -257,8 +257,9 @@ def test_unwritable_history_warns_once_and_goes_on(spawn, tmp_path):
     term.wait_prompt(1)
     term.run("1")
     term.run("2")
-    assert term.text().count("warning") == 1
+    term.wait_for("warning")  # inputs typed before the editor is up are saved once it is
     assert term.run("3") == "3"
+    assert term.text().count("warning") == 1
 
 
 def test_no_color_emits_no_colour_codes(spawn):
@@ -273,7 +274,8 @@ def test_color_highlights_input_by_default(spawn):
     term.wait_prompt(1)
     term.send("def f(): return 'text'")
     term.wait_for("return 'text'")
-    assert re.search(rb"\x1b\[[0-9;]*3[0-9]", term.raw)
+    # Keys typed at the first prompt may be echoed plain until the editor is up.
+    term.wait_for(lambda _: re.search(rb"\x1b\[[0-9;]*3[0-9]", term.raw) is not None)
 
 
 def test_dash_i_script_runs_as_main_then_shell(spawn, project):

@@ -28,9 +28,13 @@ forked in; when it is done it exits with ``SystemExit`` as ``main`` would.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
 import ast
 import gc
-import hashlib
 import os
 import signal
 import socket
@@ -40,10 +44,10 @@ import time
 import warnings
 from collections.abc import Callable
 from importlib.machinery import PathFinder
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from freshrepl import protocol
+from freshrepl.channel import Channel
 
 if TYPE_CHECKING:
     from freshrepl.kernel.main import KernelServer
@@ -332,7 +336,7 @@ class Checkpointer:
         for fd in fds:
             os.set_inheritable(fd, False)  # never to the user's os.system() children
         old = self.server.conn
-        self.server.conn = Connection(fds[0])
+        self.server.conn = Channel(fds[0])
         old.close()
         self.notes = socket.socket(fileno=fds[1])
         self.notes.setblocking(False)
@@ -410,12 +414,19 @@ def _is_user_file(path: str | None) -> bool:
 
 
 def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _file_digest(path: str) -> str:
     try:
         with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+            return _sha256(handle.read()).hexdigest()
     except OSError:
         return ""
+
+
+def _sha256(data: bytes) -> _Hash:
+    """hashlib, imported when first needed: it loads OpenSSL, which start-up does without."""
+    import hashlib
+
+    return hashlib.sha256(data)

@@ -17,11 +17,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
 from freshrepl import protocol
+from freshrepl.channel import Channel
 from freshrepl.kernel.checkpoints import Checkpointer
 from freshrepl.kernel.console import Console, strip_own_frames
 from freshrepl.kernel.imports import without_user_path
@@ -30,7 +30,7 @@ from freshrepl.kernel.imports import without_user_path
 class KernelServer:
     """The request loop and the state it serves."""
 
-    def __init__(self, conn: Connection, config: protocol.KernelConfig) -> None:
+    def __init__(self, conn: Channel, config: protocol.KernelConfig) -> None:
         self.conn = conn
         self.config = config
         self.main = _fresh_main_module()
@@ -355,7 +355,7 @@ def main(user_path: list[str] | None = None) -> None:
     fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
     os.set_inheritable(fd, False)
     _die_with_parent(config.parent or os.getppid())
-    kernel = KernelServer(Connection(fd), config)
+    kernel = KernelServer(Channel(fd), config)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

@@ -1,59 +1,112 @@
-"""The import hook: captures the exact source of every user module as it is imported."""
+"""The import hook: captures the exact source of every user module as it is imported.
+
+What it keeps per module is small (the bytes read, a few names); the text,
+the lines tracebacks show and the parse are made from those bytes on demand.
+Compiled code is cached on disk and reused only for the very same bytes.
+"""
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import importlib.machinery
 import importlib.util
 import linecache
+import marshal
+import opcode
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from freshrepl.reload.userfiles import is_user_file
 
+if TYPE_CHECKING:
+    import ast
 
-@dataclass
+
 class Loaded:
-    """What actually ran for one module: the text (or, for extensions, a hash)."""
+    """What actually ran for one module: its source (or, for extensions, a hash).
 
-    name: str
-    path: str
-    text: str | None = None  # None for compiled extensions
-    digest: str = ""  # sha256 of an extension's bytes
-    module: ModuleType | None = None
-    deleted: bool = False
-    # Names the module-level code uses (imported modules among them): a cheap filter
-    # for "might this module import from that one?"; None when unknown.
-    code_names: frozenset[str] | None = None
-    tree_cache: dict = field(default_factory=dict)  # facts derived from ``text``
-    # Functions and classes an earlier reload removed, with their statements: if
-    # a later save (or the rest of a save written in parts) defines the name
-    # again, the same object comes back, so old instances and references follow.
-    removed_defs: dict[str, tuple[Any, ast.stmt]] = field(default_factory=dict)
+    The source is kept as the bytes read and decoded on demand (a str of
+    non-ASCII text takes up to four bytes a character); lines for tracebacks
+    and the parse are made only when asked for.
+    """
+
+    __slots__ = ("name", "path", "_source", "digest", "module", "deleted", "code_names",
+                 "_tree_cache", "_removed_defs")
+
+    def __init__(self, name: str, path: str, text: str | None = None, digest: str = "",
+                 module: ModuleType | None = None, data: bytes | None = None) -> None:
+        self.name = name
+        self.path = path
+        self._source: bytes | str | None = data if data is not None else text  # None: extension
+        self.digest = digest  # sha256 of an extension's bytes
+        self.module = module
+        self.deleted = False
+        # Names the module-level code uses (imported modules among them): a cheap filter
+        # for "might this module import from that one?"; None when unknown.
+        self.code_names: tuple[str, ...] | None = None
+        # Made when first used (most modules are never reloaded): see the properties.
+        self._tree_cache: dict | None = None
+        self._removed_defs: dict[str, tuple[Any, ast.stmt]] | None = None
+
+    @property
+    def tree_cache(self) -> dict:
+        """Facts derived from ``text``."""
+        if self._tree_cache is None:
+            self._tree_cache = {}
+        return self._tree_cache
+
+    @tree_cache.setter
+    def tree_cache(self, value: dict) -> None:
+        self._tree_cache = value
+
+    @property
+    def removed_defs(self) -> dict[str, tuple[Any, ast.stmt]]:
+        """Functions and classes an earlier reload removed, with their statements.
+
+        If a later save (or the rest of a save written in parts) defines the
+        name again, the same object comes back, so old instances and references follow.
+        """
+        if self._removed_defs is None:
+            self._removed_defs = {}
+        return self._removed_defs
+
+    @property
+    def text(self) -> str | None:
+        """The source as the interpreter read it; None for a compiled extension."""
+        source = self._source
+        return decode(source) if isinstance(source, bytes) else source
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        self._source = value
+
+    def __repr__(self) -> str:
+        return f"Loaded({self.name!r}, {self.path!r})"
 
     def tree(self) -> ast.Module:
         """The parse of the loaded text, cached: parsing is most of a reload's cost."""
-        tree = self.tree_cache.get(self.text)
+        import ast
+
+        text = self.text
+        tree = self.tree_cache.get(text)
         if tree is None:
             self.tree_cache.clear()  # facts about an older text are stale too
             try:
-                tree = ast.parse(self.text or "", self.path)
+                tree = ast.parse(text or "", self.path)
             except SyntaxError:
                 # Only an -i script can have run (or rather not run) from such a
                 # text: none of it executed, so it counts as an empty module.
                 tree = ast.Module(body=[], type_ignores=[])
-            self.tree_cache[self.text] = tree
+            self.tree_cache[text] = tree
         return tree
 
 
 def norm_path(path: str) -> str:
-    return os.path.normcase(os.path.abspath(path))
+    key = os.path.normcase(os.path.abspath(path))
+    return path if key == path else key  # the same string object: kept once
 
 
 def decode(data: bytes) -> str:
@@ -69,55 +122,143 @@ def remember_lines(path: str, text: str) -> None:
     linecache.cache[path] = (len(text), None, lines, path)
 
 
+# The store whose modules' lines tracebacks show (made on first use): the newest one.
+_LINES_FROM: list[SourceStore] = []
+_linecache_getlines = linecache.getlines
+
+
+def _getlines(filename: str, module_globals: dict[str, Any] | None = None) -> list[str]:
+    """``linecache.getlines`` that shows a user module's loaded text, not today's file."""
+    cached = linecache.cache.get(filename)
+    entry = _LINES_FROM[-1].loaded_from(filename) if _LINES_FROM and filename else None
+    if entry is not None and (cached is None or len(cached) == 1):  # absent, or lazy
+        try:
+            text = entry.text
+        except (SyntaxError, UnicodeDecodeError):  # it never ran: its import failed
+            text = None
+        if text is not None:
+            remember_lines(filename, text)
+    return _linecache_getlines(filename, module_globals)
+
+
+_IMPORTS = (opcode.opmap["IMPORT_NAME"], opcode.opmap["IMPORT_FROM"])
+_IMPORT_BYTES = tuple(bytes([op]) for op in _IMPORTS)
+_EXTENDED_ARG = opcode.opmap["EXTENDED_ARG"]
+
+
+def imported_names(code: CodeType) -> frozenset[str]:
+    """The names module-level ``code`` imports (``import a.b``: a.b; ``from m import x``: m, x).
+
+    Only such a name can be a module's, so only these go to the index of who
+    may import from whom: the rest of ``co_names`` would cost memory for nothing.
+    """
+    raw = code.co_code
+    if not any(op in raw for op in _IMPORT_BYTES):
+        return frozenset()
+    names, found, extended = code.co_names, set(), 0
+    for i in range(0, len(raw), 2):
+        op, arg = raw[i], raw[i + 1] | extended
+        extended = arg << 8 if op == _EXTENDED_ARG else 0
+        if op in _IMPORTS:
+            found.add(names[arg])
+    return frozenset(found)
+
+
+def _index_add(index: dict[str, Any], key: str, value: str) -> None:
+    """A one-to-many index whose single values are kept bare (a set costs 200+ bytes)."""
+    found = index.get(key)
+    if found is None:
+        index[key] = value
+    elif isinstance(found, str):
+        if found != value:
+            index[key] = {found, value}
+    else:
+        found.add(value)
+
+
+def _index_discard(index: dict[str, Any], key: str, value: str) -> None:
+    found = index.get(key)
+    if found == value:
+        del index[key]
+    elif isinstance(found, set):
+        found.discard(value)
+
+
+def _index_get(index: dict[str, Any], key: str) -> set[str]:
+    found = index.get(key)
+    if found is None:
+        return set()
+    return {found} if isinstance(found, str) else set(found)
+
+
 class SourceStore:
     """Every user module's loaded source, filled by the loaders below."""
 
     def __init__(self) -> None:
         self.by_name: dict[str, Loaded] = {}
-        self.by_path: dict[str, set[str]] = {}  # normalized path: module names
+        self.by_path: dict[str, Any] = {}  # normalized path: module name(s), see _index_add
         self.fresh: list[str] = []  # names loaded since the kernel last asked
-        self.by_code_name: dict[str, set[str]] = {}  # name used at module level: modules
+        self.by_code_name: dict[str, Any] = {}  # name used at module level: module(s)
         self.unknown_names: set[str] = set()  # modules whose used names are not known
+        _LINES_FROM[:] = [self]
+        linecache.getlines = _getlines
 
     def _keep(self, entry: Loaded) -> None:
         self.forget(entry.name)
         self.by_name[entry.name] = entry
-        self.by_path.setdefault(norm_path(entry.path), set()).add(entry.name)
+        _index_add(self.by_path, norm_path(entry.path), entry.name)
         self.unknown_names.add(entry.name)
 
     def forget(self, name: str) -> None:
         entry = self.by_name.pop(name, None)
         if entry is not None:
-            self.by_path.get(norm_path(entry.path), set()).discard(name)
+            _index_discard(self.by_path, norm_path(entry.path), name)
             self.set_code_names(entry, None)
             self.unknown_names.discard(name)
 
     def set_code_names(self, entry: Loaded, names: frozenset[str] | None) -> None:
         """Index which modules use which names, so importers are found in O(importers)."""
         for used in entry.code_names or ():
-            self.by_code_name.get(used, set()).discard(entry.name)
-        entry.code_names = names
-        for used in names or ():
-            self.by_code_name.setdefault(used, set()).add(entry.name)
+            _index_discard(self.by_code_name, used, entry.name)
+        entry.code_names = tuple(names) if names is not None else None  # () is shared
+        for used in entry.code_names or ():
+            _index_add(self.by_code_name, used, entry.name)
         if names is not None:
             self.unknown_names.discard(entry.name)
 
     def maybe_importers(self, name: str) -> set[str]:
         """Modules whose module-level code may do ``from name import ...``."""
         last = name.rpartition(".")[2]
-        found = self.by_code_name.get(name, set()) | self.by_code_name.get(last, set())
+        found = _index_get(self.by_code_name, name) | _index_get(self.by_code_name, last)
         return found | self.unknown_names
 
     def names_for(self, path: str) -> set[str]:
-        return self.by_path.get(norm_path(path), set())
+        return _index_get(self.by_path, norm_path(path))
 
-    def record_source(self, name: str, path: str, data: bytes) -> str:
-        text = decode(data)
-        self._keep(Loaded(name, path, text=text))
-        remember_lines(path, text)
-        return text
+    def loaded_from(self, path: str) -> Loaded | None:
+        """The module whose source is the file ``path`` (as its code names it), if any."""
+        for name in _index_get(self.by_path, norm_path(path)):
+            entry = self.by_name.get(name)
+            if entry is not None and entry.path == path and entry.text is not None:
+                return entry
+        return None
+
+    def record_source(self, name: str, path: str, data: bytes, check: bool = True) -> Loaded:
+        """Keep ``data``, what ``name`` runs from; tracebacks show it (decoded as python does).
+
+        ``check``: raise SyntaxError or UnicodeDecodeError now for bytes python
+        could not decode (an importer leaves that to the compiler).
+        """
+        if check:
+            decode(data)
+        entry = Loaded(name, path, data=data)
+        self._keep(entry)
+        linecache.cache.pop(path, None)  # lines of another text: made afresh from this one
+        return entry
 
     def record_extension(self, name: str, path: str) -> None:
+        import hashlib
+
         with open(path, "rb") as handle:
             digest = hashlib.sha256(handle.read()).hexdigest()
         self._keep(Loaded(name, path, digest=digest))
@@ -129,17 +270,82 @@ class SourceStore:
             self.fresh.append(name)
 
 
+class CodeCache:
+    """Compiled user modules, reused only for the very bytes they were compiled from.
+
+    The file for ``/a/b.py`` is ``/a/b.py.<optimization level>.code`` under
+    ``$XDG_CACHE_HOME/freshrepl/code/<cache tag>``; it holds the interpreter's
+    magic number and optimization level, a hash and the length of the source
+    bytes, and the path, ahead of the marshalled code.  Modification times
+    play no part.  Nothing is written when python would write no bytecode
+    (``-B``, ``PYTHONDONTWRITEBYTECODE``).
+    """
+
+    def __init__(self) -> None:
+        cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        self.root = os.path.join(cache_home, "freshrepl", "code",
+                                 sys.implementation.cache_tag or "python")
+        self._suffix = f".{sys.flags.optimize}.code"
+        self._magic = importlib.util.MAGIC_NUMBER + sys.flags.optimize.to_bytes(1, "little")
+
+    def code(self, data: bytes, path: str, compile_: Any) -> CodeType:
+        """The code for source ``data`` of ``path``: cached, else ``compile_(data, path)``."""
+        encoded = os.fsencode(path)
+        header = b"".join((
+            self._magic,
+            importlib.util.source_hash(data),
+            len(data).to_bytes(8, "little"),
+            len(encoded).to_bytes(4, "little"),
+            encoded,
+        ))
+        file = self.root + os.path.abspath(path) + self._suffix
+        try:
+            with open(file, "rb") as handle:
+                blob = handle.read()
+            if blob.startswith(header):
+                code = marshal.loads(memoryview(blob)[len(header):])
+                if isinstance(code, CodeType):
+                    return code
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        code = compile_(data, path)
+        if not sys.dont_write_bytecode:
+            self._store(file, header + marshal.dumps(code))
+        return code
+
+    def _store(self, file: str, blob: bytes) -> None:
+        temporary = f"{file}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(file), exist_ok=True)
+            with open(temporary, "wb") as handle:
+                handle.write(blob)
+            os.replace(temporary, file)
+        except OSError:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
 class CapturingSourceLoader(importlib.machinery.SourceFileLoader):
-    """Compiles a user module from the bytes it keeps, never from a .pyc."""
+    """Compiles a user module from the bytes it keeps (or reuses code made from those bytes)."""
 
     store: SourceStore  # set on the subclass made per Reloader
+    codes: CodeCache
 
     def get_code(self, fullname: str) -> CodeType:
         data = self.get_data(self.path)
-        self.store.record_source(fullname, self.path, data)
-        code = self.source_to_code(data, self.path)
-        self.store.set_code_names(self.store.by_name[fullname], frozenset(code.co_names))
+        entry = self.store.record_source(fullname, self.path, data, check=False)
+        code = self.codes.code(data, self.path, self.source_to_code)
+        self.store.set_code_names(entry, imported_names(code))
         return code
+
+    def get_source(self, fullname: str) -> str | None:
+        """The text the module ran from (``inspect``), not what the file holds now."""
+        entry = self.store.by_name.get(fullname)
+        if entry is not None and entry.path == self.path and entry.text is not None:
+            return entry.text
+        return super().get_source(fullname)
 
     def exec_module(self, module: ModuleType) -> None:
         # Registered only once it ran: a module that raised while importing is not loaded.
@@ -164,7 +370,8 @@ class UserModuleFinder:
     def __init__(self, store: SourceStore) -> None:
         is_user_file(__file__)  # compute the foreign roots now, never inside an import
         self.store = store
-        attrs = {"store": store}
+        self._user_dirs: dict[str, bool] = {}
+        attrs = {"store": store, "codes": CodeCache()}
         self.source_loader = type("FreshSourceLoader", (CapturingSourceLoader,), attrs)
         self.ext_loader = type("FreshExtensionLoader", (CapturingExtensionLoader,), attrs)
 
@@ -172,14 +379,24 @@ class UserModuleFinder:
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         spec = self._spec_from_others(fullname, path, target)
-        if spec is None or not is_user_file(spec.origin):
-            return spec
-        loader = spec.loader
-        if type(loader) is importlib.machinery.SourceFileLoader:
+        if spec is None:
+            return None
+        kind = type(spec.loader)
+        if kind is importlib.machinery.SourceFileLoader and self._is_user(spec.origin):
             spec.loader = self.source_loader(fullname, spec.origin)
-        elif type(loader) is importlib.machinery.ExtensionFileLoader:
+        elif kind is importlib.machinery.ExtensionFileLoader and self._is_user(spec.origin):
             spec.loader = self.ext_loader(fullname, spec.origin)
         return spec
+
+    def _is_user(self, origin: str | None) -> bool:
+        """``is_user_file``, resolved once per directory (a symlinked file on its own)."""
+        if not origin or os.path.islink(origin):
+            return is_user_file(origin)
+        directory = os.path.dirname(origin)
+        known = self._user_dirs.get(directory)
+        if known is None:
+            known = self._user_dirs[directory] = is_user_file(origin)
+        return known
 
     def _spec_from_others(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None

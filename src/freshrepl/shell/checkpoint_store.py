@@ -16,7 +16,11 @@ memory, the largest.  Settings come from the environment
 
 from __future__ import annotations
 
-import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
 import os
 import socket
 import time
@@ -214,14 +218,14 @@ def current_digest(path: str, kind: str) -> str | None:
     except OSError:
         return None
     if kind == "bytes":
-        return hashlib.sha256(data).hexdigest()
+        return _sha256(data).hexdigest()
     from importlib.util import decode_source
 
     try:
         text = decode_source(data)
     except (SyntaxError, UnicodeDecodeError, LookupError):
         return None
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def private_dirty(pid: int) -> int | None:
@@ -282,3 +286,10 @@ def _reap(pid: int) -> None:
         if done:
             return
         time.sleep(0.001)
+
+
+def _sha256(data: bytes) -> _Hash:
+    """hashlib, imported when first needed: it loads OpenSSL, which start-up does without."""
+    import hashlib
+
+    return hashlib.sha256(data)

@@ -6,13 +6,20 @@ or a trailing backslash waits for more.  Enter either submits or opens a new,
 auto-indented line.  ``wake()`` lets another thread (the file watcher) end a
 read early without losing what was typed: ``read`` raises ``Woken`` carrying
 the text and cursor, and the next ``read`` starts from them.
+
+Speed: an accepted input is handed to ``on_submit`` the moment prompt_toolkit
+has drawn it in its final state, before prompt_toolkit winds down, and the
+next ``>>> `` is written before prompt_toolkit has set up again (it then
+redraws it in place); one event loop serves every read.
 """
 
 from __future__ import annotations
 
-import warnings
+import asyncio
+import os
+import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
@@ -24,11 +31,13 @@ from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
+from prompt_toolkit.utils import is_dumb_terminal
 
-from freshrepl.compiler import AwaitCompiler
+from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_text
 from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
+from freshrepl.shell.terminal import STDIN, drain_cooked_input, hold_input, set_mode, write
 
 if TYPE_CHECKING:
     from prompt_toolkit.lexers import PygmentsLexer
@@ -38,8 +47,6 @@ if TYPE_CHECKING:
 
 PRIMARY = ">>> "
 SECONDARY = "... "
-INDENT = "    "
-_DEDENT_AFTER = ("return", "pass", "raise", "break", "continue")
 
 
 class Woken(Exception):
@@ -48,42 +55,6 @@ class Woken(Exception):
     def __init__(self, document: Document) -> None:
         super().__init__("woken")
         self.document = document
-
-
-def is_complete(text: str) -> bool:
-    """Would python3 run this input now (rather than print ``... `` for more)?"""
-    lines = text.split("\n")
-    if len(lines) > 1 and not lines[-1].strip():
-        lines[-1] = ""  # an auto-indented empty line counts as the blank line
-    source = "\n".join(lines)
-    if not source.strip() or (len(lines) == 1 and source.lstrip().startswith(":")):
-        return True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # A fresh compiler: no ``from __future__`` state carried between inputs.
-            return AwaitCompiler()(source, "<stdin>", "single") is not None
-    except (SyntaxError, ValueError, OverflowError):
-        return True  # let the kernel report it, as python3 would
-
-
-def submitted_text(text: str) -> str:
-    """The input as run: without the blank line(s) that ended a block."""
-    lines = text.split("\n")
-    while len(lines) > 1 and not lines[-1].strip():
-        lines.pop()
-    return "\n".join(lines)
-
-
-def next_indent(line: str) -> str:
-    """Indentation for the line after ``line``."""
-    indent = line[: len(line) - len(line.lstrip())]
-    code = line.split("#", 1)[0].rstrip()
-    if code.endswith(":"):
-        return indent + INDENT
-    if code.lstrip().split(" ", 1)[0] in _DEDENT_AFTER:
-        return indent[: max(0, len(indent) - len(INDENT))]
-    return indent
 
 
 class Editor:
@@ -104,6 +75,17 @@ class Editor:
         page: Callable[[str], None] = print,
     ) -> None:
         self._before_read = before_read
+        # One event loop for the whole session: prompt_toolkit's ``prompt()``
+        # would build a loop (and join its executor's threads) for every input.
+        self._loop = asyncio.new_event_loop()
+        self._on_submit: Callable[[str], None] | None = None
+        self._submit_error: BaseException | None = None
+        self._sigint_handler: Any = None
+        # A dumb terminal gets prompt_toolkit's own plain prompt, drawn by it alone.
+        self._early_prompt = not is_dumb_terminal() and os.isatty(STDIN)
+        self._prompt_shown = False
+        self._mode_before_hold: list[Any] | None = None
+        self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
         bindings = [_key_bindings(), history_bindings(is_complete)]
         if kernel_help is not None:
             bindings.append(help_bindings(kernel_help.doc, page))
@@ -138,19 +120,98 @@ class Editor:
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
             _toolbar_without_cpr(self.session)
+        self.session.app.after_render += self._after_render
 
-    def read(self, default: Document | str = "") -> str:
-        """One complete input; raises KeyboardInterrupt, EOFError or Woken."""
+    def read(
+        self, default: Document | str = "", on_submit: Callable[[str], None] | None = None
+    ) -> str:
+        """One complete input; raises KeyboardInterrupt, EOFError or Woken.
+
+        ``on_submit(text)`` is called with the input before ``read`` returns,
+        as soon as the input is drawn as done; what it raises, ``read`` raises.
+        """
         app = self.session.app
         app.erase_when_done = False
         if self._signatures is not None:
             self._signatures.forget()  # the last input may have rebound any name
             self.session.bottom_toolbar = None
+        self._on_submit, self._submit_error = on_submit, None
+        self._sigint_handler = signal.getsignal(signal.SIGINT)
+        self.show_prompt()
         try:
-            text = self.session.prompt(PRIMARY, default=default, pre_run=self._pre_run)
+            text = submitted_text(self._loop.run_until_complete(
+                self.session.prompt_async(PRIMARY, default=default, pre_run=self._pre_run)
+            ))
         finally:
             app.erase_when_done = False
-        return submitted_text(text)
+            pending, self._on_submit = self._on_submit, None
+            if not self._prompt_shown:
+                self._release_input()
+        if self._submit_error is not None:
+            error, self._submit_error = self._submit_error, None
+            raise error
+        if pending is not None:  # not drawn by our application (a dumb terminal)
+            pending(text)
+        return text
+
+    def take_typeahead(self, data: bytes) -> None:
+        """Keys read before the editor was up: the next read handles them first."""
+        app_input = self.session.app.input
+        parser = getattr(app_input, "vt100_parser", None)
+        if data and parser is not None:
+            # The input's own parser keeps an unfinished escape sequence for the
+            # bytes still to come; read_keys() adds what is already waiting.
+            parser.feed(data.decode("utf-8", "surrogateescape"))
+            # A lone Esc at the end was typed a while ago (vi's normal mode), not the
+            # start of a sequence still arriving: prompt_toolkit's timer for it never
+            # runs for keys that did not come through its own reader.
+            self._typeahead = app_input.read_keys() + app_input.flush_keys()
+
+    def add_history(self, text: str) -> None:
+        """An input that ran without the editor (typed ahead): in the history all the same."""
+        if text.strip():
+            self.session.history.append_string(text)
+
+    def show_prompt(self) -> None:
+        """Write ``>>> `` now, ahead of the next read; keys typed meanwhile are held for it.
+
+        prompt_toolkit redraws the prompt in place when it starts (see _pre_run).
+        """
+        if self._early_prompt and not self._prompt_shown:
+            typed = drain_cooked_input()  # read before holding: a Ctrl-D stays a key
+            mode = hold_input()
+            if self._mode_before_hold is None:
+                self._mode_before_hold = mode
+            write(PRIMARY)
+            self._prompt_shown = True
+            self.type_ahead(typed)
+
+    def adopt_prompt(self, mode_before_hold: list[Any] | None) -> bool:
+        """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it.
+
+        False when this editor draws its prompts alone (a dumb terminal).
+        """
+        if not self._early_prompt or mode_before_hold is None:
+            return False
+        self._prompt_shown = True
+        self._mode_before_hold = mode_before_hold
+        return True
+
+    def hide_prompt(self) -> None:
+        """Take back a prompt written ahead (to print above it); the next read shows it again."""
+        if self._prompt_shown:
+            write("\r\x1b[K")
+            self._prompt_shown = False
+            self._release_input()
+
+    def _release_input(self) -> None:
+        """Back to the terminal mode from before the keys were held.
+
+        prompt_toolkit, when it finishes, restores the mode it found: the held one.
+        """
+        if self._mode_before_hold is not None:
+            set_mode(self._mode_before_hold)
+            self._mode_before_hold = None
 
     def type_ahead(self, data: bytes) -> None:
         """Keys that arrived before this read (as the terminal sent them): the next read gets them first."""
@@ -188,10 +249,43 @@ class Editor:
             app.exit(exception=Woken(self.session.default_buffer.document))
 
     def _pre_run(self) -> None:
+        if self._prompt_shown:
+            write("\r")  # prompt_toolkit draws from column 0, over the early prompt
+            self._prompt_shown = False
         if self._signatures is not None:  # a line given back after a wake-up may be in a call
             self._show_signature(self.session.default_buffer)
         if self._before_read is not None:
             self._before_read()
+
+    def _after_render(self, app: Any) -> None:
+        """Feed keys typed ahead after the first drawing; hand over an accepted input.
+
+        The input goes to ``on_submit`` once it is drawn in its final state,
+        before prompt_toolkit winds down (its clean-up then overlaps nothing
+        the user waits for), and the next prompt is written right after.
+        """
+        if self._typeahead and not app.is_done:
+            # After the first drawing, which starts loading the history: an Up
+            # typed ahead then finds it, as it does when read from the terminal.
+            keys, self._typeahead = self._typeahead, []
+            app.loop.call_soon(_feed_keys, app, keys)
+        on_submit = self._on_submit
+        if on_submit is None or not app.is_done or app.erase_when_done:
+            return
+        if app.renderer.last_rendered_screen is not None:
+            return  # an ordinary redraw: the final one resets the renderer
+        future = app.future
+        if future is None or future.cancelled() or future.exception() is not None:
+            return
+        self._on_submit = None
+        try:
+            with _shell_sigint(self._sigint_handler):
+                on_submit(submitted_text(future.result()))
+        except BaseException as exc:  # raised from read(), once prompt_toolkit is done
+            self._submit_error = exc
+            return
+        self.show_prompt()  # the next one, before prompt_toolkit winds down
+
 
     # -- signature help on the bottom toolbar -------------------------------------
 
@@ -213,6 +307,35 @@ class Editor:
         if app.is_running and not app.is_done:
             self._show_signature(self.session.default_buffer)
             app.invalidate()
+
+
+
+def _feed_keys(app: Any, keys: list[Any]) -> None:
+    app.key_processor.feed_multiple(keys)
+    app.key_processor.process_keys()
+
+
+class _shell_sigint:
+    """Ctrl-C goes to the shell's own handler, not to prompt_toolkit's event loop.
+
+    While the application winds down its loop still owns SIGINT (a handler
+    plus the wake-up fd); an input run meanwhile needs the shell's handler,
+    as between reads.
+    """
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def __enter__(self) -> None:
+        self.saved = signal.getsignal(signal.SIGINT)
+        self.wakeup = signal.set_wakeup_fd(-1)
+        if self.handler is not None:
+            signal.signal(signal.SIGINT, self.handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            signal.signal(signal.SIGINT, self.saved)
+        signal.set_wakeup_fd(self.wakeup)
 
 
 def _toolbar_without_cpr(session: PromptSession[str]) -> None:

@@ -18,10 +18,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from freshrepl import protocol
+from freshrepl.channel import Channel
 from freshrepl.shell.options import Options
 
 _R = TypeVar("_R")
@@ -56,10 +56,11 @@ class KernelClient:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.pid: int | None = None
-        self.conn: Connection | None = None
+        self.conn: Channel | None = None
         self.ready = False
         self.exit_reason: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one request (or the hello) on the channel at a time
+        self._hello: protocol.Hello | None = None
         self._next_id = 0
         # Called from a background thread when the kernel process ends.
         self.on_exit: Callable[[], None] | None = None
@@ -101,7 +102,7 @@ class KernelClient:
             os.close(theirs_fd)
             if notes is not None:
                 notes.close()
-        self.conn = Connection(ours.detach())
+        self.conn = Channel(ours.detach())
         self.ready = False
         self.exit_reason = None
         self._follow(pid)
@@ -127,7 +128,7 @@ class KernelClient:
             if notes is not None:
                 notes.close()
         self.pid, self.exit_reason, self.ready = None, None, False
-        self.conn = Connection(ours.detach())
+        self.conn = Channel(ours.detach())
         try:
             hello = self.wait_ready(timeout)
         except (KernelDied, TimeoutError, KernelError) as exc:
@@ -160,11 +161,20 @@ class KernelClient:
             self.on_exit()
 
     def wait_ready(self, timeout: float | None = None) -> protocol.Hello:
-        """Block until the kernel has started (and run any -i script); its hello."""
+        """Block until the kernel has started (and run any -i script); its hello.
+
+        Any thread may ask (a completion can come first); the hello is read once.
+        """
+        with self._lock:
+            return self._wait_ready_locked(timeout)
+
+    def _wait_ready_locked(self, timeout: float | None) -> protocol.Hello:
+        if self.ready and self._hello is not None:
+            return self._hello
         hello = protocol.decode(self._receive(timeout))
         if not isinstance(hello, protocol.Hello):
             raise KernelError(f"expected Hello, got {type(hello).__name__}")
-        self.ready = True
+        self.ready, self._hello = True, hello
         return hello
 
     def alive(self) -> bool:
@@ -235,7 +245,7 @@ class KernelClient:
             if self.conn is None:
                 raise KernelDied(self.exit_reason or "no kernel")
             if not self.ready:
-                self.wait_ready(timeout)
+                self._wait_ready_locked(timeout)
             self._next_id += 1
             try:
                 self.conn.send(protocol.encode(request, self._next_id))

@@ -2,8 +2,9 @@
 
 Start-up order is chosen for speed: the banner and a first ``>>> `` are
 written before anything heavy is imported, keys typed meanwhile are held in
-the terminal's queue, the kernel is spawned, and only then is prompt_toolkit
-loaded; it picks the held keys up as if it had been reading all along.
+the terminal's queue, the kernel is spawned, and prompt_toolkit is loaded in
+a thread while simple lines typed at that prompt run at once (``early.py``);
+the editor picks up the other held keys as if it had been reading all along.
 
 The loop leans on three pieces: the ``KernelSupervisor`` (the kernel's life
 cycle and the session record), ``LiveReload`` (what to reload, when) and the
@@ -12,9 +13,12 @@ cycle and the session record), ``LiveReload`` (what to reload, when) and the
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -25,6 +29,7 @@ from freshrepl.shell.terminal import Terminal, write
 if TYPE_CHECKING:
     from prompt_toolkit.document import Document
 
+    from freshrepl.shell.early import EarlyReader
     from freshrepl.shell.editor import Editor
     from freshrepl.shell.live_reload import LiveReload
     from freshrepl.shell.supervisor import KernelSupervisor
@@ -63,6 +68,10 @@ class Shell:
         # Warnings raised while the editor draws (history loads in its thread):
         # printed above the next prompt, never into the one being drawn.
         self._warnings: list[str] = []
+        # The kernel's news of imported and dropped modules, followed once the
+        # next prompt is up (watching thousands of new files takes a while):
+        # see _live(), which every use of the live-reload policy goes through.
+        self._deltas: list[protocol.ModuleDelta] = []
 
     # -- start and stop --------------------------------------------------------
 
@@ -74,18 +83,25 @@ class Shell:
         if self.options.config_warning:
             write(f"freshrepl: warning: {self.options.config_warning}\n")
         if early:
+            self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
             # editor has loaded must arrive marked as a paste, not as typed lines.
             write(">>> \x1b[?2004h")
-            self.terminal.hold_input()
         self._start_kernel()
-        self._load_editor()
-        if early:
-            self.terminal.restore()
-            write("\r\x1b[K")
-        else:
-            self._supervisor().wait_ready()
         try:
+            if early:
+                self._run_typed_ahead()
+                # The prompt on screen is the first read's; keys stay held until
+                # the editor reads them (no moment when the terminal echoes them).
+                if not self._editor().adopt_prompt(self.terminal.mode_found):
+                    self.terminal.restore()
+                    write("\r\x1b[K")
+            else:
+                self._load_editor()
+                self._supervisor().wait_ready()
+            # Everything loaded so far lives as long as the shell: the collector
+            # need not look at it again (pauses while typing stay short).
+            gc.freeze()
             self._loop()
         except ShellExit as done:
             return done.status
@@ -124,17 +140,20 @@ class Shell:
         )
 
     def _start_kernel(self) -> None:
-        from freshrepl.shell.live_reload import LiveReload
         from freshrepl.shell.supervisor import KernelSupervisor
 
-        self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
         self.kernel = KernelSupervisor(
-            self.options, self.terminal, on_modules=self.live.track,
-            on_new_kernel=self.live.forget_modules,
+            self.options, self.terminal, on_modules=self._deltas.append,
+            on_new_kernel=lambda: self._live().forget_modules(),
         )
         self.kernel.start(on_exit=self._wake_editor)
+        # After the spawn: the kernel starts while the rest of the shell loads.
+        from freshrepl.shell.live_reload import LiveReload
+
+        self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
 
     def _load_editor(self) -> None:
+        _keep_openssl_out()
         from freshrepl.shell.completion import KernelCompleter
         from freshrepl.shell.editor import Editor
         from freshrepl.shell.history import SafeFileHistory, history_path
@@ -150,6 +169,41 @@ class Shell:
             color_scheme=options.color_scheme, kernel_help=KernelHelp(self._supervisor()),
             page=self.terminal.page,
         )
+
+    def _run_typed_ahead(self) -> None:
+        """Load the editor in a thread; meanwhile run the simple lines typed at the early prompt.
+
+        The rest of what was typed goes to the editor, which starts from it.
+        """
+        from freshrepl.shell.early import EarlyReader
+
+        loader = _EditorLoader(self._load_editor)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)  # keys typed meanwhile are echoed without a lag
+        reader, ran = EarlyReader(loader.wake_fd), []
+        try:
+            while (text := reader.next_line()) is not None:
+                self._run_early(text, reader)
+                ran.append(text)
+        finally:
+            sys.setswitchinterval(switch)
+        loader.join()
+        for text in ran:
+            self._editor().add_history(text)
+        if reader.lines_shown:  # the editor draws an unfinished block again, from its top
+            write(f"\r\x1b[{reader.lines_shown}A")
+        self._editor().take_typeahead(reader.leftover())
+
+    def _run_early(self, text: str, reader: EarlyReader) -> None:
+        """One line typed at the early prompt, run as the loop would; then the next prompt."""
+        from freshrepl.shell.terminal import drain_cooked_input
+
+        write("\n")
+        self._dispatch(text)
+        self._live()  # watch what it imported now: the editor's loop is not up yet
+        reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key
+        self.terminal.hold_input()
+        write(">>> ")
 
     def _install_signal_handlers(self) -> None:
         signal.signal(signal.SIGINT, self._on_sigint)
@@ -173,7 +227,6 @@ class Shell:
     # -- the loop ---------------------------------------------------------------
 
     def _loop(self) -> None:
-        from freshrepl.shell.commands import is_command, run_command
         from freshrepl.shell.editor import Woken
 
         kernel = self._supervisor()
@@ -183,7 +236,9 @@ class Shell:
             # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
             keep, document = document, ""
             try:
-                text = self._read(keep)
+                # The input runs (``_dispatch``) as soon as the editor has drawn it
+                # as entered; the next prompt is then already on screen.
+                self._editor().read(keep, on_submit=self._dispatch)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -197,21 +252,18 @@ class Shell:
             except EOFError:
                 if self._confirm_exit():
                     self.quit()
-                continue
-            if not text.strip():
-                continue
-            if is_command(text):
-                run_command(text, self, self._live().auto)
-            else:
-                self._run_input(text)
 
-    def _read(self, default: Document | str) -> str:
-        try:
-            return self._editor().read(default)
-        finally:
-            # The editor gives back the mode it found, which after a run holds
-            # input raw; what follows (commands, replay) wants Ctrl-C as a signal.
-            self.terminal.restore()
+    def _dispatch(self, text: str) -> None:
+        """Run one accepted input: a meta-command or Python for the kernel."""
+        from freshrepl.shell.commands import is_command, run_command
+
+        self.terminal.restore()  # the editor may still hold the terminal in its own mode
+        if not text.strip():
+            return
+        if is_command(text):
+            run_command(text, self, self._live().auto)
+        else:
+            self._run_input(text)
 
     def _confirm_exit(self) -> bool:
         """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
@@ -220,8 +272,9 @@ class Shell:
         return self.terminal.ask_yes_no("Leave freshrepl? [Y/n]", default=True, eof=True)
 
     def _before_read(self) -> None:
-        """Called once the editor is up: catch changes that arrived in between."""
-        if self._live().has_pending():
+        """Called once the editor is up: catch changes (and a kernel's end) that came in between."""
+        kernel = self._supervisor()
+        if self._live().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
     def _show_warnings(self) -> None:
@@ -229,6 +282,8 @@ class Shell:
         notice = self._live().take_notice()
         if notice:
             self._warnings.append(notice)
+        if self._warnings:
+            self._editor().hide_prompt()
         while self._warnings:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
@@ -249,7 +304,6 @@ class Shell:
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
-        self._editor().type_ahead(self.terminal.take_typeahead())
         self._finish_output_line()
 
     def _finish_output_line(self) -> None:
@@ -377,8 +431,50 @@ class Shell:
 
     def _live(self) -> LiveReload:
         assert self.live is not None, "started with the kernel"
+        while self._deltas:
+            self.live.track(self._deltas.pop(0))
         return self.live
 
     def _editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+class _EditorLoader:
+    """Runs ``load`` in a thread; ``wake_fd`` becomes readable when it is done."""
+
+    def __init__(self, load: Callable[[], None]) -> None:
+        self.wake_fd, self._wake_write = os.pipe()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(load,), name="freshrepl-load-editor", daemon=True
+        )
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the load; raise what it raised."""
+        self._thread.join()
+        os.close(self.wake_fd)
+        os.close(self._wake_write)
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self, load: Callable[[], None]) -> None:
+        try:
+            load()
+        except BaseException as exc:  # raised again by join(), in the main thread
+            self._failure = exc
+        finally:
+            os.write(self._wake_write, b"!")
+
+
+def _keep_openssl_out() -> None:
+    """The shell never needs OpenSSL: keep it out (3.5 MiB of resident memory).
+
+    asyncio (under prompt_toolkit) imports ``ssl`` if it can, and wcwidth
+    reaches ``hashlib`` through ``secrets``; both work without it (hashlib
+    falls back to its built-in hashes).  User code runs in the kernel, which
+    is a process of its own and unaffected.
+    """
+    for name in ("ssl", "_ssl", "_hashlib"):
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]

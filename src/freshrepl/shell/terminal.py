@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import termios
+from typing import Any
 
 STDIN = 0
 
@@ -19,6 +20,11 @@ class Terminal:
     def __init__(self) -> None:
         self.is_tty = os.isatty(STDIN) and os.isatty(1)
         self._saved = termios.tcgetattr(STDIN) if self.is_tty else None
+
+    @property
+    def mode_found(self) -> list[Any] | None:
+        """The terminal's mode when the shell started (None when stdin is not a terminal)."""
+        return self._saved
 
     def restore(self) -> None:
         """Back to the mode we found (the kernel may have left it raw or silent)."""
@@ -43,14 +49,8 @@ class Terminal:
         Non-canonical, no echo, no signals, no CR translation: the queued bytes
         then reach prompt_toolkit exactly as if it had been reading all along.
         """
-        if self._saved is None:
-            return
-        mode = termios.tcgetattr(STDIN)
-        mode[0] &= ~(termios.ICRNL | termios.IXON)
-        mode[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
-        mode[6][termios.VMIN] = 1
-        mode[6][termios.VTIME] = 0
-        termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+        if self._saved is not None:
+            hold_input()
 
     def page(self, text: str) -> None:
         """Show ``text``; through ``$PAGER`` (else ``less``) when it is taller than the terminal."""
@@ -74,29 +74,6 @@ class Terminal:
         except OSError:
             write(text.rstrip("\n") + "\n")  # no pager to be found: print it all
 
-    def take_typeahead(self) -> bytes:
-        """After a run: what was typed meanwhile, with Ctrl-D kept as a key; then hold input.
-
-        While code runs the terminal is in its cooked mode, where Ctrl-D is
-        not a character but an end-of-file mark; switched to raw mode, the
-        editor would see a NUL instead and the Ctrl-D would be lost.  So the
-        whole lines and end-of-file marks typed so far are read now, each
-        mark given back as a Ctrl-D byte, and from now on keys queue raw.
-        """
-        if self._saved is None:
-            return b""
-        import select  # not at start-up: the first prompt comes before it is needed
-
-        typed = b""
-        try:
-            if termios.tcgetattr(STDIN)[3] & termios.ICANON:
-                while select.select([STDIN], [], [], 0)[0]:
-                    typed += os.read(STDIN, 4096) or b"\x04"
-        except (OSError, termios.error):
-            return typed
-        self.hold_input()
-        return typed
-
     def ask_yes_no(self, question: str, default: bool = True, eof: bool = False) -> bool:
         """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``."""
         write(question + " ")
@@ -118,6 +95,49 @@ class Terminal:
                 return answer
         finally:
             self.restore()
+
+
+def hold_input() -> list[Any]:
+    """See ``Terminal.hold_input``; stdin must be a terminal. Returns the mode before."""
+    before = termios.tcgetattr(STDIN)
+    mode = termios.tcgetattr(STDIN)
+    mode[0] &= ~(termios.ICRNL | termios.IXON)
+    mode[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    mode[6][termios.VMIN] = 1
+    mode[6][termios.VTIME] = 0
+    termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+    return before
+
+
+def drain_cooked_input() -> bytes:
+    """What was typed while code ran, with each Ctrl-D kept as a key (before input is held).
+
+    While code runs the terminal is in its cooked mode, where Ctrl-D is not a
+    character but an end-of-file mark; switched to raw mode, the editor would
+    see a NUL instead and the Ctrl-D would be lost (python3 ends the session
+    on it).  So the whole lines and end-of-file marks typed so far are read
+    now, each mark given back as a Ctrl-D byte.
+    """
+    if not os.isatty(STDIN):
+        return b""
+    import select  # not at start-up: the first prompt comes before it is needed
+
+    typed = b""
+    try:
+        if termios.tcgetattr(STDIN)[3] & termios.ICANON:
+            while select.select([STDIN], [], [], 0)[0]:
+                typed += os.read(STDIN, 4096) or b"\x04"
+    except (OSError, termios.error):
+        pass
+    return typed
+
+
+def set_mode(mode: list[Any]) -> None:
+    """Put the terminal back in ``mode`` (from ``hold_input``)."""
+    try:
+        termios.tcsetattr(STDIN, termios.TCSANOW, mode)
+    except termios.error:
+        pass
 
 
 def write(text: str) -> None:

@@ -1,0 +1,161 @@
+"""Benchmark: importing many small user modules, time and memory, side by side with python3 -q.
+
+Run:  python3 bench/bench_imports.py [--modules N] [--runs N] [--padding BYTES]
+
+A project of N generated modules (default 2,000, about 230 bytes each) and a
+``load_all`` module importing them all.  In ``python3 -q`` and ``freshrepl
+-q`` (spawned in a pty, as in bench_startup.py), ``import load_all`` is timed
+from Enter to the next prompt, in two cache states, each the same for both:
+
+* cold: no bytecode anywhere (no ``__pycache__``, an empty freshrepl cache);
+  both compile every module (and write their caches);
+* warm: the same shell imported the same files once before (python3 reads its
+  ``.pyc`` files, freshrepl its own code cache, checked against the bytes).
+
+Memory: the resident size of the process running the code (python3 itself,
+freshrepl's kernel) before and after the import; what freshrepl keeps per
+module is its growth beyond python3's, divided by N, against the mean source
+size.  Medians over ``--runs`` spawns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pexpect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_startup import PROMPT, spawn  # noqa: E402
+
+MODULE = '''"""Generated module {i}."""
+
+VALUE = {i}
+
+
+def f{i}(x):
+    return x + VALUE
+
+
+class C{i}:
+    def __init__(self, x):
+        self.x = x
+
+    def m(self):
+        return f{i}(self.x)
+'''
+ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>])*"
+NEXT_PROMPT = re.compile(rb"\n.*?>>>", re.S)
+
+
+def make_project(root: Path, count: int, padding: int = 0) -> int:
+    """Write the modules and ``load_all.py``; the modules' total size in bytes.
+
+    ``padding``: about that many bytes of comment lines added to each module
+    (a bigger source, the same objects).
+    """
+    root.mkdir(parents=True)
+    total = 0
+    comment = "# " + "x" * 77 + "\n"
+    for i in range(count):
+        text = MODULE.format(i=i) + comment * (padding // len(comment))
+        (root / f"m{i:04d}.py").write_text(text)
+        total += len(text.encode())
+    (root / "load_all.py").write_text("".join(f"import m{i:04d}\n" for i in range(count)))
+    return total
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def code_process(shell_pid: int, freshrepl: bool) -> int:
+    """The process that runs the user's code: the kernel (the shell's only child) or python3."""
+    if not freshrepl:
+        return shell_pid
+    with open(f"/proc/{shell_pid}/task/{shell_pid}/children") as f:
+        return int(f.read().split()[0])
+
+
+def value_then_prompt(value: int) -> re.Pattern[bytes]:
+    return re.compile(rb"\n\r?" + ESC + str(value).encode() + ESC + rb"\r?\n.*?>>>", re.S)
+
+
+def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> dict[str, float]:
+    """One spawn: ``import load_all`` timed, and the code process's growth in KiB."""
+    child = spawn(command, home, project)
+    child.timeout = 120
+    child.expect(PROMPT)
+    child.send("7001+0\r")  # the kernel is up and has answered once
+    child.expect(value_then_prompt(7001))
+    time.sleep(0.2)  # let start-up work settle before reading memory
+    pid = code_process(child.pid, freshrepl)
+    before = rss_kib(pid)
+    child.send("import load_all")
+    child.expect(b"load_all")  # echoed: only Enter is timed
+    begin = time.perf_counter()
+    child.send("\r")
+    child.expect(NEXT_PROMPT)
+    elapsed = time.perf_counter() - begin
+    child.send("7002+0\r")
+    child.expect(value_then_prompt(7002))
+    time.sleep(0.2)
+    grown = rss_kib(pid) - before
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    return {"seconds": elapsed, "kib": grown}
+
+
+def clear_caches(project: Path, home: Path) -> None:
+    shutil.rmtree(project / "__pycache__", ignore_errors=True)
+    shutil.rmtree(home / "cache" / "freshrepl", ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--modules", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--padding", type=int, default=0,
+                        help="bytes of comments added to each module (default 0)")
+    args = parser.parse_args()
+    python = sys.executable
+    commands = {"python3 -q": [python, "-q"], "freshrepl -q": [python, "-m", "freshrepl", "-q"]}
+    samples: dict[tuple[str, str], list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        home, project = Path(tmp) / "home", Path(tmp) / "project"
+        source_bytes = make_project(project, args.modules, args.padding)
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                clear_caches(project, home)
+                fresh = name.startswith("freshrepl")
+                for state in ("cold", "warm"):
+                    result = measure(command, home, project, fresh)
+                    samples.setdefault((name, state), []).append(result)
+    median = {key: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+              for key, rows in samples.items()}
+    mean_size = source_bytes / args.modules
+    print(f"import load_all: {args.modules} modules of {mean_size:.0f} bytes on average, "
+          f"medians of {args.runs} runs")
+    for state in ("cold", "warm"):
+        base = median[("python3 -q", state)]
+        for name in commands:
+            r = median[(name, state)]
+            print(f"  {state:<5} {name:<13} {r['seconds'] * 1000:8.1f} ms "
+                  f"({r['seconds'] / base['seconds']:4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
+    extra = {state: (median[("freshrepl -q", state)]["kib"] - median[("python3 -q", state)]["kib"])
+             * 1024 / args.modules for state in ("cold", "warm")}
+    for state, per_module in extra.items():
+        print(f"  kept by freshrepl per module ({state}): {per_module:.0f} bytes "
+              f"= {per_module / mean_size:.2f}x the source size")
+
+
+if __name__ == "__main__":
+    main()

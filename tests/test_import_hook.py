@@ -1,0 +1,108 @@
+"""The import hook's keeping of user modules: exact bytes, code reused only for those bytes."""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import traceback
+
+import pytest
+from reload_helpers import Workspace
+
+from freshrepl.reload.hook import CodeCache, Loaded, SourceStore
+
+
+@pytest.fixture(autouse=True)
+def _write_bytecode(monkeypatch):
+    """As in an ordinary session (the test run may have bytecode writing off)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    workspace = Workspace(tmp_path / "src")
+    yield workspace
+    workspace.close()
+
+
+def test_no_cache_is_written_when_python_writes_no_bytecode(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    cache = CodeCache()
+    cache.code(b"X = 1\n", str(tmp_path / "m.py"), lambda data, where: compile(data, where, "exec"))
+    assert not os.path.exists(cache.root)
+
+
+def test_cached_code_is_used_only_for_the_same_bytes(tmp_path):
+    cache = CodeCache()
+    path = str(tmp_path / "m.py")
+    compiled = []
+
+    def compile_(data: bytes, where: str):
+        compiled.append(data)
+        return compile(data, where, "exec")
+
+    first = cache.code(b"X = 1\n", path, compile_)
+    again = cache.code(b"X = 1\n", path, compile_)
+    changed = cache.code(b"X = 2\n", path, compile_)  # same size: only the bytes tell
+    assert compiled == [b"X = 1\n", b"X = 2\n"]
+    namespace: dict = {}
+    exec(again, namespace)
+    assert namespace["X"] == 1 and again.co_filename == first.co_filename == path
+    exec(changed, namespace)
+    assert namespace["X"] == 2
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(ws):
+    path = ws.write("same.py", "VALUE = 'aaa'\n")
+    ws.load("same")
+    stat = os.stat(path)
+    ws.close()
+    # A new kernel, same cache: the file changed but looks the same to stat().
+    path.write_bytes(b"VALUE = 'bbb'\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = Workspace(path.parent)
+    try:
+        assert again.load("same").VALUE == "bbb"
+    finally:
+        again.close()
+
+
+def test_kept_source_is_the_bytes_read_and_decodes_as_python_does(ws):
+    ws.write("latin.py", "# -*- coding: latin-1 -*-\nNAME = 'caf\u00e9'\n", encoding="latin-1")
+    assert ws.load("latin").NAME == "caf\u00e9"
+    entry = ws.reloader.store.by_name["latin"]
+    assert entry.text is not None and "caf\u00e9" in entry.text
+
+
+def test_traceback_shows_the_loaded_lines_after_the_file_changed(ws):
+    ws.write("boom.py", "def f():\n    raise ValueError('loaded line')\n")
+    module = ws.load("boom")
+    ws.write("boom.py", "def f():\n    pass  # edited, not yet reloaded\n")
+    linecache.clearcache()
+    try:
+        module.f()
+    except ValueError:
+        text = traceback.format_exc()
+    assert "raise ValueError('loaded line')" in text
+    assert "edited" not in text
+
+
+def test_only_imported_names_are_indexed(ws):
+    ws.write("base.py", "X = 1\n")
+    ws.write("user.py", "import base\nfrom base import X\nY = X + 1\nZ = len('ab')\n")
+    ws.load("user")
+    store = ws.reloader.store
+    assert store.by_name["user"].code_names is not None
+    assert set(store.by_name["user"].code_names) == {"base", "X"}
+    assert "user" in store.maybe_importers("base")
+
+
+def test_a_loaded_entry_keeps_bytes_not_text(tmp_path):
+    store = SourceStore()
+    path = str(tmp_path / "k.py")
+    entry = store.record_source("k", path, b"A = 1\n")
+    assert isinstance(entry._source, bytes)
+    assert entry.text == "A = 1\n"
+    assert isinstance(Loaded("x", path, text="B = 2\n").text, str)
+    assert sys.getsizeof(entry) < 150
