@@ -187,19 +187,25 @@ def test_quiet_from_the_file(spawn, home):
 
 
 def test_color_scheme_changes_the_highlighting(spawn, home):
+    def colour_of_def(term):
+        cell = term.screen.buffer[term.screen.cursor.y][len(">>> ")]
+        return cell.fg, cell.bold
+
+    def highlighted(term):
+        # Keys typed at the very first prompt are echoed plain until the editor is up
+        # and redraws the line; a further key makes sure it has.
+        term.send(" ")
+        term.wait_for(lambda _: colour_of_def(term) != ("default", False))
+
     default = spawn("-q")
     default.wait_prompt(1)
     default.send("def")
     default.wait_for(">>> def")
+    highlighted(default)
     write_config(home, 'color_scheme = "monokai"\n')
     themed = spawn("-q")
     themed.wait_prompt(1)
     themed.send("def")
     themed.wait_for(">>> def")
-
-    def colour_of_def(term):
-        cell = term.screen.buffer[term.screen.cursor.y][len(">>> ")]
-        assert cell.data == "d"
-        return cell.fg, cell.bold
-
+    highlighted(themed)
     assert colour_of_def(default) != colour_of_def(themed)
