@@ -2,8 +2,8 @@
 
 Both processes import this module; it imports nothing else of freshrepl, so
 the kernel can load it before anything else.  The channel is one end of a
-socketpair wrapped in ``multiprocessing.connection.Connection``, which does
-the framing.  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
+socketpair wrapped in ``freshrepl.channel.Channel``, which does the framing
+(``multiprocessing.connection``'s frames, without its imports).  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
 ..., fields}``) so that a kernel on another interpreter version, which unpickles
 no class of ours, can still talk to the shell; ``encode`` and ``decode`` turn
 the dataclasses below into such dicts and back.

@@ -1,6 +1,6 @@
-"""The kernel process: runs the user's code in an InteractiveConsole and answers the shell.
+"""The kernel's request loop and start-up: answers the shell, runs the -i script and PYTHONSTARTUP.
 
-The shell starts this module in a child interpreter (see ``client.py``) that
+The shell starts this module in a child interpreter (see ``shell/kernel_client.py``) that
 shares the terminal: user output goes straight to fds 1 and 2 and ``input()``
 reads fd 0.  Requests arrive on a private channel (``protocol.py``).  SIGINT is
 ignored while the kernel waits for a request and raises ``KeyboardInterrupt``
@@ -349,7 +349,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main(user_path: list[str] | None = None) -> None:
-    """Run the kernel; ``user_path`` is the sys.path user code gets (see client.py)."""
+    """Run the kernel; ``user_path`` is the sys.path user code gets (see shell/kernel_client.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = protocol.KernelConfig.from_env(os.environ)
     fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
