@@ -25,12 +25,14 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 import pexpect
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_restart import python_runs  # noqa: E402  (python3 start-up, timed the same way)
 
 PYTHON = os.path.realpath(sys.executable)
 PROMPT = re.compile(rb">>>")
@@ -125,15 +127,6 @@ def session(home: str, slow: float, extra: dict[str, str], memory: bool) -> dict
 def _held(table: bytes) -> float:
     found = HELD.search(table)
     return float(found.group(1)) if found else 0.0
-
-
-def python_runs(arguments: list[str], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        begin = time.perf_counter()
-        subprocess.run([PYTHON, *arguments], check=True)
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -32,24 +32,9 @@ from pathlib import Path
 import pexpect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_reload import MODULE  # noqa: E402  (the same generated modules)
 from bench_startup import PROMPT, spawn  # noqa: E402
 
-MODULE = '''"""Generated module {i}."""
-
-VALUE = {i}
-
-
-def f{i}(x):
-    return x + VALUE
-
-
-class C{i}:
-    def __init__(self, x):
-        self.x = x
-
-    def m(self):
-        return f{i}(self.x)
-'''
 ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>])*"
 NEXT_PROMPT = re.compile(rb"\n.*?>>>", re.S)
 

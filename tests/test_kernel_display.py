@@ -6,18 +6,16 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kernels import running_kernel
 
 from freshrepl.kernel import display
 from freshrepl.kernel.display import Highlighter, make_displayhook
-from freshrepl.shell.kernel_client import KernelClient
-from freshrepl.shell.options import Options
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -137,15 +135,8 @@ def our_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", SRC)
 
 
-@contextmanager
-def kernel(color: bool) -> Iterator[KernelClient]:
-    client = KernelClient(Options(color=color, argv=[""]))
-    client.start()
-    try:
-        client.wait_ready(timeout=30)
-        yield client
-    finally:
-        client.kill()
+def kernel(color: bool) -> Any:
+    return running_kernel(color=color)
 
 
 def test_kernel_colours_results_and_tracebacks_loading_pygments_on_first_use(capfd):

@@ -8,17 +8,16 @@ through ``KernelClient`` as in a session; its output is read from fds 1 and 2.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from kernels import running_kernel
 
 from freshrepl import protocol
 from freshrepl.shell.kernel_client import KernelClient
-from freshrepl.shell.options import Options
 
 INTERPRETERS = [
     path for path in (
@@ -36,16 +35,9 @@ def our_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent.parent / "src"))
 
 
-@contextmanager
-def kernel_on(python: str) -> Iterator[KernelClient]:
+def kernel_on(python: str) -> Any:
     """A kernel started now: inside the test, so its fds 1 and 2 are the ones capfd reads."""
-    client = KernelClient(Options(python=python, color=False, argv=[""]))
-    client.start()
-    try:
-        client.wait_ready(timeout=30)
-        yield client
-    finally:
-        client.kill()
+    return running_kernel(python=python, color=False)
 
 
 def answers(kernel: KernelClient, capfd: pytest.CaptureFixture[str], source: str) -> tuple[

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kernels import running_kernel
 
 from freshrepl.kernel.introspect import call_site, doc_text, resolve, scan, signature_at
-from freshrepl.shell.kernel_client import KernelClient
-from freshrepl.shell.options import Options
 
 
 class Tricky:
@@ -179,15 +177,8 @@ def test_scan_finds_the_open_string():
 # -- through the kernel process -------------------------------------------------------
 
 
-@contextmanager
 def kernel() -> Any:
-    client = KernelClient(Options(argv=[""]))
-    client.start()
-    try:
-        client.wait_ready(timeout=30)
-        yield client
-    finally:
-        client.kill()
+    return running_kernel()
 
 
 def test_kernel_client_signature_and_doc(monkeypatch, capfd):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from freshrepl.kernel.imports import without_user_path
+from freshrepl.source_text import string_end
 
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _CALLEE = re.compile(r"(?<![\w.])([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
@@ -69,7 +70,7 @@ def scan(text: str) -> Scan:
             i = newline
             continue
         if char in "'\"":
-            end = _string_end(text, i)
+            end = string_end(text, i)
             if end is None:
                 result.string_start = i
                 result.quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else char
@@ -87,22 +88,6 @@ def scan(text: str) -> Scan:
             result.brackets[-1].item_start = i + 1
         i += 1
     return result
-
-
-def _string_end(text: str, start: int) -> int | None:
-    """Index just past the string literal opening at ``start``; None if still open."""
-    quote = text[start:start + 3] if text[start:start + 3] in ('"""', "'''") else text[start]
-    i = start + len(quote)
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith(quote, i):
-            return i + len(quote)
-        if text[i] == "\n" and len(quote) == 1:
-            return i  # an unterminated one-line string ends with its line
-        i += 1
-    return None
 
 
 # -- resolving an expression safely -------------------------------------------------

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from freshrepl.source_text import string_end
+
 if TYPE_CHECKING:
     from freshrepl.shell.kernel_client import KernelClient
     from freshrepl.shell.supervisor import KernelSupervisor
@@ -118,18 +120,8 @@ def _open_brackets(source: str) -> list[int]:
 
 def _string_end(source: str, i: int) -> int:
     """Index of the last character of the string starting at ``i`` (or the end of source)."""
-    quote = source[i] * 3 if source.startswith(source[i] * 3, i) else source[i]
-    j = i + len(quote)
-    while j < len(source):
-        if source[j] == "\\":
-            j += 2
-            continue
-        if source.startswith(quote, j):
-            return j + len(quote) - 1
-        if source[j] == "\n" and len(quote) == 1:
-            return j
-        j += 1
-    return len(source)
+    end = string_end(source, i)
+    return len(source) if end is None else end - 1
 
 
 class SignatureLookup:
