@@ -9,11 +9,13 @@ from __future__ import annotations
 import ast
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from freshrepl.reload.analysis import from_imports
-from freshrepl.reload.apply import Changes
 from freshrepl.reload.hook import SourceStore
+
+if TYPE_CHECKING:
+    from freshrepl.reload.apply import Changes  # what a reload brings; imported by the first one
 
 MAIN = "__main__"
 Binding = tuple[str, str, str]  # (source module, imported name or "*", bound as)
