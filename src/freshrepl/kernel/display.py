@@ -20,9 +20,12 @@ import io
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from freshrepl.kernel.imports import without_user_path
+
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 # Beyond this a text is printed plain: colouring it would be slower than printing it.
 MAX_COLORED = 20_000

@@ -8,7 +8,6 @@ import re
 import sys
 import types
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from freshrepl.protocol import (
     FAILED,
@@ -25,7 +24,10 @@ from freshrepl.reload.userfiles import is_user_file
 
 # The machinery of a reload (apply, plan, rules, ...) is imported by the first
 # reload, not at start-up: the kernel needs only the hook before the first input.
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
+    from typing import Any
+
     from freshrepl.reload.apply import Changes
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import ast
 import types
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from freshrepl.reload.analysis import from_imports
 from freshrepl.reload.hook import SourceStore
 
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
+    from typing import Any
+
     from freshrepl.reload.apply import Changes  # what a reload brings; imported by the first one
 
 MAIN = "__main__"
