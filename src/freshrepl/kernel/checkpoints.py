@@ -43,6 +43,7 @@ from importlib.machinery import PathFinder
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
+from freshrepl.kernel.imports import without_user_path
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
@@ -202,6 +203,10 @@ class Checkpointer:
 
     def take(self, why: str, after: bool) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
+        with without_user_path():  # loaded at start-up were it not for their cost
+            import json  # noqa: F401  (the notices: protocol.encode_packet)
+            import socket
+
         files = self._loaded_files()
         if files is None:
             self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
@@ -212,8 +217,6 @@ class Checkpointer:
         if reason is not None:
             self._send(protocol.CheckpointSkipped(after, reason))
             return
-        import socket
-
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         last, self._last_state = self._last_state, (self.inputs, files)  # a resumed kernel knows it too
         try:

@@ -107,7 +107,8 @@ class KernelServer:
         self._exec(compile(source, path, "exec"))
 
     def _run_module(self, name: str) -> None:
-        import runpy
+        with without_user_path():
+            import runpy
 
         sys.path.insert(0, os.getcwd())
         namespace = runpy.run_module(name, run_name="__main__", alter_sys=True)
@@ -337,6 +338,16 @@ def _load_readline() -> None:
         pass
 
 
+def _load_deferred() -> None:
+    """What start-up left out for speed, loaded (user directory off the path) once idle."""
+    from freshrepl.reload.engine import load_machinery
+
+    with without_user_path():
+        import json  # noqa: F401  (checkpoint notices)
+        import socket  # noqa: F401  (checkpoints)
+    load_machinery()
+
+
 def _die_with_parent(parent: int) -> None:
     """The kernel never outlives the shell, even one killed with SIGKILL.
 
@@ -357,7 +368,8 @@ def _die_with_parent(parent: int) -> None:
 def _parent_death_signal(parent: int) -> None:
     """SIGKILL for the kernel the moment the shell ends (Linux; elsewhere the watch thread)."""
     try:
-        import ctypes
+        with without_user_path():
+            import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
@@ -378,6 +390,7 @@ def main(user_path: list[str] | None = None) -> None:
     _die_with_parent(parent)
     kernel = KernelServer(Channel(fd), config)
     kernel.idle.append(lambda: _parent_death_signal(parent))
+    kernel.idle.append(_load_deferred)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

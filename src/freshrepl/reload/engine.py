@@ -23,7 +23,8 @@ from freshrepl.reload.tracking import MAIN, ModuleTracker
 from freshrepl.reload.userfiles import is_user_file
 
 # The machinery of a reload (apply, plan, rules, ...) is imported by the first
-# reload, not at start-up: the kernel needs only the hook before the first input.
+# reload (or once the kernel is idle), not at start-up: the kernel needs only
+# the hook before the first input.  See load_machinery().
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     from typing import Any
@@ -101,6 +102,7 @@ class Reloader:
         return delta
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
+        load_machinery()
         from freshrepl.reload.apply import all_bound
 
         names = all_bound(entry.tree().body)
@@ -110,6 +112,7 @@ class Reloader:
     def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
         """Bring changed modules up to date, dependencies first; never raises."""
         results: list[ReloadResult] = []
+        load_machinery()
         # A collection over a big heap would cost more than the whole reload;
         # our garbage is collected later, after the input.
         was_enabled = gc.isenabled()
@@ -285,6 +288,25 @@ class Reloader:
         names = list(dict.fromkeys(n for n, _ in changes.described))
         summary = summarize(changes.described)
         return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)
+
+
+def load_machinery() -> None:
+    """Import what reloading needs, with the user's directory off ``sys.path``.
+
+    As everything the kernel imports at start: a project's own ``enum.py`` or
+    ``inspect.py`` must not stand in for the standard library's.  The local
+    imports in the methods above then find these modules loaded.
+    """
+    if "freshrepl.reload.apply" in sys.modules:
+        return
+    from freshrepl.kernel.imports import without_user_path
+
+    with without_user_path():
+        import freshrepl.reload.apply
+        import freshrepl.reload.files
+        import freshrepl.reload.plan
+        import freshrepl.reload.report
+        import freshrepl.reload.rules  # noqa: F401
 
 
 def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
