@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# Seconds without a request before the kernel does start-up work it deferred.
+IDLE_AFTER = 0.05
+
+
 class KernelServer:
     """The request loop and the state it serves."""
 
@@ -140,7 +144,8 @@ class KernelServer:
             protocol.DocRequest: self.on_doc,
         }
         while True:
-            while self.idle and not self.conn.poll(0):
+            # A request typed ahead follows the hello within a few ms: it goes first.
+            while self.idle and not self.conn.poll(IDLE_AFTER):
                 self.idle.pop(0)()
             try:
                 wire = self.conn.recv()
