@@ -60,7 +60,8 @@ class Workspace:
     def close(self) -> None:
         self.reloader.uninstall()
         for name in set(sys.modules) - self._modules_before:
-            del sys.modules[name]
+            if not name.startswith("freshrepl."):  # ours (loaded on first use) stay loaded
+                del sys.modules[name]
         sys.path[:] = self._path_before
         sys.meta_path[:] = self._meta_before
         for key in [k for k in linecache.cache if str(self.root) in k]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from term import SRC
 
 from freshrepl.cli import help_text, parse
+from freshrepl.record import field_names
 from freshrepl.shell.config import KEYS, apply_config, parse_flat, read_config
 from freshrepl.shell.options import Options
 
@@ -95,7 +96,7 @@ def test_python_3_10_reads_the_flat_form_and_says_when_a_file_is_beyond_it(tmp_p
 # --- keys, precedence, warnings ---------------------------------------------------------
 
 def test_every_key_is_an_options_field_and_listed_in_help():
-    fields = Options.__dataclass_fields__
+    fields = field_names(Options)
     text = help_text()
     for name in KEYS:
         assert name in fields

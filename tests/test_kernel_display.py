@@ -194,3 +194,48 @@ def test_a_project_file_cannot_stand_in_for_pygments(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=30, cwd=tmp_path, env={**os.environ, "PYTHONPATH": SRC})
     assert done.stdout == "True\n", done.stderr
+
+
+_SECOND_SESSION = (
+    "import sys\n"
+    "from freshrepl.kernel.display import Highlighter\n"
+    "print(repr(Highlighter().result('[1, None]')))\n"
+    "print('pygments.formatters' in sys.modules)\n"
+)
+
+
+def _session(cache: Path, *flags: str) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": SRC, "XDG_CACHE_HOME": str(cache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    done = subprocess.run([sys.executable, *flags, "-c", _SECOND_SESSION], capture_output=True,
+                          text=True, timeout=30, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_a_styles_escapes_are_kept_so_later_results_need_no_formatter(tmp_path):
+    first = _session(tmp_path)
+    assert first[1] == "True"  # computed with pygments' formatter, then kept
+    assert (tmp_path / "freshrepl" / "colors" / "default").is_file()
+    second = _session(tmp_path)
+    assert second == [first[0], "False"]  # the same colours, without the formatter
+    assert plain(eval(second[0])) == "[1, None]" and eval(second[0]) != "[1, None]"
+
+
+def test_kept_escapes_from_another_pygments_or_style_are_not_used(tmp_path):
+    kept = tmp_path / "freshrepl" / "colors" / "default"
+    kept.parent.mkdir(parents=True)
+    fake = {kind: ("\x1b[31m", "\x1b[39m") for kind in ("string", "number", "constant", "name", "other")}
+    import pygments
+
+    ours = (pygments.__file__, pygments.__version__)
+    for stamp, style in [(("/elsewhere/pygments/__init__.py", "0.1"), "default"), (ours, "monokai")]:
+        kept.write_text(repr((stamp, style, fake)))
+        assert "\x1b[31m" not in eval(_session(tmp_path)[0])
+    kept.write_text("not a literal (")
+    assert _session(tmp_path)[1] == "True"
+
+
+def test_nothing_is_kept_with_dont_write_bytecode(tmp_path):
+    _session(tmp_path, "-B")
+    assert not (tmp_path / "freshrepl").exists()

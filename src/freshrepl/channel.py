@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import select
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs both processes start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     from _pickle import dumps, loads  # the C pickler, without pickle.py's imports

@@ -9,9 +9,9 @@ status are exactly python3's.
 
 Start-up time matters (every ``freshrepl script.py`` pays it, and the first
 prompt must appear quickly), so this module imports only ``os`` and ``sys`` at
-module level: ``freshrepl.options`` pulls in ``dataclasses`` (and through it
-``inspect``), which the hand-over path never needs, so it is imported only
-when an ``Options`` is actually built.
+module level: ``freshrepl.shell.options`` (and the shell package with it),
+which the hand-over path never needs, is imported only when an ``Options``
+is actually built.
 """
 
 from __future__ import annotations

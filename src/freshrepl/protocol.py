@@ -6,7 +6,9 @@ socketpair wrapped in ``freshrepl.channel.Channel``, which does the framing
 (``multiprocessing.connection``'s frames, without its imports).  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
 ..., fields}``) so that a kernel on another interpreter version, which unpickles
 no class of ours, can still talk to the shell; ``encode`` and ``decode`` turn
-the dataclasses below into such dicts and back.
+the record classes below (``record.py``: dataclasses to the type checker,
+lighter to import) into such dicts and back.  Nothing heavy is imported here:
+both processes need this module before the first input can run.
 
 Every request gets exactly one reply, in order (or an ``ErrorReply`` when the
 kernel's handler failed).  The kernel writes user output straight to the
@@ -38,14 +40,16 @@ Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar
+from freshrepl.record import as_dict, field, field_names, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
+    from typing import Any, ClassVar
 
 # Environment variables the shell sets for the kernel it spawns.
 KERNEL_CHANNEL_ENV = "FRESHREPL_KERNEL_FD"  # fd number of the kernel's end of the channel
-KERNEL_CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"  # a KernelConfig, as JSON
+KERNEL_CONFIG_ENV = "FRESHREPL_KERNEL_CONFIG"  # a KernelConfig, as a Python literal
 
 # States a reload result (and a watched module) can be in.
 RELOADED = "reloaded"  # the change is live
@@ -55,7 +59,7 @@ UNSAFE = "unsafe"  # cannot be applied in place: nothing applied
 DELETED = "deleted"  # the source file is gone: loaded code stays in use
 
 
-@dataclass
+@record
 class KernelConfig:
     """What the kernel must know at start, beyond its interpreter flags."""
 
@@ -70,16 +74,21 @@ class KernelConfig:
     color_style: str = "default"  # the pygments style they are coloured with
 
     def to_env(self) -> str:
-        return json.dumps(asdict(self))
+        # A Python literal, not JSON: json costs the shell ~2 ms before the spawn,
+        # and the kernel has ast loaded anyway.  The values are plain (str, int,
+        # float, bool, None, lists), whose reprs every Python 3 reads back alike.
+        return repr(as_dict(self))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str]) -> KernelConfig:
         """Read (and remove) the config the shell left in ``environ``."""
-        data = json.loads(environ.pop(KERNEL_CONFIG_ENV, "{}"))
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        import ast
+
+        data = ast.literal_eval(environ.pop(KERNEL_CONFIG_ENV, "{}"))
+        return cls(**{name: data[name] for name in field_names(cls) if name in data})
 
 
-@dataclass
+@record
 class ModuleDelta:
     """User modules imported (name -> file) or dropped since the kernel last said."""
 
@@ -92,7 +101,7 @@ class ModuleDelta:
         return cls(dict(data.get("added", {})), list(data.get("removed", [])))
 
 
-@dataclass
+@record
 class ReloadResult:
     """What happened to one module in a reload."""
 
@@ -110,7 +119,7 @@ class ReloadResult:
     changed_names: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return as_dict(self)  # type: ignore[return-value]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
@@ -120,38 +129,38 @@ class ReloadResult:
 # -- requests (shell -> kernel) --------------------------------------------------
 
 
-@dataclass
+@record
 class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
 
 
-@dataclass
+@record
 class ReloadRequest:
     op: ClassVar[str] = "reload"
     paths: list[str] | None  # changed files; None: compare every user module
     names: list[str] = field(default_factory=list)  # deep-reload these even if unchanged
 
 
-@dataclass
+@record
 class CompleteRequest:
     op: ClassVar[str] = "complete"
     text: str  # the input up to the cursor
 
 
-@dataclass
+@record
 class ModulesRequest:
     op: ClassVar[str] = "modules"
 
 
-@dataclass
+@record
 class SignatureRequest:
     op: ClassVar[str] = "signature"
     text: str  # the input up to the cursor
 
 
-@dataclass
+@record
 class DocRequest:
     op: ClassVar[str] = "doc"
     name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
@@ -160,14 +169,14 @@ class DocRequest:
 # -- replies (kernel -> shell) -------------------------------------------------------
 
 
-@dataclass
+@record
 class Hello:
     op: ClassVar[str] = "hello"
     pid: int
     python: str
 
 
-@dataclass
+@record
 class RunReply:
     op: ClassVar[str] = "run-reply"
     ok: bool  # false when the input raised or did not compile
@@ -176,27 +185,27 @@ class RunReply:
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@dataclass
+@record
 class ReloadReply:
     op: ClassVar[str] = "reload-reply"
     results: list[ReloadResult] = field(default_factory=list)
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@dataclass
+@record
 class CompleteReply:
     op: ClassVar[str] = "complete-reply"
     matches: list[str] = field(default_factory=list)
     start: int = 0  # (negative) offset from the cursor that the matches replace
 
 
-@dataclass
+@record
 class ModulesReply:
     op: ClassVar[str] = "modules-reply"
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@dataclass
+@record
 class CheckpointTaken:
     """Kernel -> shell, unasked: a paused fork of the kernel now exists."""
 
@@ -209,7 +218,7 @@ class CheckpointTaken:
     files: list[list[str]] = field(default_factory=list)
 
 
-@dataclass
+@record
 class CheckpointSkipped:
     """Kernel -> shell, unasked: a checkpoint was due but forking was not safe."""
 
@@ -218,7 +227,7 @@ class CheckpointSkipped:
     reason: str  # "a background thread is running in the kernel (worker)"
 
 
-@dataclass
+@record
 class ResumeRequest:
     """Shell -> checkpoint: fork a new kernel from here (channel ends attached)."""
 
@@ -226,7 +235,7 @@ class ResumeRequest:
     parent: int  # the shell's pid: the new kernel becomes its child and dies with it
 
 
-@dataclass
+@record
 class SignatureReply:
     op: ClassVar[str] = "signature-reply"
     callee: str = ""  # the expression before the open bracket ("" when not in a call)
@@ -237,14 +246,14 @@ class SignatureReply:
     keyword: str | None = None  # its name, when typed as name=...
 
 
-@dataclass
+@record
 class DocReply:
     op: ClassVar[str] = "doc-reply"
     found: bool = False  # false: no such name in the kernel (or it failed: then text says why)
     text: str = ""  # the signature line(s), a blank line, the docstring
 
 
-@dataclass
+@record
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -268,7 +277,7 @@ _MESSAGES: dict[str, type] = {
 
 def encode(message: Request | Reply | Checkpointing, message_id: int | None = None) -> dict[str, Any]:
     """The plain dict that travels for ``message``."""
-    wire = asdict(message)  # nested dataclasses become dicts too
+    wire: dict[str, Any] = as_dict(message)  # type: ignore[assignment]  # nested ones too
     wire["op"] = message.op
     if message_id is not None:
         wire["id"] = message_id
@@ -280,7 +289,7 @@ def decode(wire: dict[str, Any]) -> Request | Reply | Checkpointing:
     cls = _MESSAGES.get(wire.get("op", ""))
     if cls is None:
         raise ValueError(f"unknown message {wire.get('op')!r}")
-    values = {f.name: wire[f.name] for f in fields(cls) if f.name in wire}
+    values = {name: wire[name] for name in field_names(cls) if name in wire}
     if "modules" in values:
         values["modules"] = ModuleDelta.from_wire(values["modules"])
     if cls is ReloadReply:
@@ -293,10 +302,14 @@ Checkpointing = CheckpointTaken | CheckpointSkipped | ResumeRequest
 
 def encode_packet(message: Checkpointing) -> bytes:
     """One packet of the checkpoint channels."""
+    import json
+
     return json.dumps(encode(message)).encode()
 
 
 def decode_packet(data: bytes) -> Checkpointing:
+    import json
+
     message = decode(json.loads(data))
     if not isinstance(message, (CheckpointTaken, CheckpointSkipped, ResumeRequest)):
         raise ValueError(f"not a checkpoint message: {type(message).__name__}")

@@ -19,10 +19,13 @@ import sys
 import types
 import warnings
 from types import CodeType, TracebackType
-from typing import Any
 
 from freshrepl.compiler import CO_COROUTINE
 from freshrepl.kernel.imports import without_user_path
+
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 # Functions of asyncio that fail unless a loop is running in this thread.
 _NEED_RUNNING_LOOP = frozenset({"create_task", "get_running_loop", "current_task", "all_tasks"})

@@ -28,28 +28,29 @@ forked in; when it is done it exits with ``SystemExit`` as ``main`` would.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
-
+import _socket  # the C sockets: socket.py (its enums) loads with the first checkpoint
+import array
 import ast
 import gc
 import os
 import signal
-import socket
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable
 from importlib.machinery import PathFinder
-from typing import TYPE_CHECKING, Any
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
+from freshrepl.kernel.imports import without_user_path
 
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
+    import socket
+    from hashlib import _Hash
+    from typing import Any
+
     from freshrepl.kernel.main import KernelServer
 
 # Runtimes that are known not to survive a fork once loaded (their own threads
@@ -105,6 +106,8 @@ def _foreign_threads() -> str | None:
 
 def first_user_import(source: str, is_user_file: Callable[[str | None], bool]) -> str | None:
     """The first user module ``source`` imports that is not loaded yet, else None."""
+    if "import" not in source:
+        return None  # no import statement: no parse (most inputs)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -153,10 +156,10 @@ class Checkpointer:
     def __init__(self, server: KernelServer) -> None:
         self.server = server
         self.slow = server.config.checkpoint_after
-        self.notes: socket.socket | None = None
+        self.notes: _socket.socket | None = None
         if server.config.checkpoint_fd >= 0:
-            self.notes = socket.socket(fileno=server.config.checkpoint_fd)
-            self.notes.set_inheritable(False)
+            os.set_inheritable(server.config.checkpoint_fd, False)
+            self.notes = _socket.socket(fileno=server.config.checkpoint_fd)
             self.notes.setblocking(False)  # a shell that stopped reading never blocks us
         self.children: list[int] = []  # checkpoints forked here, reaped once dropped
         self.inputs = 0
@@ -200,6 +203,10 @@ class Checkpointer:
 
     def take(self, why: str, after: bool) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
+        with without_user_path():  # loaded at start-up were it not for their cost
+            import json  # noqa: F401  (the notices: protocol.encode_packet)
+            import socket
+
         files = self._loaded_files()
         if files is None:
             self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
@@ -250,9 +257,11 @@ class Checkpointer:
     def _send(self, message: protocol.Checkpointing, attach: socket.socket | None = None) -> bool:
         if self.notes is None:
             return False
-        fds = [attach.fileno()] if attach is not None else []
+        # socket.send_fds's message, sent on the C socket the notes are.
+        fds = array.array("i", [attach.fileno()] if attach is not None else [])
         try:
-            socket.send_fds(self.notes, [protocol.encode_packet(message)], fds)
+            self.notes.sendmsg([protocol.encode_packet(message)],
+                               [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         except OSError:
             return False
         return True
@@ -271,6 +280,8 @@ class Checkpointer:
 
     def _pause(self, control: socket.socket) -> None:
         """The checkpoint's life: wait for resume requests until the shell hangs up."""
+        import socket
+
         saved = _quiet_signals()
         saved_oom = _set_oom_score_adj(_CHECKPOINT_OOM_SCORE)
         gc_was_enabled = gc.isenabled()
@@ -327,6 +338,8 @@ class Checkpointer:
         if os.getppid() != shell:
             os._exit(1)  # not adopted by the shell: the shell sees the channel close
         main._die_with_parent(shell)
+        self.server.idle.clear()  # the forked kernel's start-up work was for its old parent
+        main._parent_death_signal(shell)
         handlers, oom_score = saved
         _restore_signals(handlers)
         if oom_score is not None:
@@ -338,7 +351,7 @@ class Checkpointer:
         old = self.server.conn
         self.server.conn = Channel(fds[0])
         old.close()
-        self.notes = socket.socket(fileno=fds[1])
+        self.notes = _socket.socket(fileno=fds[1])
         self.notes.setblocking(False)
         reloader = self.server.reloader
         reloader.store.fresh[:] = list(reloader.store.by_name)  # the new shell side knows none

@@ -19,10 +19,13 @@ import sys
 import traceback
 from collections.abc import Callable
 from types import CodeType, TracebackType
-from typing import Any
 
 from freshrepl.compiler import CO_COROUTINE, AwaitCompiler
 from freshrepl.kernel.aio import AsyncRunner
+
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 # Python 3.13's own REPL names inputs "<python-input-N>" and shows their source in
 # tracebacks; older ones say "<stdin>" without source.  Match the running version.

@@ -5,7 +5,11 @@ prints (``repr`` for a result); colour is only added around it, and a
 highlighting that would change one character is thrown away.  Colours come
 from a pygments style.  pygments is imported with the first coloured
 output, not at start-up; a kernel interpreter without pygments prints
-plain text.
+plain text.  Even that first import is heavy (``pygments.formatters`` pulls in
+``importlib.metadata`` for its plugins: some 15 ms before the first result),
+so the escapes a built-in style gives each kind of token are kept in
+``$XDG_CACHE_HOME/freshrepl/colors``, checked against the pygments install
+they came from; the formatter itself loads with the first traceback.
 
 A result is split into tokens by one regular expression made for reprs:
 pygments' PythonLexer takes about 13 µs a character (60 ms for the repr of
@@ -15,14 +19,19 @@ go through pygments' own traceback lexer.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from freshrepl.kernel.imports import without_user_path
+
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 # Beyond this a text is printed plain: colouring it would be slower than printing it.
 MAX_COLORED = 20_000
@@ -87,19 +96,36 @@ class _Tools:
     """
 
     def __init__(self, style: str) -> None:
+        self.style = style
+        self._formatter: Any = None
+        self._tb_lexer: Any = None
+        cache = _EscapeCache(style)
+        escapes = cache.load()
+        if escapes is None:
+            escapes = self._all_escapes()
+            cache.store(escapes)
+        self.escapes = escapes
+
+    @property
+    def formatter(self) -> Any:
+        if self._formatter is None:
+            with without_user_path():
+                from pygments.formatters.terminal256 import Terminal256Formatter
+                from pygments.util import ClassNotFound
+
+            try:
+                self._formatter = Terminal256Formatter(style=self.style)
+            except ClassNotFound:
+                self._formatter = Terminal256Formatter(style="default")
+        return self._formatter
+
+    def _all_escapes(self) -> dict[str, tuple[str, str]]:
         with without_user_path():
             from pygments import token
-            from pygments.formatters.terminal256 import Terminal256Formatter
-            from pygments.util import ClassNotFound
 
-        try:
-            self.formatter = Terminal256Formatter(style=style)
-        except ClassNotFound:
-            self.formatter = Terminal256Formatter(style="default")
         kinds = {"string": token.String, "number": token.Number,
                  "constant": token.Keyword.Constant, "name": token.Name, "other": token.Text}
-        self.escapes = {kind: self._escapes(ttype) for kind, ttype in kinds.items()}
-        self._tb_lexer: Any = None
+        return {kind: self._escapes(ttype) for kind, ttype in kinds.items()}
 
     def _escapes(self, ttype: Any) -> tuple[str, str]:
         """What the formatter writes before and after a token of this type."""
@@ -127,6 +153,66 @@ class _Tools:
             # Keep the text as given: no newline added or stripped, tabs as they are.
             self._tb_lexer = PythonTracebackLexer(stripnl=False, ensurenl=False, stripall=False)
         return highlight(text, self._tb_lexer, self.formatter)
+
+
+class _EscapeCache:
+    """The escapes of a built-in pygments style, kept on disk between sessions.
+
+    The file holds the pygments install's path and version with the escapes;
+    any difference, or a style that is not one of pygments' own (a plugin
+    may change without pygments changing), and they are computed afresh.
+    Nothing is written when python writes no bytecode (``-B``).
+    """
+
+    KINDS = ("string", "number", "constant", "name", "other")
+
+    def __init__(self, style: str) -> None:
+        with without_user_path():
+            import pygments  # its __init__ is small: the heavy part is the formatters
+
+        self.stamp = (getattr(pygments, "__file__", None), getattr(pygments, "__version__", None))
+        cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in style)
+        self.style = style
+        self.file = os.path.join(cache_home, "freshrepl", "colors", name)  # style checked inside
+
+    def load(self) -> dict[str, tuple[str, str]] | None:
+        try:
+            with open(self.file, encoding="utf-8") as handle:
+                stamp, style, escapes = ast.literal_eval(handle.read())
+        except (OSError, ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
+        if (stamp, style) != (self.stamp, self.style) or not isinstance(escapes, dict):
+            return None
+        if sorted(escapes) != sorted(self.KINDS) or not all(
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(e, str) for e in pair)
+            for pair in escapes.values()
+        ):
+            return None
+        return escapes
+
+    def store(self, escapes: dict[str, tuple[str, str]]) -> None:
+        if sys.dont_write_bytecode or not self._builtin():
+            return
+        temporary = f"{self.file}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.file), exist_ok=True)
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(repr((self.stamp, self.style, escapes)))
+            os.replace(temporary, self.file)
+        except OSError:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+    def _builtin(self) -> bool:
+        try:
+            with without_user_path():
+                from pygments.styles import STYLE_MAP
+        except ImportError:
+            return False
+        return self.style in STYLE_MAP
 
 
 def make_displayhook(highlighter: Highlighter) -> Callable[[object], None]:

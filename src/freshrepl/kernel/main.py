@@ -10,21 +10,29 @@ only while user code runs, so a stray Ctrl-C can never tear a message apart.
 from __future__ import annotations
 
 import os
-import runpy
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from types import ModuleType
-from typing import Any
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
 from freshrepl.kernel.checkpoints import Checkpointer
 from freshrepl.kernel.console import Console, strip_own_frames
 from freshrepl.kernel.imports import without_user_path
+
+# Everything imported here delays the first input's result: typing, runpy and
+# ctypes (the parent-death signal) load when first needed or once idle.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+
+# Seconds without a request before the kernel does start-up work it deferred.
+IDLE_AFTER = 0.05
 
 
 class KernelServer:
@@ -42,6 +50,8 @@ class KernelServer:
         self.start = self.checkpoints.around_start(self.start)  # type: ignore[method-assign]
         if config.color:
             self._color_output(config.color_style)
+        # Start-up work no input needs: done while no request waits (see serve).
+        self.idle: list[Callable[[], None]] = []
 
     def _color_output(self, style: str) -> None:
         """Results and tracebacks coloured on the terminal (pygments loads on first use)."""
@@ -101,6 +111,9 @@ class KernelServer:
         self._exec(compile(source, path, "exec"))
 
     def _run_module(self, name: str) -> None:
+        with without_user_path():
+            import runpy
+
         sys.path.insert(0, os.getcwd())
         namespace = runpy.run_module(name, run_name="__main__", alter_sys=True)
         self.main.__dict__.update(namespace)
@@ -131,6 +144,9 @@ class KernelServer:
             protocol.DocRequest: self.on_doc,
         }
         while True:
+            # A request typed ahead follows the hello within a few ms: it goes first.
+            while self.idle and not self.conn.poll(IDLE_AFTER):
+                self.idle.pop(0)()
             try:
                 wire = self.conn.recv()
             except (EOFError, OSError):
@@ -327,16 +343,22 @@ def _load_readline() -> None:
         pass
 
 
-def _die_with_parent(parent: int) -> None:
-    """The kernel never outlives the shell, even one killed with SIGKILL."""
-    try:
-        import ctypes
+def _load_deferred() -> None:
+    """What start-up left out for speed, loaded (user directory off the path) once idle."""
+    from freshrepl.reload.engine import load_machinery
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except Exception:
-        pass
+    with without_user_path():
+        import json  # noqa: F401  (checkpoint notices)
+        import socket  # noqa: F401  (checkpoints)
+    load_machinery()
+
+
+def _die_with_parent(parent: int) -> None:
+    """The kernel never outlives the shell, even one killed with SIGKILL.
+
+    A thread checks every half second from the start; the parent-death signal
+    (instant, but ctypes takes a few ms to load) is asked for once idle.
+    """
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -348,14 +370,32 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _parent_death_signal(parent: int) -> None:
+    """SIGKILL for the kernel the moment the shell ends (Linux; elsewhere the watch thread)."""
+    try:
+        with without_user_path():
+            import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(1)
+
+
 def main(user_path: list[str] | None = None) -> None:
     """Run the kernel; ``user_path`` is the sys.path user code gets (see shell/kernel_client.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = protocol.KernelConfig.from_env(os.environ)
     fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
     os.set_inheritable(fd, False)
-    _die_with_parent(config.parent or os.getppid())
+    parent = config.parent or os.getppid()
+    _die_with_parent(parent)
     kernel = KernelServer(Channel(fd), config)
+    kernel.idle.append(lambda: _parent_death_signal(parent))
+    kernel.idle.append(_load_deferred)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

@@ -8,7 +8,6 @@ import re
 import sys
 import types
 from collections.abc import Iterable
-from typing import Any
 
 from freshrepl.protocol import (
     FAILED,
@@ -18,15 +17,19 @@ from freshrepl.protocol import (
     ReloadResult,
 )
 from freshrepl.reload.analysis import decorator_paths, imported_modules, resolve
-from freshrepl.reload.apply import Changes, ModuleReload, all_bound
-from freshrepl.reload.files import check_file, read_text
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
-from freshrepl.reload.plan import dependency_order
 from freshrepl.reload.rebind import Rebinder
-from freshrepl.reload.report import runtime_error_fields, summarize, syntax_error_fields
-from freshrepl.reload.rules import OPT_OUT, Unsafe
 from freshrepl.reload.tracking import MAIN, ModuleTracker
 from freshrepl.reload.userfiles import is_user_file
+
+# The machinery of a reload (apply, plan, rules, ...) is imported by the first
+# reload (or once the kernel is idle), not at start-up: the kernel needs only
+# the hook before the first input.  See load_machinery().
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from freshrepl.reload.apply import Changes
 
 
 class Reloader:
@@ -99,6 +102,9 @@ class Reloader:
         return delta
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
+        load_machinery()
+        from freshrepl.reload.apply import all_bound
+
         names = all_bound(entry.tree().body)
         return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
 
@@ -106,6 +112,7 @@ class Reloader:
     def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
         """Bring changed modules up to date, dependencies first; never raises."""
         results: list[ReloadResult] = []
+        load_machinery()
         # A collection over a big heap would cost more than the whole reload;
         # our garbage is collected later, after the input.
         was_enabled = gc.isenabled()
@@ -133,6 +140,8 @@ class Reloader:
         self, paths: list[str] | None, names: list[str], results: list[ReloadResult]
     ) -> dict[str, tuple[str, bool]]:
         """name: (new text, deep) for every module that needs work; others go to results."""
+        from freshrepl.reload.files import check_file, read_text
+
         pending: dict[str, tuple[str, bool]] = {}
         for entry in self._entries_for(paths):
             check = check_file(entry)
@@ -167,6 +176,8 @@ class Reloader:
         """Dependencies first (imports among the changed modules); cycles keep file order."""
         if len(names) < 2:
             return names
+        from freshrepl.reload.plan import dependency_order
+
         wanted = set(names)
         entries = {n: self.store.by_name.get(n) for n in names}  # __main__ may be untracked
         deps = {n: (self._imports_of(e) & wanted) - {n} if e else set() for n, e in entries.items()}
@@ -198,6 +209,10 @@ class Reloader:
         self, entry: Loaded, text: str, deep: bool, seed: set[str], seeds: dict[str, set[str]]
     ) -> ReloadResult | None:
         """Reload one module; ``seed`` are names rebound in it by an earlier reload."""
+        from freshrepl.reload.apply import ModuleReload
+        from freshrepl.reload.report import syntax_error_fields
+        from freshrepl.reload.rules import OPT_OUT
+
         module = self._module_of(entry)
         if module is None:
             return self._refused(entry, FAILED, error="module is no longer loaded")
@@ -268,9 +283,30 @@ class Reloader:
             seeds.setdefault(owner, set()).update(rebound)
         if not edited and not changes.described:
             return None  # only rebound names, and nothing here reads them at import time
+        from freshrepl.reload.report import summarize
+
         names = list(dict.fromkeys(n for n, _ in changes.described))
         summary = summarize(changes.described)
         return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)
+
+
+def load_machinery() -> None:
+    """Import what reloading needs, with the user's directory off ``sys.path``.
+
+    As everything the kernel imports at start: a project's own ``enum.py`` or
+    ``inspect.py`` must not stand in for the standard library's.  The local
+    imports in the methods above then find these modules loaded.
+    """
+    if "freshrepl.reload.apply" in sys.modules:
+        return
+    from freshrepl.kernel.imports import without_user_path
+
+    with without_user_path():
+        import freshrepl.reload.apply
+        import freshrepl.reload.files
+        import freshrepl.reload.plan
+        import freshrepl.reload.report
+        import freshrepl.reload.rules  # noqa: F401
 
 
 def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:
@@ -285,6 +321,9 @@ def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.Co
 
 
 def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+    from freshrepl.reload.report import runtime_error_fields
+    from freshrepl.reload.rules import Unsafe
+
     if isinstance(exc, Unsafe):
         return {"status": UNSAFE, "detail": str(exc)}
     return {"status": FAILED, **runtime_error_fields(exc, path)}

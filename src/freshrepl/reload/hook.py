@@ -17,12 +17,13 @@ import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
-from typing import TYPE_CHECKING, Any
 
 from freshrepl.reload.userfiles import is_user_file
 
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     import ast
+    from typing import Any
 
 
 class Loaded:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import ast
 import types
 from collections.abc import Iterator
-from typing import Any
 
 from freshrepl.reload.analysis import from_imports
-from freshrepl.reload.apply import Changes
 from freshrepl.reload.hook import SourceStore
+
+TYPE_CHECKING = False  # typing costs the kernel's start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from freshrepl.reload.apply import Changes  # what a reload brings; imported by the first one
 
 MAIN = "__main__"
 Binding = tuple[str, str, str]  # (source module, imported name or "*", bound as)

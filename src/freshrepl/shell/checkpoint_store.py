@@ -16,16 +16,16 @@ memory, the largest.  Settings come from the environment
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
-
 import os
-import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from freshrepl.record import field, record
+
+TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
+if TYPE_CHECKING:
+    import socket
+    from hashlib import _Hash
 
 KEEP_ENV = "FRESHREPL_CHECKPOINTS"
 MEMORY_ENV = "FRESHREPL_CHECKPOINT_MEMORY"
@@ -33,7 +33,7 @@ AFTER_ENV = "FRESHREPL_CHECKPOINT_AFTER"
 MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
 
 
-@dataclass
+@record
 class CheckpointSettings:
     keep: int = 4  # at most this many at once; 0 turns checkpoints off
     memory_mb: float = 1024.0  # held by all of them together
@@ -61,7 +61,7 @@ class CheckpointSettings:
         return settings, warnings
 
 
-@dataclass
+@record
 class Checkpoint:
     number: int  # shown to the user, in order of taking
     position: int  # inputs of the record it holds the effects of
@@ -82,7 +82,7 @@ class Checkpoint:
         return None
 
 
-@dataclass
+@record
 class Choice:
     """What a restart resumes: a checkpoint, or nothing and why (None: nothing to explain)."""
 
@@ -90,7 +90,7 @@ class Choice:
     why_not: str | None = None
 
 
-@dataclass
+@record
 class CheckpointStore:
     settings: CheckpointSettings
     items: list[Checkpoint] = field(default_factory=list)

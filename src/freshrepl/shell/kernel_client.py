@@ -11,20 +11,23 @@ checkpoint notices (``take_notices``).
 
 from __future__ import annotations
 
+import _socket  # the C sockets: socket.py's enums cost the spawn a few ms
 import array
 import os
-import signal
-import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
 from freshrepl.shell.options import Options
 
-_R = TypeVar("_R")
+TYPE_CHECKING = False  # typing, socket and signal load after the kernel's spawn (loop.py)
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    _R = TypeVar("_R")
 
 _SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Run by the kernel interpreter with -c: find this very freshrepl (first on the
@@ -66,19 +69,19 @@ class KernelClient:
         self.on_exit: Callable[[], None] | None = None
         # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
         self.checkpoint_after: float | None = None
-        self.notes: socket.socket | None = None  # the shell's end of the notice channel
+        self.notes: _socket.socket | None = None  # the shell's end of the notice channel
         self._notices: list[tuple[protocol.Checkpointing, list[int]]] = []
 
     # -- life cycle -----------------------------------------------------------
 
     def start(self) -> None:
         """Spawn the kernel; it announces itself later (see ``wait_ready``)."""
-        ours, theirs = socket.socketpair()
+        ours, theirs = _socket.socketpair()
         theirs_fd = theirs.detach()
         os.set_inheritable(theirs_fd, True)
         notes = self._open_notes()
         if notes is not None:
-            notes.set_inheritable(True)
+            os.set_inheritable(notes.fileno(), True)
         env = dict(os.environ)
         # Would drop the kernel into python's own REPL when it exits.
         env.pop("PYTHONINSPECT", None)
@@ -114,7 +117,9 @@ class KernelClient:
         notice channel; the kernel it forks is adopted by this process (see
         ``become_subreaper``) and says hello with its pid.
         """
-        ours, theirs = socket.socketpair()
+        import socket
+
+        ours, theirs = _socket.socketpair()
         notes = self._open_notes()
         fds = [theirs.fileno()] + ([notes.fileno()] if notes is not None else [])
         request = protocol.ResumeRequest(parent=os.getpid())
@@ -137,7 +142,7 @@ class KernelClient:
         try:
             os.waitpid(hello.pid, os.WNOHANG)
         except ChildProcessError:
-            _signal(hello.pid, signal.SIGKILL)
+            _kill(hello.pid)
             self._close()
             raise KernelDied("the resumed kernel was not adopted by the shell") from None
         self._follow(hello.pid)
@@ -186,7 +191,7 @@ class KernelClient:
             self._close()
             return
         if self.exit_reason is None:
-            _signal(self.pid, signal.SIGKILL)
+            _kill(self.pid)
             self._reap(block=True)
         self._close()
 
@@ -325,14 +330,14 @@ class KernelClient:
         notices, self._notices = self._notices, []
         return notices
 
-    def _open_notes(self) -> socket.socket | None:
+    def _open_notes(self) -> _socket.socket | None:
         """A fresh notice channel (its kernel end returned), if checkpoints are on."""
         if self.checkpoint_after is None:
             return None
         if self.notes is not None:
             self._drain_notes()
             self.notes.close()
-        self.notes, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.notes, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         self.notes.setblocking(False)
         return theirs
 
@@ -340,7 +345,7 @@ class KernelClient:
         while self.notes is not None:
             try:
                 data, ancillary, _flags, _address = self.notes.recvmsg(
-                    1 << 20, socket.CMSG_SPACE(4 * array.array("i").itemsize), _CLOEXEC
+                    1 << 20, _socket.CMSG_SPACE(4 * array.array("i").itemsize), _CLOEXEC
                 )
             except (BlockingIOError, InterruptedError):
                 return
@@ -358,13 +363,13 @@ class KernelClient:
 
 # Received descriptors are close-on-exec from the start: a kernel spawned later
 # must never hold a checkpoint's control socket (the checkpoint would outlive us).
-_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+_CLOEXEC = getattr(_socket, "MSG_CMSG_CLOEXEC", 0)
 
 
 def _received_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
     fds = array.array("i")
     for level, kind, data in ancillary:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
             fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
     for fd in fds:
         os.set_inheritable(fd, False)
@@ -388,10 +393,18 @@ def describe_status(status: int) -> str:
     code = os.waitstatus_to_exitcode(status)
     if code >= 0:
         return f"exit status {code}"
+    import signal
+
     try:
         return signal.Signals(-code).name
     except ValueError:
         return f"signal {-code}"
+
+
+def _kill(pid: int) -> None:
+    import signal
+
+    _signal(pid, signal.SIGKILL)
 
 
 def _signal(pid: int, signum: int) -> None:

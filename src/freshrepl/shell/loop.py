@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable
-from types import FrameType
-from typing import TYPE_CHECKING
 
 from freshrepl import __version__, protocol
 from freshrepl.shell.options import Options
 from freshrepl.shell.terminal import Terminal, write
 
+# Up to the kernel's spawn every import delays the first result: typing and
+# signal (enum) load after it, while the kernel starts on the other core.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import FrameType
+
     from prompt_toolkit.document import Document
 
     from freshrepl.shell.early import EarlyReader
@@ -76,7 +78,6 @@ class Shell:
     # -- start and stop --------------------------------------------------------
 
     def main(self) -> int:
-        self._install_signal_handlers()
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
@@ -88,6 +89,8 @@ class Shell:
             # editor has loaded must arrive marked as a paste, not as typed lines.
             write(">>> \x1b[?2004h")
         self._start_kernel()
+        # After the spawn (see above); the held terminal does not signal Ctrl-C meanwhile.
+        self._install_signal_handlers()
         try:
             if early:
                 self._run_typed_ahead()
@@ -206,6 +209,8 @@ class Shell:
         write(">>> ")
 
     def _install_signal_handlers(self) -> None:
+        import signal
+
         signal.signal(signal.SIGINT, self._on_sigint)
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_terminate)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+
+from freshrepl.record import field, record
 
 ON_UNSAFE_CHOICES = ("ask", "restart", "keep")
 
 
-@dataclass
+@record  # a dataclass to the type checker, lighter to import (record.py)
 class Options:
     """Everything the shell needs to know to start; built by ``freshrepl.cli``.
 

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from freshrepl import protocol
+from freshrepl.record import record
 from freshrepl.shell.kernel_client import KernelClient
 
 
-@dataclass
+@record
 class Entry:
     source: str
     ok: bool
 
 
-@dataclass
+@record
 class ReplayOutcome:
     replayed: int  # inputs that ran again successfully
     total: int  # inputs that were to be replayed

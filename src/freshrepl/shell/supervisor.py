@@ -11,10 +11,8 @@ terminal.
 from __future__ import annotations
 
 import os
-import socket
+import sys
 import time
-from collections.abc import Callable
-from typing import Protocol
 
 from freshrepl import protocol
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
@@ -22,15 +20,21 @@ from freshrepl.shell.kernel_client import KernelClient, KernelDied, become_subre
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import SessionRecord
 
+TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    class Console(Protocol):
+        """How the supervisor speaks to the user."""
+
+        def write(self, text: str) -> None: ...
+        def ask_yes_no(self, question: str, default: bool = True) -> bool: ...
+
+_NO_SUBREAPER = "the shell cannot adopt processes here (Linux only)"
+
 # A second Ctrl-C this long after the first, with the kernel still busy, offers to kill it.
 STUCK_AFTER = 0.5
-
-
-class Console(Protocol):
-    """How the supervisor speaks to the user."""
-
-    def write(self, text: str) -> None: ...
-    def ask_yes_no(self, question: str, default: bool = True) -> bool: ...
 
 
 class KernelSupervisor:
@@ -64,12 +68,16 @@ class KernelSupervisor:
         self.client.on_exit = on_exit
         for problem in self._setting_problems:
             self._console.write(f"freshrepl: warning: {problem}\n")
-        if self.checkpoints.settings.keep > 0:
-            if become_subreaper():
-                self.client.checkpoint_after = self.checkpoints.settings.after
-            else:
-                self.checkpoints.unavailable = "the shell cannot adopt processes here (Linux only)"
+        subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
+        if subreaper:
+            self.client.checkpoint_after = self.checkpoints.settings.after
+        elif self.checkpoints.settings.keep > 0:
+            self.checkpoints.unavailable = _NO_SUBREAPER
         self.client.start()
+        # After the spawn (ctypes takes a while): the kernel forks no checkpoint
+        # before its first input, and only orphans need the shell to adopt them.
+        if subreaper and not become_subreaper():
+            self.checkpoints.unavailable = _NO_SUBREAPER
 
     def wait_ready(self) -> bool:
         """Block until the kernel is up and its first modules are known; False if it died."""
@@ -106,7 +114,10 @@ class KernelSupervisor:
         position = self._running if self._running is not None else len(self.record.entries)
         for notice, fds in self.client.take_notices():
             at = position + 1 if notice.after else position  # type: ignore[union-attr]
-            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 1 and self._on_record:
+            usable = self._on_record and not self.checkpoints.unavailable
+            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 1 and usable:
+                import socket
+
                 control = socket.socket(fileno=fds[0])
                 self.checkpoints.add(notice.pid, control, at, notice.why, notice.files)
                 continue

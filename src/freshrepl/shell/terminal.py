@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import sys
 import termios
-from typing import Any
+
+TYPE_CHECKING = False  # typing loads after the kernel's spawn (loop.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 STDIN = 0
 

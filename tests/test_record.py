@@ -1,0 +1,63 @@
+"""record.py: the light stand-in for @dataclass behaves as dataclasses do for what we use."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from freshrepl.record import as_dict, field, field_names, record
+
+
+@record
+class Inner:
+    name: str
+    tags: list[str] = field(default_factory=list)
+
+
+@record
+class Outer:
+    kind: ClassVar[str] = "outer"  # not a field
+    number: int
+    inner: Inner
+    note: str = ""
+    seen: int = field(default=0, compare=False)
+
+
+def test_positional_keyword_and_default_arguments() -> None:
+    one = Outer(1, Inner("a"), note="x")
+    assert (one.number, one.inner.name, one.note, one.seen) == (1, "a", "x", 0)
+    assert field_names(Outer) == ["number", "inner", "note", "seen"]
+    assert Outer.kind == "outer" and Outer.note == ""
+
+
+def test_default_factory_makes_a_new_value_each_time() -> None:
+    first, second = Inner("a"), Inner("b")
+    first.tags.append("t")
+    assert second.tags == [] and not hasattr(Inner, "tags")
+
+
+def test_equality_repr_and_hash_as_a_dataclass() -> None:
+    assert Outer(1, Inner("a"), seen=1) == Outer(1, Inner("a"), seen=2)  # compare=False
+    assert Outer(1, Inner("a")) != Outer(1, Inner("b"))
+    assert Inner("a") != ("a", [])
+    assert repr(Inner("a", ["t"])) == "Inner(name='a', tags=['t'])"
+    with pytest.raises(TypeError):
+        hash(Inner("a"))
+
+
+@pytest.mark.parametrize("args, kwargs", [
+    ((), {}),  # missing arguments
+    ((1, Inner("a"), "", 0, "extra"), {}),  # too many
+    ((1, Inner("a")), {"number": 2}),  # given twice
+    ((1, Inner("a")), {"colour": "red"}),  # unknown
+])
+def test_wrong_arguments_raise_type_error(args: tuple, kwargs: dict) -> None:
+    with pytest.raises(TypeError):
+        Outer(*args, **kwargs)
+
+
+def test_as_dict_goes_through_records_lists_and_dicts() -> None:
+    value = Outer(1, Inner("a", ["t"]))
+    assert as_dict(value) == {"number": 1, "inner": {"name": "a", "tags": ["t"]}, "note": "", "seen": 0}
+    assert as_dict({"k": [Inner("b")]}) == {"k": [{"name": "b", "tags": []}]}
