@@ -41,14 +41,13 @@ import warnings
 from collections.abc import Callable
 from importlib.machinery import PathFinder
 
-from freshrepl import protocol
+from freshrepl import digests, protocol
 from freshrepl.channel import Channel
 from freshrepl.kernel.imports import without_user_path
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     import socket
-    from hashlib import _Hash
     from typing import Any
 
     from freshrepl.kernel.main import KernelServer
@@ -248,10 +247,10 @@ class Checkpointer:
             if entry.text is None:
                 files.append([entry.path, "bytes", entry.digest])
             else:
-                files.append([entry.path, "text", _text_digest(entry.text)])
+                files.append([entry.path, digests.TEXT, digests.text_digest(entry.text)])
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
-            files.append([startup, "bytes", _file_digest(startup)])
+            files.append([startup, digests.BYTES, digests.file_digest(startup, digests.BYTES) or ""])
         return sorted(files)
 
     def _send(self, message: protocol.Checkpointing, attach: socket.socket | None = None) -> bool:
@@ -424,22 +423,3 @@ def _is_user_file(path: str | None) -> bool:
     from freshrepl.reload.userfiles import is_user_file
 
     return is_user_file(path)
-
-
-def _text_digest(text: str) -> str:
-    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _file_digest(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return _sha256(handle.read()).hexdigest()
-    except OSError:
-        return ""
-
-
-def _sha256(data: bytes) -> _Hash:
-    """hashlib, imported when first needed: it loads OpenSSL, which start-up does without."""
-    import hashlib
-
-    return hashlib.sha256(data)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
-
 import os
 from dataclasses import dataclass
 from typing import Any
 
+from freshrepl.digests import bytes_digest
 from freshrepl.protocol import DELETED, FAILED, UNCHANGED, UNSAFE, ReloadResult
 from freshrepl.reload.hook import Loaded, decode
 
@@ -40,7 +36,7 @@ def check_file(entry: Loaded) -> FileCheck:
         return report(FAILED, error=f"{type(exc).__name__}: {exc}")
     reappeared, entry.deleted = entry.deleted, False
     if entry.text is None:
-        if _sha256(data).hexdigest() == entry.digest:
+        if bytes_digest(data) == entry.digest:
             return report(UNCHANGED) if reappeared else FileCheck()
         return report(UNSAFE, detail=f"{entry.name}: compiled extension changed")
     try:
@@ -64,9 +60,3 @@ def read_text(entry: Loaded) -> str | None:
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
 
-
-def _sha256(data: bytes) -> _Hash:
-    """hashlib, imported when first needed: it loads OpenSSL, which start-up does without."""
-    import hashlib
-
-    return hashlib.sha256(data)

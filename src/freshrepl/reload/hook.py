@@ -258,10 +258,10 @@ class SourceStore:
         return entry
 
     def record_extension(self, name: str, path: str) -> None:
-        import hashlib
+        from freshrepl.digests import bytes_digest
 
         with open(path, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
+            digest = bytes_digest(handle.read())
         self._keep(Loaded(name, path, digest=digest))
 
     def loaded(self, name: str, module: ModuleType) -> None:

@@ -20,12 +20,12 @@ import os
 import time
 from collections.abc import Mapping
 
+from freshrepl.digests import file_digest
 from freshrepl.record import field, record
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
     import socket
-    from hashlib import _Hash
 
 KEEP_ENV = "FRESHREPL_CHECKPOINTS"
 MEMORY_ENV = "FRESHREPL_CHECKPOINT_MEMORY"
@@ -76,7 +76,7 @@ class Checkpoint:
         for path, kind, digest in self.files:
             key = f"{kind}:{path}"
             if key not in digests:
-                digests[key] = current_digest(path, kind)
+                digests[key] = file_digest(path, kind)
             if digests[key] != digest:
                 return path
         return None
@@ -210,24 +210,6 @@ class CheckpointStore:
         return "\n".join(lines)
 
 
-def current_digest(path: str, kind: str) -> str | None:
-    """The digest a checkpoint's file would have now (``kind`` as the kernel sent it)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    if kind == "bytes":
-        return _sha256(data).hexdigest()
-    from importlib.util import decode_source
-
-    try:
-        text = decode_source(data)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return None
-    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def private_dirty(pid: int) -> int | None:
     """Bytes of memory only ``pid`` holds (its private dirty pages); None if it is gone."""
     try:
@@ -287,9 +269,3 @@ def _reap(pid: int) -> None:
             return
         time.sleep(0.001)
 
-
-def _sha256(data: bytes) -> _Hash:
-    """hashlib, imported when first needed: it loads OpenSSL, which start-up does without."""
-    import hashlib
-
-    return hashlib.sha256(data)
