@@ -155,7 +155,7 @@ class Editor:
         return text
 
     def take_typeahead(self, data: bytes) -> None:
-        """Keys read before the editor was up: the next read handles them first."""
+        """Keys read before this read (as the terminal sent them): the next read handles them first."""
         app_input = self.session.app.input
         parser = getattr(app_input, "vt100_parser", None)
         if data and parser is not None:
@@ -165,7 +165,7 @@ class Editor:
             # A lone Esc at the end was typed a while ago (vi's normal mode), not the
             # start of a sequence still arriving: prompt_toolkit's timer for it never
             # runs for keys that did not come through its own reader.
-            self._typeahead = app_input.read_keys() + app_input.flush_keys()
+            self._typeahead += app_input.read_keys() + app_input.flush_keys()
 
     def add_history(self, text: str) -> None:
         """An input that ran without the editor (typed ahead): in the history all the same."""
@@ -184,7 +184,7 @@ class Editor:
                 self._mode_before_hold = mode
             write(PRIMARY)
             self._prompt_shown = True
-            self.type_ahead(typed)
+            self.take_typeahead(typed)
 
     def adopt_prompt(self, mode_before_hold: list[Any] | None) -> bool:
         """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it.
@@ -212,22 +212,6 @@ class Editor:
         if self._mode_before_hold is not None:
             set_mode(self._mode_before_hold)
             self._mode_before_hold = None
-
-    def type_ahead(self, data: bytes) -> None:
-        """Keys that arrived before this read (as the terminal sent them): the next read gets them first."""
-        if not data:
-            return
-        import codecs
-
-        from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
-        from prompt_toolkit.input.vt100_parser import Vt100Parser
-        from prompt_toolkit.key_binding import KeyPress
-
-        keys: list[KeyPress] = get_typeahead(self.session.input)
-        parser = Vt100Parser(keys.append)
-        parser.feed(codecs.decode(data, "utf-8", errors="surrogateescape"))
-        parser.flush()
-        store_typeahead(self.session.input, keys)
 
     def wake(self) -> None:
         """From any thread: end the current read early (keeping its text)."""
