@@ -118,9 +118,6 @@ class ReloadResult:
     traceback: str = ""
     changed_names: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return as_dict(self)  # type: ignore[return-value]
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
         return cls(**data)
