@@ -220,6 +220,12 @@ class Shell:
             self.kernel.note_interrupt()
 
     def _on_terminate(self, signum: int, frame: FrameType | None) -> None:
+        import signal  # loaded already: this handler was installed with it
+
+        # On a hang-up the job shell may already have taken the terminal back: touching
+        # it from the background must not stop us (SIGTTOU) on the way out.
+        for stop in (signal.SIGTTOU, signal.SIGTTIN, signal.SIGTSTP):
+            signal.signal(stop, signal.SIG_IGN)
         if self.kernel is not None:
             self.kernel.close()
         self.terminal.restore()
