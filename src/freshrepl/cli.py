@@ -405,10 +405,14 @@ def main(argv: list[str] | None = None) -> int:
         return exec_handover(result)
 
     from freshrepl.shell.config import apply_config
-    from freshrepl.shell.loop import run
+    from freshrepl.shell.kernel_client import prefork
 
     apply_config(result, os.environ)
-    status = run(result)
+    # Before the shell loads anything more: the kernel's child never returns here.
+    first_kernel = prefork(result)
+    from freshrepl.shell.loop import run
+
+    status = run(result, first_kernel)
     # run() has closed everything the session owns: the kernel is reaped, the
     # terminal restored, history written entry by entry.  Tearing down the
     # interpreter (prompt_toolkit, pygments, idle worker threads) would add

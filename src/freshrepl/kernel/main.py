@@ -385,15 +385,23 @@ def _parent_death_signal(parent: int) -> None:
         os._exit(1)
 
 
-def main(user_path: list[str] | None = None) -> None:
-    """Run the kernel; ``user_path`` is the sys.path user code gets (see shell/kernel_client.py)."""
+def main(user_path: list[str] | None = None, config: protocol.KernelConfig | None = None,
+         conn: Channel | None = None) -> None:
+    """Run the kernel and exit; ``user_path`` is the sys.path user code gets.
+
+    A spawned kernel finds its ``config`` and channel in the environment (see
+    shell/kernel_client.py); a forked one is handed them (see forked.py).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    config = protocol.KernelConfig.from_env(os.environ)
-    fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
-    os.set_inheritable(fd, False)
+    if config is None:
+        config = protocol.KernelConfig.from_env(os.environ)
+    if conn is None:
+        fd = int(os.environ.pop(protocol.KERNEL_CHANNEL_ENV))
+        os.set_inheritable(fd, False)
+        conn = Channel(fd)
     parent = config.parent or os.getppid()
     _die_with_parent(parent)
-    kernel = KernelServer(Channel(fd), config)
+    kernel = KernelServer(conn, config)
     kernel.idle.append(lambda: _parent_death_signal(parent))
     kernel.idle.append(_load_deferred)
     _load_readline()

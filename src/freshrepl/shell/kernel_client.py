@@ -3,6 +3,10 @@
 The kernel is spawned with ``posix_spawn`` (cheap, no fork of a large shell)
 into the shell's own process group and terminal, so Ctrl-C reaches it
 directly and ``input()`` just works.  The private channel is a socketpair.
+The first kernel, where it would run on the shell's own interpreter and
+flags, is instead forked from the shell as soon as it starts (``prefork``;
+the child's side is ``kernel/forked.py``): it skips an interpreter's start-up
+and imports while the shell loads, so the first input's result comes sooner.
 A kernel can also be resumed from one of its checkpoints (``resume``): it is
 then forked by the checkpoint, adopted by the shell, and talks the same way.
 With checkpoints on, a second socketpair carries the kernel's unasked
@@ -13,12 +17,15 @@ from __future__ import annotations
 
 import _socket  # the C sockets: socket.py's enums cost the spawn a few ms
 import array
+import gc
 import os
+import sys
 import threading
 import time
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
+from freshrepl.record import as_dict
 from freshrepl.shell.options import Options
 
 TYPE_CHECKING = False  # typing, socket and signal load after the kernel's spawn (loop.py)
@@ -53,11 +60,78 @@ class KernelError(Exception):
     """The kernel answered a request with an error (a bug of ours); the kernel goes on."""
 
 
+class Preforked:
+    """A kernel forked at the shell's start, waiting for its configuration (see ``prefork``)."""
+
+    def __init__(self, pid: int, conn: Channel, notes: _socket.socket, kernel_notes_fd: int) -> None:
+        self.pid = pid
+        self.conn = conn
+        self.notes = notes  # the shell's end of the notice channel
+        self.kernel_notes_fd = kernel_notes_fd  # the same channel's end, as numbered in the kernel
+
+
+# "0": always spawn the kernel (a fresh interpreter), never fork the first one.
+FORK_KERNEL_ENV = "FRESHREPL_FORK_KERNEL"
+
+
+def prefork(options: Options) -> Preforked | None:
+    """Fork the first kernel now, if it would run on this interpreter with these flags.
+
+    Call it before the shell has threads, open files or anything the user must
+    not inherit.  In the child this never returns: it becomes the kernel and
+    exits the interpreter (``kernel/forked.py``).
+    """
+    if not _can_fork_kernel(options):
+        return None
+    ours, theirs = _socket.socketpair()
+    notes, kernel_notes = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()  # nothing buffered may be written twice
+    # Out of the collector's sight in both processes: a collection in the child
+    # would touch (and so copy) every page the two still share.
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        notes.close()
+        from freshrepl.kernel.forked import become_kernel
+
+        become_kernel(theirs.detach(), kernel_notes.detach())
+    kernel_notes_fd = kernel_notes.fileno()
+    theirs.close()
+    kernel_notes.close()
+    notes.setblocking(False)
+    return Preforked(pid, Channel(ours.detach()), notes, kernel_notes_fd)
+
+
+def _can_fork_kernel(options: Options) -> bool:
+    """Would a fork be the kernel ``options`` ask for, as a spawn would make it?
+
+    The same interpreter (as named: a virtual environment's is not its base's),
+    no interpreter flags for the kernel nor on the shell's own command line
+    (which a fork would pass on and a spawn would not), no PYTHONINSPECT (the
+    spawn drops it), and only one thread to fork.  Linux only: elsewhere a
+    fork of an interpreter that loaded system frameworks is not safe.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get(FORK_KERNEL_ENV) == "0":
+        return False
+    if options.python_flags or os.path.abspath(options.python) != os.path.abspath(sys.executable):
+        return False
+    own_argv = getattr(sys, "orig_argv", [])
+    if len(own_argv) < 2 or (own_argv[1].startswith("-") and own_argv[1] != "-m"):
+        return False
+    if os.environ.get("PYTHONINSPECT") or sys.flags.inspect:
+        return False
+    return threading.active_count() == 1
+
+
 class KernelClient:
     """One kernel process and the channel to it, with a typed method per request."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, preforked: Preforked | None = None) -> None:
         self.options = options
+        self._preforked = preforked  # the first start() adopts it
         self.pid: int | None = None
         self.conn: Channel | None = None
         self.ready = False
@@ -75,7 +149,10 @@ class KernelClient:
     # -- life cycle -----------------------------------------------------------
 
     def start(self) -> None:
-        """Spawn the kernel; it announces itself later (see ``wait_ready``)."""
+        """Start the kernel; it announces itself later (see ``wait_ready``)."""
+        preforked, self._preforked = self._preforked, None
+        if preforked is not None and self._adopt(preforked):
+            return
         ours, theirs = _socket.socketpair()
         theirs_fd = theirs.detach()
         os.set_inheritable(theirs_fd, True)
@@ -86,18 +163,8 @@ class KernelClient:
         # Would drop the kernel into python's own REPL when it exits.
         env.pop("PYTHONINSPECT", None)
         env[protocol.KERNEL_CHANNEL_ENV] = str(theirs_fd)
-        env[protocol.KERNEL_CONFIG_ENV] = protocol.KernelConfig(
-            argv=self.options.argv,
-            run_kind=self.options.run_kind,
-            run_target=self.options.run_target,
-            parent=os.getpid(),
-            # -x skips a script's first line; the kernel runs the -i script itself.
-            skip_first_line="-x" in self.options.python_flags,
-            checkpoint_fd=notes.fileno() if notes is not None else -1,
-            checkpoint_after=self.checkpoint_after or 0.0,
-            color=self.options.color,
-            color_style=self.options.color_scheme,
-        ).to_env()
+        env[protocol.KERNEL_CONFIG_ENV] = self._config(
+            notes.fileno() if notes is not None else -1).to_env()
         argv = [self.options.python, *self.options.python_flags, "-c", _BOOTSTRAP.format(root=_SOURCE_ROOT)]
         try:
             pid = os.posix_spawn(self.options.python, argv, env)
@@ -109,6 +176,43 @@ class KernelClient:
         self.ready = False
         self.exit_reason = None
         self._follow(pid)
+
+    def _config(self, notes_fd: int) -> protocol.KernelConfig:
+        return protocol.KernelConfig(
+            argv=self.options.argv,
+            run_kind=self.options.run_kind,
+            run_target=self.options.run_target,
+            parent=os.getpid(),
+            # -x skips a script's first line; the kernel runs the -i script itself.
+            skip_first_line="-x" in self.options.python_flags,
+            checkpoint_fd=notes_fd,
+            checkpoint_after=self.checkpoint_after or 0.0,
+            color=self.options.color,
+            color_style=self.options.color_scheme,
+        )
+
+    def _adopt(self, preforked: Preforked) -> bool:
+        """Send the forked kernel its configuration; False if it is already gone."""
+        checkpoints = self.checkpoint_after is not None
+        config = self._config(preforked.kernel_notes_fd if checkpoints else -1)
+        try:
+            preforked.conn.send(as_dict(config))
+        except OSError:
+            preforked.conn.close()
+            preforked.notes.close()
+            _reap_quietly(preforked.pid)
+            return False
+        if checkpoints:
+            if self.notes is not None:
+                self.notes.close()
+            self.notes = preforked.notes
+        else:
+            preforked.notes.close()
+        self.conn = preforked.conn
+        self.ready = False
+        self.exit_reason = None
+        self._follow(preforked.pid)
+        return True
 
     def resume(self, control: socket.socket, timeout: float = 5.0) -> protocol.Hello:
         """A kernel forked from a checkpoint (its control socket); raises ``KernelDied``.
@@ -249,14 +353,16 @@ class KernelClient:
         with self._lock:
             if self.conn is None:
                 raise KernelDied(self.exit_reason or "no kernel")
-            if not self.ready:
-                self._wait_ready_locked(timeout)
             self._next_id += 1
             try:
+                # Sent before the hello is read: a kernel still starting finds the
+                # request waiting (the first input typed at once runs sooner).
                 self.conn.send(protocol.encode(request, self._next_id))
             except OSError:
                 self._reap(block=True)
                 raise KernelDied(self.exit_reason or "channel closed") from None
+            if not self.ready:
+                self._wait_ready_locked(timeout)
             while True:
                 wire = self._receive(timeout, on_wait)
                 if protocol.message_id(wire) == self._next_id:
@@ -399,6 +505,13 @@ def describe_status(status: int) -> str:
         return signal.Signals(-code).name
     except ValueError:
         return f"signal {-code}"
+
+
+def _reap_quietly(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _kill(pid: int) -> None:

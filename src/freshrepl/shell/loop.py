@@ -33,15 +33,16 @@ if TYPE_CHECKING:
 
     from freshrepl.shell.early import EarlyReader
     from freshrepl.shell.editor import Editor
+    from freshrepl.shell.kernel_client import Preforked
     from freshrepl.shell.live_reload import LiveReload
     from freshrepl.shell.supervisor import KernelSupervisor
 
 NO_KERNEL = "no kernel is running: type :restart to start a new one"
 
 
-def run(options: Options) -> int:
+def run(options: Options, first_kernel: Preforked | None = None) -> int:
     """Run an interactive session; return the exit status."""
-    shell = Shell(options)
+    shell = Shell(options, first_kernel)
     try:
         return shell.main()
     except BaseException as exc:  # the shell never dies with a traceback of its own
@@ -61,8 +62,9 @@ class ShellExit(Exception):
 class Shell:
     """One interactive session: the loop over a supervisor, a live-reload policy and an editor."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, first_kernel: Preforked | None = None) -> None:
         self.options = options
+        self._first_kernel = first_kernel  # forked at start-up, if it could be
         self.terminal = Terminal()
         self.kernel: KernelSupervisor | None = None
         self.live: LiveReload | None = None
@@ -147,7 +149,7 @@ class Shell:
 
         self.kernel = KernelSupervisor(
             self.options, self.terminal, on_modules=self._deltas.append,
-            on_new_kernel=lambda: self._live().forget_modules(),
+            on_new_kernel=lambda: self._live().forget_modules(), first_kernel=self._first_kernel,
         )
         self.kernel.start(on_exit=self._wake_editor)
         # After the spawn: the kernel starts while the rest of the shell loads.
@@ -303,7 +305,9 @@ class Shell:
         if kernel.dead:
             self.say(NO_KERNEL)
             return
-        if not kernel.client.ready and not kernel.wait_ready():
+        # A kernel that runs start-up code may import user modules the watcher must
+        # know before this input; one that runs none gets the input while it starts.
+        if not kernel.client.ready and kernel.runs_startup_code and not kernel.wait_ready():
             return
         self._apply_pending_changes(sync=True)
         if kernel.dead:

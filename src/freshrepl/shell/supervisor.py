@@ -16,7 +16,7 @@ import time
 
 from freshrepl import protocol
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
-from freshrepl.shell.kernel_client import KernelClient, KernelDied, become_subreaper
+from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import SessionRecord
 
@@ -42,8 +42,8 @@ class KernelSupervisor:
 
     def __init__(self, options: Options, console: Console,
                  on_modules: Callable[[protocol.ModuleDelta], None],
-                 on_new_kernel: Callable[[], None]) -> None:
-        self.client = KernelClient(options)
+                 on_new_kernel: Callable[[], None], first_kernel: Preforked | None = None) -> None:
+        self.client = KernelClient(options, first_kernel)
         self.record = SessionRecord()
         self.dead = False  # died (or was killed) and not restarted
         configured = CheckpointSettings(options.checkpoints, float(options.checkpoint_memory_mb),
@@ -78,6 +78,11 @@ class KernelSupervisor:
         # before its first input, and only orphans need the shell to adopt them.
         if subreaper and not become_subreaper():
             self.checkpoints.unavailable = _NO_SUBREAPER
+
+    @property
+    def runs_startup_code(self) -> bool:
+        """Does the kernel run code before the first input (PYTHONSTARTUP, the -i forms)?"""
+        return bool(self.client.options.run_kind or os.environ.get("PYTHONSTARTUP"))
 
     def wait_ready(self) -> bool:
         """Block until the kernel is up and its first modules are known; False if it died."""
