@@ -8,20 +8,20 @@ still to compare.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
-
 from freshrepl import protocol
 from freshrepl.shell.notices import WatchTable
 
+TYPE_CHECKING = False  # typing loads after the first input is read (loop.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
     from freshrepl.watch.watcher import Watcher
 
+    class Reloads(Protocol):
+        """What the policy needs of the kernel (``KernelClient`` has it)."""
 
-class Reloads(Protocol):
-    """What the policy needs of the kernel (``KernelClient`` has it)."""
-
-    def reload(self, paths: list[str] | None, names: list[str]) -> protocol.ReloadReply: ...
+        def reload(self, paths: list[str] | None, names: list[str]) -> protocol.ReloadReply: ...
 
 
 class LiveReload:

@@ -8,9 +8,9 @@ Notice wording is part of the contract (docs/contract.md): a success contains
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from freshrepl.protocol import DELETED, FAILED, RELOADED, UNSAFE, ModuleDelta, ReloadResult
+from freshrepl.record import record
 
 # States shown by :watch.
 FRESH = "fresh"
@@ -49,7 +49,7 @@ def stale_notice(modules: list[str]) -> str:
     return f"  kept the old code: {names} {verb} now stale (:restart runs the new code)"
 
 
-@dataclass
+@record
 class ModuleState:
     """One watched module as ``:watch`` shows it."""
 
