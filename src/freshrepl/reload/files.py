@@ -35,7 +35,7 @@ def check_file(entry: Loaded) -> FileCheck:
     except OSError as exc:
         return report(FAILED, error=f"{type(exc).__name__}: {exc}")
     reappeared, entry.deleted = entry.deleted, False
-    if entry.text is None:
+    if not entry.has_source:
         if bytes_digest(data) == entry.digest:
             return report(UNCHANGED) if reappeared else FileCheck()
         return report(UNSAFE, detail=f"{entry.name}: compiled extension changed")
