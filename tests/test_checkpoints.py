@@ -85,15 +85,29 @@ def test_unsafe_edit_after_slow_input_resumes_without_rerunning_it(spawn, projec
 
 def test_checkpoint_that_loaded_the_edited_module_is_passed_over(spawn, project):
     term = _start(spawn, project)
-    term.run("import points")  # checkpoint before it (after input 1)
+    term.run("import time; time.sleep(0.2)")  # fast inputs, but together worth
+    term.run("time.sleep(0.2)")  # keeping: a checkpoint comes before the import
+    term.run("import points")  # checkpoint before it (after input 3)
     term.run(SLOW_INPUT)  # checkpoint after it: holds the old points
     term.run("p = points.P(3)")
-    assert [pos for pos, _, _ in _checkpoints(term)] == [1, 3]
+    assert [pos for pos, _, _ in _checkpoints(term)] == [3, 5]
     _unsafe_edit(term, project)
-    term.wait_for("restarted from input 1 (replayed 3 inputs")
+    term.wait_for("restarted from input 3 (replayed 3 inputs")
     term.wait_idle()
     assert _log(project) == ["slow", "slow"]
     assert term.run("p") == "P(x=3, y=2)"
+
+
+def test_no_checkpoint_before_an_import_that_a_replay_reaches_cheaply(spawn, project):
+    """A checkpoint costs a fork (and slows the import after it): it must save more than that."""
+    term = _start(spawn, project)
+    term.run("x = 1")
+    term.run("import points")
+    assert _checkpoints(term) == []
+    _unsafe_edit(term, project)
+    term.wait_for("replayed 3 inputs")
+    term.wait_idle()
+    assert term.run("points.P(1), x") == "(P(x=1, y=2), 1)"
 
 
 def test_segfault_after_slow_input_resumes_the_checkpoint_before_it(spawn, project):

@@ -162,6 +162,9 @@ class Checkpointer:
             self.notes.setblocking(False)  # a shell that stopped reading never blocks us
         self.children: list[int] = []  # checkpoints forked here, reaped once dropped
         self.inputs = 0
+        # Seconds of inputs (and start-up) since the newest checkpoint: what a restart
+        # from it would run again.  Below ``slow`` a checkpoint saves less than it costs.
+        self.unsaved = 0.0
         self._last_state: tuple[int, list[list[str]]] | None = None
 
     def around(self, on_run: RunHandler) -> RunHandler:
@@ -171,13 +174,15 @@ class Checkpointer:
 
         def run(request: protocol.RunRequest) -> protocol.RunReply:
             self._reap()
-            module = first_user_import(request.source, _is_user_file)
-            if module is not None:
-                self.take(f"before importing {module}", after=False)
+            if self.unsaved >= self.slow:
+                module = first_user_import(request.source, _is_user_file)
+                if module is not None:
+                    self.take(f"before importing {module}", after=False)
             started = time.monotonic()
             reply = on_run(request)
             self.inputs += 1
             took = time.monotonic() - started
+            self.unsaved += took
             if took >= self.slow and reply.ok and reply.exit is None:
                 self.take(f"after a {took:.1f} s input", after=True)
             return reply
@@ -193,6 +198,7 @@ class Checkpointer:
             started = time.monotonic()
             start()
             took = time.monotonic() - started
+            self.unsaved += took
             if took >= self.slow:
                 self.take(f"after a {took:.1f} s start-up", after=False)
 
@@ -218,10 +224,11 @@ class Checkpointer:
             return
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         last, self._last_state = self._last_state, (self.inputs, files)  # a resumed kernel knows it too
+        unsaved, self.unsaved = self.unsaved, 0.0
         try:
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
-            self._last_state = last
+            self._last_state, self.unsaved = last, unsaved
             keep.close()
             give.close()
             self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
@@ -244,7 +251,7 @@ class Checkpointer:
         for entry in reloader.store.by_name.values():
             if entry.module is None and entry.name != "__main__":
                 continue  # failed while importing: nothing of it is loaded
-            if entry.text is None:
+            if not entry.has_source:
                 files.append([entry.path, "bytes", entry.digest])
             else:
                 files.append([entry.path, digests.TEXT, digests.text_digest(entry.text)])
