@@ -20,7 +20,10 @@ to ``python3 -q`` from the same run.  Then the import-time profile (``-X
 importtime``) of freshrepl's two processes: the shell (its interpreter's
 ``-X importtime``, stderr to a file) and the kernel (freshrepl's own ``-X
 importtime``, which goes to the kernel only), top items by cumulative time,
-medians over ``--profiles`` spawns.
+medians over ``--profiles`` spawns.  A flag for the kernel makes freshrepl
+spawn it rather than fork it from the shell, so that profile is of a spawned
+kernel: it also lists what a forked one inherits from the shell (site,
+threading, the protocol).
 """
 
 from __future__ import annotations
