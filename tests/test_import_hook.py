@@ -106,3 +106,19 @@ def test_a_loaded_entry_keeps_bytes_not_text(tmp_path):
     assert entry.text == "A = 1\n"
     assert isinstance(Loaded("x", path, text="B = 2\n").text, str)
     assert sys.getsizeof(entry) < 150
+
+
+@pytest.mark.parametrize("data", [
+    b"A = 1\n",  # small: kept as read
+    b"\0# starts like a deflated source\n",  # small, but would be mistaken for one: deflated
+    b"# -*- coding: latin-1 -*-\nNAME = '\xe9'\n" + b"X = 1  # padding\n" * 60,  # large: deflated
+])
+def test_kept_sources_give_back_the_exact_text(tmp_path, data):
+    from freshrepl.reload.hook import PACK_FROM, decode
+
+    entry = SourceStore().record_source("k", str(tmp_path / "k.py"), data)
+    assert entry.text == decode(data)
+    deflated = len(data) >= PACK_FROM or data.startswith(b"\0")
+    assert (entry._source == data) is not deflated
+    if len(data) >= PACK_FROM:
+        assert len(entry._source) < len(data) / 2

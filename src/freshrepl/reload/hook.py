@@ -1,7 +1,8 @@
 """The import hook: captures the exact source of every user module as it is imported.
 
-What it keeps per module is small (the bytes read, deflated; a few names); the text,
-the lines tracebacks show and the parse are made from those bytes on demand.
+What it keeps per module is small (the bytes read, large ones deflated; a few
+names); the text, the lines tracebacks show and the parse are made from those
+bytes on demand.
 Compiled code is cached on disk and reused only for the very same bytes.
 """
 
@@ -31,9 +32,10 @@ class Loaded:
     """What actually ran for one module: its source (or, for extensions, a hash).
 
     A kernel keeps one of these for every user module, so it is kept small:
-    the source bytes are stored deflated (``pack``) and the text, the lines
-    tracebacks show and the parse are made only when asked for; what only
-    reloads need lives in a separate object made on first use (``_Reloaded``).
+    the source bytes are kept as read, deflated from ``PACK_FROM`` bytes on
+    (``pack``); the text, the lines tracebacks show and the parse are made
+    only when asked for; what only reloads need lives in a separate object
+    made on first use (``_Reloaded``).
     """
 
     __slots__ = ("name", "path", "_source", "module", "code_names", "_reloaded")
@@ -42,7 +44,7 @@ class Loaded:
                  module: ModuleType | None = None, data: bytes | None = None) -> None:
         self.name = name
         self.path = path
-        # Packed bytes as read, or a text a reload gave; None: an extension.
+        # The bytes as read (see ``pack``), or a text a reload gave; None: an extension.
         self._source: bytes | str | None = pack(data) if data is not None else text
         self.module = module
         # Names the module-level code uses (imported modules among them): a cheap filter
@@ -135,9 +137,11 @@ class _Reloaded:
         self.removed_defs: dict[str, tuple[Any, ast.stmt]] = {}
 
 
-# Deflate, primed with words most Python sources use: a small module shrinks
-# to about half (a dictionary matters most where there is little text to learn
-# from), a large one to under a third, in some 13 µs a KiB.
+# Sources from this size on are kept deflated, primed with words most Python
+# sources use (to under a third, in some 10 µs a KiB).  Below it, setting up a
+# deflate stream costs about what importing the module does, for little gain.
+PACK_FROM = 512
+_PACKED = b"\0"  # a deflated source starts with it; one kept as read never does
 _PRIMER = (b'"""     def __init__(self, self.return None True False import from class '
            b"if else elif for in while try except finally with as lambda yield raise "
            b"pass break continue and or not is assert global nonlocal async await "
@@ -145,14 +149,18 @@ _PRIMER = (b'"""     def __init__(self, self.return None True False import from 
 
 
 def pack(data: bytes) -> bytes:
-    """``data`` deflated (raw, level 1: fast; a small window state: cheap to set up)."""
+    """``data`` as kept: raw deflate (level 1, a small state: cheap to set up) or as is."""
+    if len(data) < PACK_FROM and not data.startswith(_PACKED):
+        return data
     packer = zlib.compressobj(1, zlib.DEFLATED, -15, 5, zlib.Z_DEFAULT_STRATEGY, _PRIMER)
-    return packer.compress(data) + packer.flush()
+    return _PACKED + packer.compress(data) + packer.flush()
 
 
-def unpack(packed: bytes) -> bytes:
+def unpack(kept: bytes) -> bytes:
+    if not kept.startswith(_PACKED):
+        return kept
     unpacker = zlib.decompressobj(-15, _PRIMER)
-    return unpacker.decompress(packed) + unpacker.flush()
+    return unpacker.decompress(memoryview(kept)[1:]) + unpacker.flush()
 
 
 def norm_path(path: str) -> str:
@@ -351,7 +359,7 @@ class CodeCache:
         ))
         file = self.root + os.path.abspath(path) + self._suffix
         try:
-            with open(file, "rb") as handle:
+            with open(file, "rb", buffering=0) as handle:  # one read: no buffer wanted
                 blob = handle.read()
             if blob.startswith(header):
                 code = marshal.loads(memoryview(blob)[len(header):])
