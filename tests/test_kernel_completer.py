@@ -157,3 +157,26 @@ def test_any_text_completes_without_error(namespace, text):
     _site, found = signature_at(text, namespace)
     assert all(isinstance(line, str) for line in found)
     assert namespace["w"].log == []
+
+
+def test_module_names_are_what_pkgutil_lists(tmp_path: Path) -> None:
+    """The quick directory scan finds what ``pkgutil.iter_modules`` does (``import`` names only)."""
+    import email
+    import pkgutil
+    import sys
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from freshrepl.kernel.completer import _modules_in
+
+    (tmp_path / "plain.py").write_text("")
+    (tmp_path / ("compiled" + EXTENSION_SUFFIXES[0])).write_bytes(b"")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "not_a_package").mkdir()
+    (tmp_path / "1st.py").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    directories = [str(tmp_path), *email.__path__, *[p for p in sys.path if p]]
+    expected = {info.name for info in pkgutil.iter_modules(directories) if info.name.isidentifier()}
+    assert _modules_in(directories) == expected
+    assert {"plain", "pkg", "compiled"} <= expected
+    assert "not_a_package" not in expected and "1st" not in expected
