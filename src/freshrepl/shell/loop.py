@@ -133,8 +133,7 @@ class Shell:
     def _can_show_early_prompt(self) -> bool:
         return (
             self.terminal.is_tty
-            and not self.options.run_kind
-            and not os.environ.get("PYTHONSTARTUP")
+            and not self.options.runs_startup_code
             and os.path.realpath(self.options.python) == os.path.realpath(sys.executable)
         )
 
@@ -307,7 +306,7 @@ class Shell:
             return
         # A kernel that runs start-up code may import user modules the watcher must
         # know before this input; one that runs none gets the input while it starts.
-        if not kernel.client.ready and kernel.runs_startup_code and not kernel.wait_ready():
+        if not kernel.client.ready and self.options.runs_startup_code and not kernel.wait_ready():
             return
         self._apply_pending_changes(sync=True)
         if kernel.dead:

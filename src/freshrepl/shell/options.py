@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from freshrepl.record import field, record
@@ -45,3 +46,8 @@ class Options:
     # does not override them.
     given: frozenset[str] = field(default_factory=frozenset, compare=False)
     config_warning: str | None = field(default=None, compare=False)  # shown once at start
+
+    @property
+    def runs_startup_code(self) -> bool:
+        """Does the kernel run code before the first input (PYTHONSTARTUP, the -i forms)?"""
+        return bool(self.run_kind or os.environ.get("PYTHONSTARTUP"))

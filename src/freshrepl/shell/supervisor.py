@@ -79,11 +79,6 @@ class KernelSupervisor:
         if subreaper and not become_subreaper():
             self.checkpoints.unavailable = _NO_SUBREAPER
 
-    @property
-    def runs_startup_code(self) -> bool:
-        """Does the kernel run code before the first input (PYTHONSTARTUP, the -i forms)?"""
-        return bool(self.client.options.run_kind or os.environ.get("PYTHONSTARTUP"))
-
     def wait_ready(self) -> bool:
         """Block until the kernel is up and its first modules are known; False if it died."""
         try:
