@@ -172,7 +172,11 @@ class KernelClient:
             os.close(theirs_fd)
             if notes is not None:
                 notes.close()
-        self.conn = Channel(ours.detach())
+        self._attach(Channel(ours.detach()), pid)
+
+    def _attach(self, conn: Channel, pid: int) -> None:
+        """``pid`` is the kernel now, not yet ready, and ``conn`` the channel to it."""
+        self.conn = conn
         self.ready = False
         self.exit_reason = None
         self._follow(pid)
@@ -208,10 +212,7 @@ class KernelClient:
             self.notes = preforked.notes
         else:
             preforked.notes.close()
-        self.conn = preforked.conn
-        self.ready = False
-        self.exit_reason = None
-        self._follow(preforked.pid)
+        self._attach(preforked.conn, preforked.pid)
         return True
 
     def resume(self, control: socket.socket, timeout: float = 5.0) -> protocol.Hello:
