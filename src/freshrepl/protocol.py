@@ -84,7 +84,11 @@ class KernelConfig:
         """Read (and remove) the config the shell left in ``environ``."""
         import ast
 
-        data = ast.literal_eval(environ.pop(KERNEL_CONFIG_ENV, "{}"))
+        return cls.from_dict(ast.literal_eval(environ.pop(KERNEL_CONFIG_ENV, "{}")))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KernelConfig:
+        """The config sent as a dict (names another freshrepl version does not know are left out)."""
         return cls(**{name: data[name] for name in field_names(cls) if name in data})
 
 

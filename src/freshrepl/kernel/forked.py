@@ -48,7 +48,7 @@ def become_kernel(channel_fd: int, notes_fd: int) -> NoReturn:
         settings = conn.recv()
     except (EOFError, OSError):
         os._exit(0)  # the shell went away (or started another kernel): no user code ran
-    config = protocol.KernelConfig(**settings)
+    config = protocol.KernelConfig.from_dict(settings)
     if config.checkpoint_fd != notes_fd:
         os.close(notes_fd)
     kernel_main.main(user_path, config, conn)
