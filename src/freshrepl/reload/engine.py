@@ -20,7 +20,6 @@ from freshrepl.reload.analysis import decorator_paths, imported_modules, resolve
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
 from freshrepl.reload.rebind import Rebinder
 from freshrepl.reload.tracking import MAIN, ModuleTracker
-from freshrepl.reload.userfiles import is_user_file
 
 # The machinery of a reload (apply, plan, rules, ...) is imported by the first
 # reload (or once the kernel is idle), not at start-up: the kernel needs only
@@ -53,7 +52,7 @@ class Reloader:
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
             if name not in self.store.by_name and path and path.endswith(".py"):
-                if is_user_file(path) and name != MAIN:
+                if self.finder.is_user(path) and name != MAIN:
                     self._adopt(name, module, path)
 
     def uninstall(self) -> None:

@@ -441,13 +441,13 @@ class UserModuleFinder:
         if spec is None:
             return None
         kind = type(spec.loader)
-        if kind is importlib.machinery.SourceFileLoader and self._is_user(spec.origin):
+        if kind is importlib.machinery.SourceFileLoader and self.is_user(spec.origin):
             spec.loader = self.source_loader(fullname, spec.origin)
-        elif kind is importlib.machinery.ExtensionFileLoader and self._is_user(spec.origin):
+        elif kind is importlib.machinery.ExtensionFileLoader and self.is_user(spec.origin):
             spec.loader = self.ext_loader(fullname, spec.origin)
         return spec
 
-    def _is_user(self, origin: str | None) -> bool:
+    def is_user(self, origin: str | None) -> bool:
         """``is_user_file``, resolved once per directory (a symlinked file on its own)."""
         if not origin or os.path.islink(origin):
             return is_user_file(origin)

@@ -12,23 +12,7 @@ import freshrepl
 
 
 def _norm(path: str) -> str:
-    """``path`` resolved as ``realpath`` would, with one ``lstat`` for the file itself.
-
-    The kernel asks this of every module it has at start and of every user
-    module imported; resolving each directory once keeps both cheap.  (A
-    directory re-pointed by a symlink during a session keeps its first answer;
-    it matters only if that moves it in or out of site-packages.)
-    """
-    path = os.path.abspath(path)
-    if os.path.islink(path):
-        return os.path.normcase(os.path.realpath(path))
-    directory, name = os.path.split(path)
-    return os.path.normcase(os.path.join(_real_directory(directory), name))
-
-
-@lru_cache(maxsize=1024)
-def _real_directory(directory: str) -> str:
-    return os.path.realpath(directory)
+    return os.path.normcase(os.path.realpath(path))
 
 
 @lru_cache(maxsize=1)
