@@ -2,10 +2,11 @@
 
 Run:  python3 bench/bench_imports.py [--modules N] [--runs N] [--padding BYTES]
 
-A project of N generated modules (default 2,000, about 230 bytes each) and a
+A project of N generated modules (default 2,000, about 185 bytes each) and a
 ``load_all`` module importing them all.  In ``python3 -q`` and ``freshrepl
--q`` (spawned in a pty, as in bench_startup.py), ``import load_all`` is timed
-from Enter to the next prompt, in two cache states, each the same for both:
+-q`` (spawned in a pty, as in bench_startup.py), ``import load_all; 7003`` is
+timed from Enter to the value and the next prompt, in two cache states, each
+the same for both:
 
 * cold: no bytecode anywhere (no ``__pycache__``, an empty freshrepl cache);
   both compile every module (and write their caches);
