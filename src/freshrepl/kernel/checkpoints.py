@@ -163,9 +163,9 @@ class Checkpointer:
         self.children: list[int] = []  # checkpoints forked here, reaped once dropped
         self.inputs = 0
         # Seconds of inputs (and start-up) since the newest checkpoint: what a restart
-        # from it would run again.  Below ``slow`` a checkpoint saves less than it costs.
+        # from it would run again.  Below ``slow`` a checkpoint saves less than it costs;
+        # and as it is 0 right after one, no two checkpoints hold the same state.
         self.unsaved = 0.0
-        self._last_state: tuple[int, list[list[str]]] | None = None
 
     def around(self, on_run: RunHandler) -> RunHandler:
         """``on_run`` with a checkpoint before and after it where the policy says so."""
@@ -182,7 +182,8 @@ class Checkpointer:
             reply = on_run(request)
             self.inputs += 1
             took = time.monotonic() - started
-            self.unsaved += took
+            if reply.ok:  # a replay runs only the inputs that succeeded
+                self.unsaved += took
             if took >= self.slow and reply.ok and reply.exit is None:
                 self.take(f"after a {took:.1f} s input", after=True)
             return reply
@@ -216,19 +217,16 @@ class Checkpointer:
         if files is None:
             self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
             return
-        if self._last_state == (self.inputs, files):
-            return  # the newest checkpoint holds this very state
         reason = fork_unsafe_reason()
         if reason is not None:
             self._send(protocol.CheckpointSkipped(after, reason))
             return
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        last, self._last_state = self._last_state, (self.inputs, files)  # a resumed kernel knows it too
-        unsaved, self.unsaved = self.unsaved, 0.0
+        unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too
         try:
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
-            self._last_state, self.unsaved = last, unsaved
+            self.unsaved = unsaved
             keep.close()
             give.close()
             self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
