@@ -110,6 +110,16 @@ def test_no_checkpoint_before_an_import_that_a_replay_reaches_cheaply(spawn, pro
     assert term.run("points.P(1), x") == "(P(x=1, y=2), 1)"
 
 
+def test_failed_inputs_do_not_count_towards_a_checkpoint(spawn, project):
+    """A replay skips failed inputs, so their time is not what a checkpoint would save."""
+    term = _start(spawn, project)
+    term.run("import time")
+    for _ in range(2):
+        assert "ZeroDivisionError" in term.run("time.sleep(0.2); 1/0")
+    term.run("import points")
+    assert _checkpoints(term) == []
+
+
 def test_segfault_after_slow_input_resumes_the_checkpoint_before_it(spawn, project):
     term = _start(spawn, project)
     term.run(SLOW_INPUT)
