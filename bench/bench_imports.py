@@ -13,6 +13,10 @@ the same for both:
 * warm: the same shell imported the same files once before (python3 reads its
   ``.pyc`` files, freshrepl its own code cache, checked against the bytes).
 
+The CPU time (user and system) both of freshrepl's processes used from Enter
+to the prompt is printed too: on a machine shared with other work it varies
+far less than the wall time.
+
 Memory: the resident size of the process running the code (python3 itself,
 freshrepl's kernel) before and after the import; what freshrepl keeps per
 module is its growth beyond python3's, divided by N, against the mean source
@@ -22,6 +26,7 @@ size.  Medians over ``--runs`` spawns.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -61,6 +66,16 @@ def rss_kib(pid: int) -> int:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time the processes have used (steadier than wall time on a busy machine)."""
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def code_process(shell_pid: int, freshrepl: bool) -> int:
     """The process that runs the user's code: the kernel (the shell's only child) or python3."""
     if not freshrepl:
@@ -83,6 +98,8 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> d
     time.sleep(0.2)  # let start-up work settle before reading memory
     pid = code_process(child.pid, freshrepl)
     before = rss_kib(pid)
+    processes = sorted({child.pid, pid})  # freshrepl: the shell and its kernel
+    cpu_before = cpu_seconds(processes)
     # A value after the import marks its end: the editor may redraw its prompt
     # (a completion menu going away) at any moment, so a prompt marks nothing.
     child.send("import load_all; 7003")
@@ -91,6 +108,7 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> d
     child.send("\r")
     child.expect(value_then_prompt(7003))
     elapsed = time.perf_counter() - begin
+    cpu = cpu_seconds(processes) - cpu_before
     child.send("7002+0\r")
     child.expect(value_then_prompt(7002))
     time.sleep(0.2)
@@ -98,7 +116,7 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> d
     child.sendeof()
     child.expect(pexpect.EOF)
     child.close()
-    return {"seconds": elapsed, "kib": grown}
+    return {"seconds": elapsed, "cpu": cpu, "kib": grown}
 
 
 def clear_caches(project: Path, home: Path) -> None:
@@ -136,7 +154,8 @@ def main() -> None:
         for name in commands:
             r = median[(name, state)]
             print(f"  {state:<5} {name:<13} {r['seconds'] * 1000:8.1f} ms "
-                  f"({r['seconds'] / base['seconds']:4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
+                  f"({r['seconds'] / base['seconds']:4.2f}x)   CPU {r['cpu'] * 1000:6.0f} ms "
+                  f"({r['cpu'] / base['cpu']:4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
     extra = {state: (median[("freshrepl -q", state)]["kib"] - median[("python3 -q", state)]["kib"])
              * 1024 / args.modules for state in ("cold", "warm")}
     for state, per_module in extra.items():
