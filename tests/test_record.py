@@ -61,3 +61,13 @@ def test_as_dict_goes_through_records_lists_and_dicts() -> None:
     value = Outer(1, Inner("a", ["t"]))
     assert as_dict(value) == {"number": 1, "inner": {"name": "a", "tags": ["t"]}, "note": "", "seen": 0}
     assert as_dict({"k": [Inner("b")]}) == {"k": [{"name": "b", "tags": []}]}
+
+
+def test_as_dict_passes_plain_containers_through_uncopied() -> None:
+    # A reply listing thousands of modules is not copied on its way out.
+    names = {f"m{i}": f"/p/m{i}.py" for i in range(100)}
+    paths = ["/p/a.py", "/p/b.py"]
+    assert as_dict(names) is names
+    assert as_dict(paths) is paths
+    mixed = [1, Inner("c")]
+    assert as_dict(mixed) == [1, {"name": "c", "tags": []}] and as_dict(mixed) is not mixed

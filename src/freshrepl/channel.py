@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover - other implementations
     from pickle import dumps, loads
 
 _LONG = -1  # the length field that announces an 8-byte length
+_COPY_BELOW = 1 << 16  # smaller messages go out in one write
 
 
 class Channel:
@@ -39,7 +40,14 @@ class Channel:
             header = _LONG.to_bytes(4, "big", signed=True) + len(data).to_bytes(8, "big")
         else:
             header = len(data).to_bytes(4, "big", signed=True)
-        view = memoryview(header + data)
+        if len(data) < _COPY_BELOW:
+            self._write(header + data)  # one write: the reader wakes once
+        else:  # a big reply is not copied once more
+            self._write(header)
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
         while view:
             view = view[os.write(self._handle(), view):]
 

@@ -100,7 +100,16 @@ def as_dict(value: object) -> object:
     if specs is not None:
         return {name: as_dict(getattr(value, name)) for name, _ in specs}
     if isinstance(value, (list, tuple)):
+        if not any(map(_converts, value)):
+            return value  # plain items: the same object (no copy of a delta's 2,000 names)
         return type(value)(as_dict(item) for item in value)
     if isinstance(value, dict):
+        if not any(map(_converts, value.values())):
+            return value
         return {key: as_dict(item) for key, item in value.items()}
     return value
+
+
+def _converts(value: object) -> bool:
+    """Would ``as_dict`` make something new of ``value``?"""
+    return isinstance(value, (list, tuple, dict)) or hasattr(type(value), "__record_fields__")
