@@ -2,8 +2,9 @@
 
 The kernel records these for what it loaded (extensions, checkpoints) and
 the shell compares them with the files on disk, so both must compute them
-one way.  ``hashlib`` is imported when first needed: it loads OpenSSL, which
-start-up does without.
+one way.  The SHA-256 is python's built-in one, not ``hashlib``'s: that loads
+OpenSSL, 3.5 MiB of resident memory the kernel would keep for a digest of
+some kilobytes (user code that imports hashlib still gets it, as in python3).
 """
 
 from __future__ import annotations
@@ -13,9 +14,18 @@ TEXT = "text"  # the digest of the decoded source, encoded as UTF-8
 
 
 def bytes_digest(data: bytes) -> str:
-    import hashlib
+    return _sha256()(data).hexdigest()
 
-    return hashlib.sha256(data).hexdigest()
+
+def _sha256():  # noqa: ANN202  (a hash constructor; which module has it varies)
+    try:
+        from _sha2 import sha256  # 3.12 on
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # up to 3.11
+        except ImportError:  # a python built without it
+            from hashlib import sha256  # type: ignore[assignment]
+    return sha256
 
 
 def text_digest(text: str) -> str:

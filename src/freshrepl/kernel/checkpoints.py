@@ -249,9 +249,12 @@ class Checkpointer:
         for entry in reloader.store.by_name.values():
             if entry.module is None and entry.name != "__main__":
                 continue  # failed while importing: nothing of it is loaded
+            data = entry.data
             if not entry.has_source:
-                files.append([entry.path, "bytes", entry.digest])
-            else:
+                files.append([entry.path, digests.BYTES, entry.digest])
+            elif data is not None:  # the bytes as read: no decoding needed
+                files.append([entry.path, digests.BYTES, digests.bytes_digest(data)])
+            else:  # a text a reload applied
                 files.append([entry.path, digests.TEXT, digests.text_digest(entry.text)])
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:

@@ -67,6 +67,12 @@ class Loaded:
         self._source = value
 
     @property
+    def data(self) -> bytes | None:
+        """The source bytes as read from the file; None if a reload gave the text (or an extension)."""
+        source = self._source
+        return unpack(source) if isinstance(source, bytes) else None
+
+    @property
     def digest(self) -> str:
         """sha256 of an extension's bytes ("" for source)."""
         return self._reloaded.digest if self._reloaded is not None else ""
