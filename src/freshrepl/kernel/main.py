@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # Seconds without a request before the kernel does start-up work it deferred.
 IDLE_AFTER = 0.05
+# A reply bringing this many new user modules is followed, once idle, by give_back_memory.
+TRIM_AFTER_MODULES = 64
 
 
 class KernelServer:
@@ -153,6 +155,8 @@ class KernelServer:
                 return 0
             reply = self._answer(handlers, wire)
             self.conn.send(protocol.encode(reply, protocol.message_id(wire)))
+            if _left_freed_heap(wire, reply) and give_back_memory not in self.idle:
+                self.idle.append(give_back_memory)
             if isinstance(reply, protocol.RunReply) and reply.exit is not None:
                 return reply.exit
 
@@ -351,6 +355,31 @@ def _load_deferred() -> None:
         import json  # noqa: F401  (checkpoint notices)
         import socket  # noqa: F401  (checkpoints)
     load_machinery()
+
+
+def _left_freed_heap(wire: dict[str, Any], reply: protocol.Reply) -> bool:
+    """Did answering leave much freed memory behind: many modules imported or compared, a reload?"""
+    if isinstance(reply, protocol.ReloadReply):
+        paths = wire.get("paths")
+        if reply.results or paths is None or len(paths) >= TRIM_AFTER_MODULES:
+            return True
+    modules = getattr(reply, "modules", None)
+    return modules is not None and len(modules.added) >= TRIM_AFTER_MODULES
+
+
+def give_back_memory() -> None:
+    """Return the C heap's free pages to the system (glibc; elsewhere a no-op).
+
+    The allocator keeps what an import's compiles, or a big reply's pickle,
+    freed; python3 would too, but a kernel lives long and is forked for checkpoints.
+    """
+    try:
+        with without_user_path():
+            import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except Exception:  # not glibc (no malloc_trim), or no ctypes
+        pass
 
 
 def _die_with_parent(parent: int) -> None:
