@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
-from freshrepl import protocol
 from freshrepl.digests import BYTES, TEXT, bytes_digest, file_digest, text_digest
-from freshrepl.kernel.main import TRIM_AFTER_MODULES, _left_freed_heap, give_back_memory
+from freshrepl.kernel.main import TRIM_AFTER_MODULES, KernelServer, give_back_memory
 
 
 @pytest.mark.parametrize("data", [b"", b"x = 1\n", bytes(range(256)) * 100])
@@ -34,23 +34,16 @@ def test_file_digest_by_bytes_or_by_text(tmp_path):
     assert file_digest(str(tmp_path / "gone.py"), BYTES) is None
 
 
-def _run_reply(added: int) -> protocol.RunReply:
-    delta = protocol.ModuleDelta({f"m{i}": f"/p/m{i}.py" for i in range(added)})
-    return protocol.RunReply(ok=True, modules=delta)
-
-
-@pytest.mark.parametrize(("wire", "reply", "expected"), [
-    ({}, _run_reply(TRIM_AFTER_MODULES), True),  # many modules imported
-    ({}, _run_reply(TRIM_AFTER_MODULES - 1), False),
-    ({}, _run_reply(0), False),
-    ({"paths": None}, protocol.ReloadReply(), True),  # :reload compares every module
-    ({"paths": ["/p/a.py"]}, protocol.ReloadReply(), False),
-    ({"paths": [f"/p/m{i}.py" for i in range(TRIM_AFTER_MODULES)]}, protocol.ReloadReply(), True),
-    ({"paths": ["/p/a.py"]}, protocol.ReloadReply([protocol.ReloadResult("a", "/p/a.py", "reloaded")]), True),
-    ({}, protocol.CompleteReply([], 0), False),
+@pytest.mark.parametrize(("modules", "expected"), [
+    (TRIM_AFTER_MODULES, [give_back_memory]),
+    (TRIM_AFTER_MODULES - 1, []),
+    (0, []),
 ])
-def test_when_the_freed_heap_is_given_back(wire, reply, expected):
-    assert _left_freed_heap(wire, reply) is expected
+def test_work_on_many_modules_gives_memory_back_once_idle(modules, expected):
+    server = SimpleNamespace(idle=[])
+    KernelServer._give_back_memory_after(server, modules)
+    KernelServer._give_back_memory_after(server, modules)  # queued once
+    assert server.idle == expected
 
 
 def test_giving_back_memory_never_fails():

@@ -785,6 +785,55 @@ def test_module_delta_reports_added_and_removed(ws):
     assert not any(os.path.basename(p) == "os.py" for p in delta.added.values())
 
 
+def test_modules_imported_since_the_last_delta_are_compared_once(ws):
+    ws.reloader.take_module_delta()
+    ws.reloader.reload([], imported=True)  # what the workspace itself loaded
+    path = ws.write("fresh1.py", "X = 1\n")
+    m = ws.load("fresh1")
+    assert "fresh1" in ws.reloader.take_module_delta().added
+    # Saved after the import read it, before the shell's watcher first looked.
+    ws.write("fresh1.py", "X = 2\n")
+    assert [r.status for r in ws.reloader.reload([], imported=True)] == [RELOADED] and m.X == 2
+    assert ws.reloader.compared == 1
+    ws.reloader.reload([], imported=True)
+    assert ws.reloader.compared == 0  # compared once is enough: the watcher has it now
+    ws.write("fresh2.py", "Y = 1\n")
+    ws.load("fresh2")  # imported after the last delta: compared now, and again once reported
+    ws.reloader.reload([], imported=True)
+    assert ws.reloader.compared == 1
+    ws.reloader.take_module_delta()
+    ws.reloader.reload([], imported=True)
+    assert ws.reloader.compared == 1
+    ws.reloader.reload([str(path)])  # a save alone compares only its file
+    assert ws.reloader.compared == 1
+
+
+def test_a_module_replaced_in_sys_modules_is_reported_removed(ws):
+    import types
+
+    ws.write("d2.py", "X = 1\n")
+    ws.load("d2")
+    assert "d2" in ws.reloader.take_module_delta().added
+    sys.modules["d2"] = types.ModuleType("d2")  # sys.modules keeps its size
+    try:
+        assert ws.reloader.take_module_delta().removed == ["d2"]
+        assert "d2" not in ws.reloader.store.by_name
+    finally:
+        del sys.modules["d2"]
+
+
+def test_an_import_still_running_is_not_taken_for_removed(ws):
+    ws.write("d3.py", "X = 1\n")
+    ws.write("d4.py", "Y = 1\n")
+    ws.load("d3")
+    ws.reloader.take_module_delta()
+    # d4's source is read, its code not yet run (another thread importing it).
+    ws.reloader.store.record_source("d4", str(ws.root / "d4.py"), b"Y = 1\n")
+    del sys.modules["d3"]  # sys.modules shrank: every module is checked
+    assert ws.reloader.take_module_delta().removed == ["d3"]
+    assert "d4" in ws.reloader.store.by_name
+
+
 # -- which modules, and speed ----------------------------------------------------
 
 

@@ -186,6 +186,7 @@ class FakeKernel:
         self.fails = fails
         self.ran: list[tuple[str, bool]] = []
         self.reload_calls: list[tuple] = []
+        self.imported: list[bool] = []
 
     def run(self, source, replay=False, on_wait=None):
         self.ran.append((source, replay))
@@ -196,8 +197,9 @@ class FakeKernel:
     def take_notices(self):
         return []  # no checkpoints
 
-    def reload(self, paths, names):
+    def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))
+        self.imported.append(imported)
         results = [protocol.ReloadResult("m", path, protocol.RELOADED) for path in paths or []]
         return protocol.ReloadReply(results, protocol.ModuleDelta())
 
@@ -285,12 +287,32 @@ def test_policy_without_a_watcher_compares_only_on_reload_now():
     assert kernel.reload_calls[-1] == ([], ["m"])
 
 
+def test_policy_has_the_kernel_compare_newly_imported_modules_once(tmp_path):
+    # Not by their paths (thousands may travel): the kernel knows which they are.
+    module = tmp_path / "m.py"
+    module.write_text("X = 1\n")
+    policy = LiveReload(watch=True, on_change=lambda: None)
+    try:
+        kernel = FakeKernel()
+        assert policy.check(kernel, sync=True) == [] and kernel.reload_calls == []
+        policy.track(protocol.ModuleDelta({"m": str(module)}))
+        policy.check(kernel, sync=True)
+        assert kernel.reload_calls == [([], [])] and kernel.imported == [True]
+        policy.check(kernel, sync=True)  # nothing imported, nothing saved since
+        assert len(kernel.reload_calls) == 1
+        policy.track(protocol.ModuleDelta({}, ["m"]))
+        policy.check(kernel, sync=True)
+        assert len(kernel.reload_calls) == 1
+    finally:
+        policy.stop()
+
+
 def test_policy_records_results_in_its_table():
     policy = LiveReload(watch=False, on_change=lambda: None)
     policy.track(protocol.ModuleDelta({"m": "/m.py"}))
 
     class Unsafe(FakeKernel):
-        def reload(self, paths, names):
+        def reload(self, paths, names, imported=False):
             return protocol.ReloadReply([protocol.ReloadResult("m", "/m.py", protocol.UNSAFE,
                                                                "C: bases changed")])
 

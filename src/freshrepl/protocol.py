@@ -142,6 +142,9 @@ class ReloadRequest:
     op: ClassVar[str] = "reload"
     paths: list[str] | None  # changed files; None: compare every user module
     names: list[str] = field(default_factory=list)  # deep-reload these even if unchanged
+    # Also compare the modules reported imported since the last request that asked
+    # (the kernel knows them: thousands of paths need not travel back).
+    imported: bool = False
 
 
 @record

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 # Seconds without a request before the kernel does start-up work it deferred.
 IDLE_AFTER = 0.05
-# A reply bringing this many new user modules is followed, once idle, by give_back_memory.
+# Importing or comparing this many user modules is followed, once idle, by give_back_memory.
 TRIM_AFTER_MODULES = 64
 
 
@@ -155,8 +155,6 @@ class KernelServer:
                 return 0
             reply = self._answer(handlers, wire)
             self.conn.send(protocol.encode(reply, protocol.message_id(wire)))
-            if _left_freed_heap(wire, reply) and give_back_memory not in self.idle:
-                self.idle.append(give_back_memory)
             if isinstance(reply, protocol.RunReply) and reply.exit is not None:
                 return reply.exit
 
@@ -205,7 +203,9 @@ class KernelServer:
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:
             return protocol.ReloadReply()
-        results = self.reloader.reload(request.paths, request.names)
+        results = self.reloader.reload(request.paths, request.names, request.imported)
+        # A reload's garbage, or that of comparing many modules.
+        self._give_back_memory_after(TRIM_AFTER_MODULES if results else self.reloader.compared)
         return protocol.ReloadReply(results, self._module_delta())
 
     def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
@@ -243,7 +243,14 @@ class KernelServer:
     def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
             return protocol.ModuleDelta()
-        return self.reloader.take_module_delta()
+        delta = self.reloader.take_module_delta()
+        self._give_back_memory_after(len(delta.added))  # their compiles' garbage
+        return delta
+
+    def _give_back_memory_after(self, modules: int) -> None:
+        """Work on this many user modules leaves much freed memory: give it back once idle."""
+        if modules >= TRIM_AFTER_MODULES and give_back_memory not in self.idle:
+            self.idle.append(give_back_memory)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -355,16 +362,6 @@ def _load_deferred() -> None:
         import json  # noqa: F401  (checkpoint notices)
         import socket  # noqa: F401  (checkpoints)
     load_machinery()
-
-
-def _left_freed_heap(wire: dict[str, Any], reply: protocol.Reply) -> bool:
-    """Did answering leave much freed memory behind: many modules imported or compared, a reload?"""
-    if isinstance(reply, protocol.ReloadReply):
-        paths = wire.get("paths")
-        if reply.results or paths is None or len(paths) >= TRIM_AFTER_MODULES:
-            return True
-    modules = getattr(reply, "modules", None)
-    return modules is not None and len(modules.added) >= TRIM_AFTER_MODULES
 
 
 def give_back_memory() -> None:

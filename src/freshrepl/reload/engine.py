@@ -43,6 +43,10 @@ class Reloader:
         # What the -i script bound in __main__, to tell the user's later rebinding apart.
         self._main_values: dict[str, Any] = {}
         self._main_decorators: set[str] = set()
+        # store.kept when a delta last told the shell, and when a request last compared
+        # what had been imported (see ``reload``'s ``imported``).
+        self._reported_mark = self._compared_mark = 0
+        self.compared = 0  # how many modules the last reload compared with their files
 
     # -- setup ---------------------------------------------------------------------
     def install(self) -> None:
@@ -96,6 +100,7 @@ class Reloader:
     def take_module_delta(self) -> ModuleDelta:
         """User modules imported or gone since the last call; costs O(new modules)."""
         delta = self.tracker.take()
+        self._reported_mark = self.store.kept
         if MAIN in delta.added:
             self._main_values = self._script_values(self.store.by_name[MAIN])
         return delta
@@ -108,8 +113,15 @@ class Reloader:
         return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
 
     # -- reloading -------------------------------------------------------------------
-    def reload(self, paths: list[str] | None, names: Iterable[str] = ()) -> list[ReloadResult]:
-        """Bring changed modules up to date, dependencies first; never raises."""
+    def reload(self, paths: list[str] | None, names: Iterable[str] = (),
+               imported: bool = False) -> list[ReloadResult]:
+        """Bring changed modules up to date, dependencies first; never raises.
+
+        ``paths``: the files to compare (None: every module); ``names``: modules
+        to reload even if unchanged; ``imported``: also compare the modules
+        imported since the last call that asked, up to the last delta (the
+        shell watches them now: an edit before its first look is caught here).
+        """
         results: list[ReloadResult] = []
         load_machinery()
         # A collection over a big heap would cost more than the whole reload;
@@ -117,7 +129,9 @@ class Reloader:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            pending = self._pending(paths, list(names), results)
+            entries = self._entries_for(paths, imported)
+            self.compared = len(entries)
+            pending = self._pending(entries, list(names), results)
             self._reload_all(pending, results)
         except Exception as exc:  # the kernel must survive our own bugs
             results.append(ReloadResult("?", "", FAILED, error=f"internal error: {exc!r}"))
@@ -126,23 +140,28 @@ class Reloader:
                 gc.enable()
         return results
 
-    def _entries_for(self, paths: list[str] | None) -> list[Loaded]:
+    def _entries_for(self, paths: list[str] | None, imported: bool = False) -> list[Loaded]:
         if paths is None:
             entries = list(self.store.by_name.values())
+            self._compared_mark = self._reported_mark
         else:
             names = {n for p in paths for n in self.store.names_for(p)}
+            if imported:
+                # Those kept after the last delta are compared again, once watched.
+                names.update(e.name for e in self.store.kept_since(self._compared_mark))
+                self._compared_mark = self._reported_mark
             entries = [self.store.by_name[n] for n in sorted(names)]
         # An entry without a module failed while importing: nothing of it is loaded.
         return [e for e in entries if e.module is not None]
 
     def _pending(
-        self, paths: list[str] | None, names: list[str], results: list[ReloadResult]
+        self, entries: list[Loaded], names: list[str], results: list[ReloadResult]
     ) -> dict[str, tuple[str, bool]]:
         """name: (new text, deep) for every module that needs work; others go to results."""
         from freshrepl.reload.files import check_file, read_text
 
         pending: dict[str, tuple[str, bool]] = {}
-        for entry in self._entries_for(paths):
+        for entry in entries:
             check = check_file(entry)
             if check.result is not None:
                 results.append(check.result)

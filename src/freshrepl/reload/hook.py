@@ -265,12 +265,14 @@ class SourceStore:
         self.fresh: list[str] = []  # names loaded since the kernel last asked
         self.by_code_name: dict[str, Any] = {}  # name used at module level: module(s)
         self.unknown_names: set[str] = set()  # modules whose used names are not known
+        self.kept = 0  # entries ever kept: the newest ``kept - k`` are the last of ``by_name``
         _LINES_FROM[:] = [self]
         linecache.getlines = _getlines
 
     def _keep(self, entry: Loaded) -> None:
         self.forget(entry.name)
-        self.by_name[entry.name] = entry
+        self.by_name[entry.name] = entry  # at the end: by_name is in the order kept
+        self.kept += 1
         _index_add(self.by_path, norm_path(entry.path), entry.name)
         self.unknown_names.add(entry.name)
 
@@ -296,6 +298,12 @@ class SourceStore:
         last = name.rpartition(".")[2]
         found = _index_get(self.by_code_name, name) | _index_get(self.by_code_name, last)
         return found | self.unknown_names
+
+    def kept_since(self, mark: int) -> list[Loaded]:
+        """The entries kept after ``kept`` was ``mark`` (and, if some were forgotten, a few older)."""
+        count = min(self.kept - mark, len(self.by_name))
+        newest = reversed(self.by_name.values())
+        return [next(newest) for _ in range(count)]
 
     def names_for(self, path: str) -> set[str]:
         return _index_get(self.by_path, norm_path(path))

@@ -13,28 +13,31 @@ _REMOVAL_SLICE = 64  # tracked modules re-checked per delta when sys.modules did
 
 
 class ModuleTracker:
-    """Reports user modules imported or gone since the last call; costs O(new modules)."""
+    """Reports user modules imported or gone since the last call; costs O(new modules).
+
+    A module is reported once its import finished (the store's ``fresh``
+    list); from then on its entry in the store is what is tracked, so the
+    tracker keeps no table of its own, only the order of the rotating re-check.
+    """
 
     def __init__(self, store: SourceStore) -> None:
         self.store = store
-        self.reported: dict[str, Loaded] = {}
-        self._sweep: deque[str] = deque()
+        self._sweep: deque[str] = deque()  # reported names, in re-check order
         self._last_len = len(sys.modules)
 
     def take(self) -> ModuleDelta:
         added: dict[str, str] = {}
+        by_name = self.store.by_name
         for name in self.store.fresh:
-            entry = self.store.by_name.get(name)
+            entry = by_name.get(name)
             if entry is not None and self.alive(entry):
+                if name not in added:
+                    self._sweep.append(name)
                 added[name] = entry.path
-                self.reported[name] = entry
-                self._sweep.append(name)
         self.store.fresh.clear()
-        removed = [n for n in self._removal_candidates() if not self.alive(self.reported[n])]
+        removed = [name for name in self._removal_candidates() if not self.alive(by_name[name])]
         for name in removed:
-            del self.reported[name]
-            if name not in added:
-                self.store.forget(name)
+            self.store.forget(name)
         self._last_len = len(sys.modules)
         return ModuleDelta(added, removed)
 
@@ -45,14 +48,17 @@ class ModuleTracker:
         return sys.modules.get(entry.name) is entry.module
 
     def _removal_candidates(self) -> list[str]:
+        """Names whose modules finished importing; an import still running is none of them."""
         # Removal from sys.modules cannot be hooked; when it shrank, check all,
         # else re-check a rotating slice so that the cost stays flat.
+        by_name = self.store.by_name
         if len(sys.modules) < self._last_len:
-            return list(self.reported)
+            return [name for name, entry in by_name.items() if entry.module is not None]
         picked = []
         for _ in range(min(_REMOVAL_SLICE, len(self._sweep))):
             name = self._sweep.popleft()
-            if name in self.reported:
+            entry = by_name.get(name)
+            if entry is not None and entry.module is not None and name not in picked:
                 picked.append(name)
                 self._sweep.append(name)
         return picked

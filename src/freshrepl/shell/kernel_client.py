@@ -326,8 +326,9 @@ class KernelClient:
         """Run one input; ``on_wait`` is called about every 0.1 s while it runs."""
         return self._call(protocol.RunRequest(source, replay), protocol.RunReply, on_wait=on_wait)
 
-    def reload(self, paths: list[str] | None, names: list[str]) -> protocol.ReloadReply:
-        return self._call(protocol.ReloadRequest(paths, names), protocol.ReloadReply)
+    def reload(self, paths: list[str] | None, names: list[str],
+               imported: bool = False) -> protocol.ReloadReply:
+        return self._call(protocol.ReloadRequest(paths, names, imported), protocol.ReloadReply)
 
     def complete(self, text: str, timeout: float) -> protocol.CompleteReply:
         return self._call(protocol.CompleteRequest(text), protocol.CompleteReply, timeout=timeout)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     class Reloads(Protocol):
         """What the policy needs of the kernel (``KernelClient`` has it)."""
 
-        def reload(self, paths: list[str] | None, names: list[str]) -> protocol.ReloadReply: ...
+        def reload(self, paths: list[str] | None, names: list[str],
+                   imported: bool = False) -> protocol.ReloadReply: ...
 
 
 class LiveReload:
@@ -34,16 +35,18 @@ class LiveReload:
         self.watcher: Watcher | None = None
         self._on_change = on_change
         # Files to compare at the next check besides the watcher's: saves seen while
-        # reloading was off, and newly imported modules (an edit made between their
-        # import and the watcher's first look is caught by comparing them once).
+        # reloading was off.
         self._to_check: set[str] = set()
+        # Modules were imported since the last check: the kernel compares them once
+        # (an edit made between their import and the watcher's first look is caught).
+        self._imported = False
 
     def track(self, delta: protocol.ModuleDelta) -> None:
         """Follow the modules the kernel imported or dropped."""
         added, dropped = self.table.apply_delta(delta)
         if not self.watch:
             return
-        self._to_check.update(added)
+        self._imported = self._imported or bool(added)
         self._to_check.difference_update(dropped)
         if added and self.watcher is None:
             from freshrepl.watch.watcher import Watcher
@@ -58,6 +61,7 @@ class LiveReload:
     def forget_modules(self) -> None:
         """A new kernel: it reports its modules afresh."""
         self.table.modules.clear()
+        self._imported = False
 
     def has_pending(self) -> bool:
         return self.watcher is not None and self.auto and self.watcher.has_pending()
@@ -78,7 +82,9 @@ class LiveReload:
             self.table.mark_changed(saved)
             return []
         paths, self._to_check = self._to_check, set()
-        return self._reload(kernel, sorted(paths), []) if paths else []
+        if not paths and not self._imported:
+            return []
+        return self._reload(kernel, sorted(paths), [])
 
     def reload_now(self, kernel: Reloads, names: list[str]) -> list[protocol.ReloadResult]:
         """``:reload [NAME…]``: without names, compare every module (the watcher may be off)."""
@@ -103,7 +109,8 @@ class LiveReload:
 
     def _reload(self, kernel: Reloads, paths: list[str] | None,
                 names: list[str]) -> list[protocol.ReloadResult]:
-        reply = kernel.reload(paths, names)
+        imported, self._imported = self._imported, False
+        reply = kernel.reload(paths, names, imported)
         for result in reply.results:
             if result.path:
                 self.table.record(result)
