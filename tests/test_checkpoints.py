@@ -220,6 +220,25 @@ def test_memory_budget_drops_a_checkpoint_the_kernel_has_rewritten(spawn, projec
     assert _checkpoints(term) == []
 
 
+def test_a_kernel_with_thousands_of_modules_is_checkpointed(spawn, project):
+    # Its listing of files (some 250 KB) is bigger than a notice packet can be.
+    package = project / "many_modules_with_rather_long_names"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for i in range(2000):
+        (package / f"module_number_{i:04d}.py").write_text(f"VALUE = {i}\n")
+    names = ", ".join(f"module_number_{i:04d}" for i in range(2000))
+    (project / "load_many.py").write_text(
+        f"import time\nfrom many_modules_with_rather_long_names import {names}\ntime.sleep(0.4)\n")
+    term = _start(spawn, project)
+    term.run("import load_many")
+    checkpoints = _checkpoints(term)
+    assert len(checkpoints) == 1 and re.fullmatch(r"after a [0-9.]+ s input", checkpoints[0][2])
+    term.run("lost = 1")
+    assert "restarted from input 2 (replayed 1 input" in term.run(":restart")
+    assert term.run("load_many.module_number_1999.VALUE + lost") == "2000"
+
+
 def test_at_most_n_checkpoints(spawn, project):
     term = _start(spawn, project, env={"FRESHREPL_CHECKPOINTS": "2"})
     for i in range(3):

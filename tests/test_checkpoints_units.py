@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from freshrepl.digests import pack_files, read_listing, unpack_files, write_listing
 from freshrepl.kernel.checkpoints import first_user_import, fork_unsafe_reason
 from freshrepl.reload.userfiles import is_user_file
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
@@ -79,8 +80,8 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     mod.write_text("A = 1\n")
     store = CheckpointStore(CheckpointSettings(keep=keep))
     peers = []
-    for position, files in ((0, []), (2, [[str(mod), "text", _digest("A = 1\n")]]),
-                            (5, [[str(mod), "text", _digest("A = 1\n")]])):
+    loaded = pack_files([(str(mod), "text", _digest("A = 1\n"))])
+    for position, files in ((0, ""), (2, loaded), (5, loaded)):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
         store.add(os.getpid(), ours, position, f"at {position}", files)
@@ -124,3 +125,25 @@ def test_replay_summary_names_the_checkpoint():
     outcome = ReplayOutcome(1, 3, 0.1, failed_at=14, failed_source="f()", resumed_at=12)
     assert outcome.summary() == ("restarted from input 12; replay stopped at input #14 (f()), "
                                  "which now fails; 1 of 3 inputs replayed")
+
+
+@pytest.mark.parametrize("files", [
+    [],
+    [("/p/a.py", "bytes", "ab" * 32)],
+    [("/p/with space.py", "text", "0" * 64), ("/p/ünï\n.py", "bytes", "f" * 64)],
+])
+def test_fingerprints_travel_packed_and_come_back_whole(files):
+    packed = pack_files(files)
+    assert isinstance(packed, str) and list(unpack_files(packed)) == files
+    assert list(unpack_files(packed + pack_files(files))) == files * 2  # packed ones join
+
+
+def test_a_listing_of_thousands_of_files_travels_whole_by_descriptor():
+    files = [(f"/project/{'deep/' * 8}module_{i:05d}.py", "bytes", f"{i:064x}") for i in range(20_000)]
+    files.append(("/project/caf\udce9.py", "text", "e" * 64))  # a name python could not decode
+    packed = pack_files(files)
+    assert len(packed) > 2_000_000  # far more than a notice packet can hold
+    fd = write_listing(packed)
+    assert read_listing(fd) == packed
+    with pytest.raises(OSError):
+        os.fstat(fd)  # read_listing closed it

@@ -1,5 +1,10 @@
 """How a source file is fingerprinted (both processes): SHA-256 of its bytes, or of its decoded text.
 
+A list of fingerprints travels as one string (``pack_files``), in a file of
+its own (``write_listing``): a checkpoint of a kernel with thousands of
+modules would otherwise make thousands of small objects on both sides, which
+the allocators keep long after, and overflow the notice it goes with.
+
 The kernel records these for what it loaded (extensions, checkpoints) and
 the shell compares them with the files on disk, so both must compute them
 one way.  The SHA-256 is python's built-in one, not ``hashlib``'s: that loads
@@ -8,6 +13,12 @@ some kilobytes (user code that imports hashlib still gets it, as in python3).
 """
 
 from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 BYTES = "bytes"  # the digest of the file's bytes
 TEXT = "text"  # the digest of the decoded source, encoded as UTF-8
@@ -47,3 +58,55 @@ def file_digest(path: str, kind: str) -> str | None:
         return text_digest(decode_source(data))
     except (SyntaxError, UnicodeDecodeError, LookupError):
         return None
+
+
+def pack_files(files: Iterable[tuple[str, str, str]]) -> str:
+    """``(path, kind, digest)`` triples as one string, fields ended by NUL (no path holds one)."""
+    from io import StringIO
+
+    packed = StringIO()  # each triple's text is freed as soon as it is written
+    for path, kind, digest in files:
+        packed.write(f"{path}\0{kind}\0{digest}\0")
+    return packed.getvalue()
+
+
+def unpack_files(packed: str) -> Iterator[tuple[str, str, str]]:
+    fields = packed.split("\0")
+    for i in range(0, len(fields) - 2, 3):
+        yield fields[i], fields[i + 1], fields[i + 2]
+
+
+def write_listing(packed: str) -> int:
+    """A descriptor of an unnamed file holding ``packed`` (it goes with a notice; see read_listing)."""
+    data = packed.encode("utf-8", "surrogateescape")  # paths python could not decode stay as read
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is not None:  # Linux: memory, no file system
+        fd = memfd_create("freshrepl-files", os.MFD_CLOEXEC)
+    else:
+        import tempfile
+
+        with tempfile.TemporaryFile() as handle:  # unlinked at once
+            fd = os.dup(handle.fileno())
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_listing(fd: int) -> str:
+    """What ``write_listing`` wrote, read from its start; closes ``fd``."""
+    try:
+        size, parts, offset = os.fstat(fd).st_size, [], 0
+        while offset < size:
+            part = os.pread(fd, size - offset, offset)
+            if not part:
+                break
+            parts.append(part)
+            offset += len(part)
+    finally:
+        os.close(fd)
+    return b"".join(parts).decode("utf-8", "surrogateescape")

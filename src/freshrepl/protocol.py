@@ -30,8 +30,8 @@ Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 ``SOCK_SEQPACKET`` socketpair whose packets are JSON-encoded messages:
 
 - the kernel's *notice* channel (fd ``KernelConfig.checkpoint_fd``): the
-  kernel says ``CheckpointTaken`` (with the checkpoint's control socket
-  attached as ``SCM_RIGHTS``) or ``CheckpointSkipped``, unasked, the moment it
+  kernel says ``CheckpointTaken`` (with the checkpoint's control socket and
+  the listing of its files attached as ``SCM_RIGHTS``) or ``CheckpointSkipped``, unasked, the moment it
   happens, so that a notice sent just before a fatal input is not lost;
 - a checkpoint's *control* socket: the shell sends ``ResumeRequest`` with the
   new kernel's two channel ends attached; the new kernel then says ``Hello``
@@ -217,9 +217,10 @@ class CheckpointTaken:
     pid: int
     after: bool  # taken after the input that was running (else before it)
     why: str  # "before importing points", "after a 4.1 s input"
-    # What it had loaded of the user's code: [path, "text" | "bytes", sha256]; "text"
-    # is the digest of the decoded source (UTF-8), "bytes" of the file's bytes.
-    files: list[list[str]] = field(default_factory=list)
+    # Attached: its control socket, and a file listing what it had loaded of the
+    # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
+    # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
+    # the file's bytes.  Thousands of modules would not fit in a notice.
 
 
 @record

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from freshrepl.kernel.main import KernelServer
+    from freshrepl.reload.hook import Loaded
 
 # Runtimes that are known not to survive a fork once loaded (their own threads
 # and device contexts); a thread started by any other runtime is caught too.
@@ -236,36 +237,37 @@ class Checkpointer:
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        if not self._send(protocol.CheckpointTaken(pid, after, why, files), give):
+        try:
+            listing = digests.write_listing(files)
+        except OSError:
+            listing = -1
+        if listing < 0 or not self._send(protocol.CheckpointTaken(pid, after, why),
+                                         give.fileno(), listing):
             os.kill(pid, signal.SIGKILL)  # the shell will never know of it
         give.close()
+        if listing >= 0:
+            os.close(listing)
 
-    def _loaded_files(self) -> list[list[str]] | None:
-        """What of the user's code this state has loaded, as the shell checks it."""
+    def _loaded_files(self) -> str | None:
+        """What of the user's code this state has loaded, as the shell checks it (``pack_files``)."""
         reloader = self.server.reloader
         if reloader is None:
             return None
-        files = []
-        for entry in reloader.store.by_name.values():
-            if entry.module is None and entry.name != "__main__":
-                continue  # failed while importing: nothing of it is loaded
-            data = entry.data
-            if not entry.has_source:
-                files.append([entry.path, digests.BYTES, entry.digest])
-            elif data is not None:  # the bytes as read: no decoding needed
-                files.append([entry.path, digests.BYTES, digests.bytes_digest(data)])
-            else:  # a text a reload applied
-                files.append([entry.path, digests.TEXT, digests.text_digest(entry.text)])
+        # Failed while importing (no module): nothing of it is loaded.
+        entries = sorted((e for e in reloader.store.by_name.values()
+                          if e.module is not None or e.name == "__main__"), key=_path_and_name)
+        files = digests.pack_files(map(_fingerprint, entries))
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
-            files.append([startup, digests.BYTES, digests.file_digest(startup, digests.BYTES) or ""])
-        return sorted(files)
+            files += digests.pack_files([_startup_fingerprint(startup)])  # packed ones join
+        return files
 
-    def _send(self, message: protocol.Checkpointing, attach: socket.socket | None = None) -> bool:
+    def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
+        """``message`` on the notice channel, with the descriptors ``attach``."""
         if self.notes is None:
             return False
         # socket.send_fds's message, sent on the C socket the notes are.
-        fds = array.array("i", [attach.fileno()] if attach is not None else [])
+        fds = array.array("i", attach)
         try:
             self.notes.sendmsg([protocol.encode_packet(message)],
                                [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
@@ -365,6 +367,23 @@ class Checkpointer:
         status = self.server.serve()
         main._flush_stdio()
         raise SystemExit(status)
+
+
+def _path_and_name(entry: Loaded) -> tuple[str, str]:
+    return entry.path, entry.name
+
+
+def _fingerprint(entry: Loaded) -> tuple[str, str, str]:
+    data = entry.data
+    if not entry.has_source:
+        return entry.path, digests.BYTES, entry.digest
+    if data is not None:  # the bytes as read: no decoding needed
+        return entry.path, digests.BYTES, digests.bytes_digest(data)
+    return entry.path, digests.TEXT, digests.text_digest(entry.text or "")  # a reload's text
+
+
+def _startup_fingerprint(path: str) -> tuple[str, str, str]:
+    return path, digests.BYTES, digests.file_digest(path, digests.BYTES) or ""
 
 
 def _fork() -> int:

@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Mapping
 
-from freshrepl.digests import file_digest
+from freshrepl.digests import file_digest, unpack_files
 from freshrepl.record import field, record
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
@@ -68,12 +68,12 @@ class Checkpoint:
     pid: int
     control: socket.socket
     why: str
-    files: list[list[str]]  # [path, "text" | "bytes", sha256] of the user code it loaded
+    files: str  # (path, "text" | "bytes", sha256) of the user code it loaded, packed
     held: int = 0  # bytes only it holds, as last measured
 
     def changed_file(self, digests: dict[str, str | None]) -> str | None:
         """The first of its user files that is no longer what it loaded, else None."""
-        for path, kind, digest in self.files:
+        for path, kind, digest in unpack_files(self.files):
             key = f"{kind}:{path}"
             if key not in digests:
                 digests[key] = file_digest(path, kind)
@@ -101,7 +101,7 @@ class CheckpointStore:
     _measured: float = 0.0
 
     def add(self, pid: int, control: socket.socket, position: int, why: str,
-            files: list[list[str]]) -> None:
+            files: str) -> None:
         self._taken += 1
         self.skipped = self.dropped = None
         for twin in [c for c in self.items if c.position == position and c.files == files]:

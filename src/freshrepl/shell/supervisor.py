@@ -115,11 +115,18 @@ class KernelSupervisor:
         for notice, fds in self.client.take_notices():
             at = position + 1 if notice.after else position  # type: ignore[union-attr]
             usable = self._on_record and not self.checkpoints.unavailable
-            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 1 and usable:
+            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
 
+                from freshrepl.digests import read_listing
+
                 control = socket.socket(fileno=fds[0])
-                self.checkpoints.add(notice.pid, control, at, notice.why, notice.files)
+                try:
+                    files = read_listing(fds[1])
+                except (OSError, UnicodeDecodeError):
+                    control.close()  # unknown code: never to be trusted; it exits
+                    continue
+                self.checkpoints.add(notice.pid, control, at, notice.why, files)
                 continue
             for fd in fds:
                 os.close(fd)  # a checkpoint of a kernel off the record ends here
