@@ -60,25 +60,27 @@ def file_digest(path: str, kind: str) -> str | None:
         return None
 
 
-def pack_files(files: Iterable[tuple[str, str, str]]) -> str:
-    """``(path, kind, digest)`` triples as one string, fields ended by NUL (no path holds one)."""
-    from io import StringIO
+def pack_files(files: Iterable[tuple[str, str, str]]) -> bytearray:
+    """``(path, kind, digest)`` triples as UTF-8, each field ended by NUL (no path holds one).
 
-    packed = StringIO()  # each triple's text is freed as soon as it is written
+    Each triple's text is freed as soon as it is added: thousands of small
+    strings alive at once would leave the heap fragmented for good.
+    """
+    packed = bytearray()
     for path, kind, digest in files:
-        packed.write(f"{path}\0{kind}\0{digest}\0")
-    return packed.getvalue()
+        packed += f"{path}\0{kind}\0{digest}\0".encode("utf-8", "surrogateescape")
+    return packed
 
 
 def unpack_files(packed: str) -> Iterator[tuple[str, str, str]]:
+    """The triples of a listing (``read_listing``'s text)."""
     fields = packed.split("\0")
     for i in range(0, len(fields) - 2, 3):
         yield fields[i], fields[i + 1], fields[i + 2]
 
 
-def write_listing(packed: str) -> int:
+def write_listing(packed: bytes | bytearray) -> int:
     """A descriptor of an unnamed file holding ``packed`` (it goes with a notice; see read_listing)."""
-    data = packed.encode("utf-8", "surrogateescape")  # paths python could not decode stay as read
     memfd_create = getattr(os, "memfd_create", None)
     if memfd_create is not None:  # Linux: memory, no file system
         fd = memfd_create("freshrepl-files", os.MFD_CLOEXEC)
@@ -88,7 +90,7 @@ def write_listing(packed: str) -> int:
         with tempfile.TemporaryFile() as handle:  # unlinked at once
             fd = os.dup(handle.fileno())
     try:
-        view = memoryview(data)
+        view = memoryview(packed)
         while view:
             view = view[os.write(fd, view):]
     except BaseException:
@@ -98,7 +100,7 @@ def write_listing(packed: str) -> int:
 
 
 def read_listing(fd: int) -> str:
-    """What ``write_listing`` wrote, read from its start; closes ``fd``."""
+    """What ``write_listing`` wrote, read from its start, as text; closes ``fd``."""
     try:
         size, parts, offset = os.fstat(fd).st_size, [], 0
         while offset < size:

@@ -248,7 +248,7 @@ class Checkpointer:
         if listing >= 0:
             os.close(listing)
 
-    def _loaded_files(self) -> str | None:
+    def _loaded_files(self) -> bytearray | None:
         """What of the user's code this state has loaded, as the shell checks it (``pack_files``)."""
         reloader = self.server.reloader
         if reloader is None:
