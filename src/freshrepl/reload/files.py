@@ -27,7 +27,7 @@ def check_file(entry: Loaded) -> FileCheck:
         return FileCheck(result=ReloadResult(entry.name, entry.path, status, **fields))
 
     try:
-        with open(entry.path, "rb") as handle:
+        with open(entry.path, "rb", buffering=0) as handle:  # one read: no buffer wanted
             data = handle.read()
     except FileNotFoundError:
         entry.deleted = True
@@ -35,6 +35,8 @@ def check_file(entry: Loaded) -> FileCheck:
     except OSError as exc:
         return report(FAILED, error=f"{type(exc).__name__}: {exc}")
     reappeared, entry.deleted = entry.deleted, False
+    if data == entry.data:  # the very bytes it ran from: nothing to decode
+        return report(UNCHANGED) if reappeared else FileCheck()
     if not entry.has_source:
         if bytes_digest(data) == entry.digest:
             return report(UNCHANGED) if reappeared else FileCheck()
