@@ -175,3 +175,18 @@ def test_lookups_by_directory(tmp_path: Path) -> None:
     assert table.keys_in([str(tmp_path / "p")]) == {str(files[1]), str(files[2])}
     assert table.keys_in([str(tmp_path / "elsewhere")]) == set()
     assert table.keys_named([str(tmp_path / "p" / "other.py")]) == set()
+
+
+def test_a_batch_resolves_symlinks_as_realpath_does(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.py").write_text("")
+    (real / "target.py").write_text("")
+    (real / "link.py").symlink_to(real / "target.py")
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    real_dirs: dict[str, str] = {}
+    for name in ("a.py", "link.py", "target.py", "missing.py"):
+        for directory in (real, tmp_path / "alias"):
+            file = str(directory / name)
+            assert table_mod._real_path(file, real_dirs) == os.path.realpath(file), file
+    assert real_dirs == {str(real): str(real), str(tmp_path / "alias"): str(real)}

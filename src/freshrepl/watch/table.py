@@ -76,7 +76,7 @@ class _Entry:
 
     __slots__ = ("path", "file", "sig", "content", "dirs", "event_paths")
 
-    def __init__(self, path: str, file: str) -> None:
+    def __init__(self, path: str, file: str, real_dirs: dict[str, str] | None = None) -> None:
         self.path = path  # as the caller spelled it: that is what we report
         self.file = file  # absolute: what we stat and read
         self.sig: Signature | None = None
@@ -84,7 +84,8 @@ class _Entry:
         # Its paths as events spell them, and the directories whose events
         # concern it: the real file's too, since an edit through a symlink's
         # target produces no event in the link's directory.
-        self.event_paths = tuple(dict.fromkeys((file, os.path.realpath(file))))
+        real = _real_path(file, {} if real_dirs is None else real_dirs)
+        self.event_paths = tuple(dict.fromkeys((file, real)))
         self.dirs = tuple(dict.fromkeys(os.path.dirname(p) for p in self.event_paths))
 
     def record(self, sig: Signature | None) -> None:
@@ -130,12 +131,20 @@ class FileTable:
 
     # -- the set of files ---------------------------------------------------
 
-    def add(self, path: str) -> str | None:
-        """Start tracking ``path`` and record its state now; its key, or None if already tracked."""
+    def add_all(self, paths: Iterable[str]) -> list[str]:
+        """``add`` each path; the keys of those newly tracked."""
+        real_dirs: dict[str, str] = {}  # a batch's files mostly share their directories
+        return [key for key in (self.add(path, real_dirs) for path in paths) if key is not None]
+
+    def add(self, path: str, real_dirs: dict[str, str] | None = None) -> str | None:
+        """Start tracking ``path`` and record its state now; its key, or None if already tracked.
+
+        ``real_dirs``: directories already resolved (``realpath``) in this batch.
+        """
         key = os.path.abspath(path)
         if key in self._entries:
             return None
-        entry = _Entry(path, key)
+        entry = _Entry(path, key, real_dirs)
         # The caller records before it watches the directory and refreshes
         # after: a write in between is seen by that second look.
         entry.record(signature(key))
@@ -212,6 +221,16 @@ class FileTable:
         """The files that may have changed since the last call; clears the set."""
         pending, self._pending = self._pending, set()
         return pending
+
+
+def _real_path(file: str, real_dirs: dict[str, str]) -> str:
+    """``os.path.realpath(file)`` for an absolute ``file``, its directory resolved once per batch."""
+    directory, name = os.path.split(file)
+    real_dir = real_dirs.get(directory)
+    if real_dir is None:
+        real_dir = real_dirs[directory] = os.path.realpath(directory)
+    candidate = os.path.join(real_dir, name)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 def _discard(index: dict[str, set[str]], name: str, key: str) -> bool:

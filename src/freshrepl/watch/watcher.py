@@ -83,7 +83,7 @@ class Watcher:
             with self._lock:
                 # The table records each file's state now, before its directory
                 # is watched; the look after (``_mark``) sees a write in between.
-                new = [key for key in map(self._table.add, paths) if key is not None]
+                new = self._table.add_all(paths)
                 dirs = self._table.dirs_of(new)
                 if new:
                     self._journal_add(dirs)
