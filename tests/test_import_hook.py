@@ -10,7 +10,7 @@ import traceback
 import pytest
 from reload_helpers import Workspace
 
-from freshrepl.reload.hook import CodeCache, Loaded, SourceStore
+from freshrepl.reload.hook import CodeCache, Loaded, SourceStore, read_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -122,3 +122,13 @@ def test_kept_sources_give_back_the_exact_text(tmp_path, data):
     assert (entry._source == data) is not deflated
     if len(data) >= PACK_FROM:
         assert len(entry._source) < len(data) / 2
+
+
+@pytest.mark.parametrize("size", [0, 1, 185, 4096, 70_000, 1_000_003])
+def test_read_bytes_reads_the_whole_file(tmp_path, size):
+    path = tmp_path / "m.py"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    assert read_bytes(str(path)) == data
+    with pytest.raises(FileNotFoundError):
+        read_bytes(str(tmp_path / "gone.py"))

@@ -8,7 +8,7 @@ from typing import Any
 
 from freshrepl.digests import bytes_digest
 from freshrepl.protocol import DELETED, FAILED, UNCHANGED, UNSAFE, ReloadResult
-from freshrepl.reload.hook import Loaded, decode
+from freshrepl.reload.hook import Loaded, decode, read_bytes
 
 
 @dataclass
@@ -27,8 +27,7 @@ def check_file(entry: Loaded) -> FileCheck:
         return FileCheck(result=ReloadResult(entry.name, entry.path, status, **fields))
 
     try:
-        with open(entry.path, "rb", buffering=0) as handle:  # one read: no buffer wanted
-            data = handle.read()
+        data = read_bytes(entry.path)
     except FileNotFoundError:
         entry.deleted = True
         return report(DELETED, detail="source file deleted; loaded code stays in use")
