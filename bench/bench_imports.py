@@ -11,7 +11,9 @@ the same for both:
 * cold: no bytecode anywhere (no ``__pycache__``, an empty freshrepl cache);
   both compile every module (and write their caches);
 * warm: the same shell imported the same files once before (python3 reads its
-  ``.pyc`` files, freshrepl its own code cache, checked against the bytes).
+  ``.pyc`` files, freshrepl its own code cache, checked against the bytes);
+* ckpt: warm, and freshrepl takes a checkpoint after the import (as it does
+  after any input slower than ``checkpoint_after``, 1 s by default).
 
 The CPU time (user and system) both of freshrepl's processes used from Enter
 to the prompt is printed too: on a machine shared with other work it varies
@@ -88,9 +90,10 @@ def value_then_prompt(value: int) -> re.Pattern[bytes]:
     return re.compile(rb"\n\r?" + ESC + str(value).encode() + ESC + rb"\r?\n.*?>>>", re.S)
 
 
-def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> dict[str, float]:
+def measure(command: list[str], home: Path, project: Path, freshrepl: bool,
+            **extra: str) -> dict[str, float]:
     """One spawn: ``import load_all`` timed, and the code process's growth in KiB."""
-    child = spawn(command, home, project)
+    child = spawn(command, home, project, **extra)
     child.timeout = 120
     child.expect(PROMPT)
     child.send("7001+0\r")  # the kernel is up and has answered once
@@ -119,6 +122,15 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool) -> d
     return {"seconds": elapsed, "cpu": cpu, "kib": grown}
 
 
+# Cache states, in the order measured, and what freshrepl is told for each.
+STATES: dict[str, dict[str, str]] = {
+    "cold": {},
+    "warm": {},
+    # A checkpoint follows the import (see "Checkpoints" in the README): it costs time and memory.
+    "ckpt": {"FRESHREPL_CHECKPOINT_AFTER": "0.01"},
+}
+
+
 def clear_caches(project: Path, home: Path) -> None:
     shutil.rmtree(project / "__pycache__", ignore_errors=True)
     shutil.rmtree(home / "cache" / "freshrepl", ignore_errors=True)
@@ -141,15 +153,15 @@ def main() -> None:
             for name, command in commands.items():
                 clear_caches(project, home)
                 fresh = name.startswith("freshrepl")
-                for state in ("cold", "warm"):
-                    result = measure(command, home, project, fresh)
+                for state, extra in STATES.items():
+                    result = measure(command, home, project, fresh, **extra)
                     samples.setdefault((name, state), []).append(result)
     median = {key: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
               for key, rows in samples.items()}
     mean_size = source_bytes / args.modules
     print(f"import load_all: {args.modules} modules of {mean_size:.0f} bytes on average, "
           f"medians of {args.runs} runs")
-    for state in ("cold", "warm"):
+    for state in STATES:
         base = median[("python3 -q", state)]
         for name in commands:
             r = median[(name, state)]
@@ -157,7 +169,7 @@ def main() -> None:
                   f"({r['seconds'] / base['seconds']:4.2f}x)   CPU {r['cpu'] * 1000:6.0f} ms "
                   f"({r['cpu'] / base['cpu']:4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
     extra = {state: (median[("freshrepl -q", state)]["kib"] - median[("python3 -q", state)]["kib"])
-             * 1024 / args.modules for state in ("cold", "warm")}
+             * 1024 / args.modules for state in STATES}
     for state, per_module in extra.items():
         print(f"  kept by freshrepl per module ({state}): {per_module:.0f} bytes "
               f"= {per_module / mean_size:.2f}x the source size")

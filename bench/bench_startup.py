@@ -76,15 +76,15 @@ def _which(name: str) -> str | None:
     return shutil.which(name)
 
 
-def bench_env(home: Path) -> dict[str, str]:
+def bench_env(home: Path, **extra: str) -> dict[str, str]:
     """The tests' isolated environment, with bytecode caching on as in an installed freshrepl."""
-    env = isolated_env(home)
+    env = isolated_env(home, **extra)
     env.pop("PYTHONDONTWRITEBYTECODE")
     return env
 
 
-def spawn(command: list[str], home: Path, cwd: Path) -> pexpect.spawn:
-    child = pexpect.spawn(command[0], command[1:], env=bench_env(home), cwd=str(cwd),
+def spawn(command: list[str], home: Path, cwd: Path, **extra: str) -> pexpect.spawn:
+    child = pexpect.spawn(command[0], command[1:], env=bench_env(home, **extra), cwd=str(cwd),
                           dimensions=(ROWS, COLS), timeout=20)
     child.delaybeforesend = None
     return child

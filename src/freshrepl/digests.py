@@ -19,6 +19,7 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from typing import Any
 
 BYTES = "bytes"  # the digest of the file's bytes
 TEXT = "text"  # the digest of the decoded source, encoded as UTF-8
@@ -28,15 +29,23 @@ def bytes_digest(data: bytes) -> str:
     return _sha256()(data).hexdigest()
 
 
-def _sha256():  # noqa: ANN202  (a hash constructor; which module has it varies)
-    try:
-        from _sha2 import sha256  # 3.12 on
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # up to 3.11
-        except ImportError:  # a python built without it
-            from hashlib import sha256  # type: ignore[assignment]
-    return sha256
+def _sha256() -> Any:
+    """Python's own SHA-256 constructor (its module's name changed in 3.12)."""
+    if not _SHA256:
+        for name in ("_sha2", "_sha256"):
+            try:
+                _SHA256.append(__import__(name).sha256)
+                break
+            except ImportError:
+                continue
+        else:  # a python built without it
+            from hashlib import sha256
+
+            _SHA256.append(sha256)
+    return _SHA256[0]
+
+
+_SHA256: list[Any] = []
 
 
 def text_digest(text: str) -> str:

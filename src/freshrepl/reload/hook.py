@@ -177,7 +177,8 @@ def read_bytes(path: str) -> bytes:
     """
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        parts, want = [], os.fstat(fd).st_size + 1  # one more: a read to the end
+        parts: list[bytes] = []
+        want = os.fstat(fd).st_size + 1  # one more: a read to the end
         while True:
             part = os.read(fd, want)
             if not part:
