@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from freshrepl.digests import pack_files, read_listing, unpack_files, write_listing
+from freshrepl.digests import read_listing, unpack_files, write_listing
 from freshrepl.kernel.checkpoints import first_user_import, fork_unsafe_reason
 from freshrepl.reload.userfiles import is_user_file
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
@@ -80,7 +80,7 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     mod.write_text("A = 1\n")
     store = CheckpointStore(CheckpointSettings(keep=keep))
     peers = []
-    loaded = pack_files([(str(mod), "text", _digest("A = 1\n"))]).decode()
+    loaded = read_listing(write_listing([(str(mod), "text", _digest("A = 1\n"))]))
     for position, files in ((0, ""), (2, loaded), (5, loaded)):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
@@ -132,19 +132,16 @@ def test_replay_summary_names_the_checkpoint():
     [("/p/a.py", "bytes", "ab" * 32)],
     [("/p/with space.py", "text", "0" * 64), ("/p/ünï\n.py", "bytes", "f" * 64)],
 ])
-def test_fingerprints_travel_packed_and_come_back_whole(files):
-    packed = pack_files(files)
-    assert list(unpack_files(read_listing(write_listing(packed)))) == files
-    joined = packed + pack_files(files)  # packed ones join
-    assert list(unpack_files(read_listing(write_listing(joined)))) == files * 2
+def test_fingerprints_travel_in_a_listing_and_come_back_whole(files):
+    assert list(unpack_files(read_listing(write_listing(files)))) == files
+    assert list(unpack_files(read_listing(write_listing(iter(files * 2))))) == files * 2
 
 
 def test_a_listing_of_thousands_of_files_travels_whole_by_descriptor():
     files = [(f"/project/{'deep/' * 8}module_{i:05d}.py", "bytes", f"{i:064x}") for i in range(20_000)]
     files.append(("/project/caf\udce9.py", "text", "e" * 64))  # a name python could not decode
-    packed = pack_files(files)
-    assert len(packed) > 2_000_000  # far more than a notice packet can hold
-    fd = write_listing(packed)
+    fd = write_listing(files)
+    assert os.fstat(fd).st_size > 2_000_000  # far more than a notice packet can hold
     assert list(unpack_files(read_listing(fd))) == files
     with pytest.raises(OSError):
         os.fstat(fd)  # read_listing closed it

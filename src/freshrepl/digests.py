@@ -1,9 +1,9 @@
 """How a source file is fingerprinted (both processes): SHA-256 of its bytes, or of its decoded text.
 
-A list of fingerprints travels as one string (``pack_files``), in a file of
-its own (``write_listing``): a checkpoint of a kernel with thousands of
-modules would otherwise make thousands of small objects on both sides, which
-the allocators keep long after, and overflow the notice it goes with.
+A list of fingerprints travels in a file of its own (``write_listing``): a
+checkpoint of a kernel with thousands of modules would overflow the notice it
+goes with, and a list of thousands of small objects would leave both
+processes' heaps grown for good.
 
 The kernel records these for what it loaded (extensions, checkpoints) and
 the shell compares them with the files on disk, so both must compute them
@@ -69,27 +69,13 @@ def file_digest(path: str, kind: str) -> str | None:
         return None
 
 
-def pack_files(files: Iterable[tuple[str, str, str]]) -> bytearray:
-    """``(path, kind, digest)`` triples as UTF-8, each field ended by NUL (no path holds one).
+def write_listing(files: Iterable[tuple[str, str, str]]) -> int:
+    """A descriptor of an unnamed file listing ``(path, kind, digest)`` triples (see read_listing).
 
-    Each triple's text is freed as soon as it is added: thousands of small
-    strings alive at once would leave the heap fragmented for good.
+    UTF-8, each field ended by NUL (no path holds one).  Each triple is
+    written as it comes: thousands of small strings alive at once, or one big
+    buffer, would leave the kernel's heap grown for good.
     """
-    packed = bytearray()
-    for path, kind, digest in files:
-        packed += f"{path}\0{kind}\0{digest}\0".encode("utf-8", "surrogateescape")
-    return packed
-
-
-def unpack_files(packed: str) -> Iterator[tuple[str, str, str]]:
-    """The triples of a listing (``read_listing``'s text)."""
-    fields = packed.split("\0")
-    for i in range(0, len(fields) - 2, 3):
-        yield fields[i], fields[i + 1], fields[i + 2]
-
-
-def write_listing(packed: bytes | bytearray) -> int:
-    """A descriptor of an unnamed file holding ``packed`` (it goes with a notice; see read_listing)."""
     memfd_create = getattr(os, "memfd_create", None)
     if memfd_create is not None:  # Linux: memory, no file system
         fd = memfd_create("freshrepl-files", os.MFD_CLOEXEC)
@@ -99,9 +85,9 @@ def write_listing(packed: bytes | bytearray) -> int:
         with tempfile.TemporaryFile() as handle:  # unlinked at once
             fd = os.dup(handle.fileno())
     try:
-        view = memoryview(packed)
-        while view:
-            view = view[os.write(fd, view):]
+        with open(fd, "wb", closefd=False) as out:
+            for path, kind, digest in files:
+                out.write(f"{path}\0{kind}\0{digest}\0".encode("utf-8", "surrogateescape"))
     except BaseException:
         os.close(fd)
         raise
@@ -121,3 +107,10 @@ def read_listing(fd: int) -> str:
     finally:
         os.close(fd)
     return b"".join(parts).decode("utf-8", "surrogateescape")
+
+
+def unpack_files(listing: str) -> Iterator[tuple[str, str, str]]:
+    """The triples of a listing (``read_listing``'s text)."""
+    fields = listing.split("\0")
+    for i in range(0, len(fields) - 2, 3):
+        yield fields[i], fields[i + 1], fields[i + 2]

@@ -32,13 +32,14 @@ import _socket  # the C sockets: socket.py (its enums) loads with the first chec
 import array
 import ast
 import gc
+import itertools
 import os
 import signal
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.machinery import PathFinder
 
 from freshrepl import digests, protocol
@@ -212,16 +213,27 @@ class Checkpointer:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         with without_user_path():  # loaded at start-up were it not for their cost
             import json  # noqa: F401  (the notices: protocol.encode_packet)
-            import socket
+            import socket  # noqa: F401  (_fork_paused)
 
-        files = self._loaded_files()
-        if files is None:
-            self._send(protocol.CheckpointSkipped(after, "live reload is off in this kernel"))
-            return
         reason = fork_unsafe_reason()
+        if reason is None and self.server.reloader is None:
+            reason = "live reload is off in this kernel"
         if reason is not None:
             self._send(protocol.CheckpointSkipped(after, reason))
             return
+        try:
+            listing = self._write_loaded_files()  # before the fork: no page is copied for it
+        except OSError as exc:
+            self._send(protocol.CheckpointSkipped(after, f"cannot list its files ({exc.strerror})"))
+            return
+        try:
+            self._fork_paused(why, after, listing)
+        finally:
+            os.close(listing)
+
+    def _fork_paused(self, why: str, after: bool, listing: int) -> None:
+        import socket
+
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too
         try:
@@ -234,33 +246,26 @@ class Checkpointer:
             return
         if pid == 0:
             give.close()
+            os.close(listing)
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        try:
-            listing = digests.write_listing(files)
-        except OSError:
-            listing = -1
-        if listing < 0 or not self._send(protocol.CheckpointTaken(pid, after, why),
-                                         give.fileno(), listing):
+        if not self._send(protocol.CheckpointTaken(pid, after, why), give.fileno(), listing):
             os.kill(pid, signal.SIGKILL)  # the shell will never know of it
         give.close()
-        if listing >= 0:
-            os.close(listing)
 
-    def _loaded_files(self) -> bytearray | None:
-        """What of the user's code this state has loaded, as the shell checks it (``pack_files``)."""
+    def _write_loaded_files(self) -> int:
+        """What of the user's code this state has loaded, as the shell checks it: a listing's fd."""
         reloader = self.server.reloader
-        if reloader is None:
-            return None
+        assert reloader is not None
         # Failed while importing (no module): nothing of it is loaded.
         entries = sorted((e for e in reloader.store.by_name.values()
                           if e.module is not None or e.name == "__main__"), key=_path_and_name)
-        files = digests.pack_files(map(_fingerprint, entries))
+        fingerprints: Iterable[tuple[str, str, str]] = map(_fingerprint, entries)
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
-            files += digests.pack_files([_startup_fingerprint(startup)])  # packed ones join
-        return files
+            fingerprints = itertools.chain(fingerprints, [_startup_fingerprint(startup)])
+        return digests.write_listing(fingerprints)
 
     def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
         """``message`` on the notice channel, with the descriptors ``attach``."""
