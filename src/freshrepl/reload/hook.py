@@ -463,6 +463,8 @@ class UserModuleFinder:
         is_user_file(__file__)  # compute the foreign roots now, never inside an import
         self.store = store
         self._user_dirs: dict[str, bool] = {}
+        self._meta_path: tuple[Any, ...] = ()
+        self._others: list[Any] = []
         attrs = {"store": store, "codes": CodeCache()}
         self.source_loader = type("FreshSourceLoader", (CapturingSourceLoader,), attrs)
         self.ext_loader = type("FreshExtensionLoader", (CapturingExtensionLoader,), attrs)
@@ -493,13 +495,20 @@ class UserModuleFinder:
     def _spec_from_others(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
     ) -> ModuleSpec | None:
-        for finder in list(sys.meta_path):
-            if isinstance(finder, UserModuleFinder) or not hasattr(finder, "find_spec"):
-                continue
+        for finder in self._other_finders():
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 return spec
         return None
+
+    def _other_finders(self) -> list[Any]:
+        """The other finders, worked out again only when ``sys.meta_path`` changed."""
+        finders = tuple(sys.meta_path)
+        if finders != self._meta_path:
+            self._meta_path = finders
+            self._others = [finder for finder in finders
+                            if not isinstance(finder, UserModuleFinder) and hasattr(finder, "find_spec")]
+        return self._others
 
     def invalidate_caches(self) -> None:
         pass
