@@ -88,6 +88,20 @@ def test_traceback_shows_the_loaded_lines_after_the_file_changed(ws):
     assert "edited" not in text
 
 
+def test_modules_are_found_by_their_files_however_spelled(ws):
+    first = ws.write("pkg_a.py", "A = 1\n")
+    ws.write("pkg_b.py", "B = 1\n")
+    ws.load("pkg_a")
+    ws.load("pkg_b")
+    store = ws.reloader.store
+    assert store.names_for([str(first)]) == {"pkg_a"}
+    other_spelling = os.path.join(str(first.parent), ".", "..", first.parent.name, first.name)
+    assert store.names_for([other_spelling, str(ws.root / "pkg_b.py")]) == {"pkg_a", "pkg_b"}
+    assert store.names_for([str(ws.root / "nowhere.py")]) == set()
+    assert store.loaded_from(str(first)).name == "pkg_a"
+    assert store.loaded_from(other_spelling) is None  # as the module's code names its file
+
+
 def test_only_imported_names_are_indexed(ws):
     ws.write("base.py", "X = 1\n")
     ws.write("user.py", "import base\nfrom base import X\nY = X + 1\nZ = len('ab')\n")

@@ -145,7 +145,7 @@ class Reloader:
             entries = list(self.store.by_name.values())
             self._compared_mark = self._reported_mark
         else:
-            names = {n for p in paths for n in self.store.names_for(p)}
+            names = self.store.names_for(paths)
             if imported:
                 # Those kept after the last delta are compared again, once watched.
                 names.update(e.name for e in self.store.kept_since(self._compared_mark))

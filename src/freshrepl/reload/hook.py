@@ -16,7 +16,7 @@ import opcode
 import os
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
@@ -215,8 +215,11 @@ _linecache_getlines = linecache.getlines
 def _getlines(filename: str, module_globals: dict[str, Any] | None = None) -> list[str]:
     """``linecache.getlines`` that shows a user module's loaded text, not today's file."""
     cached = linecache.cache.get(filename)
-    entry = _LINES_FROM[-1].loaded_from(filename) if _LINES_FROM and filename else None
-    if entry is not None and (cached is None or len(cached) == 1):  # absent, or lazy
+    known = cached is not None and len(cached) != 1  # neither absent nor lazy: left as it is
+    if known or not _LINES_FROM or not filename or filename.startswith("<"):
+        return _linecache_getlines(filename, module_globals)
+    entry = _LINES_FROM[-1].loaded_from(filename)
+    if entry is not None:
         try:
             text = entry.text
         except (SyntaxError, UnicodeDecodeError):  # it never ran: its import failed
@@ -280,8 +283,9 @@ class SourceStore:
     """Every user module's loaded source, filled by the loaders below."""
 
     def __init__(self) -> None:
+        # No index by path: it would cost each module as much again as its entry
+        # here, for lookups done once per save or traceback (see names_for).
         self.by_name: dict[str, Loaded] = {}
-        self.by_path: dict[str, Any] = {}  # normalized path: module name(s), see _index_add
         self.fresh: list[str] = []  # names loaded since the kernel last asked
         self.by_code_name: dict[str, Any] = {}  # name used at module level: module(s)
         self.unknown_names: set[str] = set()  # modules whose used names are not known
@@ -293,13 +297,11 @@ class SourceStore:
         self.forget(entry.name)
         self.by_name[entry.name] = entry  # at the end: by_name is in the order kept
         self.kept += 1
-        _index_add(self.by_path, norm_path(entry.path), entry.name)
         self.unknown_names.add(entry.name)
 
     def forget(self, name: str) -> None:
         entry = self.by_name.pop(name, None)
         if entry is not None:
-            _index_discard(self.by_path, norm_path(entry.path), name)
             self.set_code_names(entry, None)
             self.unknown_names.discard(name)
 
@@ -325,14 +327,20 @@ class SourceStore:
         newest = reversed(self.by_name.values())
         return [next(newest) for _ in range(count)]
 
-    def names_for(self, path: str) -> set[str]:
-        return _index_get(self.by_path, norm_path(path))
+    def names_for(self, paths: Iterable[str]) -> set[str]:
+        """The modules whose source is one of these files: one scan (about 50 µs per 1,000 modules)."""
+        wanted = set(paths)
+        found = {name for name, entry in self.by_name.items() if entry.path in wanted}
+        unmatched = wanted - {self.by_name[name].path for name in found}
+        if unmatched:  # spelled otherwise than the module's own path
+            keys = {norm_path(path) for path in unmatched}
+            found.update(name for name, entry in self.by_name.items() if norm_path(entry.path) in keys)
+        return found
 
     def loaded_from(self, path: str) -> Loaded | None:
         """The module whose source is the file ``path`` (as its code names it), if any."""
-        for name in _index_get(self.by_path, norm_path(path)):
-            entry = self.by_name.get(name)
-            if entry is not None and entry.path == path and entry.has_source:
+        for entry in self.by_name.values():
+            if entry.path == path and entry.has_source:
                 return entry
         return None
 
