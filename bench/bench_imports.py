@@ -101,7 +101,9 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool,
     # the first checkpoint loads once per kernel).
     child.send("__import__('time').sleep(0.05) or 7001\r")
     child.expect(value_then_prompt(7001))
-    time.sleep(0.2)  # let start-up work settle before reading memory
+    # Start-up work deferred until idle (the shell's editor, the kernel's reload
+    # machinery: bench_startup.py times those) is over before the import is timed.
+    time.sleep(SETTLE)
     pid = code_process(child.pid, freshrepl)
     before = rss_kib(pid)
     processes = sorted({child.pid, pid})  # freshrepl: the shell and its kernel
@@ -125,6 +127,8 @@ def measure(command: list[str], home: Path, project: Path, freshrepl: bool,
     return {"seconds": elapsed, "cpu": cpu, "kib": grown}
 
 
+SETTLE = 1.0  # seconds
+
 # Cache states, in the order measured, and what freshrepl is told for each.
 STATES: dict[str, dict[str, str]] = {
     "cold": {},
@@ -132,6 +136,11 @@ STATES: dict[str, dict[str, str]] = {
     # A checkpoint follows the import (see "Checkpoints" in the README): it costs time and memory.
     "ckpt": {"FRESHREPL_CHECKPOINT_AFTER": "0.01"},
 }
+
+
+def paired(rows: list[dict[str, float]], base: list[dict[str, float]], key: str) -> float:
+    """The median of the ratios of samples taken in the same run."""
+    return statistics.median(r[key] / b[key] for r, b in zip(rows, base, strict=True))
 
 
 def clear_caches(project: Path, home: Path) -> None:
@@ -153,24 +162,26 @@ def main() -> None:
         home, project = Path(tmp) / "home", Path(tmp) / "project"
         source_bytes = make_project(project, args.modules, args.padding)
         for _ in range(args.runs):
-            for name, command in commands.items():
-                clear_caches(project, home)
-                fresh = name.startswith("freshrepl")
-                for state, extra in STATES.items():
-                    result = measure(command, home, project, fresh, **extra)
+            clear_caches(project, home)  # the two shells' caches are their own
+            # Each state measured for both shells in turn: a machine shared with other
+            # work drifts in speed, and the ratios pair samples taken moments apart.
+            for state, extra in STATES.items():
+                for name, command in commands.items():
+                    result = measure(command, home, project, name.startswith("freshrepl"), **extra)
                     samples.setdefault((name, state), []).append(result)
     median = {key: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
               for key, rows in samples.items()}
     mean_size = source_bytes / args.modules
     print(f"import load_all: {args.modules} modules of {mean_size:.0f} bytes on average, "
-          f"medians of {args.runs} runs")
+          f"medians of {args.runs} runs (ratios: medians of the runs' own ratios)")
     for state in STATES:
-        base = median[("python3 -q", state)]
+        base = samples[("python3 -q", state)]
         for name in commands:
+            rows = samples[(name, state)]
             r = median[(name, state)]
             print(f"  {state:<5} {name:<13} {r['seconds'] * 1000:8.1f} ms "
-                  f"({r['seconds'] / base['seconds']:4.2f}x)   CPU {r['cpu'] * 1000:6.0f} ms "
-                  f"({r['cpu'] / base['cpu']:4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
+                  f"({paired(rows, base, 'seconds'):4.2f}x)   CPU {r['cpu'] * 1000:6.0f} ms "
+                  f"({paired(rows, base, 'cpu'):4.2f}x)   process grew {r['kib'] / 1024:6.1f} MiB")
     extra = {state: (median[("freshrepl -q", state)]["kib"] - median[("python3 -q", state)]["kib"])
              * 1024 / args.modules for state in STATES}
     for state, per_module in extra.items():
