@@ -19,6 +19,10 @@ The CPU time (user and system) both of freshrepl's processes used from Enter
 to the prompt is printed too: on a machine shared with other work it varies
 far less than the wall time.
 
+``--alone RUNS``: also the import alone, in a fresh process without a
+terminal or a shell, plain and through freshrepl's import hook (the hook's
+own cost, with less noise than a whole session).
+
 Memory: the resident size of the process running the code (python3 itself,
 freshrepl's kernel) before and after the import; what freshrepl keeps per
 module is its growth beyond python3's, divided by N, against the mean source
@@ -41,7 +45,7 @@ import pexpect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_reload import MODULE  # noqa: E402  (the same generated modules)
-from bench_startup import PROMPT, spawn  # noqa: E402
+from bench_startup import PROMPT, bench_env, spawn  # noqa: E402
 
 ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>])*"
 
@@ -138,6 +142,47 @@ STATES: dict[str, dict[str, str]] = {
 }
 
 
+# The import alone, in one process: python3's own, or through freshrepl's hook.
+_IMPORT_ALONE = """
+import sys, time, types
+sys.path.insert(0, {project!r})
+if {hooked!r}:
+    from freshrepl.reload import Reloader
+    Reloader(types.ModuleType("__main__")).install()
+start = time.perf_counter()
+import load_all
+print(time.perf_counter() - start)
+"""
+
+
+def import_alone(home: Path, project: Path, hooked: bool) -> float:
+    """Seconds ``import load_all`` takes in a fresh process, without a terminal or a shell."""
+    import subprocess
+
+    env = bench_env(home)
+    code = _IMPORT_ALONE.format(project=str(project), hooked=hooked)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, timeout=120)
+    return float(done.stdout.split()[-1])
+
+
+def report_import_alone(home: Path, project: Path, runs: int) -> None:
+    """The hook's own cost: the same import, cold and warm, alone in a process."""
+    times: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(runs):
+        clear_caches(project, home)
+        for state in ("cold", "warm"):
+            for hooked in (False, True):
+                times.setdefault((state, hooked), []).append(import_alone(home, project, hooked))
+    print("  the import alone in one process (no terminal, no shell), through freshrepl's hook:")
+    for state in ("cold", "warm"):
+        plain, hooked = times[(state, False)], times[(state, True)]
+        ratio = statistics.median(h / p for h, p in zip(hooked, plain, strict=True))
+        print(f"  {state:<5} python3 {statistics.median(plain) * 1000:7.1f} ms   hooked "
+              f"{statistics.median(hooked) * 1000:7.1f} ms ({ratio:4.2f}x, best "
+              f"{min(hooked) / min(plain):4.2f}x)")
+
+
 def paired(rows: list[dict[str, float]], base: list[dict[str, float]], key: str) -> float:
     """The median of the ratios of samples taken in the same run."""
     return statistics.median(r[key] / b[key] for r, b in zip(rows, base, strict=True))
@@ -154,6 +199,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--padding", type=int, default=0,
                         help="bytes of comments added to each module (default 0)")
+    parser.add_argument("--alone", type=int, default=0, metavar="RUNS",
+                        help="also time the import alone in one process, RUNS times")
     args = parser.parse_args()
     python = sys.executable
     commands = {"python3 -q": [python, "-q"], "freshrepl -q": [python, "-m", "freshrepl", "-q"]}
@@ -169,11 +216,19 @@ def main() -> None:
                 for name, command in commands.items():
                     result = measure(command, home, project, name.startswith("freshrepl"), **extra)
                     samples.setdefault((name, state), []).append(result)
+        if args.runs:
+            report(samples, commands, args.modules, args.runs, source_bytes / args.modules)
+        if args.alone:
+            report_import_alone(home, project, args.alone)
+
+
+def report(samples: dict[tuple[str, str], list[dict[str, float]]], commands: dict[str, list[str]],
+           modules: int, runs: int, mean_size: float) -> None:
+    """The table: each shell's time, CPU and growth per cache state, and what freshrepl keeps."""
     median = {key: {k: statistics.median(r[k] for r in rows) for k in rows[0]}
               for key, rows in samples.items()}
-    mean_size = source_bytes / args.modules
-    print(f"import load_all: {args.modules} modules of {mean_size:.0f} bytes on average, "
-          f"medians of {args.runs} runs (ratios: medians of the runs' own ratios; "
+    print(f"import load_all: {modules} modules of {mean_size:.0f} bytes on average, "
+          f"medians of {runs} runs (ratios: medians of the runs' own ratios; "
           f"best: the fastest against the fastest, what noise cannot add to)")
     for state in STATES:
         base = samples[("python3 -q", state)]
@@ -186,7 +241,7 @@ def main() -> None:
                   f"CPU {r['cpu'] * 1000:6.0f} ms ({paired(rows, base, 'cpu'):4.2f}x)   "
                   f"process grew {r['kib'] / 1024:6.1f} MiB")
     extra = {state: (median[("freshrepl -q", state)]["kib"] - median[("python3 -q", state)]["kib"])
-             * 1024 / args.modules for state in STATES}
+             * 1024 / modules for state in STATES}
     for state, per_module in extra.items():
         print(f"  kept by freshrepl per module ({state}): {per_module:.0f} bytes "
               f"= {per_module / mean_size:.2f}x the source size")

@@ -146,3 +146,16 @@ def test_read_bytes_reads_the_whole_file(tmp_path, size):
     assert read_bytes(str(path)) == data
     with pytest.raises(FileNotFoundError):
         read_bytes(str(tmp_path / "gone.py"))
+
+
+def test_the_cache_is_made_again_if_removed_while_in_use(tmp_path):
+    import shutil
+
+    cache = CodeCache()
+    compile_ = lambda data, where: compile(data, where, "exec")  # noqa: E731
+    first, second = str(tmp_path / "a.py"), str(tmp_path / "b.py")
+    cache.code(b"A = 1\n", first, compile_)
+    shutil.rmtree(cache.root)  # the user cleared ~/.cache
+    cache.code(b"B = 1\n", second, compile_)  # not stored: its directory is gone
+    cache.code(b"B = 1\n", second, compile_)  # made again
+    assert os.path.exists(cache.root + os.path.abspath(second) + f".{sys.flags.optimize}.code")

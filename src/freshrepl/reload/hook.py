@@ -388,6 +388,7 @@ class CodeCache:
                                  sys.implementation.cache_tag or "python")
         self._suffix = f".{sys.flags.optimize}.code"
         self._magic = importlib.util.MAGIC_NUMBER + sys.flags.optimize.to_bytes(1, "little")
+        self._directories: set[str] = set()  # made (or found) while storing
 
     def code(self, data: bytes, path: str, compile_: Any) -> CodeType:
         """The code for source ``data`` of ``path``: cached, else ``compile_(data, path)``."""
@@ -416,11 +417,20 @@ class CodeCache:
     def _store(self, file: str, blob: bytes) -> None:
         temporary = f"{file}.{os.getpid()}.tmp"
         try:
-            os.makedirs(os.path.dirname(file), exist_ok=True)
-            with open(temporary, "wb") as handle:
-                handle.write(blob)
+            directory = os.path.dirname(file)
+            if directory not in self._directories:  # one mkdir per directory, not per module
+                os.makedirs(directory, exist_ok=True)
+                self._directories.add(directory)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            try:
+                view = memoryview(blob)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
             os.replace(temporary, file)
         except OSError:
+            self._directories.discard(os.path.dirname(file))  # gone since? made again next time
             try:
                 os.unlink(temporary)
             except OSError:
