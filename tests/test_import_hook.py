@@ -100,6 +100,9 @@ def test_modules_are_found_by_their_files_however_spelled(ws):
     assert store.names_for([str(ws.root / "nowhere.py")]) == set()
     assert store.loaded_from(str(first)).name == "pkg_a"
     assert store.loaded_from(other_spelling) is None  # as the module's code names its file
+    # The same file, kept under another spelling by another module: both are its modules.
+    store.record_source("pkg_a_alias", other_spelling, first.read_bytes())
+    assert store.names_for([str(first)]) == {"pkg_a", "pkg_a_alias"}
 
 
 def test_only_imported_names_are_indexed(ws):
