@@ -47,9 +47,7 @@ class Channel:
             self._write(data)
 
     def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._handle(), view):]
+        write_all(self._handle(), data)
 
     def recv(self) -> Any:
         """The next message; EOFError once the other end has closed."""
@@ -82,3 +80,10 @@ class Channel:
         if self._fd is None:
             raise OSError("the channel is closed")
         return self._fd
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd``: ``os.write`` may take only part of it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

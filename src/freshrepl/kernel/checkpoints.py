@@ -213,7 +213,6 @@ class Checkpointer:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         with without_user_path():  # loaded at start-up were it not for their cost
             import json  # noqa: F401  (the notices: protocol.encode_packet)
-            import socket  # noqa: F401  (_fork_paused)
 
         reason = fork_unsafe_reason()
         if reason is None and self.server.reloader is None:
@@ -232,7 +231,8 @@ class Checkpointer:
             os.close(listing)
 
     def _fork_paused(self, why: str, after: bool, listing: int) -> None:
-        import socket
+        with without_user_path():  # loaded at start-up were it not for its cost
+            import socket
 
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too

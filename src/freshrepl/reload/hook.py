@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
+from freshrepl.channel import write_all
 from freshrepl.reload.userfiles import is_user_file
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
@@ -333,7 +334,9 @@ class SourceStore:
     def names_for(self, paths: Iterable[str]) -> set[str]:
         """The modules whose source is one of these files, however spelled: one scan of them all."""
         keys = {norm_path(path) for path in paths}
-        found = set()
+        found: set[str] = set()
+        if not keys:  # the check of new imports alone: no file to look for
+            return found
         for name, entry in self.by_name.items():
             path = entry.path
             if path in keys:
@@ -430,9 +433,7 @@ class CodeCache:
                 self._directories.add(directory)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
             try:
-                view = memoryview(blob)
-                while view:
-                    view = view[os.write(fd, view):]
+                write_all(fd, blob)
             finally:
                 os.close(fd)
             os.replace(temporary, file)
