@@ -82,8 +82,8 @@ class Shell:
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
-        if self.options.config_warning:
-            write(f"freshrepl: warning: {self.options.config_warning}\n")
+        for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
+            write(f"freshrepl: warning: {warning}\n")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
