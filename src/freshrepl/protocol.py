@@ -30,10 +30,11 @@ request               reply               meaning
 Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 ``SOCK_SEQPACKET`` socketpair whose packets are JSON-encoded messages:
 
-- the kernel's *notice* channel (fd ``KernelConfig.checkpoint_fd``): the
+- the *checkpoint messages'* channel (the kernel's end is fd
+  ``KernelConfig.checkpoint_fd``, the shell's ``shell/checkpoint_inbox.py``): the
   kernel says ``CheckpointTaken`` (with the checkpoint's control socket and
   the listing of its files attached as ``SCM_RIGHTS``) or ``CheckpointSkipped``, unasked, the moment it
-  happens, so that a notice sent just before a fatal input is not lost;
+  happens, so that a message sent just before a fatal input is not lost;
 - a checkpoint's *control* socket: the shell sends ``ResumeRequest`` with the
   new kernel's two channel ends attached; the new kernel then says ``Hello``
   on its channel like any other.
@@ -70,7 +71,7 @@ class KernelConfig:
     run_target: str | None = None
     parent: int = 0  # the shell's pid: the kernel dies with it
     skip_first_line: bool = False  # python -x
-    checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
+    checkpoint_fd: int = -1  # the kernel's end of the checkpoint messages' channel; -1: none
     checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = default("color_scheme")  # the pygments style they are coloured with
@@ -222,7 +223,7 @@ class CheckpointTaken:
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
-    # the file's bytes.  Thousands of modules would not fit in a notice.
+    # the file's bytes.  Thousands of modules would not fit in one message.
 
 
 @record
