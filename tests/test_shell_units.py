@@ -246,8 +246,10 @@ class FakeKernel:
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
                                  modules=protocol.ModuleDelta({source: f"/{source}.py"}))
 
-    def take_notices(self):
-        return []  # no checkpoints
+    class inbox:  # noqa: N801  (no checkpoints)
+        @staticmethod
+        def take():
+            return []
 
     def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))
@@ -396,19 +398,19 @@ def test_kernel_bootstrap_loads_this_freshrepl_not_another_on_the_path(tmp_path)
     import subprocess
     import sys
 
-    from freshrepl.shell import kernel_client
+    from freshrepl.shell import kernel_process
 
     impostor = tmp_path / "elsewhere" / "freshrepl"
     impostor.mkdir(parents=True)
     (impostor / "__init__.py").write_text("raise SystemExit('the wrong freshrepl')\n")
-    setup = kernel_client._BOOTSTRAP.format(root=kernel_client._SOURCE_ROOT).split("import freshrepl")[0]
+    setup = kernel_process.BOOTSTRAP.format(root=kernel_process.SOURCE_ROOT).split("import freshrepl")[0]
     probe = setup + "import freshrepl, sys\nprint(freshrepl.__file__)\nprint('' in user_path)\n"
     env = dict(os.environ, PYTHONPATH=str(impostor.parent))
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     loaded, user_path_kept_cwd = done.stdout.split()
-    assert loaded == os.path.join(kernel_client._SOURCE_ROOT, "freshrepl", "__init__.py")
+    assert loaded == os.path.join(kernel_process.SOURCE_ROOT, "freshrepl", "__init__.py")
     assert user_path_kept_cwd == "True"  # user code gets its directory back later
 
 

@@ -19,6 +19,7 @@ import os
 import time
 
 from freshrepl.digests import file_digest, unpack_files
+from freshrepl.process import reap_soon
 from freshrepl.record import field, record
 from freshrepl.settings import SETTINGS, default
 
@@ -148,7 +149,7 @@ class CheckpointStore:
             checkpoint.control.close()
         except OSError:
             pass
-        _reap(checkpoint.pid)
+        reap_soon(checkpoint.pid, tries=50)  # a checkpoint of a dead kernel is ours (subreaper)
 
     def clear(self) -> None:
         for checkpoint in list(self.items):
@@ -216,10 +217,7 @@ def reap_orphans(keep: int | None) -> None:
             continue
         for pid in children:
             if pid != keep and _is_zombie(pid):
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
+                reap_soon(pid)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -232,16 +230,3 @@ def _is_zombie(pid: int) -> bool:
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
-
-
-def _reap(pid: int) -> None:
-    """A checkpoint whose kernel died is the shell's child (subreaper): collect it."""
-    for _ in range(50):
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return  # not ours: its kernel collects it
-        if done:
-            return
-        time.sleep(0.001)
-

@@ -66,12 +66,12 @@ class LiveReload:
     def has_pending(self) -> bool:
         return self.watcher is not None and self.auto and self.watcher.has_pending()
 
-    def take_notice(self) -> str | None:
+    def take_watch_warning(self) -> str | None:
         """The watcher's one-time warning (its fall-back to polling), if any."""
-        if self.watcher is None or not self.watcher.notice:
+        if self.watcher is None or not self.watcher.fallback_warning:
             return None
-        notice, self.watcher.notice = self.watcher.notice, None
-        return notice
+        warning, self.watcher.fallback_warning = self.watcher.fallback_warning, None
+        return warning
 
     def check(self, kernel: Reloads, sync: bool) -> list[protocol.ReloadResult]:
         """Apply what changed (``sync``: also what was saved a moment ago)."""
