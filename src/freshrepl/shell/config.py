@@ -120,7 +120,9 @@ def read_config(path: str) -> tuple[dict[str, object], str | None]:
     try:
         import tomllib
     except ImportError:  # Python 3.10
-        return {}, ("not in the flat 'key = value' form freshrepl reads on Python 3.10 "
+        line = _first_unflat_line(text)
+        return {}, (f"line {line}{_key_on_line(text, f'at line {line}')} is not in the flat "
+                    "'key = value' form freshrepl reads on Python 3.10 "
                     "(true/false, integers, strings without escapes)")
     try:
         return tomllib.loads(text), None
@@ -154,15 +156,37 @@ def parse_flat(text: str) -> dict[str, object] | None:
         stripped = line.strip(" \t")
         if not stripped or stripped.startswith("#"):
             continue
-        key, equals, rest = stripped.partition("=")
-        key = key.strip(" \t")
-        if not equals or not _bare_key(key) or key in values:
+        pair = _flat_pair(stripped)
+        if pair is None or pair[0] in values:
             return None
-        value = _flat_value(rest.strip(" \t"))
-        if value is None:
-            return None
-        values[key] = value
+        values[pair[0]] = pair[1]
     return values
+
+
+def _flat_pair(stripped: str) -> tuple[str, object] | None:
+    """A ``key = value`` line's key and value, or None outside the flat subset."""
+    key, equals, rest = stripped.partition("=")
+    key = key.strip(" \t")
+    if not equals or not _bare_key(key):
+        return None
+    value = _flat_value(rest.strip(" \t"))
+    return None if value is None else (key, value)
+
+
+def _first_unflat_line(text: str) -> int:
+    """The number of the first line ``parse_flat`` does not read (a key seen twice too)."""
+    seen: set[str] = set()
+    lines = text.replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip(" \t")
+        if not stripped or stripped.startswith("#"):
+            continue
+        pair = _flat_pair(stripped)
+        if pair is None or pair[0] in seen or any(
+                (ord(c) < 32 and c != "\t") or c == "\x7f" for c in line):
+            return number
+        seen.add(pair[0])
+    return 1
 
 
 def _bare_key(key: str) -> bool:
