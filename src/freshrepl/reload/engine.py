@@ -43,6 +43,7 @@ class Reloader:
         # What the -i script bound in __main__, to tell the user's later rebinding apart.
         self._main_values: dict[str, Any] = {}
         self._main_decorators: set[str] = set()
+        self._decorator_words = DecoratorWords()
         # store.kept when a delta last told the shell, and when a request last compared
         # what had been imported (see ``reload``'s ``imported``).
         self._reported_mark = self._compared_mark = 0
@@ -270,7 +271,8 @@ class Reloader:
 
     def _used_as_decorator(self, fn: types.FunctionType) -> bool:
         """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
-        modules = [(e.text, self._module_of(e)) for e in list(self.store.by_name.values())]
+        entries = self._decorator_words.naming(fn.__code__.co_name, list(self.store.by_name.values()))
+        modules = [(e.text, self._module_of(e)) for e in entries]
         sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
         return used_as_decorator(fn, sources, self.main.__dict__, self._main_decorators)
 
@@ -353,6 +355,48 @@ def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
 def _names(fn: types.FunctionType, value: object) -> bool:
     """``value`` is ``fn`` or a method or wrapper made of it."""
     return any(v is fn for v in (value, getattr(value, "__func__", None), getattr(value, "__wrapped__", None)))
+
+
+class DecoratorWords:
+    """The words of each module's decorator lines, read once per version of its source.
+
+    Which modules could use a function as a decorator is asked on every
+    reload of a function; decoding every module's source for it cost ~10 µs
+    a module (20 ms with 2,000 modules).  A module none of whose ``@`` lines
+    has the name as a word cannot match ``used_as_decorator``'s search.
+    """
+
+    _LINE = re.compile(r"^[ \t]*@(.*)$", re.M)
+    _WORD = re.compile(r"\w+")
+
+    def __init__(self) -> None:
+        # Per module: the source version read (``Loaded.version``), and the words
+        # of modules that have any (most have no decorator line: kept small).
+        self._read: dict[str, object] = {}
+        self._words: dict[str, frozenset[str]] = {}
+
+    def naming(self, word: str, entries: list[Loaded]) -> list[Loaded]:
+        """Those of ``entries`` with ``word`` as a whole word on a decorator line."""
+        if len(self._read) > len(entries):  # modules gone: let go of their sources
+            names = {entry.name for entry in entries}
+            self._read = {name: v for name, v in self._read.items() if name in names}
+            self._words = {name: w for name, w in self._words.items() if name in names}
+        found = []
+        for entry in entries:
+            if self._read.get(entry.name, self) is not entry.version:
+                self._take_in(entry)
+            if word in self._words.get(entry.name, ()):
+                found.append(entry)
+        return found
+
+    def _take_in(self, entry: Loaded) -> None:
+        text = entry.text or ""
+        words = frozenset(w for line in self._LINE.findall(text) for w in self._WORD.findall(line))
+        self._read[entry.name] = entry.version
+        if words:
+            self._words[entry.name] = words
+        else:
+            self._words.pop(entry.name, None)
 
 
 def used_as_decorator(
