@@ -4,7 +4,7 @@ Spawning a new interpreter for the kernel costs its start-up (some 10-15 ms)
 on top of the kernel's imports, all before the first input can run.  When the
 kernel would run on the shell's very interpreter with the same flags, the
 shell instead forks itself the moment its options are known (see
-``shell/kernel_client.prefork``), before it has loaded anything of its own
+``shell/kernel_process.prefork``), before it has loaded anything of its own
 worth keeping.  The child turns itself into what the spawned kernel would be
 -- the same ``sys.path``, a clean ``__main__``, none of the shell's modules --
 imports the kernel while the shell draws its prompt, then waits for the

@@ -1,6 +1,6 @@
 """The kernel's request loop and start-up: answers the shell, runs the -i script and PYTHONSTARTUP.
 
-The shell starts this module in a child interpreter (see ``shell/kernel_client.py``) that
+The shell starts this module in a child interpreter (see ``shell/kernel_process.py``) that
 shares the terminal: user output goes straight to fds 1 and 2 and ``input()``
 reads fd 0.  Requests arrive on a private channel (``protocol.py``).  SIGINT is
 ignored while the kernel waits for a request and raises ``KeyboardInterrupt``
@@ -427,7 +427,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     """Run the kernel and exit; ``user_path`` is the sys.path user code gets.
 
     A spawned kernel finds its ``config`` and channel in the environment (see
-    shell/kernel_client.py); a forked one is handed them (see forked.py).
+    shell/kernel_process.py); a forked one is handed them (see forked.py).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if config is None:

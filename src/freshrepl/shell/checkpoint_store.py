@@ -18,9 +18,9 @@ from __future__ import annotations
 import os
 import time
 
+from freshrepl.dataclass_lite import dataclass_lite, field
 from freshrepl.digests import file_digest, unpack_files
 from freshrepl.process import reap_soon
-from freshrepl.record import field, record
 from freshrepl.settings import SETTINGS, default
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
@@ -30,14 +30,14 @@ if TYPE_CHECKING:
 MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
 
 
-@record
+@dataclass_lite
 class CheckpointSettings:
     keep: int = default("checkpoints")  # at most this many at once; 0 turns checkpoints off
     memory_mb: float = default("checkpoint_memory_mb")  # held by all of them together
     after: float = default("checkpoint_after_ms") / 1000  # seconds a successful input took
 
 
-@record
+@dataclass_lite
 class Checkpoint:
     number: int  # shown to the user, in order of taking
     position: int  # inputs of the record it holds the effects of
@@ -58,7 +58,7 @@ class Checkpoint:
         return None
 
 
-@record
+@dataclass_lite
 class Choice:
     """What a restart resumes: a checkpoint, or nothing and why (None: nothing to explain)."""
 
@@ -66,7 +66,7 @@ class Choice:
     why_not: str | None = None
 
 
-@record
+@dataclass_lite
 class CheckpointStore:
     settings: CheckpointSettings
     items: list[Checkpoint] = field(default_factory=list)

@@ -16,8 +16,8 @@ import time
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
+from freshrepl.dataclass_lite import as_dict
 from freshrepl.process import kill, reap, send_fds
-from freshrepl.record import as_dict
 from freshrepl.shell.checkpoint_inbox import CheckpointInbox
 from freshrepl.shell.kernel_process import KernelProcess, Preforked
 from freshrepl.shell.options import Options
