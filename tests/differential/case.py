@@ -98,6 +98,29 @@ def change(old: str, new: str, file: str = "m.py") -> Change:
     return Change(old, new, file)
 
 
+class Group:
+    """Cases that share one project (its files and setup), each one edit of it.
+
+    ``Group("flask", FILES, SETUP).edit("view_body", old, new, probes)`` is the
+    case ``flask.view_body``; ``file`` names the file the edit is in.
+    """
+
+    def __init__(self, prefix: str, source: str | dict[str, str], setup: str,
+                 file: str = "m.py") -> None:
+        self.prefix = prefix
+        self.source = source
+        self.setup = setup
+        self.file = file
+
+    def edit(self, name: str, old: str, new: str, probes: list[str], file: str | None = None,
+             **extra: object) -> Case:
+        return self.edits(name, [change(old, new, file or self.file)], probes, **extra)
+
+    def edits(self, name: str, changes: list[Change], probes: list[str], **extra: object) -> Case:
+        """A case whose edit changes several places (or files) at once."""
+        return case(f"{self.prefix}.{name}", self.source, changes, self.setup, probes, **extra)
+
+
 @dataclass
 class Layout:
     """A case written to disk: its directory, renamed modules, texts before and after."""

@@ -1,0 +1,90 @@
+"""Project cases: Django models (a method, a default, a field, Meta) on an in-memory SQLite database.
+
+The setup configures Django the minimal way a script or notebook does
+(``settings.configure`` then ``django.setup()``), creates the model's table
+with the schema editor and saves rows.  One kernel serves many cases, and
+Django refuses two models of one name in one app, so each model module takes
+its own module name as its app label (the same in the fresh interpreter).
+"""
+
+from __future__ import annotations
+
+from .case import Case, Group
+
+MODELS = """
+from django.db import models
+
+APP = __name__  # an app label of the module's own
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=20)
+    price = models.IntegerField(default=0)
+
+    class Meta:
+        app_label = APP
+        ordering = ["name"]
+
+    def label(self):
+        return f"{self.name}: {self.price}"
+
+    @property
+    def expensive(self):
+        return self.price > 4
+
+    def __str__(self):
+        return self.name
+"""
+SETUP = """
+import django
+from django.conf import settings
+if not settings.configured:
+    settings.configure(
+        INSTALLED_APPS=["django.contrib.contenttypes"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        USE_TZ=True,
+    )
+django.setup()
+from django.db import connection
+import m
+from m import Item
+with connection.schema_editor() as editor:
+    editor.create_model(Item)
+for name, price in [("pear", 5), ("apple", 3), ("fig", 9)]:
+    Item.objects.create(name=name, price=price)
+first = Item.objects.get(name="apple")
+"""
+ROWS = "[(str(i), i.label(), i.expensive) for i in Item.objects.all()]"
+PROBES = [ROWS, "first.label()", 'Item(name="kiwi").label()']
+FIELDS = "[f.name for f in Item._meta.get_fields()]"
+
+models = Group("django", MODELS, SETUP)
+
+CASES: list[Case] = [
+    models.edit("method_body", 'f"{self.name}: {self.price}"', 'f"{self.name} costs {self.price}"',
+                PROBES, must_apply=True),
+    models.edit("property_body", "self.price > 4", "self.price > 8", PROBES, must_apply=True),
+    models.edit("str_body", "return self.name", "return self.name.upper()", PROBES,
+                must_apply=True),
+    models.edit("method_added", "    def __str__(self):",
+                "    def double(self):\n        return self.price * 2\n\n    def __str__(self):",
+                [*PROBES, "first.double()"]),
+    models.edit("field_default", "IntegerField(default=0)", "IntegerField(default=1)",
+                [*PROBES, 'Item(name="kiwi").price']),
+    models.edit("field_added", "    price = models.IntegerField(default=0)\n",
+                "    price = models.IntegerField(default=0)\n"
+                '    colour = models.CharField(max_length=10, default="green")\n',
+                [*PROBES, FIELDS, 'Item(name="kiwi").colour']),
+    models.edit("field_removed", "    price = models.IntegerField(default=0)\n", "",
+                [FIELDS, 'Item(name="kiwi").name']),
+    models.edit("field_max_length", "CharField(max_length=20)", "CharField(max_length=30)",
+                ['Item._meta.get_field("name").max_length']),
+    models.edit("meta_ordering", 'ordering = ["name"]', 'ordering = ["-price"]',
+                [*PROBES, "Item._meta.ordering"]),
+    models.edit("meta_verbose_name", 'ordering = ["name"]',
+                'ordering = ["name"]\n        verbose_name = "stock item"',
+                ["str(Item._meta.verbose_name)", ROWS]),
+]
+
+PRELOAD = ["django", "django.db", "django.db.models", "django.conf", "django.apps",
+           "django.db.backends.sqlite3.base", "django.contrib.contenttypes"]
