@@ -164,17 +164,17 @@ import functools
 
 @functools.total_ordering
 class Version:
-    def __init__(self, n):
-        self.n = n
+    def __init__(self, text):
+        self.parts = tuple(int(p) for p in text.split("."))
 
     def __eq__(self, other):
-        return self.n == other.n
+        return self.parts == other.parts
 
     def __lt__(self, other):
-        return self.n < other.n
+        return self.parts < other.parts
 """
-ORDERING_SETUP = "from m import Version\nv1, v2 = Version(1), Version(2)\n"
-ORDERING_PROBES = ["v1 < v2", "v1 <= v2", "v1 > v2", "v1 >= v2", "Version(3) >= Version(3)",
+ORDERING_SETUP = 'from m import Version\nv1, v2 = Version("1.2"), Version("1.10")\n'
+ORDERING_PROBES = ["v1 < v2", "v1 <= v2", "v1 > v2", "v1 >= v2", 'Version("3") >= Version("3")',
                    "sorted(n for n in ('__lt__', '__le__', '__gt__', '__ge__') "
                    "if n in vars(Version))"]
 ordering = Group("stdlib.total_ordering", ORDERING, ORDERING_SETUP)
@@ -184,39 +184,46 @@ import dataclasses
 import enum
 
 
-class Colour(enum.Enum):
-    RED = 1
-    GREEN = 2
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 3
 
-    def label(self):
-        return self.name.lower()
+    @property
+    def double(self):
+        return self.value * 2
 
-    @classmethod
-    def _missing_(cls, value):
-        return cls.RED
-
-
-class Perm(enum.Flag):
-    R = 4
-    W = 2
+    def __str__(self):
+        return self.name.title()
 
 
-@dataclasses.dataclass(order=True)
-class Item:
-    name: str
-    qty: int = 0
-    tags: list = dataclasses.field(default_factory=list)
+class Access(enum.Flag):
+    READ = 1
+    WRITE = 2
 
-    def __post_init__(self):
-        self.name = self.name.strip()
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    x: int
+    y: int = 0
+    label: str = dataclasses.field(default="", compare=False)
+
+    def moved(self, dx):
+        return dataclasses.replace(self, x=self.x + dx)
 """
-DERIVED_SETUP = "from m import Colour, Perm, Item\nit = Item(' a ', 1)\n"
-ENUM_PROBES = ["list(Colour)", "Colour(2)", "Colour(7)", "Colour.GREEN.label()",
-               "sorted(Colour.__members__)", "Perm.R | Perm.W", "list(Perm)"]
-DATACLASS_PROBES = ["Item(' b ')", "Item('a', 2) < Item('b', 1)", "Item('a', 1) == Item('a', 2)",
-                    "it.qty",
-                    "[f.name for f in dataclasses.fields(Item)]", "Item.__match_args__"]
-derived = Group("stdlib.derived", DERIVED, "import dataclasses\n" + DERIVED_SETUP)
+DERIVED_SETUP = """
+import dataclasses
+from m import Level, Access, Point
+both = Access.READ | Access.WRITE
+p = Point(1, 2)
+(hash(p), Level(3), str(Level.LOW), Level.HIGH.double)
+"""
+ENUM_PROBES = ["[(x.name, x.value, x.double, str(x)) for x in Level]", "Level(3)",
+               'Level["HIGH"]', "sorted(Level.__members__)", "Access.READ | Access.WRITE",
+               "list(Access)", "Access(3)"]
+DATACLASS_PROBES = ['Point(1, 2) == Point(1, 2, "a")', 'hash(Point(1, 2)) == hash(Point(1, 2, "b"))',
+                    "Point(1).moved(2)", "p.moved(1)", "Point.__match_args__",
+                    "dataclasses.asdict(Point(3))", "Point(1) < Point(2)"]
+derived = Group("stdlib.derived", DERIVED, DERIVED_SETUP)
 
 CASES: list[Case] = [
     caches.edit("cache_constant_read", "FACTOR = 2", "FACTOR = 5", CACHE_PROBES),
@@ -254,27 +261,25 @@ CASES: list[Case] = [
     protocol.edit("implementer_gains_member", "        return \"closed\"\n",
                   '        return "closed"\n\n    def lock(self):\n        return "locked"\n',
                   PROTOCOL_PROBES),
-    ordering.edit("root_body", "return self.n < other.n", "return self.n > other.n",
+    ordering.edit("root_body", "return self.parts < other.parts",
+                  "return self.parts > other.parts",
                   ORDERING_PROBES, must_apply=True),
-    ordering.edit("root_changed", "    def __lt__(self, other):\n        return self.n < other.n",
-                  "    def __gt__(self, other):\n        return self.n < other.n",
+    ordering.edit("root_changed", "def __lt__(self, other):", "def __gt__(self, other):",
                   ORDERING_PROBES),
-    derived.edit("enum_member_added", "    GREEN = 2\n", "    GREEN = 2\n    BLUE = 3\n",
-                 ENUM_PROBES),
-    derived.edit("enum_alias_added", "    GREEN = 2\n", "    GREEN = 2\n    VERDE = 2\n",
-                 ENUM_PROBES),
-    derived.edit("enum_method_body", "self.name.lower()", "self.name.title()", ENUM_PROBES,
+    derived.edit("enum_alias_added", "    HIGH = 3\n", "    HIGH = 3\n    TOP = 3\n", ENUM_PROBES),
+    derived.edit("enum_property_body", "self.value * 2", "self.value * 10", ENUM_PROBES,
                  must_apply=True),
-    derived.edit("enum_missing_body", "return cls.RED", "return cls.GREEN", ENUM_PROBES,
+    derived.edit("enum_str_body", "self.name.title()", "self.name.lower()", ENUM_PROBES,
                  must_apply=True),
-    derived.edit("flag_member_added", "    W = 2\n", "    W = 2\n    X = 1\n", ENUM_PROBES),
-    derived.edit("dataclass_post_init", "self.name.strip()", "self.name.strip().upper()",
-                 DATACLASS_PROBES, must_apply=True),
-    derived.edit("dataclass_default", "qty: int = 0", "qty: int = 1", DATACLASS_PROBES),
-    derived.edit("dataclass_order_flag", "@dataclasses.dataclass(order=True)",
-                 "@dataclasses.dataclass(order=False)", DATACLASS_PROBES),
-    derived.edit("dataclass_field_added", "    tags: list",
-                 "    note: str = ''\n    tags: list", DATACLASS_PROBES),
+    derived.edit("flag_member_added_after_composite", "    WRITE = 2\n",
+                 "    WRITE = 2\n    RUN = 4\n", ENUM_PROBES),
+    derived.edit("dataclass_compare_flag", "compare=False", "compare=True", DATACLASS_PROBES),
+    derived.edit("dataclass_order_added", "@dataclasses.dataclass(frozen=True)",
+                 "@dataclasses.dataclass(frozen=True, order=True)", DATACLASS_PROBES),
+    derived.edit("dataclass_field_added", "    y: int = 0\n", "    y: int = 0\n    z: int = 0\n",
+                 DATACLASS_PROBES),
+    derived.edit("dataclass_method_body", "x=self.x + dx", "y=self.y + dx", DATACLASS_PROBES,
+                 must_apply=True),
 ]
 
 PRELOAD = ["functools", "abc", "typing", "enum", "dataclasses"]
