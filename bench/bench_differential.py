@@ -38,8 +38,10 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 from differential.case import Case  # noqa: E402
 from differential.checker import (  # noqa: E402
     ERROR,
+    NO_RESTART,
     REFUSED,
     RIGHT,
+    SHOULD_APPLY,
     VERDICTS,
     WRONG,
     Checker,
@@ -63,6 +65,10 @@ def report(name: str, verdicts: list[Verdict], seconds: float) -> None:
     figures = ", ".join(f"{v.lower()} {counts.get(v, 0)}" for v in VERDICTS)
     print(f"{name}: tried {len(verdicts)}, {figures}  ({seconds:.1f} s, "
           f"{seconds / max(1, len(verdicts)) * 1000:.0f} ms per edit)")
+    for note in (SHOULD_APPLY, NO_RESTART):
+        marked = sum(v.verdict == REFUSED and note in v.reason for v in verdicts)
+        if marked:
+            print(f"  refused {marked} marked {note}")
     for verdict in verdicts:
         if verdict.verdict in (WRONG, ERROR):
             print(f"  {verdict.line()}")

@@ -18,15 +18,19 @@ from collections.abc import Iterator
 
 import pytest
 from differential import corpus_stdlib
-from differential.case import Case, case, change, rename_imports
+from differential.case import Case, Layout, case, change, rename_imports
 from differential.checker import ERROR, REFUSED, RIGHT, WRONG, Checker
 from differential.corpora import corpora
 from differential.kernelside import (
+    KernelSide,
+    Reload,
     engine_reload,
     half_applied_reload,
     importlib_reload,
     noop_reload,
 )
+
+from freshrepl.protocol import FAILED, UNSAFE, ReloadResult
 
 # Case name: what is stale (the checker's reason on today's engine, shortened).
 WRONG_TODAY: dict[str, str] = {
@@ -138,6 +142,26 @@ def test_the_code_print_catches_a_stale_function(reloader: Checker) -> None:
     edit = next(c for c in corpus_stdlib.module_cases("colorsys") if "rgb_to_hls" in c.name)
     verdict = reloader.check(edit)
     assert verdict.verdict == WRONG and "__dcheck__.code(target)" in verdict.reason
+
+
+def _refusing(status: str) -> Reload:
+    """A reloader that changes nothing and reports ``status`` for every changed module."""
+    def refuse(kernel: KernelSide, layout: Layout) -> list[ReloadResult]:
+        return [ReloadResult(name, "", status, detail="refused") for name in layout.changed_modules()]
+    return refuse
+
+
+def test_a_refusal_that_should_offer_the_restart_is_marked_when_it_does_not(
+        reloader: Checker) -> None:
+    """A framework forbids the edit in the live process: the refusal must lead to the restart."""
+    forbidden = case("self.restart", "X = 1\n", change("X = 1", "X = 2"), "import m\n", ["m.X"],
+                     restart=True)
+    reloader.reload = _refusing(FAILED)
+    verdict = reloader.check(forbidden)
+    assert verdict.verdict == REFUSED and verdict.reason.endswith("[no restart offered]")
+    reloader.reload = _refusing(UNSAFE)
+    verdict = reloader.check(forbidden)
+    assert verdict.verdict == REFUSED and "restart" not in verdict.reason
 
 
 def test_a_probe_that_differs_between_processes_is_a_broken_case(reloader: Checker) -> None:

@@ -48,6 +48,9 @@ class Case:
     probes: list[str]
     # Informational: a method-body style edit the engine must apply, not refuse.
     must_apply: bool = False
+    # Informational: an edit a fresh process runs but the live one cannot (a framework
+    # forbids it after first use); the honest outcome is a refusal offering the restart.
+    restart: bool = False
     note: str = ""
     # The files after the edit, for edits made by position rather than by ``changes``.
     edited: dict[str, str] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .case import Case, Group
 
 MODELS = """
+from django.conf import settings
 from django.db import models
 
 APP = __name__  # an app label of the module's own
@@ -27,6 +28,9 @@ class Item(models.Model):
 
     def label(self):
         return f"{self.name}: {self.price}"
+
+    def stamped(self):
+        return f"{self.name} (tz: {settings.USE_TZ})"
 
     @property
     def expensive(self):
@@ -55,7 +59,7 @@ for name, price in [("pear", 5), ("apple", 3), ("fig", 9)]:
 first = Item.objects.get(name="apple")
 """
 ROWS = "[(str(i), i.label(), i.expensive) for i in Item.objects.all()]"
-PROBES = [ROWS, "first.label()", 'Item(name="kiwi").label()']
+PROBES = [ROWS, "first.label()", 'Item(name="kiwi").label()', "first.stamped()"]
 FIELDS = "[f.name for f in Item._meta.get_fields()]"
 
 models = Group("django", MODELS, SETUP)
@@ -64,7 +68,9 @@ CASES: list[Case] = [
     models.edit("method_body", 'f"{self.name}: {self.price}"', 'f"{self.name} costs {self.price}"',
                 PROBES, must_apply=True),
     models.edit("property_body", "self.price > 4", "self.price > 8", PROBES, must_apply=True),
-    models.edit("str_body", "return self.name", "return self.name.upper()", PROBES,
+    models.edit("settings_reader_body", "tz: {settings.USE_TZ}", "time zones: {settings.USE_TZ}",
+                PROBES, must_apply=True),
+    models.edit("str_body", "return self.name\n", "return self.name.upper()\n", PROBES,
                 must_apply=True),
     models.edit("method_added", "    def __str__(self):",
                 "    def double(self):\n        return self.price * 2\n\n    def __str__(self):",
@@ -74,7 +80,7 @@ CASES: list[Case] = [
     models.edit("field_added", "    price = models.IntegerField(default=0)\n",
                 "    price = models.IntegerField(default=0)\n"
                 '    colour = models.CharField(max_length=10, default="green")\n',
-                [*PROBES, FIELDS, 'Item(name="kiwi").colour']),
+                [*PROBES, FIELDS, 'Item(name="kiwi").colour'], restart=True),
     models.edit("field_removed", "    price = models.IntegerField(default=0)\n", "",
                 [FIELDS, 'Item(name="kiwi").name']),
     models.edit("field_max_length", "CharField(max_length=20)", "CharField(max_length=30)",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from .case import Case, Group
 
 VIEWS = """
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 bp = Blueprint("shop", __name__, url_prefix="/shop")
 PRICES = {"apple": 3, "pear": 5}
@@ -38,7 +38,7 @@ def items():
 
 @bp.route("/price/<name>")
 def price(name):
-    return {"name": name, "price": price_of(name)}
+    return {"name": name, "price": price_of(name), "app": current_app.name.split("__")[0]}
 """
 APP = """
 from flask import Flask, request, session
@@ -106,16 +106,16 @@ CASES: list[Case] = [
                 [_served("/nowhere"), *PROBES], must_apply=True),
     served.edit("route_added_after_first_request", "\n\n@app.errorhandler(404)",
                 '\n\n@app.route("/bye")\ndef bye():\n    return "bye"\n\n\n@app.errorhandler(404)',
-                [_served("/bye"), *PROBES]),
+                [_served("/bye"), *PROBES], restart=True),
     served.edit("blueprint_route_added_after_registration",
                 '\n\n@bp.route("/price/<name>")',
                 '\n\n@bp.route("/count")\ndef count():\n    return str(len(PRICES))\n\n\n'
                 '@bp.route("/price/<name>")',
-                [_served("/shop/count"), *PROBES], file="views.py"),
+                [_served("/shop/count"), *PROBES], file="views.py", restart=True),
     served.edit("route_path_changed", '@app.route("/hello")', '@app.route("/hi")',
-                [_served("/hi?name=bob"), *PROBES]),
+                [_served("/hi?name=bob"), *PROBES], restart=True),
     served.edit("blueprint_prefix_changed", 'url_prefix="/shop"', 'url_prefix="/store"',
-                [_served("/store/items?q=a"), *PROBES], file="views.py"),
+                [_served("/store/items?q=a"), *PROBES], file="views.py", restart=True),
     fresh_app.edit("route_added", "\n\n@app.errorhandler(404)",
                    '\n\n@app.route("/bye")\ndef bye():\n    return "bye"\n\n\n'
                    "@app.errorhandler(404)", UNSERVED_PROBES),
