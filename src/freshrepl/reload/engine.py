@@ -339,12 +339,19 @@ def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.Co
 
 
 def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+    """An Unsafe finding, or changed code that raised: the live process cannot run the
+    new code (a framework past its setup, a registry that refuses a second entry), and a
+    fresh one may, so that is offered as an unsafe change (``rules.refuse_failed_rerun``)."""
     from freshrepl.reload.report import runtime_error_fields
-    from freshrepl.reload.rules import Unsafe
+    from freshrepl.reload.rules import Unsafe, refuse_failed_rerun
 
     if isinstance(exc, Unsafe):
         return {"status": UNSAFE, "detail": str(exc)}
-    return {"status": FAILED, **runtime_error_fields(exc, path)}
+    fields = runtime_error_fields(exc, path)
+    refusal = refuse_failed_rerun(exc, f"{fields['location']}: {fields['error']}")
+    if refusal is None:
+        return {"status": FAILED, **fields}
+    return {"status": UNSAFE, "detail": str(refusal), **fields}
 
 
 def _names(fn: types.FunctionType, value: object) -> bool:

@@ -412,6 +412,19 @@ def refuse_changed_decorator(qualname: str) -> None:
     )
 
 
+# -- a module's changed statements, run again ------------------------------------------------
+
+
+def refuse_failed_rerun(exc: BaseException, where: str) -> Unsafe | None:
+    """Changed code raised while it ran in the live process (``where``: file:line, type
+    and first line).  A fresh process may well run it (Flask forbids a route once a
+    request was served; a registry rejects a second entry), so the old module is kept
+    and the restart is offered.  Only an interrupt (Ctrl-C) is a plain failure."""
+    if isinstance(exc, KeyboardInterrupt):
+        return None
+    return Unsafe(where)
+
+
 # -- enums, modules --------------------------------------------------------------------------
 
 
