@@ -15,6 +15,7 @@ Modules:
 - ``closures``   closures and wrappers made earlier by a changed function
 - ``patching``   low-level patching of functions and classes, with an undo log
 - ``positions``  true line numbers for unchanged code that moved
+- ``objects``    looking at user and library objects without running their code
 - ``rebind``     ``from mod import name`` bindings in ``__main__`` and user modules
 - ``report``     notice summaries, error locations and tracebacks
 - ``engine``     ``Reloader``, the object the kernel drives
@@ -42,6 +43,10 @@ Choices worth knowing (the contract is docs/contract.md, "Live reload"):
 - Closures made earlier by a changed function (a factory's products, a
   decorator's wrappers) are found with ``gc.get_referrers`` on the old nested
   code objects, in one pass, only for such edits, and get the new code.
+- User and library objects are only ever looked at statically (``objects``): their
+  real type, the dict ``type()`` gave them, slots, ``gc.get_referents``; never
+  ``getattr``, ``isinstance``, ``==``, ``hash``, ``bool`` or ``repr`` on them, so a
+  proxy (Flask's ``request``, Django's lazy ``settings``) cannot stop a reload.
 - ``:reload NAME`` (deep) treats every statement as changed: values are
   recomputed, functions and classes keep their identity, decorators are not
   re-applied; in a machinery-built class only the methods are redone.

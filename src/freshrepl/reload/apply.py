@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import gc
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from freshrepl.reload import rules
@@ -25,6 +25,7 @@ from freshrepl.reload.functions import (
     with_identity,
     without_defaults,
 )
+from freshrepl.reload.objects import is_a, made_in
 from freshrepl.reload.patching import (
     MISSING,
     UndoLog,
@@ -146,7 +147,7 @@ class ModuleReload:
         else:
             why = rules.REDECORATING
         built = self.globals.get(name)
-        if not (isinstance(built, type) and built.__module__ == self.module.__name__):
+        if not made_in(built, self.module.__name__):
             built = None
         rules.check_forgotten(name, old_stmt, built, lambda e: self.functions.evaluate(e, None), why)
 
@@ -169,9 +170,9 @@ class ModuleReload:
         now = self.globals.get(name)
         holders = self._holders(now)
         for holder in holders:
-            values = holder.values() if isinstance(holder, dict) else holder
-            if not isinstance(values, Iterable):
-                continue
+            if not is_a(holder, (list, tuple, set, frozenset, dict)):
+                continue  # only builtin containers are read: iterating others runs their code
+            values = dict.values(holder) if is_a(holder, dict) else holder
             for value in list(values):
                 raw = find_raw_function(value, name, self.path) if value is not now else None
                 if raw is not None and raw.__code__.co_firstlineno == line:
@@ -221,9 +222,9 @@ class ModuleReload:
 
     def _defined_here(self, value: object, name: str) -> bool:
         """Only objects this module made keep their identity (not imported ones)."""
-        if isinstance(value, type):
-            return value.__module__ == self.module.__name__
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
+        if is_a(value, type):
+            return made_in(value, self.module.__name__)
+        if type(value) is types.FunctionType and value.__code__.co_filename == self.path:
             return True
         return find_raw_function(value, name, self.path) is not None
 
@@ -254,7 +255,7 @@ class ModuleReload:
         old_stmt = self.old_defs.get(name) if name else None
         if name in self.single and old_stmt is not None and was is not MISSING:
             if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
-                if isinstance(was, type) and was.__module__ == self.module.__name__:
+                if made_in(was, self.module.__name__):
                     return ClassPatch(self, was, old_stmt, stmt).apply()
             elif isinstance(stmt, DEFS) and isinstance(old_stmt, DEFS):
                 if rules.decorators_same(old_stmt, stmt, self.dirty) and (
@@ -272,7 +273,7 @@ class ModuleReload:
     @staticmethod
     def _hides_function(value: object) -> bool:
         """Made by a decorator of ours, but holding the function where we cannot look."""
-        return not isinstance(value, (type, types.ModuleType)) and callable(value)
+        return not is_a(value, (type, types.ModuleType)) and callable(value)
 
     def _patch_def(self, was: object, old_stmt: ast.stmt, stmt: ast.stmt) -> None:
         """A ``def`` whose decorators did not change: new code into the old function."""
@@ -316,7 +317,7 @@ class ModuleReload:
             if was is now:
                 continue
             # A class never gets a second object, even for a name bound twice.
-            single = name in self.single or isinstance(was, type)
+            single = name in self.single or is_a(was, type)
             if single and now is not MISSING and self._defined_here(was, name):
                 if self._keep_identity(name, was, now, stmt):
                     self.globals[name] = was
@@ -331,7 +332,7 @@ class ModuleReload:
                 self.changes.described.append((name, "changed"))
 
     def _keep_identity(self, name: str, was: object, now: object, stmt: ast.stmt) -> bool:
-        if isinstance(was, type):
+        if is_a(was, type):
             rules.check_class_rebuilt(name, was, now)
             return True
         if isinstance(stmt, DEFS):
@@ -350,9 +351,9 @@ class ModuleReload:
         own = {id(x) for x in gc.get_referents(obj)} | {id(self.globals)}
         found = []
         for ref in gc.get_referrers(obj):
-            if id(ref) in own or isinstance(ref, (types.FrameType, types.CellType)):
+            if id(ref) in own or is_a(ref, (types.FrameType, types.CellType)):
                 continue
-            if isinstance(ref, dict) and ref.get("__wrapped__") is obj:
+            if is_a(ref, dict) and dict.get(ref, "__wrapped__") is obj:
                 continue  # functools.wraps in a wrapper that is itself a part
             found.append(ref)
         return found

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads
 from freshrepl.reload.functions import IDENTITY, strip_decorators, with_identity
+from freshrepl.reload.objects import is_a
 from freshrepl.reload.patching import patch_class
 from freshrepl.reload.plan import all_bound, plan_body
 
@@ -40,7 +41,7 @@ class MemberPlan:
 
 def has_instances(cls: type) -> bool:
     """Any live object of ``cls`` (a heap walk: only for rare hook edits)."""
-    return any(isinstance(ref, cls) for ref in gc.get_referrers(cls))
+    return any(is_a(ref, cls) for ref in gc.get_referrers(cls))
 
 
 class ClassPatch:
@@ -152,7 +153,7 @@ class ClassPatch:
 
     def _nested_target(self, name: str) -> type | None:
         target = self.cls.__dict__.get(name)
-        if isinstance(target, type) and target.__qualname__.startswith(self.name + "."):
+        if is_a(target, type) and target.__qualname__.startswith(self.name + "."):
             return target
         return None
 

@@ -203,6 +203,6 @@ def _live_functions(codes: list[CodeType]) -> dict[int, list[types.FunctionType]
     wanted = {id(v): c for c in codes for v in LINEAGE.versions(c)}
     found: dict[int, list[types.FunctionType]] = defaultdict(list)
     for ref in gc.get_referrers(*(v for c in codes for v in LINEAGE.versions(c))):
-        if isinstance(ref, types.FunctionType) and id(ref.__code__) in wanted:
+        if type(ref) is types.FunctionType and id(ref.__code__) in wanted:
             found[id(wanted[id(ref.__code__)])].append(ref)
     return found

@@ -54,7 +54,7 @@ class Reloader:
         if self.finder not in sys.meta_path:
             sys.meta_path.insert(0, self.finder)
         for name, module in list(sys.modules.items()):
-            path = getattr(module, "__file__", None)
+            path = _module_file(module)
             if name not in self.store.by_name and path and path.endswith(".py"):
                 if self.finder.is_user(path) and name != MAIN:
                     self._adopt(name, module, path)
@@ -134,7 +134,7 @@ class Reloader:
             pending = self._pending(entries, list(names), results)
             self._reload_all(pending, results)
         except Exception as exc:  # the kernel must survive our own bugs
-            results.append(ReloadResult("?", "", FAILED, error=f"internal error: {exc!r}"))
+            results.append(ReloadResult("?", "", FAILED, error=f"internal error: {type(exc).__name__}"))
         finally:
             if was_enabled:
                 gc.enable()
@@ -182,7 +182,7 @@ class Reloader:
 
     def _package_of(self, entry: Loaded) -> str | None:
         module = self._module_of(entry)
-        return getattr(module, "__package__", None) if module is not None else None
+        return _module_attribute(module, "__package__") if module is not None else None
 
     def _imports_of(self, entry: Loaded) -> set[str]:
         key = ("imports", entry.text)
@@ -342,17 +342,41 @@ def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.Co
 
 
 def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
+    """An Unsafe finding, or changed code that raised: the live process cannot run the
+    new code (a framework past its setup, a registry that refuses a second entry), and a
+    fresh one may, so that is offered as an unsafe change (``rules.refuse_failed_rerun``)."""
     from freshrepl.reload.report import runtime_error_fields
-    from freshrepl.reload.rules import Unsafe
+    from freshrepl.reload.rules import Unsafe, refuse_failed_rerun
 
     if isinstance(exc, Unsafe):
         return {"status": UNSAFE, "detail": str(exc)}
-    return {"status": FAILED, **runtime_error_fields(exc, path)}
+    fields = runtime_error_fields(exc, path)
+    refusal = refuse_failed_rerun(exc, f"{fields['location']}: {fields['error']}")
+    if refusal is None:
+        return {"status": FAILED, **fields}
+    return {"status": UNSAFE, "detail": str(refusal), **fields}
 
 
 def _names(fn: types.FunctionType, value: object) -> bool:
-    """``value`` is ``fn`` or a method or wrapper made of it."""
-    return any(v is fn for v in (value, getattr(value, "__func__", None), getattr(value, "__wrapped__", None)))
+    """``value`` is ``fn`` or a method or wrapper made of it (looked at statically)."""
+    from freshrepl.reload.objects import function_of, wrapped
+
+    return any(v is fn for v in (value, function_of(value), wrapped(value)))
+
+
+def _module_attribute(module: object, name: str) -> Any:
+    """A module's own global (a str, or None): neither a module ``__getattr__`` nor an
+    object put in ``sys.modules`` in a module's place is asked."""
+    if not issubclass(type(module), types.ModuleType):
+        return None
+    from freshrepl.reload.objects import instance_dict
+
+    value = (instance_dict(module) or {}).get(name)
+    return value if type(value) is str else None
+
+
+def _module_file(module: object) -> str | None:
+    return _module_attribute(module, "__file__")
 
 
 def used_as_decorator(

@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable
 
 from freshrepl.reload import records
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads, is_docstring, stmt_key
+from freshrepl.reload.objects import class_lookup, is_a
 
 
 class Unsafe(Exception):
@@ -187,7 +188,7 @@ def _known_kind(cls: type, stmt: ast.stmt | None) -> str:
     field = stmt is None or isinstance(stmt, ast.AnnAssign)
     if "__dataclass_fields__" in cls.__dict__ and field:
         return "dataclass fields changed"
-    if issubclass(cls, tuple) and hasattr(cls, "_fields") and field:
+    if issubclass(cls, tuple) and class_lookup(cls, "_fields", None) is not None and field:
         return "NamedTuple fields changed"
     if is_enum(cls) and not isinstance(stmt, (*DEFS, ast.ClassDef)):
         return "enum members changed"
@@ -286,7 +287,7 @@ def _transparent(node: ast.expr, evaluate: Callable[[ast.expr], object]) -> bool
         return False
     if any(value is t for t in _TRANSPARENT):
         return True
-    return isinstance(value, types.FunctionType) and _only_wraps(value.__code__)
+    return type(value) is types.FunctionType and _only_wraps(value.__code__)
 
 
 def _only_wraps(code: types.CodeType) -> bool:
@@ -313,13 +314,15 @@ def refuse_kind_changed(name: str, was: object, now: object) -> None:
 def refuse_not_found(qualname: str, holder: object) -> None:
     """A changed ``def`` whose function object cannot be found (an unknown descriptor, a
     wrapper in C, machinery that moved it): patching nothing would be a false "reloaded"."""
-    where = holder.__qualname__ if isinstance(holder, type) else type(holder).__name__
+    where = holder.__qualname__ if is_a(holder, type) else type(holder).__name__
     raise Unsafe(f"{qualname}: cannot find the function to patch inside {where}")
 
 
 def check_class_rebuilt(name: str, was: type, now: object) -> None:
-    old_fields, new_fields = getattr(was, "_fields", None), getattr(now, "_fields", None)
-    if isinstance(now, type) and old_fields is not None and old_fields == new_fields:
+    old_fields = class_lookup(was, "_fields", None)
+    new_fields = class_lookup(now, "_fields", None) if is_a(now, type) else None
+    same = type(old_fields) is tuple and type(new_fields) is tuple and old_fields == new_fields
+    if same:
         return  # an equivalent namedtuple built again: the old class is kept
     reason = "NamedTuple fields changed" if old_fields is not None else "class rebuilt"
     raise Unsafe(f"{name}: {reason}")
@@ -350,7 +353,7 @@ def check_forgotten(
             raise Unsafe(
                 f"{name}: {why} a {kind} its decorator `{ast.unparse(target)}` may have registered"
             )
-    if isinstance(built, type):
+    if is_a(built, type):
         seen_by = _class_recorder(built)
         if seen_by:
             raise Unsafe(f"{name}: {why} a class {seen_by}")
@@ -374,7 +377,7 @@ def _class_recorder(cls: type) -> str:
     if records.metaclass_may_record(type(cls)):
         return f"its metaclass {type(cls).__name__} built (it may keep a record of it)"
     for attr, value in cls.__dict__.items():
-        set_name = getattr(type(value), "__set_name__", None)
+        set_name = class_lookup(type(value), "__set_name__", None)
         if set_name is not None and records.hook_may_record(set_name):
             return f"whose `{attr}` ({type(value).__name__}.__set_name__) may have recorded it"
     return ""
@@ -407,6 +410,19 @@ def refuse_changed_decorator(qualname: str) -> None:
         f"{qualname}: decorator changed; what it did to the functions or classes it"
         " decorated earlier would be stale"
     )
+
+
+# -- a module's changed statements, run again ------------------------------------------------
+
+
+def refuse_failed_rerun(exc: BaseException, where: str) -> Unsafe | None:
+    """Changed code raised while it ran in the live process (``where``: file:line, type
+    and first line).  A fresh process may well run it (Flask forbids a route once a
+    request was served; a registry rejects a second entry), so the old module is kept
+    and the restart is offered.  Only an interrupt (Ctrl-C) is a plain failure."""
+    if isinstance(exc, KeyboardInterrupt):
+        return None
+    return Unsafe(where)
 
 
 # -- enums, modules --------------------------------------------------------------------------
