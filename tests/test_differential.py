@@ -34,9 +34,6 @@ from freshrepl.protocol import FAILED, UNSAFE, ReloadResult
 
 # Case name: what is stale (the checker's reason on today's engine, shortened).
 WRONG_TODAY: dict[str, str] = {
-    "flask.before_first_request.route_added":
-        "the route is added, then the reload fails on `request` (a werkzeug proxy) and reports"
-        " the module kept",
     "stdlib.caches.cache_constant_read": "scaled(3) gives the cached 6 (fresh: 15)",
     "stdlib.caches.lru_cache_constant_read": "shifted(3) gives the cached 4 (fresh: 13)",
     "stdlib.caches.cached_property_body": "r.total keeps the stored 12 (fresh: 6)",

@@ -274,7 +274,7 @@ def _changed_member(key: str, before: str, after: str) -> str:
 def _report(result: ReloadResult, layout: Layout) -> str:
     short = {v: k for k, v in layout.modules.items()}.get(result.module, result.module)
     text = result.detail or result.error or ""
-    if result.location:
+    if result.location and not text.startswith(result.location):
         text = f"{result.location}: {text}"
     return f"{result.status} {short}" + (f" ({_shorten(text, layout)})" if text else "")
 
