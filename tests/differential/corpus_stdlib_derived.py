@@ -51,6 +51,19 @@ r = Report([1, 2, 3])
 """
 CACHE_PROBES = ["scaled(3)", "shifted(3)", "uncached(4)", "r.total", "Report([5]).total"]
 caches = Group("stdlib.caches", CACHES, CACHES_SETUP)
+CONFIG = "RATE = 3\n"
+PRICING = """
+import functools
+
+import config
+
+
+@functools.lru_cache
+def price(n):
+    return n * config.RATE
+"""
+pricing = Group("stdlib.caches", {"config.py": CONFIG, "pricing.py": PRICING},
+                "from pricing import price\nprice(2)\n", file="config.py")
 
 DISPATCH = """
 import functools
@@ -114,18 +127,23 @@ class Circle(Shape):
         return 3
 
 
+class Blob(Shape):
+    pass
+
+
 class Sized(ABC):
     @classmethod
     def __subclasshook__(cls, other):
         return hasattr(other, "__len__")
 """
 ABSTRACT_SETUP = """
-from m import Shape, Square, Circle, Sized
+from m import Shape, Square, Circle, Blob, Sized
 (Square().describe(), isinstance([], Sized), isinstance(3, Sized), issubclass(Square, Sized))
 """
 ABSTRACT_PROBES = ["sorted(Square.__abstractmethods__)", "sorted(Shape.__abstractmethods__)",
                    "Square().describe()", "Circle().describe()", "isinstance([], Sized)",
-                   "isinstance(3, Sized)", "issubclass(Square, Sized)"]
+                   "isinstance(3, Sized)", "issubclass(Square, Sized)",
+                   "sorted(Blob.__abstractmethods__)", "type(Blob()).__name__"]
 abstract = Group("stdlib.abc", ABSTRACT, ABSTRACT_SETUP)
 
 PROTOCOL = """
@@ -228,6 +246,7 @@ derived = Group("stdlib.derived", DERIVED, DERIVED_SETUP)
 CASES: list[Case] = [
     caches.edit("cache_constant_read", "FACTOR = 2", "FACTOR = 5", CACHE_PROBES),
     caches.edit("lru_cache_constant_read", "OFFSET = 1", "OFFSET = 10", CACHE_PROBES),
+    pricing.edit("cache_reads_other_module_constant", "RATE = 3", "RATE = 4", ["price(2)"]),
     caches.edit("cache_body", "return x * FACTOR", "return x * FACTOR + 100", CACHE_PROBES,
                 must_apply=True),
     caches.edit("lru_cache_body", "return x + OFFSET", "return x - OFFSET", CACHE_PROBES,
