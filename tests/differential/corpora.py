@@ -21,6 +21,7 @@ from . import (
     corpus_functions,
     corpus_indirect,
     corpus_numpy,
+    corpus_objects,
     corpus_pandas,
     corpus_pydantic,
     corpus_sqlalchemy,
@@ -56,5 +57,6 @@ def corpora(stdlib_every: int = 1) -> list[Corpus]:
         Corpus("attrs", corpus_attrs.CASES, corpus_attrs.PRELOAD, every=2),
         Corpus("numpy", corpus_numpy.CASES, corpus_numpy.PRELOAD, every=2),
         Corpus("pandas", corpus_pandas.CASES, corpus_pandas.PRELOAD, every=2),
+        Corpus("awkward objects", corpus_objects.CASES, corpus_objects.PRELOAD),
         Corpus("stdlib-derived", corpus_stdlib_derived.CASES, corpus_stdlib_derived.PRELOAD),
     ]
