@@ -1,6 +1,6 @@
 """Benchmark: every edit of the differential corpora, checked against a fresh interpreter.
 
-Run:  python3 bench/bench_differential.py [--quick] [--corpus hand|stdlib] [--only TEXT] [--verbose]
+Run:  python3 bench/bench_differential.py [--quick] [--corpus NAME]... [--only TEXT] [--verbose]
 
 The kernel and the fresh interpreters run on the interpreter that runs this
 script (run it with another one to check that version; cases needing a
@@ -14,13 +14,19 @@ interpreter that imports the edited files (see tests/differential/checker.py):
 - ``WRONG``    reported reloaded but behaves otherwise, or refused yet changed;
 - ``ERROR``    the case itself could not be judged (a broken probe, a dead kernel).
 
-Two corpora: ``hand`` (pydantic, attrs, dataclasses, SQLAlchemy, msgspec,
-enum, NamedTuple, TypedDict, __init_subclass__, class and function
-decorators, closures, plain code, refusals) and ``stdlib`` (one constant
-changed in one function of a copied pure-Python stdlib module, per edit).
-The counts per corpus are printed, then every WRONG and ERROR with its reason,
-then every REFUSED with the engine's reason (marked when the edit is one the
-engine should apply, such as a method body).
+The corpora (``tests/differential/corpora.py``): ``hand`` (pydantic, attrs,
+dataclasses, SQLAlchemy, msgspec, enum, NamedTuple, TypedDict,
+__init_subclass__, class and function decorators, closures, plain code,
+refusals), ``stdlib`` (one constant changed in one function of a copied
+pure-Python stdlib module, per edit), one per real project (flask, django,
+fastapi, click+typer, sqlalchemy, pydantic, attrs, numpy, pandas),
+``awkward objects`` (proxies and objects that raise when touched) and
+``stdlib-derived`` (caches, registries and generated methods of the
+standard library).  Per corpus the counts are printed, then every WRONG and
+ERROR with its reason, then every REFUSED with the engine's reason (marked
+when the edit is one the engine should apply, such as a method body, or
+when the refusal should have offered the restart and did not); at the end,
+the table of all corpora (tried / right / refused / wrong / error).
 ``--quick`` runs every 8th stdlib edit.  Exit status 1 if anything is WRONG.
 """
 
