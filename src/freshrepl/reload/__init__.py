@@ -16,6 +16,7 @@ Modules:
 - ``patching``   low-level patching of functions and classes, with an undo log
 - ``positions``  true line numbers for unchanged code that moved
 - ``objects``    looking at user and library objects without running their code
+- ``derived``    what the standard library derived from old code, recomputed
 - ``rebind``     ``from mod import name`` bindings in ``__main__`` and user modules
 - ``report``     notice summaries, error locations and tracebacks
 - ``engine``     ``Reloader``, the object the kernel drives

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads
+from freshrepl.reload.derived import refresh_class
 from freshrepl.reload.functions import IDENTITY, strip_decorators, with_identity
 from freshrepl.reload.objects import is_a
 from freshrepl.reload.patching import patch_class
@@ -73,6 +74,8 @@ class ClassPatch:
         before = set(self.cls.__dict__)
         patch_class(self.cls, namespace, plan.apply, plan.removed, self.reload.log)
         _imply_hash(self.cls, self.new)
+        if plan.apply or plan.removed:  # the member set changed: ABC and Protocol sets too
+            refresh_class(self.cls, self.reload.log)
         for member in sorted(plan.apply - {"__annotations__"}):
             described.append((f"{self.name}.{member}", "changed" if member in before else "added"))
         for member in sorted(plan.removed & before):
@@ -103,6 +106,7 @@ class ClassPatch:
                     rules.refuse_not_found(f"{self.name}.{name}", self.cls)
                 plan.raw[name] = (old_stmt, stmt)  # type: ignore[assignment]
                 rules.check_class_hook(self.cls, name, has_instances)
+                rules.check_member_builder(self.cls, name)
                 continue
             if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
                 rules.check_nested_class(self.cls, self.builders, name)

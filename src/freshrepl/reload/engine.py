@@ -207,6 +207,7 @@ class Reloader:
         self.rebinder.undo_log.clear()
         seeds: dict[str, set[str]] = {}
         done: set[str] = set()
+        reloaded: set[str] = set()
         queue = self._dependency_order(list(pending))
         while queue:
             for name in queue:
@@ -220,7 +221,28 @@ class Reloader:
                 result = self._reload_one(entry, text, deep, seeds.pop(name, set()), seeds)
                 if result is not None:
                     results.append(result)
+                if result is None or result.status == RELOADED:
+                    reloaded.add(name)  # new code, or new values bound
             queue = self._dependency_order([n for n in seeds if n not in done])
+        if reloaded:
+            from freshrepl.reload.derived import clear_results
+
+            clear_results(self._could_hold_results_of(reloaded))
+
+    def _could_hold_results_of(self, names: set[str]) -> list[tuple[str, dict[str, Any]]]:
+        """The modules whose caches could hold results computed from these modules' old
+        code or values: they, the user modules importing them (directly or not), __main__."""
+        found, todo = set(names), list(names)
+        while todo:
+            for importer in self.store.maybe_importers(todo.pop()):
+                if importer not in found:
+                    found.add(importer)
+                    todo.append(importer)
+        found.add(MAIN)
+        modules = [(n, self._module_of(e)) for n, e in self.store.by_name.items() if n in found]
+        if MAIN not in self.store.by_name:
+            modules.append((MAIN, self.main))
+        return [(n, m.__dict__) for n, m in modules if m is not None]
 
     # -- one module ------------------------------------------------------------------
     def _reload_one(

@@ -348,24 +348,9 @@ def patch_class(
     for key in remove:
         if key in old.__dict__ and key not in namespace:
             type.__delattr__(old, key)
-    if "__abstractmethods__" in old.__dict__:
-        _refresh_abstract(old)
 
 
 def _enum_keys(cls: enum.EnumMeta) -> frozenset[str]:
     """Members and _sunder_ names: the enum machinery owns them (members are unchanged)."""
     sunder = {k for k in dir(cls) if k[:1] == "_" and k[-1:] == "_" and k[:2] != "__"}
     return frozenset(cls.__members__) | sunder | {"_generate_next_value_", "_ignore_"}
-
-
-def _refresh_abstract(cls: type) -> None:
-    names = {
-        name
-        for name, value in cls.__dict__.items()
-        if getattr(value, "__isabstractmethod__", False)
-    }
-    for base in cls.__bases__:
-        for name in getattr(base, "__abstractmethods__", ()):
-            if getattr(getattr(cls, name, None), "__isabstractmethod__", False):
-                names.add(name)
-    type.__setattr__(cls, "__abstractmethods__", frozenset(names))

@@ -242,6 +242,32 @@ def check_class_hook(cls: type, name: str, instances: Callable[[type], bool]) ->
         raise Unsafe(f"{cls.__qualname__}.{name}: changed after it built classes")
 
 
+# Methods an enum calls while it builds its members: their values and attributes come from them.
+_ENUM_BUILDERS = frozenset({"__new__", "__init__", "_generate_next_value_"})
+
+
+def check_member_builder(cls: type, name: str) -> None:
+    """An enum's members were made by ``__new__``/``__init__`` and numbered by
+    ``_generate_next_value_`` when the class was built: a fresh process would make
+    them with the new code, the live ones keep what the old code gave them."""
+    if name in _ENUM_BUILDERS and is_enum(cls) and any(c.__members__ for c in _family(cls)):  # type: ignore[attr-defined]
+        raise Unsafe(f"{cls.__qualname__}.{name}: changed after it built the enum's members")
+
+
+def _family(cls: type) -> list[type]:
+    found, todo = [], [cls]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += type.__subclasses__(current)
+    return found
+
+
+def refuse_underivable(cls: type, what: str) -> None:
+    """This interpreter keeps ``what`` in a way freshrepl does not know how to recompute."""
+    raise Unsafe(f"{cls.__qualname__}: its {what} cannot be recomputed on this Python")
+
+
 # -- functions -------------------------------------------------------------------------------
 
 
