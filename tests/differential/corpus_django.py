@@ -81,6 +81,11 @@ CASES: list[Case] = [
                 "    price = models.IntegerField(default=0)\n"
                 '    colour = models.CharField(max_length=10, default="green")\n',
                 [*PROBES, FIELDS, 'Item(name="kiwi").colour'], restart=True),
+    models.edit("model_added", "    def __str__(self):\n        return self.name\n",
+                "    def __str__(self):\n        return self.name\n\n\n"
+                "class Tag(models.Model):\n    word = models.CharField(max_length=10)\n\n"
+                "    class Meta:\n        app_label = APP\n",
+                [*PROBES, 'm.Tag(word="x").word', "m.Tag._meta.model_name"]),
     models.edit("field_removed", "    price = models.IntegerField(default=0)\n", "",
                 [FIELDS, 'Item(name="kiwi").name']),
     models.edit("field_max_length", "CharField(max_length=20)", "CharField(max_length=30)",

@@ -41,7 +41,7 @@ def price(name):
     return {"name": name, "price": price_of(name), "app": current_app.name.split("__")[0]}
 """
 APP = """
-from flask import Flask, request, session
+from flask import Blueprint, Flask, request, session
 
 from views import bp
 
@@ -114,6 +114,12 @@ CASES: list[Case] = [
                 [_served("/shop/count"), *PROBES], file="views.py", restart=True),
     served.edit("route_path_changed", '@app.route("/hello")', '@app.route("/hi")',
                 [_served("/hi?name=bob"), *PROBES], restart=True),
+    served.edit("blueprint_registered_after_first_request", "app.register_blueprint(bp)\n",
+                "app.register_blueprint(bp)\n"
+                'admin = Blueprint("admin", __name__)\n'
+                'admin.add_url_rule("/admin", "panel", lambda: "panel")\n'
+                "app.register_blueprint(admin)\n",
+                [_served("/admin"), *PROBES], restart=True),
     served.edit("blueprint_prefix_changed", 'url_prefix="/shop"', 'url_prefix="/store"',
                 [_served("/store/items?q=a"), *PROBES], file="views.py", restart=True),
     fresh_app.edit("route_added", "\n\n@app.errorhandler(404)",

@@ -96,6 +96,11 @@ CASES: list[Case] = [
                  "    def initials(self):\n        return \"\".join(w[0] for w in self.name.split())"
                  "\n\n    def __repr__(self):",
                  [*PROBES, "le_guin.initials()"]),
+    project.edit("model_added", "\n\nclass Book(Base):",
+                 '\n\nclass Shelf(Base):\n    __tablename__ = "shelves"\n'
+                 "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                 "    label: Mapped[str] = mapped_column(String(20))\n\n\nclass Book(Base):",
+                 [*PROBES, "sorted(models.Base.metadata.tables)", 'models.Shelf(label="a").label']),
     project.edit("column_added", "    year: Mapped[int]\n",
                  "    year: Mapped[int]\n    pages: Mapped[int] = mapped_column(default=0)\n",
                  [*PROBES, COLUMNS], restart=True),

@@ -44,12 +44,17 @@ class Report:
         return sum(self.rows) * FACTOR
 """
 CACHES_SETUP = """
+import functools
 import m
 from m import scaled, shifted, uncached, Report
 r = Report([1, 2, 3])
-(scaled(3), shifted(3), uncached(4), r.total)
+@functools.cache
+def at_prompt(x):
+    return uncached(x) * 10
+(scaled(3), shifted(3), uncached(4), r.total, at_prompt(4))
 """
-CACHE_PROBES = ["scaled(3)", "shifted(3)", "uncached(4)", "r.total", "Report([5]).total"]
+CACHE_PROBES = ["scaled(3)", "shifted(3)", "uncached(4)", "r.total", "Report([5]).total",
+                "at_prompt(4)"]
 caches = Group("stdlib.caches", CACHES, CACHES_SETUP)
 CONFIG = "RATE = 3\n"
 PRICING = """
@@ -131,19 +136,25 @@ class Blob(Shape):
     pass
 
 
+class Plain:
+    def area(self):
+        return 1
+
+
 class Sized(ABC):
     @classmethod
     def __subclasshook__(cls, other):
         return hasattr(other, "__len__")
 """
 ABSTRACT_SETUP = """
-from m import Shape, Square, Circle, Blob, Sized
-(Square().describe(), isinstance([], Sized), isinstance(3, Sized), issubclass(Square, Sized))
+from m import Shape, Square, Circle, Blob, Plain, Sized
+(Square().describe(), isinstance([], Sized), isinstance(3, Sized), issubclass(Square, Sized), isinstance(Plain(), Shape))
 """
 ABSTRACT_PROBES = ["sorted(Square.__abstractmethods__)", "sorted(Shape.__abstractmethods__)",
                    "Square().describe()", "Circle().describe()", "isinstance([], Sized)",
                    "isinstance(3, Sized)", "issubclass(Square, Sized)",
-                   "sorted(Blob.__abstractmethods__)", "type(Blob()).__name__"]
+                   "sorted(Blob.__abstractmethods__)", "type(Blob()).__name__",
+                   "isinstance(Plain(), Shape)"]
 abstract = Group("stdlib.abc", ABSTRACT, ABSTRACT_SETUP)
 
 PROTOCOL = """
@@ -247,6 +258,8 @@ CASES: list[Case] = [
     caches.edit("cache_constant_read", "FACTOR = 2", "FACTOR = 5", CACHE_PROBES),
     caches.edit("lru_cache_constant_read", "OFFSET = 1", "OFFSET = 10", CACHE_PROBES),
     pricing.edit("cache_reads_other_module_constant", "RATE = 3", "RATE = 4", ["price(2)"]),
+    caches.edit("function_under_a_prompt_cache", "return scaled(x) + shifted(x)",
+                "return scaled(x) - shifted(x)", CACHE_PROBES, must_apply=True),
     caches.edit("cache_body", "return x * FACTOR", "return x * FACTOR + 100", CACHE_PROBES,
                 must_apply=True),
     caches.edit("lru_cache_body", "return x + OFFSET", "return x - OFFSET", CACHE_PROBES,
@@ -270,11 +283,15 @@ CASES: list[Case] = [
     abstract.edit("abstract_method_implemented", "    def area(self):\n        return 3\n",
                   "    def area(self):\n        return 3\n\n    def perimeter(self):\n"
                   "        return 6\n", ABSTRACT_PROBES),
+    abstract.edit("virtual_subclass_registered", "\n\nclass Sized(ABC):",
+                  "\n\nShape.register(Plain)\n\n\nclass Sized(ABC):", ABSTRACT_PROBES),
     abstract.edit("subclasshook_body", 'hasattr(other, "__len__")', 'hasattr(other, "__index__")',
                   ABSTRACT_PROBES),
     protocol.edit("member_added", "    def close(self):\n        ...\n",
                   "    def close(self):\n        ...\n\n    def lock(self):\n        ...\n",
                   PROTOCOL_PROBES),
+    protocol.edit("data_member_added", "class Closer(Protocol):\n",
+                  "class Closer(Protocol):\n    name: str\n\n", PROTOCOL_PROBES),
     protocol.edit("member_removed", "class Closer(Protocol):\n    def close(self):\n        ...\n",
                   "class Closer(Protocol):\n    pass\n", PROTOCOL_PROBES),
     protocol.edit("implementer_gains_member", "        return \"closed\"\n",
