@@ -15,6 +15,7 @@ CLICK = """
 import click
 
 GREETING = "Hello"
+TIMES = 1
 
 
 @click.group()
@@ -23,7 +24,7 @@ def cli():
 
 
 @cli.command()
-@click.option("--count", default=1, help="How many times.")
+@click.option("--count", default=TIMES, help="How many times.")
 @click.argument("name")
 def hello(count, name):
     for _ in range(count):
@@ -82,7 +83,8 @@ CASES: list[Case] = [
     click_.edit("command_body", 'f"{GREETING} {name}"', 'f"{GREETING}, {name}!"', CLICK_PROBES,
                 must_apply=True),
     click_.edit("module_constant", 'GREETING = "Hello"', 'GREETING = "Hi"', CLICK_PROBES),
-    click_.edit("option_default", "default=1,", "default=3,", CLICK_PROBES),
+    click_.edit("option_default", "default=TIMES,", "default=3,", CLICK_PROBES),
+    click_.edit("option_default_from_constant", "TIMES = 1", "TIMES = 2", CLICK_PROBES),
     click_.edit("option_help", 'help="How many times."', 'help="Number of greetings."',
                 [HELP, *CLICK_PROBES]),
     click_.edit("option_added", '@click.argument("name")\ndef hello(count, name):',

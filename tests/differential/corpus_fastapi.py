@@ -79,6 +79,8 @@ CASES: list[Case] = [
     api.edit("exception_detail", 'detail="no such item"', 'detail="unknown item"', PROBES,
              must_apply=True),
     api.edit("dependency_body", "min(limit, 50)", "min(limit, 1) + 1", PROBES, must_apply=True),
+    api.edit("dependency_default", "def page_size(limit: int = 10):",
+             "def page_size(limit: int = 1):", [*PROBES, _get("/items")]),
     api.edit("router_endpoint_body", "name.title()", "name.upper()", PROBES, must_apply=True),
     api.edit("module_constant", '2: "pear"}', '2: "pear", 3: "fig"}',
              [*PROBES, _get("/items/3")]),

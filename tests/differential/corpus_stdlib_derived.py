@@ -254,7 +254,31 @@ DATACLASS_PROBES = ['Point(1, 2) == Point(1, 2, "a")', 'hash(Point(1, 2)) == has
                     "dataclasses.asdict(Point(3))", "Point(1) < Point(2)"]
 derived = Group("stdlib.derived", DERIVED, DERIVED_SETUP)
 
+LOGGING = """
+import io
+import logging
+
+STREAM = io.StringIO()
+LOG = logging.getLogger(__name__)
+LOG.addHandler(logging.StreamHandler(STREAM))
+LOG.setLevel(logging.INFO)
+
+
+def work(n):
+    LOG.info("working on %s", n)
+    return n * 2
+"""
+LOGGING_PROBES = ["[type(h).__name__ for h in m.LOG.handlers]", "m.LOG.level", "work(3)"]
+logging_ = Group("stdlib.logging", LOGGING, "import m\nfrom m import work\nwork(1)\n")
+
 CASES: list[Case] = [
+    logging_.edit("handler_line_changed", "LOG.addHandler(logging.StreamHandler(STREAM))",
+                  "LOG.addHandler(logging.StreamHandler(STREAM))  # to the buffer",
+                  LOGGING_PROBES),
+    logging_.edit("handler_changed", "logging.StreamHandler(STREAM)", "logging.NullHandler()",
+                  LOGGING_PROBES),
+    logging_.edit("level_changed", "LOG.setLevel(logging.INFO)", "LOG.setLevel(logging.DEBUG)",
+                  LOGGING_PROBES),
     caches.edit("cache_constant_read", "FACTOR = 2", "FACTOR = 5", CACHE_PROBES),
     caches.edit("lru_cache_constant_read", "OFFSET = 1", "OFFSET = 10", CACHE_PROBES),
     pricing.edit("cache_reads_other_module_constant", "RATE = 3", "RATE = 4", ["price(2)"]),
@@ -318,4 +342,4 @@ CASES: list[Case] = [
                  must_apply=True),
 ]
 
-PRELOAD = ["functools", "abc", "typing", "enum", "dataclasses"]
+PRELOAD = ["functools", "abc", "typing", "enum", "dataclasses", "logging", "io"]
