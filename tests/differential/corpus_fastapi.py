@@ -13,6 +13,7 @@ from .case import Case, Group
 
 API = """
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi.middleware.gzip import GZipMiddleware
 from pydantic import BaseModel
 
 app = FastAPI()
@@ -93,6 +94,12 @@ CASES: list[Case] = [
              [*PROBES, _post("/orders", {"item": 1, "note": "x"})]),
     api.edit("body_model_default", "quantity: int = 1", "quantity: int = 4",
              [*PROBES, _post("/orders", {"item": 1})]),
+    api.edit("app_constructor_changed", "app = FastAPI()", 'app = FastAPI(title="Shop")',
+             [*PROBES, 'client.get("/openapi.json").json()["info"]["title"]']),
+    api.edit("middleware_added_after_start", "app.include_router(router)\n",
+             "app.include_router(router)\n"
+             "app.add_middleware(GZipMiddleware, minimum_size=10)\n",
+             [*PROBES, 'client.get("/items/1").headers.get("content-encoding")'], restart=True),
     api.edit("route_added", "\n\n@router.get",
              '\n\n@app.get("/health")\ndef health():\n    return {"ok": True}\n\n\n@router.get',
              [_get("/health"), *PROBES]),

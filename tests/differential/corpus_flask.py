@@ -120,6 +120,9 @@ CASES: list[Case] = [
                 'admin.add_url_rule("/admin", "panel", lambda: "panel")\n'
                 "app.register_blueprint(admin)\n",
                 [_served("/admin"), *PROBES], restart=True),
+    served.edit("app_constructor_changed", "app = Flask(__name__)",
+                'app = Flask(__name__, static_url_path="/assets")',
+                [*PROBES, "sorted(str(rule) for rule in app.app.url_map.iter_rules())"]),
     served.edit("blueprint_prefix_changed", 'url_prefix="/shop"', 'url_prefix="/store"',
                 [_served("/store/items?q=a"), *PROBES], file="views.py", restart=True),
     fresh_app.edit("route_added", "\n\n@app.errorhandler(404)",
