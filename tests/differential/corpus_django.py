@@ -14,13 +14,21 @@ from .case import Case, Group
 MODELS = """
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 
 APP = __name__  # an app label of the module's own
+
+
+class ItemQuerySet(models.QuerySet):
+    def cheap(self):
+        return self.filter(price__lt=5)
 
 
 class Item(models.Model):
     name = models.CharField(max_length=20)
     price = models.IntegerField(default=0)
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         app_label = APP
@@ -38,6 +46,11 @@ class Item(models.Model):
 
     def __str__(self):
         return self.name
+
+
+@receiver(pre_save, sender=Item)
+def tidy(sender, instance, **kwargs):
+    instance.name = instance.name.strip()
 """
 SETUP = """
 import django
@@ -52,6 +65,7 @@ django.setup()
 from django.db import connection
 import m
 from m import Item
+from django.db.models.signals import pre_save
 with connection.schema_editor() as editor:
     editor.create_model(Item)
 for name, price in [("pear", 5), ("apple", 3), ("fig", 9)]:
@@ -59,7 +73,10 @@ for name, price in [("pear", 5), ("apple", 3), ("fig", 9)]:
 first = Item.objects.get(name="apple")
 """
 ROWS = "[(str(i), i.label(), i.expensive) for i in Item.objects.all()]"
-PROBES = [ROWS, "first.label()", 'Item(name="kiwi").label()', "first.stamped()"]
+# The signal sent without saving: the receivers run, the database is left as it is.
+TIDIED = '(lambda i: (pre_save.send(sender=Item, instance=i), i.name)[1])(Item(name=" kiwi "))'
+PROBES = [ROWS, "first.label()", 'Item(name="kiwi").label()', "first.stamped()",
+          "[str(i) for i in Item.objects.cheap()]", TIDIED]
 FIELDS = "[f.name for f in Item._meta.get_fields()]"
 
 models = Group("django", MODELS, SETUP)
@@ -81,6 +98,12 @@ CASES: list[Case] = [
                 "    price = models.IntegerField(default=0)\n"
                 '    colour = models.CharField(max_length=10, default="green")\n',
                 [*PROBES, FIELDS, 'Item(name="kiwi").colour'], restart=True),
+    models.edit("queryset_method_body", "price__lt=5", "price__lt=4", PROBES, must_apply=True),
+    # The rows were saved through the receiver before the edit: only new objects are asked.
+    models.edit("signal_receiver_body", "instance.name.strip()", "instance.name.strip().title()",
+                [TIDIED, 'Item(name="kiwi").label()'], must_apply=True),
+    models.edit("signal_receiver_signal_changed", "@receiver(pre_save, sender=Item)",
+                "@receiver(models.signals.post_init, sender=Item)", PROBES),
     models.edit("model_added", "    def __str__(self):\n        return self.name\n",
                 "    def __str__(self):\n        return self.name\n\n\n"
                 "class Tag(models.Model):\n    word = models.CharField(max_length=10)\n\n"
