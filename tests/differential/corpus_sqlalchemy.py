@@ -13,8 +13,8 @@ from __future__ import annotations
 from .case import Case, Group
 
 MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 
 class Base(DeclarativeBase):
@@ -45,6 +45,15 @@ class Book(Base):
     @property
     def age(self):
         return 2020 - self.year
+
+    @validates("title")
+    def check_title(self, key, value):
+        return value.strip()
+
+
+@event.listens_for(Author, "init")
+def default_name(target, args, kwargs):
+    kwargs.setdefault("name", "Anonymous")
 """
 QUERIES = """
 from sqlalchemy import func, select
@@ -78,6 +87,7 @@ session.commit()
 PROBES = ["le_guin.signature()", "repr(le_guin)", "[(b.title, b.age) for b in le_guin.books]",
           "titles(session)", "titles(session, since=1972)", "counts(session)"]
 COLUMNS = "[c.name for c in Book.__table__.columns]"
+NEW_OBJECTS = ['Book(title="  Excession ", year=1996).title', "Author().name"]
 
 project = Group("sqlalchemy", {"models.py": MODELS, "queries.py": QUERIES}, SETUP,
                 file="models.py")
@@ -92,6 +102,13 @@ CASES: list[Case] = [
     project.edit("query_function_body", ".order_by(Book.year)", ".order_by(Book.title.desc())",
                  PROBES, file="queries.py", must_apply=True),
     project.edit("query_default", "since=0", "since=1972", PROBES, file="queries.py"),
+    # The rows went through the validator before the edit: only new objects are asked.
+    project.edit("validator_body", "return value.strip()", "return value.strip().upper()",
+                 [*NEW_OBJECTS, "le_guin.signature()"], must_apply=True),
+    project.edit("event_listener_body", '"Anonymous"', '"Unknown"', [*PROBES, *NEW_OBJECTS],
+                 must_apply=True),
+    project.edit("event_listener_event_changed", '@event.listens_for(Author, "init")',
+                 '@event.listens_for(Author, "load")', [*PROBES, *NEW_OBJECTS]),
     project.edit("method_added", "    def __repr__(self):",
                  "    def initials(self):\n        return \"\".join(w[0] for w in self.name.split())"
                  "\n\n    def __repr__(self):",
