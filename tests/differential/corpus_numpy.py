@@ -36,6 +36,13 @@ def pick(name):
     return LOOKUP[name] + 1
 
 
+def _bucket(x):
+    return x // 2
+
+
+bucket = np.vectorize(_bucket)
+
+
 class Grid:
     def __init__(self, n):
         self.cells = np.arange(n * n, dtype=float).reshape(n, n)
@@ -49,12 +56,14 @@ class Grid:
 SETUP = """
 import numpy as np
 import stats
-from stats import normalize, scaled, smooth, pick, Grid
+from stats import normalize, scaled, smooth, pick, bucket, Grid
 g = Grid(3)
+bucket([1, 2, 3]).tolist()
 """
 PROBES = ["normalize([1, 2, 3, 4]).round(6).tolist()", "scaled([1, 2]).tolist()",
           "smooth(np.arange(5.0)).round(6).tolist()", 'pick("range").tolist()', "g.total()",
-          "g.diagonal().tolist()", "stats.WEIGHTS.tolist()"]
+          "g.diagonal().tolist()", "stats.WEIGHTS.tolist()", "bucket([1, 2, 3]).tolist()",
+          "bucket([1, 2, 3]).dtype.kind"]
 
 project = Group("numpy", {"stats.py": STATS}, SETUP, file="stats.py")
 
@@ -66,6 +75,8 @@ CASES: list[Case] = [
                  "WEIGHTS = np.array([1.0, 4.0, 1.0])", PROBES),
     project.edit("dict_of_arrays", '"range": np.arange(3.0)', '"range": np.arange(1.0, 4.0)',
                  PROBES),
+    project.edit("vectorized_body_result_type", "return x // 2", "return x / 2", PROBES,
+                 must_apply=True),
     project.edit("method_body", "float(self.cells.sum())", "float(self.cells.max())", PROBES,
                  must_apply=True),
     project.edit("method_returning_array", "np.diag(self.cells)",
