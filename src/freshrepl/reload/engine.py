@@ -7,7 +7,9 @@ import gc
 import re
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
 
 from freshrepl.protocol import (
     FAILED,
@@ -34,8 +36,13 @@ if TYPE_CHECKING:
 class Reloader:
     """Owns the import hook, the kept sources and the reloading of changed modules."""
 
-    def __init__(self, main_module: types.ModuleType) -> None:
+    def __init__(
+        self, main_module: types.ModuleType, shield: Callable[[], ContextManager[None]] = nullcontext
+    ) -> None:
+        """``shield``: what the machinery's first import runs inside (the kernel takes the
+        user's directory off ``sys.path``, so a project's ``enum.py`` cannot stand in)."""
         self.main = main_module
+        self.shield = shield
         self.store = SourceStore()
         self.finder = UserModuleFinder(self.store)
         self.tracker = ModuleTracker(self.store)
@@ -106,8 +113,9 @@ class Reloader:
         return delta
 
     def _script_values(self, entry: Loaded) -> dict[str, Any]:
-        load_machinery()
-        from freshrepl.reload.apply import all_bound
+        with self.shield():
+            load_machinery()
+        from freshrepl.reload.plan import all_bound
 
         names = all_bound(entry.tree().body)
         return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
@@ -123,7 +131,8 @@ class Reloader:
         shell watches them now: an edit before its first look is caught here).
         """
         results: list[ReloadResult] = []
-        load_machinery()
+        with self.shield():
+            load_machinery()
         # A collection over a big heap would cost more than the whole reload;
         # our garbage is collected later, after the input.
         was_enabled = gc.isenabled()
@@ -334,22 +343,18 @@ class Reloader:
 
 
 def load_machinery() -> None:
-    """Import what reloading needs, with the user's directory off ``sys.path``.
+    """Import what reloading needs (the caller shields ``sys.path``: see ``Reloader``).
 
-    As everything the kernel imports at start: a project's own ``enum.py`` or
-    ``inspect.py`` must not stand in for the standard library's.  The local
-    imports in the methods above then find these modules loaded.
+    The local imports in the methods above then find these modules loaded.
     """
     if "freshrepl.reload.apply" in sys.modules:
         return
-    from freshrepl.kernel.imports import without_user_path
-
-    with without_user_path():
-        import freshrepl.reload.apply
-        import freshrepl.reload.files
-        import freshrepl.reload.plan
-        import freshrepl.reload.report
-        import freshrepl.reload.rules  # noqa: F401
+    import freshrepl.reload.apply
+    import freshrepl.reload.derived
+    import freshrepl.reload.files
+    import freshrepl.reload.plan
+    import freshrepl.reload.report
+    import freshrepl.reload.rules  # noqa: F401
 
 
 def _compile(entry: Loaded, text: str, deep: bool) -> tuple[ast.Module, types.CodeType | None]:

@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     from typing import Any
 
-    from freshrepl.reload.apply import Changes  # what a reload brings; imported by the first one
+    from freshrepl.reload.plan import Changes  # what a reload brings; imported by the first one
 
 MAIN = "__main__"
 Binding = tuple[str, str, str]  # (source module, imported name or "*", bound as)
