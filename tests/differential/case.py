@@ -117,11 +117,8 @@ class Group:
 
     def edit(self, name: str, old: str, new: str, probes: list[str], file: str | None = None,
              **extra: object) -> Case:
-        return self.edits(name, [change(old, new, file or self.file)], probes, **extra)
-
-    def edits(self, name: str, changes: list[Change], probes: list[str], **extra: object) -> Case:
-        """A case whose edit changes several places (or files) at once."""
-        return case(f"{self.prefix}.{name}", self.source, changes, self.setup, probes, **extra)
+        return case(f"{self.prefix}.{name}", self.source, change(old, new, file or self.file),
+                    self.setup, probes, **extra)
 
 
 @dataclass
