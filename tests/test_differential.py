@@ -197,3 +197,13 @@ def test_edit_sites_leave_out_docstrings_fstrings_and_annotations() -> None:
     ''')
     sites = corpus_stdlib.edit_sites(ast.parse(source))
     assert [s.node.value for s in sites] == [3, "x", 2]
+
+
+def test_a_case_needing_a_missing_library_names_it() -> None:
+    """Such a case is skipped, saying which library (its own modules do not count)."""
+    needs = case("self.missing", {"m.py": "import helper\nimport nosuchlib_xyz.sub\n",
+                                  "helper.py": "X = 1\n"},
+                 change("X = 1", "X = 2", file="helper.py"), "import m\nimport flask\n", ["m.X"])
+    assert needs.missing_library() == "nosuchlib_xyz"
+    flask_app = next(c for corpus in CORPORA if corpus.name == "flask" for c in corpus.cases)
+    assert flask_app.missing_library() is None  # its app imports its own views module
