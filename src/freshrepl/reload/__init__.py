@@ -8,7 +8,9 @@ Modules:
 - ``files``      the per-file check: changed text, or a result to report (``FileCheck``)
 - ``analysis``   static facts from the AST: bound/read names, imports, code indexes
 - ``plan``       which statements changed, the names they bind, dependency order
-- ``rules``      every reason a change is refused (read this one to know what applies)
+- ``rules``      every reason a change is refused, as rule lists per event (read this one
+                 to know what applies; nothing else makes an ``Unsafe``)
+- ``context``    ``ReloadContext``: one module's reload, shared by apply, classes, functions
 - ``apply``      one module's transactional reload (``ModuleReload``: run, commit, undo)
 - ``functions``  a changed ``def`` patched into the existing function object
 - ``classes``    a changed ``class`` patched onto the existing class object

@@ -168,22 +168,19 @@ class ClosureWork:
         updated: dict[str, int] = defaultdict(int)
         for pair in pairs:
             made = live.get(id(pair.old), [])
-            if pair.new is None:
-                if made:
-                    rules.refuse_lost_closure(pair.qualname, len(made))
-                continue
-            if not made:
-                if pair.decorator and own_changed(pair.old, pair.new):
-                    rules.refuse_changed_decorator(pair.top)
-                continue
-            rules.check_freevars(pair.qualname, pair.old.co_freevars, pair.new.co_freevars, count=len(made))
-            if pair.parent_changed:
-                rules.refuse_changed_factory(pair.parent, len(made))
-            log.save_codes(made)
             new = pair.new
+            changed = new is not None and own_changed(pair.old, new)
+            rules.check_closure(rules.Closure(
+                pair.qualname, len(made), new is None, changed,
+                (pair.old.co_freevars, new.co_freevars if new is not None else ()),
+                pair.parent, pair.parent_changed, pair.top, pair.decorator,
+            ))
+            if new is None or not made:
+                continue
+            log.save_codes(made)
             for fn in made:
                 fn.__code__ = new
-            if own_changed(pair.old, pair.new):
+            if changed:
                 updated[pair.top] += len(made)
         for pair in pairs:  # only now: a refusal above leaves the earlier versions known
             LINEAGE.settled(pair.old)

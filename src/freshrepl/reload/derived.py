@@ -72,7 +72,7 @@ def refresh_class(cls: type, log: Any) -> None:
             if _UPDATE_ABSTRACT is None:
                 rules.refuse_underivable(klass, "__abstractmethods__")
             log.save_class(klass)
-            _UPDATE_ABSTRACT(klass)  # type: ignore[misc]
+            _UPDATE_ABSTRACT(klass)
         if "__protocol_attrs__" in klass.__dict__:
             _refresh_protocol(klass, log)
     reset_abc_caches()
@@ -83,7 +83,7 @@ def _refresh_protocol(cls: type, log: Any) -> None:
     if _PROTOCOL_ATTRS is None:
         rules.refuse_underivable(cls, "__protocol_attrs__")
     log.save_class(cls)
-    attrs = _PROTOCOL_ATTRS(cls)  # type: ignore[misc]
+    attrs = _PROTOCOL_ATTRS(cls)
     type.__setattr__(cls, "__protocol_attrs__", attrs)
     if "__non_callable_proto_members__" in cls.__dict__:
         members = {a for a in attrs if not callable(class_lookup(cls, a, None))}

@@ -258,18 +258,19 @@ class Reloader:
         self, entry: Loaded, text: str, deep: bool, seed: set[str], seeds: dict[str, set[str]]
     ) -> ReloadResult | None:
         """Reload one module; ``seed`` are names rebound in it by an earlier reload."""
+        from freshrepl.reload import rules
         from freshrepl.reload.apply import ModuleReload
+        from freshrepl.reload.context import ReloadContext
         from freshrepl.reload.interpreter import unsupported_reason
         from freshrepl.reload.report import syntax_error_fields
-        from freshrepl.reload.rules import OPT_OUT
 
         module = self._module_of(entry)
         if module is None:
             return self._refused(entry, FAILED, error="module is no longer loaded")
-        if module.__dict__.get("__freshrepl_reload__", True) is False:
-            return self._refused(entry, UNSAFE, detail=f"{entry.name}: {OPT_OUT}")
-        if (gap := unsupported_reason()) is not None:
-            return self._refused(entry, UNSAFE, detail=f"{entry.name}: {gap}")
+        try:
+            rules.check_module(rules.ModuleChange(entry.name, module, unsupported_reason()))
+        except rules.Unsafe as refusal:
+            return self._refused(entry, UNSAFE, detail=str(refusal))
         try:
             new_tree, new_code = _compile(entry, text, deep)
         except (SyntaxError, ValueError) as exc:
@@ -277,13 +278,12 @@ class Reloader:
                 exc = SyntaxError(str(exc), (entry.path, 1, 0, ""))
             return self._refused(entry, FAILED, **syntax_error_fields(exc, entry.path))
         texts = (entry.text or "", text)
-        attempt = ModuleReload(
-            module, entry.path, entry.tree(), new_tree, new_code, texts, deep, seed,
-            entry.removed_defs,
-        )
-        if entry.name == MAIN:
-            attempt.protected = self._rebound_at_prompt()
-        attempt.is_decorator = self._used_as_decorator
+        attempt = ModuleReload(ReloadContext(
+            module, entry.path, entry.tree(), new_tree, new_code, texts, deep=deep,
+            dirty=set(seed), removed_defs=entry.removed_defs,
+            protected=self._rebound_at_prompt() if entry.name == MAIN else set(),
+            is_decorator=self._used_as_decorator,
+        ))
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
             changes = attempt.run()

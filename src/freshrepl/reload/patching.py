@@ -7,6 +7,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from freshrepl.reload import rules
 from freshrepl.reload.closures import ClosureWork
 from freshrepl.reload.objects import (
     class_lookup,
@@ -131,7 +132,7 @@ def patch_function(
     if old.__code__.co_freevars != new.__code__.co_freevars:
         only_class_cell = set(old.__code__.co_freevars) ^ set(new.__code__.co_freevars)
         if only_class_cell != {"__class__"} or len(old.__closure__ or ()) > 1:
-            raise Unsafe(f"{old.__qualname__}: closure free variables changed")
+            rules.refuse_closure_cells(old.__qualname__)
         _redirect(old, new)
         return
     if _redirect_target(old) is not None:
@@ -340,7 +341,7 @@ def patch_class(
         if was is not MISSING and patch_in_place(was, now, log):
             continue
         if is_a(was, type) and is_a(now, type):
-            raise Unsafe(f"{old.__qualname__}.{key}: nested class replaced")
+            rules.refuse_nested_class_replaced(f"{old.__qualname__}.{key}")
         type.__setattr__(old, key, now)
         set_name: Any = class_lookup(type(now), "__set_name__", None)
         if set_name is not None:
