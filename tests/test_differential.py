@@ -207,3 +207,9 @@ def test_a_case_needing_a_missing_library_names_it() -> None:
     assert needs.missing_library() == "nosuchlib_xyz"
     flask_app = next(c for corpus in CORPORA if corpus.name == "flask" for c in corpus.cases)
     assert flask_app.missing_library() is None  # its app imports its own views module
+
+
+def test_case_names_are_unique_across_corpora() -> None:
+    """A name says which case a WRONG_TODAY entry or a bench line means."""
+    names = [c.name for corpus in corpora(stdlib_every=1) for c in corpus.cases]
+    assert len(names) == len(set(names))

@@ -62,7 +62,8 @@ p = Point(3, 4)
 PROBES = ["b.area()", "p.norm()", "Point(1)", "Box(4)", "biggest([Box(1, 9), Box(2, 1)])",
           "describe(b.scaled(2))", "Box(0)", "Box(1) == Box(1)", "sorted([Box(3), Box(1, 5)])"]
 
-project = Group("attrs", {"shapes.py": SHAPES, "layout.py": LAYOUT}, SETUP, file="shapes.py")
+project = Group("attrs.project", {"shapes.py": SHAPES, "layout.py": LAYOUT}, SETUP,
+                file="shapes.py")
 
 CASES: list[Case] = [
     project.edit("method_body", "self.width * self.height", "self.width * self.height / 2",

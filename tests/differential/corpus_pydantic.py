@@ -68,7 +68,7 @@ PROBES = ["summary(PAYLOAD)", "parse(PAYLOAD).model_dump()", 'summary({"number":
           'summary({"number": 1, "lines": [{"sku": "a", "quantity": 0, "unit_price": 1}]})',
           "kept.total()", "kept.lines[0].total()"]
 
-project = Group("pydantic", {"schemas.py": SCHEMAS, "billing.py": BILLING}, SETUP,
+project = Group("pydantic.project", {"schemas.py": SCHEMAS, "billing.py": BILLING}, SETUP,
                 file="schemas.py")
 
 CASES: list[Case] = [

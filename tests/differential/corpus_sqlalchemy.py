@@ -89,7 +89,7 @@ PROBES = ["le_guin.signature()", "repr(le_guin)", "[(b.title, b.age) for b in le
 COLUMNS = "[c.name for c in Book.__table__.columns]"
 NEW_OBJECTS = ['Book(title="  Excession ", year=1996).title', "Author().name"]
 
-project = Group("sqlalchemy", {"models.py": MODELS, "queries.py": QUERIES}, SETUP,
+project = Group("sqlalchemy.project", {"models.py": MODELS, "queries.py": QUERIES}, SETUP,
                 file="models.py")
 
 CASES: list[Case] = [
