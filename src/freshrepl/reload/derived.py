@@ -96,8 +96,10 @@ def reset_abc_caches() -> None:
     for klass in subclasses(object):
         if is_a(klass, abc.ABCMeta):
             clear = class_lookup(type(klass), "_abc_caches_clear", None)
-            if clear is not None:
+            try:
                 clear(klass)  # type: ignore[operator]
+            except Exception as exc:  # a metaclass of its own that cannot: stale answers
+                rules.refuse_underivable(klass, f"ABC caches ({type(exc).__name__} on reset)")
     _Token.register(type("_Changed", (), {}))
 
 
