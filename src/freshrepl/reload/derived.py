@@ -96,18 +96,22 @@ def reset_abc_caches() -> None:
     for klass in subclasses(object):
         if is_a(klass, abc.ABCMeta):
             clear = class_lookup(type(klass), "_abc_caches_clear", None)
-            if clear is not None:
+            try:
                 clear(klass)  # type: ignore[operator]
+            except Exception as exc:  # a metaclass of its own that cannot: stale answers
+                rules.refuse_underivable(klass, f"ABC caches ({type(exc).__name__} on reset)")
     _Token.register(type("_Changed", (), {}))
 
 
 # -- results kept from old code --------------------------------------------------------------
 
 
-# Values that hold no cache and wrap nothing: most of a namespace, passed over at once.
-_PLAIN = frozenset({
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: instances of classes made by class statements
+# What most of a namespace or class dict holds, and never a cache.
+_NO_CACHE = frozenset({
     int, float, complex, str, bytes, bool, type(None), tuple, list, dict, set, frozenset,
-    types.ModuleType, types.BuiltinFunctionType, type,
+    types.ModuleType, types.BuiltinFunctionType, types.GetSetDescriptorType,
+    types.MemberDescriptorType, types.WrapperDescriptorType, property,
 })
 
 
@@ -120,34 +124,50 @@ class _Results:
         self.properties: dict[type, list[str]] = {}
 
     def visit(self, value: object, module: str, owner: type | None = None) -> None:
+        """Follow ``value`` down what it wraps, clearing what caches on the way.  Decided
+        by exact type first: most of a namespace (data, modules, plain functions) holds
+        no cache and costs one look."""
         kind = type(value)
-        if kind in _PLAIN and not (kind is type and made_in(value, module)):
+        if kind in _NO_CACHE or kind is types.FunctionType and not value.__dict__:
             return
-        if kind is types.FunctionType and not value.__dict__:
-            return  # no cache, no dispatch registry, wraps nothing
-        depth = 0
-        while value is not None and id(value) not in self.seen and depth < 10:
+        for _ in range(10):
+            if value is None or id(value) in self.seen:
+                return
             self.seen.add(id(value))
+            value = self._step(value, module, owner)
+
+    def _step(self, value: object, module: str, owner: type | None) -> object:
+        """Clear what ``value`` caches; returns what it wraps (None: nothing to follow)."""
+        kind = type(value)
+        if kind is types.FunctionType:
+            attrs = value.__dict__
+            if not attrs:
+                return None
+            if is_lru_wrapper(value):
+                value.cache_clear()  # type: ignore[attr-defined]
+            _clear_dispatch(value)  # type: ignore[arg-type]
+            return attrs.get("__wrapped__")
+        if is_lru_wrapper(value):
+            value.cache_clear()  # type: ignore[attr-defined]
+            return wrapped(value)
+        if kind is staticmethod or kind is classmethod:
+            return function_of(value)
+        if is_a(value, type):
             if made_in(value, module):
                 for member in list(type.__dict__["__dict__"].__get__(value).values()):
                     self.visit(member, module, value)
-                return
-            self._clear(value, owner)
-            value, depth = function_of(value) or wrapped(value), depth + 1
-
-    def _clear(self, value: object, owner: type | None) -> None:
-        if is_lru_wrapper(value):
-            value.cache_clear()  # type: ignore[attr-defined]
-        elif type(value) is types.FunctionType:
-            _clear_dispatch(value)
-        elif is_a(value, functools.singledispatchmethod):
+            return None
+        if is_a(value, functools.singledispatchmethod):
             dispatcher = own_attribute(value, "dispatcher", None)
-            if type(dispatcher) is types.FunctionType:
-                _clear_dispatch(dispatcher)
-        elif is_a(value, functools.cached_property) and owner is not None:
+            return dispatcher if type(dispatcher) is types.FunctionType else None
+        if is_a(value, functools.cached_property):
             name = own_attribute(value, "attrname", None)
-            if type(name) is str:
+            if owner is not None and type(name) is str:
                 self.properties.setdefault(owner, []).append(name)
+            return None
+        if kind.__flags__ & _HEAP_TYPE:  # a wrapper object of Python code: what it wraps
+            return wrapped(value)
+        return None
 
     def drop_cached_values(self) -> None:
         """Values cached_property stored on live instances are computed again on next use."""
@@ -175,8 +195,10 @@ def _clear_dispatch(fn: types.FunctionType) -> None:
 def clear_results(namespaces: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Clear what the functions and classes of these modules (name, namespace) cached
     from the old code or values: lru caches, dispatch caches, cached_property values."""
-    results = _Results()
+    results, skip, function = _Results(), _NO_CACHE, types.FunctionType
     for module, namespace in namespaces:
         for value in list(namespace.values()):
-            results.visit(value, module)
+            kind = type(value)  # the common cases decided here: a call costs more than them
+            if kind not in skip and (kind is not function or value.__dict__):
+                results.visit(value, module)
     results.drop_cached_values()

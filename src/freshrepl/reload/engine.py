@@ -18,8 +18,9 @@ from freshrepl.protocol import (
     ModuleDelta,
     ReloadResult,
 )
-from freshrepl.reload.analysis import decorator_paths, imported_modules, resolve
+from freshrepl.reload.analysis import decorator_paths, resolve
 from freshrepl.reload.hook import Loaded, SourceStore, UserModuleFinder, remember_lines
+from freshrepl.reload.objects import module_global
 from freshrepl.reload.rebind import Rebinder
 from freshrepl.reload.tracking import MAIN, ModuleTracker
 
@@ -47,9 +48,7 @@ class Reloader:
         self.finder = UserModuleFinder(self.store)
         self.tracker = ModuleTracker(self.store)
         self.rebinder = Rebinder(self.store, main_module)
-        # What the -i script bound in __main__, to tell the user's later rebinding apart.
-        self._main_values: dict[str, Any] = {}
-        self._main_decorators: set[str] = set()
+        self.prompt = _PromptState(main_module, self.store)
         # store.kept when a delta last told the shell, and when a request last compared
         # what had been imported (see ``reload``'s ``imported``).
         self._reported_mark = self._compared_mark = 0
@@ -61,23 +60,14 @@ class Reloader:
         if self.finder not in sys.meta_path:
             sys.meta_path.insert(0, self.finder)
         for name, module in list(sys.modules.items()):
-            path = _module_file(module)
+            path = module_global(module, "__file__")
             if name not in self.store.by_name and path and path.endswith(".py"):
                 if self.finder.is_user(path) and name != MAIN:
-                    self._adopt(name, module, path)
+                    _adopt(self.store, name, module, path)
 
     def uninstall(self) -> None:
         if self.finder in sys.meta_path:
             sys.meta_path.remove(self.finder)
-
-    def _adopt(self, name: str, module: types.ModuleType, path: str) -> None:
-        """A user module imported before the hook: its file now is our best guess."""
-        try:
-            with open(path, "rb") as handle:
-                self.store.record_source(name, path, handle.read())
-        except (OSError, SyntaxError, UnicodeDecodeError):
-            return
-        self.store.loaded(name, module)
 
     def track_main(self, path: str) -> None:
         """Keep the ``-i`` script's text: the kernel runs exactly ``main_source(path)``."""
@@ -97,11 +87,7 @@ class Reloader:
         """Remember ``from m import x [as y]``, ``from m import *`` and the decorators used,
         typed at the prompt."""
         self.rebinder.note_main_input(source)
-        if "@" in source:
-            try:
-                self._main_decorators |= decorator_paths(ast.parse(source))
-            except (SyntaxError, ValueError):
-                pass
+        self.prompt.note_decorators(source)
 
     # -- module delta ----------------------------------------------------------------
     def take_module_delta(self) -> ModuleDelta:
@@ -109,16 +95,10 @@ class Reloader:
         delta = self.tracker.take()
         self._reported_mark = self.store.kept
         if MAIN in delta.added:
-            self._main_values = self._script_values(self.store.by_name[MAIN])
+            with self.shield():
+                load_machinery()
+            self.prompt.script_ran(self.store.by_name[MAIN])
         return delta
-
-    def _script_values(self, entry: Loaded) -> dict[str, Any]:
-        with self.shield():
-            load_machinery()
-        from freshrepl.reload.plan import all_bound
-
-        names = all_bound(entry.tree().body)
-        return {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
 
     # -- reloading -------------------------------------------------------------------
     def reload(self, paths: list[str] | None, names: Iterable[str] = (),
@@ -189,27 +169,6 @@ class Reloader:
     def _module_of(self, entry: Loaded) -> types.ModuleType | None:
         return self.main if entry.name == MAIN else entry.module
 
-    def _package_of(self, entry: Loaded) -> str | None:
-        module = self._module_of(entry)
-        return _module_attribute(module, "__package__") if module is not None else None
-
-    def _imports_of(self, entry: Loaded) -> set[str]:
-        key = ("imports", entry.text)
-        if key not in entry.tree_cache:
-            entry.tree_cache[key] = imported_modules(entry.tree(), self._package_of(entry))
-        return entry.tree_cache[key]
-
-    def _dependency_order(self, names: list[str]) -> list[str]:
-        """Dependencies first (imports among the changed modules); cycles keep file order."""
-        if len(names) < 2:
-            return names
-        from freshrepl.reload.plan import dependency_order
-
-        wanted = set(names)
-        entries = {n: self.store.by_name.get(n) for n in names}  # __main__ may be untracked
-        deps = {n: (self._imports_of(e) & wanted) - {n} if e else set() for n, e in entries.items()}
-        return dependency_order(names, deps)
-
     def _reload_all(self, pending: dict[str, tuple[str, bool]], results: list) -> None:
         """Changed modules dependencies first; then importers whose from-imported names
         were rebound get the statements that read those names re-run (``Y = X * 2``)."""
@@ -217,7 +176,9 @@ class Reloader:
         seeds: dict[str, set[str]] = {}
         done: set[str] = set()
         reloaded: set[str] = set()
-        queue = self._dependency_order(list(pending))
+        from freshrepl.reload.order import in_dependency_order
+
+        queue = in_dependency_order(self.store, self.main, list(pending))
         while queue:
             for name in queue:
                 if name in done:
@@ -232,26 +193,12 @@ class Reloader:
                     results.append(result)
                 if result is None or result.status == RELOADED:
                     reloaded.add(name)  # new code, or new values bound
-            queue = self._dependency_order([n for n in seeds if n not in done])
+            queue = in_dependency_order(self.store, self.main, [n for n in seeds if n not in done])
         if reloaded:
             from freshrepl.reload.derived import clear_results
+            from freshrepl.reload.order import result_holders
 
-            clear_results(self._could_hold_results_of(reloaded))
-
-    def _could_hold_results_of(self, names: set[str]) -> list[tuple[str, dict[str, Any]]]:
-        """The modules whose caches could hold results computed from these modules' old
-        code or values: they, the user modules importing them (directly or not), __main__."""
-        found, todo = set(names), list(names)
-        while todo:
-            for importer in self.store.maybe_importers(todo.pop()):
-                if importer not in found:
-                    found.add(importer)
-                    todo.append(importer)
-        found.add(MAIN)
-        modules = [(n, self._module_of(e)) for n, e in self.store.by_name.items() if n in found]
-        if MAIN not in self.store.by_name:
-            modules.append((MAIN, self.main))
-        return [(n, m.__dict__) for n, m in modules if m is not None]
+            clear_results(result_holders(self.store, self.main, reloaded))
 
     # -- one module ------------------------------------------------------------------
     def _reload_one(
@@ -281,8 +228,8 @@ class Reloader:
         attempt = ModuleReload(ReloadContext(
             module, entry.path, entry.tree(), new_tree, new_code, texts, deep=deep,
             dirty=set(seed), removed_defs=entry.removed_defs,
-            protected=self._rebound_at_prompt() if entry.name == MAIN else set(),
-            is_decorator=self._used_as_decorator,
+            protected=self.prompt.rebound() if entry.name == MAIN else set(),
+            is_decorator=self.prompt.used_as_decorator,
         ))
         remember_lines(entry.path, text)  # errors in the new code show its true lines
         try:
@@ -298,17 +245,6 @@ class Reloader:
     def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
         return ReloadResult(entry.name, entry.path, status, **fields)
-
-    def _used_as_decorator(self, fn: types.FunctionType) -> bool:
-        """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
-        modules = [(e.text, self._module_of(e)) for e in list(self.store.by_name.values())]
-        sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
-        return used_as_decorator(fn, sources, self.main.__dict__, self._main_decorators)
-
-    def _rebound_at_prompt(self) -> set[str]:
-        """Script names the user has rebound since: never deleted by a reload."""
-        namespace = self.main.__dict__
-        return {n for n, v in self._main_values.items() if namespace.get(n, self) is not v}
 
     def _commit(
         self,
@@ -330,7 +266,7 @@ class Reloader:
         if code is not None:
             self.store.set_code_names(entry, frozenset(code.co_names))
         if entry.name == MAIN:
-            self._main_values = self._script_values(entry)
+            self.prompt.script_ran(entry)
         for owner, rebound in self.rebinder.rebind(entry.name, module, changes).items():
             seeds.setdefault(owner, set()).update(rebound)
         if not edited and not changes.described:
@@ -340,6 +276,52 @@ class Reloader:
         names = list(dict.fromkeys(n for n, _ in changes.described))
         summary = summarize(changes.described)
         return ReloadResult(entry.name, entry.path, RELOADED, detail=summary, changed_names=names)
+
+
+def _adopt(store: SourceStore, name: str, module: types.ModuleType, path: str) -> None:
+    """A user module imported before the hook: its file now is our best guess."""
+    try:
+        with open(path, "rb") as handle:
+            store.record_source(name, path, handle.read())
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return
+    store.loaded(name, module)
+
+
+class _PromptState:
+    """What ``__main__`` holds apart from modules: the values the ``-i`` script bound (to
+    tell the user's later rebinding apart) and the decorators used at the prompt."""
+
+    def __init__(self, main: types.ModuleType, store: SourceStore) -> None:
+        self.main, self.store = main, store
+        self.script_values: dict[str, Any] = {}
+        self.decorators: set[str] = set()
+
+    def note_decorators(self, source: str) -> None:
+        if "@" in source:
+            try:
+                self.decorators |= decorator_paths(ast.parse(source))
+            except (SyntaxError, ValueError):
+                pass
+
+    def script_ran(self, entry: Loaded) -> None:
+        """The script (or its reload) ran: remember what it bound."""
+        from freshrepl.reload.plan import all_bound
+
+        names = all_bound(entry.tree().body)
+        self.script_values = {n: self.main.__dict__[n] for n in names if n in self.main.__dict__}
+
+    def rebound(self) -> set[str]:
+        """Script names the user has rebound since: never deleted by a reload."""
+        namespace = self.main.__dict__
+        return {n for n, v in self.script_values.items() if namespace.get(n, self) is not v}
+
+    def used_as_decorator(self, fn: types.FunctionType) -> bool:
+        """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
+        entries = list(self.store.by_name.values())
+        modules = [(e.text, self.main if e.name == MAIN else e.module) for e in entries]
+        sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
+        return used_as_decorator(fn, sources, self.main.__dict__, self.decorators)
 
 
 def load_machinery() -> None:
@@ -389,21 +371,6 @@ def _names(fn: types.FunctionType, value: object) -> bool:
     from freshrepl.reload.objects import function_of, wrapped
 
     return any(v is fn for v in (value, function_of(value), wrapped(value)))
-
-
-def _module_attribute(module: object, name: str) -> Any:
-    """A module's own global (a str, or None): neither a module ``__getattr__`` nor an
-    object put in ``sys.modules`` in a module's place is asked."""
-    if not issubclass(type(module), types.ModuleType):
-        return None
-    from freshrepl.reload.objects import instance_dict
-
-    value = (instance_dict(module) or {}).get(name)
-    return value if type(value) is str else None
-
-
-def _module_file(module: object) -> str | None:
-    return _module_attribute(module, "__file__")
 
 
 def used_as_decorator(

@@ -88,6 +88,15 @@ def instance_dict(obj: object) -> dict | None:
     return None
 
 
+def module_global(module: object, name: str) -> str | None:
+    """A module's own str global: neither a module ``__getattr__`` nor an object put in
+    ``sys.modules`` in a module's place is asked."""
+    if not is_a(module, types.ModuleType):
+        return None
+    value = (instance_dict(module) or {}).get(name)
+    return value if type(value) is str else None
+
+
 def own_attribute(obj: object, name: str, default: object = MISSING) -> object:
     """``obj.name`` when it is the object's own data (its instance dict or a slot);
     ``default`` otherwise: a property, ``__getattr__`` or proxy is never run."""
