@@ -371,7 +371,7 @@ def _make_reloader(main: ModuleType) -> Any:
     try:
         from freshrepl.reload import Reloader
 
-        reloader = Reloader(main)
+        reloader = Reloader(main, shield=without_user_path)
         reloader.install()
         return reloader
     except Exception as exc:
@@ -398,7 +398,7 @@ def _load_deferred() -> None:
     with without_user_path():
         import json  # noqa: F401  (checkpoint messages)
         import socket  # noqa: F401  (checkpoints)
-    load_machinery()
+        load_machinery()
 
 
 def give_back_memory() -> None:
