@@ -8,9 +8,6 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src" / "freshrepl"
 LIMIT = 250
 
-# reload/ is being reshaped on its own branch (issue 17), which cuts these down;
-# only reload/ classes may be listed here.
-ALLOWED_IN_RELOAD = {"reload/apply.py:ModuleReload", "reload/engine.py:Reloader"}
 
 
 def class_sizes() -> dict[str, int]:
@@ -25,12 +22,5 @@ def class_sizes() -> dict[str, int]:
 
 def test_no_class_is_over_the_limit():
     over = {name: size for name, size in class_sizes().items()
-            if size > LIMIT and name not in ALLOWED_IN_RELOAD}
+            if size > LIMIT}
     assert not over, f"classes over {LIMIT} lines: {over}"
-
-
-def test_the_allowance_is_for_reload_only_and_still_needed():
-    sizes = class_sizes()
-    for name in ALLOWED_IN_RELOAD:
-        assert name.startswith("reload/"), name
-        assert sizes.get(name, 0) > LIMIT, f"{name} is within the limit now: drop it from the list"

@@ -11,14 +11,9 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = "freshrepl"
 
-# Edges inside reload/ that still close a cycle; reload/ is being reshaped on its
-# own branch (issue 17), which removes them.  Only reload/-internal edges may be
-# listed here.
-ALLOWED_RELOAD_EDGES: set[tuple[str, str]] = {
-    # classes.py names apply.ModuleReload under TYPE_CHECKING; apply.py imports
-    # classes.py for ClassPatch (issue 17 breaks this cycle).
-    ("freshrepl.reload.classes", "freshrepl.reload.apply"),
-}
+# Edges allowed to close a cycle: none (kept as a named, empty set so a future
+# exception has to be written down here, with its reason).
+ALLOWED_RELOAD_EDGES: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:
