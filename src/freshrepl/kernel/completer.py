@@ -20,14 +20,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from freshrepl.kernel.introspect import Scan, is_a, resolve, scan, static_attribute
+from freshrepl.source_text import dotted_name_before, help_context
 
-_IMPORT = re.compile(r"^\s*(?:import\s+(?:[\w.]+\s*,\s*)*|from\s+)([\w.]*)$")
-_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:[\w]+\s*,\s*)*(\w*)$")
-_WORD = re.compile(r"[\w.]*$")
-# `d[` with what is typed after the bracket (nothing, or digits of an int key).
-_SUBSCRIPT = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*(\d*)$")
-# The same, just before a string literal's prefix and quote.
-_SUBSCRIPT_BEFORE_STRING = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*$")
+# Matched from the line's start only (never searched for): linear in the line.
+_IMPORT = re.compile(r"\s*(?:import\s+(?:[\w.]+\s*,\s*)*|from\s+)([\w.]*)\Z")
+_FROM_IMPORT = re.compile(r"\s*from\s+([\w.]+)\s+import\s+(?:\w+\s*,\s*)*(\w*)\Z")
 
 MAX_MATCHES = 1000
 _SUFFIXES = tuple(importlib.machinery.all_suffixes())  # .py, .pyc, extension suffixes
@@ -36,7 +33,15 @@ _top_level_modules: list[str] | None = None
 
 
 def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
-    """Matches for the input up to the cursor, and the (negative) offset they replace."""
+    """Matches for the input up to the cursor, and the (negative) offset they replace.
+
+    Only ``help_context(text)`` is read, each part of it a bounded number of
+    times: what was typed or pasted cannot make this slow.
+    """
+    context = help_context(text)
+    if context is None:
+        return [], 0
+    text = context
     line = text.rsplit("\n", 1)[-1]
     found = _FROM_IMPORT.match(line)
     if found:
@@ -51,13 +56,29 @@ def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
         return [], 0
     if opened.string_start is not None:
         return _in_string(text, opened, namespace)
-    subscript = _SUBSCRIPT.search(text)
-    if subscript:
-        keys = _literal_keys(subscript.group(1), subscript.group(2), namespace)
+    digits_start = len(text)
+    while digits_start > 0 and text[digits_start - 1] in "0123456789":
+        digits_start -= 1
+    subscripted = _subscripted(text, digits_start)
+    if subscripted:
+        digits = text[digits_start:]
+        keys = _literal_keys(subscripted, digits, namespace)
         if keys is not None:
-            return keys, -len(subscript.group(2))
-    word = _WORD.search(line).group(0)  # type: ignore[union-attr]
+            return keys, -len(digits)
+    word = line[dotted_name_before(line, len(line)):]
     return _namespace_matches(word, namespace), -len(word)
+
+
+def _subscripted(text: str, end: int) -> str | None:
+    """``d`` when ``text[:end]`` ends with ``d[`` (blanks allowed around the bracket), else None."""
+    end = len(text[:end].rstrip())
+    if not end or text[end - 1] != "[":
+        return None
+    end = len(text[:end - 1].rstrip())
+    name = text[dotted_name_before(text, end):end]
+    if not name or name[0] == "." or name[0].isdigit():
+        return None
+    return name
 
 
 # -- names and attributes -------------------------------------------------------------
@@ -204,9 +225,9 @@ def _in_string(text: str, opened: Scan, namespace: dict[str, Any]) -> tuple[list
     assert opened.string_start is not None
     typed = text[opened.string_start + len(opened.quote):]
     before = text[:opened.string_start - len(opened.prefix)]
-    subscript = _SUBSCRIPT_BEFORE_STRING.search(before)
-    if subscript and "f" not in opened.prefix.lower():
-        keys = _string_keys(subscript.group(1), opened, typed, namespace)
+    subscripted = _subscripted(before, len(before))
+    if subscripted and "f" not in opened.prefix.lower():
+        keys = _string_keys(subscripted, opened, typed, namespace)
         if keys is not None:
             return keys, -len(typed)
     if "\n" in typed or "b" in opened.prefix.lower():

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 IDLE_AFTER = 0.05
 # Importing or comparing this many user modules is followed, once idle, by give_back_memory.
 TRIM_AFTER_MODULES = 64
+# Asked for as the user types: worthless once another request waits behind them
+# (a newer one of theirs, or an input to run), so then answered empty at once.
+SUPERSEDED_BY_NEXT: dict[type, Callable[[], protocol.Reply]] = {
+    protocol.CompleteRequest: protocol.CompleteReply,
+    protocol.SignatureRequest: protocol.SignatureReply,
+}
 
 
 class KernelServer:
@@ -163,6 +169,9 @@ class KernelServer:
         """The handler's reply; a bug of ours is reported, never fatal to the session."""
         try:
             request = protocol.decode(wire)
+            superseded = SUPERSEDED_BY_NEXT.get(type(request))
+            if superseded is not None and self.conn.poll(0):
+                return superseded()
             return handlers[type(request)](request)
         except Exception as exc:
             sys.stderr.write(f"freshrepl: internal error in the kernel: {exc!r}\n")
@@ -364,6 +373,14 @@ def _load_deferred() -> None:
     load_machinery()
 
 
+def _load_help() -> None:
+    """What completion and signature help use, loaded once idle: the first request is not slow."""
+    with without_user_path():
+        import inspect  # noqa: F401  (static attribute lookups)
+
+        import freshrepl.kernel.completer  # noqa: F401
+
+
 def give_back_memory() -> None:
     """Return the C heap's free pages to the system (glibc; elsewhere a no-op).
 
@@ -430,6 +447,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     kernel = KernelServer(conn, config)
     kernel.idle.append(lambda: _parent_death_signal(parent))
     kernel.idle.append(_load_deferred)
+    kernel.idle.append(_load_help)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

@@ -19,6 +19,7 @@ import _socket  # the C sockets: socket.py's enums cost the spawn a few ms
 import array
 import gc
 import os
+import select
 import sys
 import threading
 import time
@@ -58,6 +59,14 @@ class KernelDied(Exception):
 
 class KernelError(Exception):
     """The kernel answered a request with an error (a bug of ours); the kernel goes on."""
+
+
+class Superseded(TimeoutError):
+    """A help request given up: an input to run, or a newer request of its kind, wants the channel."""
+
+
+# Asked for as the user types: they give way to every other request (see KernelClient._call).
+_HELP_REQUESTS = (protocol.CompleteRequest, protocol.SignatureRequest)
 
 
 class Preforked:
@@ -145,6 +154,14 @@ class KernelClient:
         self.checkpoint_after: float | None = None
         self.notes: _socket.socket | None = None  # the shell's end of the notice channel
         self._notices: list[tuple[protocol.Checkpointing, list[int]]] = []
+        # Help requests give way: to requests waiting for the channel that are not
+        # help (an input to run), and to a newer help request of their kind.
+        self._giving_way = threading.Lock()  # guards the two below
+        self._urgent = 0  # non-help requests waiting for the channel
+        self._newest: dict[str, int] = {}  # per help request kind: the newest one's ticket
+        self._wake_read, self._wake_write = os.pipe()  # wakes a help request's wait for its reply
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
 
     # -- life cycle -----------------------------------------------------------
 
@@ -350,25 +367,68 @@ class KernelClient:
 
         Raises ``KernelDied`` if the kernel ends first, ``KernelError`` if it
         answers with an error, and ``TimeoutError`` if ``timeout`` passes (a
-        late reply is then discarded by its id).
+        late reply is then discarded by its id).  A help request (completion,
+        signature) raises ``Superseded`` instead of holding up another request
+        or a newer one of its kind: it is then not sent, or no longer awaited.
         """
-        with self._lock:
-            if self.conn is None:
-                raise KernelDied(self.exit_reason or "no kernel")
-            self._next_id += 1
-            try:
-                # Sent before the hello is read: a kernel still starting finds the
-                # request waiting (the first input typed at once runs sooner).
-                self.conn.send(protocol.encode(request, self._next_id))
-            except OSError:
-                self._reap(block=True)
-                raise KernelDied(self.exit_reason or "channel closed") from None
-            if not self.ready:
-                self._wait_ready_locked(timeout)
-            while True:
-                wire = self._receive(timeout, on_wait)
-                if protocol.message_id(wire) == self._next_id:
-                    break
+        if isinstance(request, _HELP_REQUESTS):
+            return self._help_call(request, expected, timeout)
+        with self._giving_way:
+            self._urgent += 1
+        self._wake_help()
+        try:
+            self._lock.acquire()
+        finally:
+            with self._giving_way:
+                self._urgent -= 1
+        try:
+            return self._exchange(request, expected, timeout, on_wait)
+        finally:
+            self._lock.release()
+
+    def _help_call(self, request: protocol.Request, expected: type[_R], timeout: float | None) -> _R:
+        with self._giving_way:
+            ticket = self._newest[request.op] = self._newest.get(request.op, 0) + 1
+        self._wake_help()  # an older one of its kind still waiting for its reply gives up
+
+        def superseded() -> bool:
+            return self._urgent > 0 or self._newest[request.op] != ticket
+
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError("the channel stayed busy")
+        try:
+            if superseded():
+                raise Superseded(request.op)
+            return self._exchange(request, expected, timeout, None, superseded)
+        finally:
+            self._lock.release()
+
+    def _wake_help(self) -> None:
+        try:
+            os.write(self._wake_write, b"!")
+        except BlockingIOError:
+            pass  # full: a wake-up is pending anyway
+
+    def _exchange(self, request: protocol.Request, expected: type[_R], timeout: float | None,
+                  on_wait: Callable[[], None] | None,
+                  superseded: Callable[[], bool] | None = None) -> _R:
+        """Send ``request`` and wait for its reply (the caller holds the channel)."""
+        if self.conn is None:
+            raise KernelDied(self.exit_reason or "no kernel")
+        self._next_id += 1
+        try:
+            # Sent before the hello is read: a kernel still starting finds the
+            # request waiting (the first input typed at once runs sooner).
+            self.conn.send(protocol.encode(request, self._next_id))
+        except OSError:
+            self._reap(block=True)
+            raise KernelDied(self.exit_reason or "channel closed") from None
+        if not self.ready:
+            self._wait_ready_locked(timeout)
+        while True:
+            wire = self._receive(timeout, on_wait, superseded)
+            if protocol.message_id(wire) == self._next_id:
+                break
         reply = protocol.decode(wire)
         if isinstance(reply, protocol.ErrorReply):
             raise KernelError(reply.message)
@@ -377,15 +437,18 @@ class KernelClient:
         return reply
 
     def _receive(
-        self, timeout: float | None, on_wait: Callable[[], None] | None = None
+        self, timeout: float | None, on_wait: Callable[[], None] | None = None,
+        superseded: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self.conn is None:  # killed while we waited (see Shell._check_stuck)
                 raise KernelDied(self.exit_reason or "killed")
+            if superseded is not None and superseded():
+                raise Superseded("given up for another request")
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
             try:
-                if self.conn.poll(wait):
+                if self._wait_readable(wait, superseded is not None):
                     return self.conn.recv()
             except (EOFError, OSError):
                 self._reap(block=True)
@@ -400,6 +463,19 @@ class KernelClient:
                 on_wait()
 
     # -- internals ------------------------------------------------------------
+
+    def _wait_readable(self, wait: float, wakeable: bool) -> bool:
+        """Is a message waiting (within ``wait`` seconds)?  ``wakeable``: ``_wake_help`` ends the wait."""
+        assert self.conn is not None
+        if not wakeable:
+            return self.conn.poll(wait)
+        readable, _, _ = select.select([self.conn.fileno(), self._wake_read], [], [], wait)
+        if self._wake_read in readable:
+            try:
+                os.read(self._wake_read, 4096)
+            except BlockingIOError:
+                pass
+        return self.conn.fileno() in readable
 
     def _reap(self, block: bool) -> bool:
         """True once the kernel has exited; records how in ``exit_reason``."""

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from freshrepl.source_text import string_end
+from freshrepl.source_text import help_context, string_end
 
 if TYPE_CHECKING:
     from freshrepl.shell.kernel_client import KernelClient
@@ -37,7 +37,10 @@ class KernelHelp:
         self._supervisor = supervisor
 
     def signature(self, expression: str) -> str | None:
-        """``name(params)`` for the callable ``expression`` names (several joined by ``  |  ``)."""
+        """``name(params)`` for the callable ``expression`` names (several joined by ``  |  ``).
+
+        Raises ``Superseded`` when the request gave way to another (nothing is known then).
+        """
         reply = self._ask(lambda client: client.signature(expression + "(", SIGNATURE_TIMEOUT))
         return "  |  ".join(reply.signatures) or None if reply is not None else None
 
@@ -47,12 +50,14 @@ class KernelHelp:
         return reply.text or None if reply is not None and reply.found else None
 
     def _ask(self, request: Callable[[KernelClient], _Reply]) -> _Reply | None:
-        from freshrepl.shell.kernel_client import KernelDied, KernelError
+        from freshrepl.shell.kernel_client import KernelDied, KernelError, Superseded
 
         if self._supervisor.dead:
             return None
         try:
             return request(self._supervisor.client)
+        except Superseded:
+            raise
         except (KernelDied, KernelError, TimeoutError, OSError):
             return None  # a busy, dead or starting kernel: no help now
         except Exception as exc:  # a bug of ours: logged, never a traceback over the prompt
@@ -66,8 +71,13 @@ def callee_at(source: str) -> str | None:
     """The dotted name called by the innermost open ``(`` in ``source`` (text before the cursor).
 
     ``os.path.join(a, [b`` gives ``os.path.join``; brackets inside strings and
-    comments do not count; ``def f(``, ``if (`` and ``x[0](`` give None.
+    comments do not count; ``def f(``, ``if (`` and ``x[0](`` give None, and so
+    does a line too long to read (see ``help_context``).
     """
+    context = help_context(source)
+    if context is None:
+        return None
+    source = context
     opens = _open_brackets(source)
     calls = [i for i in opens if source[i] == "("]
     if not calls:
@@ -165,7 +175,12 @@ class SignatureLookup:
                 if expression is None or expression in self._cache:
                     self._busy = False
                     return
-            answer = self._fetch(expression)
+            try:
+                answer = self._fetch(expression)
+            except TimeoutError:  # it gave way (Superseded): nothing learnt, asked again when shown
+                with self._lock:
+                    self._busy = False
+                return
             with self._lock:
                 self._cache[expression] = answer
             self._on_ready()
