@@ -71,11 +71,11 @@ class Console(code.InteractiveConsole):
                 # too; python3's REPL hands it the user's frames only.
                 _call_excepthook(etype, value, tb.tb_next)
                 return
-            if etype is not None and not traceback_gives_hints():
+            if value is not None and not traceback_gives_hints():
                 # The display prints the error's own __traceback__: the user's frames only.
-                value = value.with_traceback(tb.tb_next) if value is not None else value
-                sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb.tb_next
-                self.write(interpreter_display(etype, value, tb.tb_next))
+                value = value.with_traceback(tb.tb_next)
+                sys.last_type, sys.last_value, sys.last_traceback = type(value), value, tb.tb_next
+                self.write(interpreter_display(type(value), value, tb.tb_next))
                 return
         super().showtraceback()
 
