@@ -158,6 +158,7 @@ class KernelClient:
         # help (an input to run), and to a newer help request of their kind.
         self._giving_way = threading.Lock()  # guards the two below
         self._urgent = 0  # non-help requests waiting for the channel
+        self._helping = 0  # help requests under way (waiting for the channel or a reply)
         self._newest: dict[str, int] = {}  # per help request kind: the newest one's ticket
         self._wake_read, self._wake_write = os.pipe()  # wakes a help request's wait for its reply
         os.set_blocking(self._wake_read, False)
@@ -375,7 +376,8 @@ class KernelClient:
             return self._help_call(request, expected, timeout)
         with self._giving_way:
             self._urgent += 1
-        self._wake_help()
+        if self._helping:
+            self._wake_help()
         try:
             self._lock.acquire()
         finally:
@@ -389,19 +391,24 @@ class KernelClient:
     def _help_call(self, request: protocol.Request, expected: type[_R], timeout: float | None) -> _R:
         with self._giving_way:
             ticket = self._newest[request.op] = self._newest.get(request.op, 0) + 1
-        self._wake_help()  # an older one of its kind still waiting for its reply gives up
-
-        def superseded() -> bool:
-            return self._urgent > 0 or self._newest[request.op] != ticket
-
-        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
-            raise TimeoutError("the channel stayed busy")
+            self._helping += 1
         try:
-            if superseded():
-                raise Superseded(request.op)
-            return self._exchange(request, expected, timeout, None, superseded)
+            self._wake_help()  # an older one of its kind still waiting for its reply gives up
+
+            def superseded() -> bool:
+                return self._urgent > 0 or self._newest[request.op] != ticket
+
+            if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+                raise TimeoutError("the channel stayed busy")
+            try:
+                if superseded():
+                    raise Superseded(request.op)
+                return self._exchange(request, expected, timeout, None, superseded)
+            finally:
+                self._lock.release()
         finally:
-            self._lock.release()
+            with self._giving_way:
+                self._helping -= 1
 
     def _wake_help(self) -> None:
         try:
