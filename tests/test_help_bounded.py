@@ -18,7 +18,7 @@ from freshrepl import protocol
 from freshrepl.kernel.completer import complete
 from freshrepl.kernel.introspect import call_site, signature_at
 from freshrepl.shell.kernel_client import Superseded
-from freshrepl.shell.kernel_help import callee_at
+from freshrepl.shell.kernel_help import callee_at, name_at
 from freshrepl.source_text import HELP_TEXT_LIMIT, help_context, string_end
 
 N = HELP_TEXT_LIMIT - 100  # just inside the limit: everything is read
@@ -59,6 +59,9 @@ def test_a_huge_pasted_line_gets_no_help_and_costs_nothing(size):
     assert complete(line, {}) == ([], 0)
     assert signature_at(line + "; print(", {}) == (None, [])
     assert callee_at(line + "; print(") is None
+    blob = "x" * size  # F1 on a pasted run of name characters: no name, found at once
+    assert name_at(blob, size // 2) is None
+    assert name_at("print(" + blob, 3) == "print"
     assert time.perf_counter() - started < 0.05
 
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from freshrepl.source_text import help_context, string_end
+from freshrepl.source_text import HELP_TEXT_LIMIT, help_context, string_end
 
 if TYPE_CHECKING:
     from freshrepl.shell.kernel_client import KernelClient
@@ -97,14 +97,20 @@ def callee_at(source: str) -> str | None:
 
 
 def name_at(source: str, cursor: int) -> str | None:
-    """The dotted name under (or just before) the cursor, else the call it is inside."""
+    """The dotted name under (or just before) the cursor, else the call it is inside.
+
+    A run of name characters longer than ``HELP_TEXT_LIMIT`` (a pasted blob) is no name.
+    """
     start = end = cursor
-    while start > 0 and source[start - 1] in _IDENTIFIER_CHARS:
+    lowest, highest = max(0, cursor - HELP_TEXT_LIMIT), min(len(source), cursor + HELP_TEXT_LIMIT)
+    while start > lowest and source[start - 1] in _IDENTIFIER_CHARS:
         start -= 1
-    while end < len(source) and source[end] in _IDENTIFIER_CHARS:
+    while end < highest and source[end] in _IDENTIFIER_CHARS:
         end += 1
     name = source[start:end].strip(".")
-    if name and not name[0].isdigit():
+    whole = (start == 0 or source[start - 1] not in _IDENTIFIER_CHARS) and (
+        end == len(source) or source[end] not in _IDENTIFIER_CHARS)
+    if name and whole and not name[0].isdigit():
         return name
     return callee_at(source[:cursor])
 
