@@ -42,14 +42,22 @@ ADVERSARIAL = {
 }
 
 
+def _fastest(ask, *args) -> float:
+    """Seconds ``ask(*args)`` takes, the best of three (a collection of the test's heap may pause one)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        ask(*args)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 @pytest.mark.parametrize("text", list(ADVERSARIAL.values()), ids=list(ADVERSARIAL))
 def test_help_on_adversarial_lines_is_fast(text):
     # The regular expressions these replaced took 0.2 s to 1 s on such lines of 4,000
     # characters (and minutes on 100,000); a linear scan takes about a millisecond.
     for ask in (complete, signature_at):
-        started = time.perf_counter()
-        ask(text, {"d": {}})
-        assert time.perf_counter() - started < 0.1, ask.__name__
+        assert _fastest(ask, text, {"d": {}}) < 0.1, ask.__name__
 
 
 @pytest.mark.parametrize("size", [100_000, 1_000_000])
@@ -62,7 +70,7 @@ def test_a_huge_pasted_line_gets_no_help_and_costs_nothing(size):
     blob = "x" * size  # F1 on a pasted run of name characters: no name, found at once
     assert name_at(blob, size // 2) is None
     assert name_at("print(" + blob, 3) == "print"
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.1
 
 
 def test_help_reads_whole_lines_of_the_tail():
