@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from freshrepl import protocol
-from freshrepl.kernel.completer import complete
+from freshrepl.kernel.completer import LOOK_UP_EVERY, Abandoned, complete
 from freshrepl.kernel.introspect import call_site, signature_at
 from freshrepl.shell.kernel_client import Superseded
 from freshrepl.shell.kernel_help import callee_at, name_at
@@ -96,6 +96,28 @@ def test_the_same_answers_as_before_on_ordinary_input():
     assert call_site("os . path . join(a, ").callee == "os.path.join"  # type: ignore[union-attr]
     assert call_site("print(1, sep=").keyword == "sep"  # type: ignore[union-attr]
     assert call_site("f()(") is None and call_site("1x(") is None
+
+
+def test_a_long_listing_is_abandoned_when_another_request_comes(tmp_path, monkeypatch):
+    big = tmp_path / "big"
+    big.mkdir()
+    for number in range(3 * LOOK_UP_EVERY):
+        (big / f"file{number:04}.txt").touch()
+    monkeypatch.chdir(tmp_path)
+    asked = []
+
+    def another_request_came() -> bool:
+        asked.append(1)
+        return len(asked) >= 2
+
+    with pytest.raises(Abandoned):
+        complete("open('big/file", {}, should_stop=another_request_came)
+    assert len(asked) == 2  # asked as it went, and stopped at the first yes
+    matches, start = complete("open('big/file", {}, should_stop=lambda: False)
+    assert len(matches) == 3 * LOOK_UP_EVERY and start == -4
+    wide = type("Wide", (), {f"attribute{n}": n for n in range(3 * LOOK_UP_EVERY)})
+    with pytest.raises(Abandoned):
+        complete("wide.attr", {"wide": wide}, should_stop=lambda: True)
 
 
 def test_string_end_matches_a_character_by_character_reading():

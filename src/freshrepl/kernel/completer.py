@@ -16,8 +16,8 @@ import re
 import rlcompleter
 import sys
 import types
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from freshrepl.kernel.introspect import Scan, is_a, resolve, scan, static_attribute
 from freshrepl.source_text import dotted_name_before, help_context
@@ -31,13 +31,49 @@ _SUFFIXES = tuple(importlib.machinery.all_suffixes())  # .py, .pyc, extension su
 
 _top_level_modules: list[str] | None = None
 
+# Asked every LOOK_UP_EVERY entries of a long listing (a directory, a dir()):
+# has another request come?  Then the completion is abandoned.
+LOOK_UP_EVERY = 256
+_T = TypeVar("_T")
 
-def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
+
+class Abandoned(Exception):
+    """Another request arrived while completing: the answer would be stale, and it must not wait."""
+
+
+def _never() -> bool:
+    return False
+
+
+_should_stop: Callable[[], bool] = _never
+
+
+def complete(text: str, namespace: dict[str, Any],
+             should_stop: Callable[[], bool] = _never) -> tuple[list[str], int]:
     """Matches for the input up to the cursor, and the (negative) offset they replace.
 
     Only ``help_context(text)`` is read, each part of it a bounded number of
-    times: what was typed or pasted cannot make this slow.
+    times: what was typed or pasted cannot make this slow.  Long listings (a
+    large directory, a long ``dir()``) ask ``should_stop`` as they go and
+    raise ``Abandoned`` when it says so.
     """
+    global _should_stop
+    _should_stop = should_stop
+    try:
+        return _complete(text, namespace)
+    finally:
+        _should_stop = _never
+
+
+def _watched(items: Iterable[_T]) -> Iterator[_T]:
+    """``items``, asking ``_should_stop`` every ``LOOK_UP_EVERY`` of them."""
+    for count, item in enumerate(items, 1):
+        if count % LOOK_UP_EVERY == 0 and _should_stop():
+            raise Abandoned
+        yield item
+
+
+def _complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
     context = help_context(text)
     if context is None:
         return [], 0
@@ -114,7 +150,7 @@ def _attribute_matches(word: str, namespace: dict[str, Any]) -> list[str]:
     except Exception:  # LookupError, or a __dir__ of the user's that fails
         return []
     matches = []
-    for name in names:
+    for name in _watched(names):
         if not isinstance(name, str) or not name.startswith(prefix) or _hidden(name, prefix):
             continue
         matches.append(f"{expr}.{name}" + ("(" if _is_callable_attribute(obj, name) else ""))
@@ -245,7 +281,7 @@ def _path_matches(typed: str, opened: Scan) -> tuple[list[str], int]:
         return [], 0
     raw = "r" in opened.prefix.lower()
     matches = []
-    for entry in entries:
+    for entry in _watched(entries):
         if not entry.name.startswith(start) or (entry.name.startswith(".") and not start):
             continue
         body = _literal_body(entry.name, opened.quote, raw)
@@ -312,7 +348,7 @@ def _modules_in(directories: Iterable[str]) -> set[str]:
             entries = list(os.scandir(directory or "."))
         except OSError:
             continue
-        for entry in entries:
+        for entry in _watched(entries):
             name = _module_name(entry)
             if name is not None and name.isidentifier() and name != "__init__":
                 names.add(name)

@@ -221,8 +221,10 @@ class KernelServer:
         with without_user_path():  # loaded on first use: start-up stays lean
             from freshrepl.kernel.completer import complete
         try:
-            matches, start = complete(request.text, self.main.__dict__)
-        except Exception:
+            # A request arriving meanwhile (an input to run) ends a long listing.
+            matches, start = complete(request.text, self.main.__dict__,
+                                      should_stop=lambda: self.conn.poll(0))
+        except Exception:  # Abandoned, or an odd object in the namespace
             matches, start = [], 0
         return protocol.CompleteReply(matches, start)
 
