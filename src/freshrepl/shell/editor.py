@@ -41,6 +41,7 @@ from freshrepl.shell.terminal import STDIN, drain_cooked_input, hold_input, set_
 
 if TYPE_CHECKING:
     from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.output import Output
     from prompt_toolkit.styles import BaseStyle
 
     from freshrepl.shell.kernel_help import KernelHelp
@@ -112,6 +113,7 @@ class Editor:
             search_ignore_case=True,
             # Ctrl-Z stops the whole process group (shell and kernel) as one job.
             enable_suspend=True,
+            output=_output_without_cursor_queries(),
         )
         self.session.default_buffer.enable_history_search = to_filter(True)
         self._signatures: SignatureLookup | None = None
@@ -322,6 +324,29 @@ class _shell_sigint:
         signal.set_wakeup_fd(self.wakeup)
 
 
+def _output_without_cursor_queries() -> Output:
+    """The terminal output, told never to ask the terminal where its cursor is.
+
+    prompt_toolkit asks (``ESC[6n``) each time a prompt starts, to learn the
+    rows below it; the terminal's answer can come after the input is
+    accepted and the terminal is cooked again for the kernel: it is then
+    echoed, read by ``input()``, or typed into the user's shell after Ctrl-Z.
+    Never asking is the one way no answer can arrive late (waiting for it
+    would delay every input by a round trip to the terminal).  What the
+    answer bought, a layout that reaches the bottom row, the shell does not
+    want: the signature line belongs under the input.
+    """
+    from prompt_toolkit.output.defaults import create_output
+
+    output = create_output()
+    if hasattr(output, "enable_cpr"):
+        output.enable_cpr = False
+    if output.responds_to_cpr:
+        raise RuntimeError(f"this prompt_toolkit's {type(output).__name__} cannot be kept from "
+                           "asking the terminal for the cursor position")
+    return output
+
+
 def _toolbar_without_cpr(session: PromptSession[str]) -> None:
     """Show the bottom toolbar even where the terminal's height below the cursor is unknown.
 
@@ -409,6 +434,14 @@ def _key_bindings() -> KeyBindings:
             buffer.delete_before_cursor(1)
             return
         buffer.delete_before_cursor((column - 1) % len(INDENT) + 1)
+
+    @bindings.add(Keys.CPRResponse, eager=True)
+    def _unasked_reply(event: KeyPressEvent) -> None:
+        """A cursor-position report nobody asked for (the shell never asks): dropped.
+
+        prompt_toolkit's own handler would take it as an answer and start
+        asking from then on.
+        """
 
     @bindings.add(Keys.BracketedPaste)
     def _paste(event: KeyPressEvent) -> None:
