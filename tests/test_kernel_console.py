@@ -251,3 +251,45 @@ def test_any_text_with_control_characters_leaves_the_console_healthy(console, ca
     _out, err = run(console, capsys, source)
     assert "internal error" not in err
     assert run(console, capsys, "1 + 1")[0].endswith("2\n")
+
+
+# -- pasted blocks: as Python 3.13's REPL runs them --------------------------------
+
+
+def run_block(console: Console, capsys: pytest.CaptureFixture[str], source: str) -> tuple[str, str]:
+    console.push_source(source, block=True)
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_block_with_blank_lines_inside_a_function_runs_whole(console, capsys):
+    out, err = run_block(console, capsys, "def f():\n    x = 1\n\n    return x + 1\n\nprint(f())\n")
+    assert (out, err) == ("2\n", "")
+    assert not console.failed
+
+
+def test_block_runs_statements_in_order_and_echoes_only_the_last(console, capsys):
+    out, err = run_block(console, capsys, "a = 1\nprint('first', a)\na + 100\na += 1\na * 10\n")
+    assert (out, err) == ("first 1\n20\n", "")
+
+
+def test_block_that_does_not_compile_runs_nothing(console, capsys):
+    out, err = run_block(console, capsys, "print('ran')\nx = = 1\n")
+    assert out == ""
+    assert "SyntaxError" in err
+    assert console.failed
+
+
+def test_block_goes_on_after_an_error_as_python_313_does(console, capsys):
+    out, err = run_block(console, capsys, "1 / 0\nprint('after')\n")
+    assert out == "after\n"
+    assert "ZeroDivisionError" in err
+    assert console.failed
+
+
+def test_block_keeps_future_imports_and_allows_top_level_await(console, capsys):
+    source = ("from __future__ import annotations\ndef g(x: Undefined) -> None: pass\n"
+              "import asyncio\nawait asyncio.sleep(0)\nprint(g.__annotations__['x'])\n")
+    out, err = run_block(console, capsys, source)
+    assert (out, err) == ("Undefined\n", "")
+    assert run(console, capsys, "def h(y: Missing): pass") == ("", "")  # the future import stays

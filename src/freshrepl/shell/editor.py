@@ -87,7 +87,8 @@ class Editor:
         self._prompt_shown = False
         self._mode_before_hold: list[Any] | None = None
         self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
-        bindings = [_key_bindings(), history_bindings(is_complete)]
+        self.pasted = False  # the input being read (or the last one) holds a bracketed paste
+        bindings = [_key_bindings(self._note_paste), history_bindings(is_complete)]
         if kernel_help is not None:
             bindings.append(help_bindings(kernel_help.doc, page))
         style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
@@ -138,6 +139,8 @@ class Editor:
             self._signatures.forget()  # the last input may have rebound any name
             self.session.bottom_toolbar = None
         self._on_submit, self._submit_error = on_submit, None
+        if not default:  # a new input, not one given back after a wake-up
+            self.pasted = False
         self._sigint_handler = signal.getsignal(signal.SIGINT)
         self.show_prompt()
         try:
@@ -233,6 +236,9 @@ class Editor:
                 accept_search()
             app.erase_when_done = True
             app.exit(exception=Woken(self.session.default_buffer.document))
+
+    def _note_paste(self) -> None:
+        self.pasted = True
 
     def _pre_run(self) -> None:
         if self._prompt_shown:
@@ -392,7 +398,7 @@ def _python_lexer() -> PygmentsLexer:
     return PygmentsLexer(PythonLexer)
 
 
-def _key_bindings() -> KeyBindings:
+def _key_bindings(on_paste: Callable[[], None]) -> KeyBindings:
     bindings = KeyBindings()
     at_indentation = Condition(_cursor_in_indentation)
 
@@ -448,6 +454,7 @@ def _key_bindings() -> KeyBindings:
         data = event.data.replace("\r\n", "\n").replace("\r", "\n")
         buffer = event.current_buffer
         buffer.insert_text(data)
+        on_paste()  # the input runs as one block, as Python 3.13's REPL runs a paste
         # python3 runs a pasted block as it arrives: one that ends in a newline runs.
         if data.endswith("\n") and is_complete(buffer.text):
             buffer.validate_and_handle()

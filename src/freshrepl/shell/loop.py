@@ -312,7 +312,7 @@ class Shell:
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text)
+        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted)
         if reply is None:
             return
         if reply.exit is not None:
