@@ -117,12 +117,12 @@ class Editor:
             output=_output_without_cursor_queries(),
         )
         self.session.default_buffer.enable_history_search = to_filter(True)
+        _toolbars_under_input(self.session)
         self._signatures: SignatureLookup | None = None
         if kernel_help is not None:
             self._signatures = SignatureLookup(kernel_help.signature, self._signature_arrived)
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
-            _toolbar_without_cpr(self.session)
         self.session.app.after_render += self._after_render
 
     def read(
@@ -353,22 +353,50 @@ def _output_without_cursor_queries() -> Output:
     return output
 
 
-def _toolbar_without_cpr(session: PromptSession[str]) -> None:
-    """Show the bottom toolbar even where the terminal's height below the cursor is unknown.
+def _toolbars_under_input(session: PromptSession[str]) -> None:
+    """The toolbars (signature, search) on the rows right under the input, the menu's room below them.
 
-    prompt_toolkit draws it only once a cursor-position report has told it
-    how many rows are free (to avoid a flicker when the answer comes); with
-    no answer (PROMPT_TOOLKIT_NO_CPR, terminals that do not reply) it would
-    never show.  A one-line toolbar under the input is drawn like the
-    completion menu is, answer or not.
+    prompt_toolkit keeps the completion menu's rows as blank lines of the
+    input itself, and puts the toolbars under them: the signature would sit
+    eight rows below the input (or, with the terminal's cursor position
+    known, on its last row).  Here the input is as tall as its text, the
+    toolbars follow it, and the rows kept for the menu come last; the menu
+    floats over the whole prompt, under the cursor as before, and one row
+    lower while the signature shows (so as not to cover it).
+    The signature toolbar is also shown without a cursor-position report,
+    which the shell never asks for (see _output_without_cursor_queries).
     """
     from prompt_toolkit.filters import is_done
-    from prompt_toolkit.layout import ConditionalContainer, Window
+    from prompt_toolkit.layout import (
+        BufferControl,
+        ConditionalContainer,
+        FloatContainer,
+        HSplit,
+        Window,
+    )
 
-    for container in session.layout.walk():
+    root = session.layout.container
+    containers = list(session.layout.walk())
+    prompt = next(c for c in containers if isinstance(c, FloatContainer))
+    input_window = next(c for c in containers if isinstance(c, Window)
+                        and isinstance(c.content, BufferControl)
+                        and c.content.buffer is session.default_buffer)
+    if not isinstance(root, HSplit):
+        raise RuntimeError(f"unknown prompt_toolkit prompt layout: {type(root).__name__} at its root")
+    signature_shown = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
+    for container in containers:
         if (isinstance(container, ConditionalContainer) and isinstance(container.content, Window)
                 and container.content.style == "class:bottom-toolbar"):
-            container.filter = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
+            container.filter = signature_shown
+    floats, prompt.floats = prompt.floats, []
+    for float_ in floats:
+        if float_.ycursor:  # a completion menu: a row that draws nothing above it (a transparent float)
+            float_.content = HSplit([ConditionalContainer(Window(height=1), signature_shown),
+                                     float_.content])
+    menu_room = Window(height=input_window.height)  # what the session reserves for the menu
+    input_window.height = None
+    input_window.dont_extend_height = to_filter(True)
+    root.children[:] = [FloatContainer(HSplit([*root.children, menu_room]), floats)]
 
 
 def _worth_completing(before: str) -> bool:
@@ -425,12 +453,10 @@ def _key_bindings(on_paste: Callable[[], None]) -> KeyBindings:
     def _complete(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         state = buffer.complete_state
-        if state is None or not state.completions:
-            _complete_now(buffer)  # no menu, or one still loading
-        elif len(state.completions) == 1 and state.complete_index is None:
-            buffer.apply_completion(state.completions[0])
+        if state is not None and state.complete_index is not None:
+            buffer.complete_next()  # already cycling through the menu
         else:
-            buffer.complete_next()
+            _complete_now(buffer, menu_shown=state is not None and bool(state.completions))
 
     @bindings.add("backspace", filter=at_indentation)
     def _dedent(event: KeyPressEvent) -> None:
@@ -462,12 +488,15 @@ def _key_bindings(on_paste: Callable[[], None]) -> KeyBindings:
     return bindings
 
 
-def _complete_now(buffer: Buffer) -> None:
-    """Tab: ask now, then complete the only match or the common part, else show the menu.
+def _complete_now(buffer: Buffer, menu_shown: bool) -> None:
+    """Tab: ask now, then complete the only match or what all matches share, as readline does.
 
+    With nothing shared, the menu opens; if it was open already (completion
+    while typing), the first match is selected and further Tabs cycle.
     Asked here rather than through prompt_toolkit's background completion: a
-    menu shown while typing may still be loading, and prompt_toolkit drops a
-    second request while one runs, which would lose the Tab.
+    menu shown while typing may still be loading (its matches not all there
+    to share a part), and prompt_toolkit drops a second request while one
+    runs, which would lose the Tab.
     """
     from prompt_toolkit.buffer import CompletionState
     from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
@@ -482,6 +511,8 @@ def _complete_now(buffer: Buffer) -> None:
     else:
         # Replacing the state also tells a completion still loading to stop.
         buffer.complete_state = CompletionState(document, completions) if completions else None
+        if menu_shown and completions:
+            buffer.complete_next()
 
 
 def _cursor_in_indentation() -> bool:

@@ -83,7 +83,7 @@ class Shell:
         if not self.options.quiet:
             write(self._banner())
         for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
-            write(f"freshrepl: warning: {warning}\n")
+            self._tell(f"freshrepl: warning: {warning}")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
@@ -296,7 +296,7 @@ class Shell:
         if self._warnings:
             self._editor().hide_prompt()
         while self._warnings:
-            write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
+            self._tell(f"freshrepl: warning: {self._warnings.pop(0)}")
 
     def _run_input(self, text: str) -> None:
         from freshrepl.shell.commands import NO_KERNEL
@@ -359,7 +359,7 @@ class Shell:
         from freshrepl.shell.notices import notice
 
         for result in results:
-            write(notice(result, self.options.color) + "\n")
+            write(notice(result, self.options.color, self._wrap_width()) + "\n")
         unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self._offer_restart_after_unsafe(unsafe)
@@ -369,7 +369,7 @@ class Shell:
 
         choice = self.options.on_unsafe
         if choice == "keep":
-            self.say(stale_notice(modules))
+            self._tell(stale_notice(modules))
             return
         if choice == "ask" and not self.supervisor().ask_restart():
             return
@@ -384,6 +384,15 @@ class Shell:
 
     def say(self, text: str) -> None:
         write(text + "\n")
+
+    def _tell(self, text: str) -> None:
+        """A notice or warning: broken between words at the terminal's width (see wrap.py)."""
+        from freshrepl.shell.wrap import wrap
+
+        write(wrap(text, self._wrap_width()) + "\n")
+
+    def _wrap_width(self) -> int:
+        return self.terminal.columns() if self.terminal.is_tty else 0
 
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""
