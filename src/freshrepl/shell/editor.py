@@ -91,7 +91,7 @@ class Editor:
         bindings = [_key_bindings(self._note_paste), history_bindings(is_complete)]
         if kernel_help is not None:
             bindings.append(help_bindings(kernel_help.doc, page))
-        style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
+        style = _pygments_style(color_scheme) if color else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
             completer=completer,
@@ -413,7 +413,13 @@ _COMPLETING_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 
 
 def _pygments_style(name: str) -> BaseStyle:
+    """freshrepl's own colours for "default" (palette.py), else the pygments style of that name."""
     from prompt_toolkit.styles import style_from_pygments_cls
+
+    from freshrepl import palette
+
+    if name == palette.NAME:
+        return style_from_pygments_cls(palette.pygments_style())
     from pygments.styles import get_style_by_name
 
     return style_from_pygments_cls(get_style_by_name(name))
