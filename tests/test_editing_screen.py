@@ -147,3 +147,17 @@ def test_a_warning_breaks_a_long_path_after_a_separator(spawn, home):
     inside = [at for at in breaks if start < at < start + len(str(config))]
     assert len(inside) >= 2 and all(joined[at - 1] == "/" for at in inside), warning
     assert term.run("1+1") == "2"
+
+
+def test_default_colours_are_the_terminals_own_not_a_fixed_grey(spawn):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("x = 1")
+    assert term.run("[12, 'ab', None]") == "[12, 'ab', None]"
+    row = term.screen.cursor.y - 1  # the result, above the new prompt
+    cells = term.screen.buffer[row]
+    # pyte names the 16 ANSI colours (a theme tunes them to its background);
+    # a 256-colour one would be a hex value such as "626262" (colour 241).
+    assert (cells[1].fg, cells[6].fg, cells[11].fg, cells[11].bold) == ("magenta", "green", "magenta", True)
+    assert cells[0].fg == "default"  # brackets and commas keep the terminal's foreground
+    assert b"38;5;241" not in term.raw
