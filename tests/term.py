@@ -144,7 +144,10 @@ class Term:
         except pexpect.EOF:
             return False
         self.raw += data
-        self.stream.feed(data)
+        try:
+            self.stream.feed(data)
+        except TypeError:  # pyte fails on some sequences (CSI 1;5C): the rest of this chunk is lost
+            self.stream = pyte.ByteStream(self.screen)
         if self.screen.replies and self._replies_due is None:
             self._replies_due = time.monotonic() + REPLY_DELAY
         if self._replies_due is not None and time.monotonic() >= self._replies_due:
