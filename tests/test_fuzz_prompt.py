@@ -31,8 +31,8 @@ ESCAPES = [
     "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D", "\x1b[H", "\x1b[F", "\x1b[1;5C", "\x1b[1;5D",
     "\x1b[2~", "\x1b[3~", "\x1b[5~", "\x1b[6~", "\x1bOP", "\x1bOQ", "\x1b[15~", "\x1b[24~",
     "\x1bb", "\x1bf", "\x1bd", "\x1b\x7f", "\x1b", "\x1b[", "\x1b[99;99~", "\x1b[<0;10;5M",
-    "\x1b]0;title\x07", "\x1bO", "\x1b[?1;2c", "\x1b[200~", "\x1b[201~",
-]
+    "\x1b]0;title\x07", "\x1bO", "\x1b[?1;2c", "\x1b[201~",
+]  # not a lone paste start: all keys after it are the paste's until its end (readline's too)
 # Replies a terminal sends (and what is left of one typed into a line), never to be shown.
 REPLY = re.compile(r"\[\d+;\d+R|;\d+R")
 
