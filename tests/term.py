@@ -213,6 +213,10 @@ class Term:
         lines = self.text().split("\n")
         return bool(lines) and lines[-1] == ">>>"
 
+    def wait_editor(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the line editor has drawn (before it, the early prompt reads plain lines)."""
+        self.wait_for(lambda _: b"\x1b[?25h" in self.raw, timeout)
+
     def wait_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.wait_for(lambda _: self.at_prompt(), timeout)
 

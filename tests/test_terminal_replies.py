@@ -9,7 +9,9 @@ kernel.
 from __future__ import annotations
 
 import re
+import sys
 
+import pytest
 from term import JOB_PROMPT, Term, wait_stopped
 
 # What a cursor-position reply leaves when echoed or typed into a line: "^[[6;1R", ";1R".
@@ -80,3 +82,29 @@ def test_ctrl_z_at_any_moment_then_fg_and_ctrl_c_leave_nothing_in_bash(job_shell
     shell.wait_idle()
     assert shell.run("1+1") == "2"
     assert_no_reply(shell)
+
+
+def _can_put_keys_back() -> bool:
+    try:
+        with open("/proc/sys/dev/tty/legacy_tiocsti") as setting:
+            return setting.read().strip() != "0"
+    except OSError:
+        return sys.platform.startswith("linux")  # before the setting existed, always allowed
+
+
+@pytest.mark.skipif(not _can_put_keys_back(), reason="the system forbids putting keys back (TIOCSTI)")
+@pytest.mark.parametrize("prompt", ["early", "editor"])
+def test_keys_sent_with_the_enter_reach_the_codes_input_as_in_python3(spawn, prompt):
+    term = spawn("-q")
+    term.wait_prompt(1)
+    if prompt == "editor":
+        term.wait_editor()
+    mark = term.mark()
+    term.send("print(repr(input('? ')))\rtyped at once\r")  # one burst, read in one go
+    term.wait_for(re.compile(r"^'typed at once'$", re.M), after=mark)
+    term.wait_idle()
+    assert term.text()[mark:].count("typed at once") == 2  # once after "? ", then the result
+    mark = term.mark()
+    term.send("x = 5\rx + 1\r'after'\r")  # lines the code does not read: the next prompts'
+    term.wait_for(re.compile(r"^'after'\n>>>$", re.M), after=mark)
+    assert term.text()[mark:] == ">>> x = 5\n>>> x + 1\n6\n>>> 'after'\n'after'\n>>>"

@@ -101,6 +101,11 @@ class EarlyReader:
         """Keys read elsewhere (while an input ran): looked at before the terminal's next ones."""
         self._pending += data
 
+    def take_pending(self) -> bytes:
+        """The bytes read after the line just handed out (not looked at yet), taken."""
+        pending, self._pending = self._pending, b""
+        return pending
+
     def leftover(self) -> bytes:
         """Every byte read but not run, for the editor (the unfinished input, as typed, first)."""
         data = bytes(self._typed + self._line) + self._pending

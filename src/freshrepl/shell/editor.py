@@ -37,7 +37,14 @@ from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_te
 from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
-from freshrepl.shell.terminal import STDIN, drain_cooked_input, hold_input, set_mode, write
+from freshrepl.shell.terminal import (
+    STDIN,
+    drain_cooked_input,
+    hold_input,
+    push_input,
+    set_mode,
+    write,
+)
 
 if TYPE_CHECKING:
     from prompt_toolkit.lexers import PygmentsLexer
@@ -88,6 +95,7 @@ class Editor:
         self._mode_before_hold: list[Any] | None = None
         self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
         self.pasted = False  # the input being read (or the last one) holds a bracketed paste
+        self._keys_after_enter: list[Any] = []  # read with the Enter that accepted the input
         bindings = [_key_bindings(self._note_paste), history_bindings(is_complete)]
         if kernel_help is not None:
             bindings.append(help_bindings(kernel_help.doc, page))
@@ -171,6 +179,21 @@ class Editor:
             # start of a sequence still arriving: prompt_toolkit's timer for it never
             # runs for keys that did not come through its own reader.
             self._typeahead += app_input.read_keys() + app_input.flush_keys()
+
+    def give_back_keys(self) -> None:
+        """The keys read after the accepting Enter go back to the terminal (it is cooked by now).
+
+        One read from the terminal can hold more than the input (keys typed
+        fast, a burst from a program): what follows the Enter belongs to
+        whatever reads next -- the code's ``input()``, as in python3, or
+        else the next prompt.  Where keys cannot be put back, the next
+        prompt gets them.
+        """
+        keys, self._keys_after_enter = self._keys_after_enter, []
+        data = "".join(_raw_key(key) for key in keys).encode("utf-8", "surrogateescape")
+        pushed = push_input(data)
+        if pushed < len(data):
+            self.take_typeahead(data[pushed:])
 
     def add_history(self, text: str) -> None:
         """An input that ran without the editor (typed ahead): in the history all the same."""
@@ -270,6 +293,7 @@ class Editor:
         if future is None or future.cancelled() or future.exception() is not None:
             return
         self._on_submit = None
+        self._keys_after_enter = _take_queued_keys(app)
         try:
             with _shell_sigint(self._sigint_handler):
                 on_submit(submitted_text(future.result()))
@@ -300,6 +324,21 @@ class Editor:
             self._show_signature(self.session.default_buffer)
             app.invalidate()
 
+
+
+def _take_queued_keys(app: Any) -> list[Any]:
+    """The keys the editor read but has not handled (those after the accepting Enter), taken."""
+    queue = app.key_processor.input_queue
+    keys = [key for key in queue if key.key != Keys.CPRResponse]
+    queue.clear()
+    return keys
+
+
+def _raw_key(key: Any) -> str:
+    """What the terminal sent for one key press."""
+    if key.key == Keys.BracketedPaste:
+        return "\x1b[200~" + key.data + "\x1b[201~"
+    return str(key.data)
 
 
 def _feed_keys(app: Any, keys: list[Any]) -> None:

@@ -199,9 +199,14 @@ class Shell:
 
     def _run_early(self, text: str, reader: EarlyReader) -> None:
         """One line typed at the early prompt, run as the loop would; then the next prompt."""
-        from freshrepl.shell.terminal import drain_cooked_input
+        from freshrepl.shell.terminal import drain_cooked_input, push_input
 
         write("\n")
+        self.terminal.restore()
+        # Keys read after this line's Enter: for the code's input(), as in python3 (else
+        # the next line, where they cannot be put back).
+        after = reader.take_pending()
+        reader.add_typed(after[push_input(after):])
         self._dispatch(text)
         self.live_reload()  # watch what it imported now: the editor's loop is not up yet
         reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key
@@ -269,6 +274,8 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
 
         self.terminal.restore()  # the editor may still hold the terminal in its own mode
+        if self.editor is not None:
+            self.editor.give_back_keys()  # typed after the Enter: for the code's input(), or the next prompt
         if not text.strip():
             return
         if is_command(text):
