@@ -145,6 +145,8 @@ def push_input(data: bytes) -> int:
     forbids it (TIOCSTI off: Linux's ``dev.tty.legacy_tiocsti = 0``, other
     systems) nothing goes.
     """
+    if not data:
+        return 0  # the usual case: no system call on the way to running an input
     import fcntl
 
     pushed = 0
