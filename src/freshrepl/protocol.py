@@ -141,17 +141,6 @@ class RunRequest:
     # A pasted block: parsed whole and run statement by statement, as Python
     # 3.13's REPL runs a paste (else read line by line, as python3 reads typing).
     block: bool = False
-    # Sent the moment the input is accepted, while the shell still draws it as
-    # entered: the kernel waits for a ``RunGo`` before it runs (or writes) anything.
-    held: bool = False
-
-
-@dataclass_lite
-class RunGo:
-    """The screen is ready for a held run's output (``run``), or the input is dropped."""
-
-    op: ClassVar[str] = "run-go"
-    run: bool = True
 
 
 @dataclass_lite
@@ -284,7 +273,7 @@ class ErrorReply:
 
 
 Request = (RunRequest | ReloadRequest | CompleteRequest | ModulesRequest | SignatureRequest
-           | DocRequest | RunGo)
+           | DocRequest)
 Reply = (Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | SignatureReply | DocReply
          | ErrorReply)
 
@@ -293,7 +282,7 @@ _MESSAGES: dict[str, type] = {
     for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest, SignatureRequest,
                 DocRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
                 SignatureReply, DocReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
-                ResumeRequest, RunGo)
+                ResumeRequest)
 }
 
 

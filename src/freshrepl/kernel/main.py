@@ -197,8 +197,6 @@ class KernelServer:
             return protocol.ErrorReply(repr(exc))
 
     def on_run(self, request: protocol.RunRequest) -> protocol.RunReply:
-        if request.held and not self._await_go():
-            return protocol.RunReply(ok=True)  # dropped by the shell: nothing ran
         for hook in self.hooks:
             hook.before_run(request)
         started = time.monotonic()
@@ -238,16 +236,6 @@ class KernelServer:
             error=error,
             modules=self._module_delta(),
         )
-
-    def _await_go(self) -> bool:
-        """A held run: True once the shell says its screen is ready, False if it drops the input."""
-        try:
-            go = protocol.decode(self.conn.recv())
-        except (EOFError, OSError):
-            return False  # the shell is gone: serve() ends at its next read
-        if not isinstance(go, protocol.RunGo):
-            raise ValueError(f"expected run-go, got {type(go).__name__}")
-        return go.run
 
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:

@@ -132,22 +132,15 @@ class Editor:
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
         self.session.app.after_render += self._after_render
-        self._on_accept: Callable[[str], None] | None = None
-        self._accept_input = self.session.default_buffer.accept_handler
-        self.session.default_buffer.accept_handler = self._accepted
 
     def read(
-        self, default: Document | str = "", on_submit: Callable[[str], None] | None = None,
-        on_accept: Callable[[str], None] | None = None,
+        self, default: Document | str = "", on_submit: Callable[[str], None] | None = None
     ) -> str:
         """One complete input; raises KeyboardInterrupt, EOFError or Woken.
 
         ``on_submit(text)`` is called with the input before ``read`` returns,
         as soon as the input is drawn as done; what it raises, ``read`` raises.
-        ``on_accept(text)`` is called earlier, the moment the input is
-        accepted, before it is drawn as done: it must write nothing.
         """
-        self._on_accept = on_accept
         app = self.session.app
         app.erase_when_done = False
         if self._signatures is not None:
@@ -173,14 +166,6 @@ class Editor:
         if pending is not None:  # not drawn by our application (a dumb terminal)
             pending(text)
         return text
-
-    def _accepted(self, buffer: Buffer) -> bool:
-        """prompt_toolkit's accepting of the input, then ``on_accept`` (before any drawing)."""
-        keep_text = bool(self._accept_input(buffer)) if self._accept_input is not None else False
-        on_accept, self._on_accept = self._on_accept, None
-        if on_accept is not None and self.session.app.is_done:
-            on_accept(submitted_text(buffer.text))
-        return keep_text
 
     def take_typeahead(self, data: bytes) -> None:
         """Keys read before this read (as the terminal sent them): the next read handles them first."""

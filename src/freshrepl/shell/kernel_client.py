@@ -12,7 +12,6 @@ from __future__ import annotations
 import _socket  # the C sockets: socket.py's enums cost the spawn a few ms
 import os
 import time
-from contextlib import ExitStack
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
@@ -74,7 +73,6 @@ class KernelClient:
         self._gate = RequestGate()
         self._hello: protocol.Hello | None = None
         self._next_id = 0
-        self._held: ExitStack | None = None  # the channel, kept for a held run (hold_run)
         # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
         self.checkpoint_after: float | None = None
 
@@ -214,41 +212,6 @@ class KernelClient:
         return self._call(protocol.RunRequest(source, replay, block), protocol.RunReply,
                           on_wait=on_wait)
 
-    def hold_run(self, source: str, block: bool = False) -> None:
-        """Send an input the kernel keeps until ``release_run``; the channel stays ours till then.
-
-        The kernel wakes and reads it while the shell finishes drawing the
-        input line; nothing runs (or writes to the terminal) before the go.
-        """
-        held = ExitStack()
-        held.enter_context(self._gate.urgent())
-        try:
-            self._send(protocol.RunRequest(source, block=block, held=True))
-        except BaseException:
-            held.close()
-            raise
-        self._held = held
-
-    def release_run(self, run: bool = True,
-                    on_wait: Callable[[], None] | None = None) -> protocol.RunReply:
-        """Let the held input run (``run``) or drop it; its reply.  Raises ``KernelDied``."""
-        held, self._held = self._held, None
-        assert held is not None, "hold_run first"
-        with held:
-            try:
-                if self.conn is None:
-                    raise OSError("no channel")
-                self.conn.send(protocol.encode(protocol.RunGo(run)))
-            except OSError:
-                self.process.reap(block=True)
-                raise KernelDied(self.exit_reason or "channel closed") from None
-            return self._await_reply(protocol.RunReply, None, on_wait)
-
-    @property
-    def holding(self) -> bool:
-        """An input was sent held and awaits ``release_run``."""
-        return self._held is not None
-
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:
         return self._call(protocol.ReloadRequest(paths, names, imported), protocol.ReloadReply)
@@ -287,10 +250,6 @@ class KernelClient:
                   on_wait: Callable[[], None] | None,
                   superseded: Callable[[], bool] | None = None) -> _R:
         """Send ``request`` and wait for its reply (the caller holds the channel)."""
-        self._send(request)
-        return self._await_reply(expected, timeout, on_wait, superseded)
-
-    def _send(self, request: protocol.Request) -> None:
         if self.conn is None:
             raise KernelDied(self.exit_reason or "no kernel")
         self._next_id += 1
@@ -301,11 +260,6 @@ class KernelClient:
         except OSError:
             self.process.reap(block=True)
             raise KernelDied(self.exit_reason or "channel closed") from None
-
-    def _await_reply(self, expected: type[_R], timeout: float | None,
-                     on_wait: Callable[[], None] | None,
-                     superseded: Callable[[], bool] | None = None) -> _R:
-        """The reply to the request sent last."""
         if not self.ready:
             self._wait_ready_locked(timeout)
         while True:

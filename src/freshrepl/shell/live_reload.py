@@ -66,18 +66,6 @@ class LiveReload:
     def has_pending(self) -> bool:
         return self.watcher is not None and self.auto and self.watcher.has_pending()
 
-    def nothing_to_check(self) -> bool:
-        """Nothing saved so far or newly imported waits to be compared: ``check`` would do nothing.
-
-        Cheap when nothing changed (the watcher's barrier looks only at the
-        files its journal says were touched), so an input can be sent on
-        before the screen is drawn.
-        """
-        if self.watcher is None:
-            return True
-        self.watcher.sync()
-        return not (self._to_check or self._imported or self.watcher.has_pending())
-
     def take_watch_warning(self) -> str | None:
         """The watcher's one-time warning (its fall-back to polling), if any."""
         if self.watcher is None or not self.watcher.fallback_warning:

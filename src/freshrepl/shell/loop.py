@@ -165,7 +165,7 @@ class Shell:
             try:
                 # The input runs (``dispatch``) as soon as the editor has drawn it
                 # as entered; the next prompt is then already on screen.
-                self.loaded_editor().read(keep, on_submit=self.dispatch, on_accept=self._send_ahead)
+                self.loaded_editor().read(keep, on_submit=self.dispatch)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -179,8 +179,6 @@ class Shell:
             except EOFError:
                 if self._confirm_exit():
                     self.quit()
-            finally:
-                kernel.drop_held()  # sent ahead, but the read ended without running it
 
     def dispatch(self, text: str) -> None:
         """Run one accepted input: a meta-command or Python for the kernel."""
@@ -195,22 +193,6 @@ class Shell:
             run_command(text, self)
         else:
             self._run_input(text)
-
-    def _send_ahead(self, text: str) -> None:
-        """The input was just accepted: send it now, to run once the editor has drawn it.
-
-        The kernel wakes and reads it while the editor draws the input line
-        as entered; it runs when ``dispatch`` says the screen is ready.  Only
-        Python for a ready kernel with no change to apply first (a reload's
-        notices are printed before the input runs): anything else goes the
-        ordinary way, after the drawing.
-        """
-        from freshrepl.shell.commands import is_command
-
-        kernel = self.supervisor()
-        if (text.strip() and not is_command(text) and not kernel.dead and kernel.client.ready
-                and self.live_reload().nothing_to_check()):
-            kernel.hold(text, block=self.loaded_editor().pasted)
 
     def _confirm_exit(self) -> bool:
         """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
@@ -238,21 +220,18 @@ class Shell:
         from freshrepl.shell.commands import NO_KERNEL
 
         kernel = self.supervisor()
-        held = kernel.client.holding  # sent ahead, checked for changes then (_send_ahead)
         if kernel.dead:
             self.say(NO_KERNEL)
             return
         # A kernel that runs start-up code may import user modules the watcher must
         # know before this input; one that runs none gets the input while it starts.
-        if not held and not kernel.client.ready and self.options.runs_startup_code \
-                and not kernel.wait_ready():
+        if not kernel.client.ready and self.options.runs_startup_code and not kernel.wait_ready():
             return
-        if not held:
-            self.apply_pending_changes(sync=True)
+        self.apply_pending_changes(sync=True)
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted, held=held)
+        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted)
         if reply is None:
             return
         if reply.exit is not None:

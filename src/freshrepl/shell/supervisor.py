@@ -92,35 +92,12 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def hold(self, text: str, block: bool = False) -> bool:
-        """Send an input ahead, to run on ``run(text, held=True)``; False if it cannot be."""
-        try:
-            self.client.hold_run(text, block)
-        except KernelDied as died:
-            self.died(str(died))
-            return False
-        return True
-
-    def drop_held(self) -> None:
-        """The input sent ahead is not to run after all (the read ended another way)."""
-        if self.client.holding:
-            try:
-                self.client.release_run(run=False)
-            except KernelDied as died:
-                self.died(str(died))
-
-    def run(self, text: str, block: bool = False, held: bool = False) -> protocol.RunReply | None:
-        """Run one input (``block``: pasted; ``held``: sent ahead by ``hold``) and record it.
-
-        None if the kernel died meanwhile.
-        """
+    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            if held:
-                reply = self.client.release_run(on_wait=self._check_stuck)
-            else:
-                reply = self.client.run(text, on_wait=self._check_stuck, block=block)
+            reply = self.client.run(text, on_wait=self._check_stuck, block=block)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
