@@ -103,7 +103,7 @@ def test_unsafe_change_asks_and_yes_restarts_with_replay(spawn, project):
     old_pid = term.run("import os; os.getpid()")
     mark = term.mark()
     write(project / "shapes.py", "class Base:\n    pass\n\nclass Square:\n    pass\n")
-    text = term.wait_for("Restart the kernel and replay 3 inputs? [Y/n]", after=mark)
+    text = term.wait_for("Restart the kernel and replay 3 inputs (1–3)? [Y/n]", after=mark)
     assert "cannot reload shapes" in text and "Square" in text
     term.send("y")
     term.wait_for("replayed 3 inputs", after=mark)

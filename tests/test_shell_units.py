@@ -214,28 +214,27 @@ def recorded(*entries: tuple[str, bool]) -> SessionRecord:
 def test_replay_runs_the_successful_inputs_silently_in_order():
     record = recorded(("a", True), ("bad", False), ("b", True))
     kernel, progress, replies = FakeKernel(), [], []
-    outcome = record.replay(kernel, progress=lambda d, t: progress.append((d, t)),
+    outcome = record.replay(kernel, progress=lambda d, t, n: progress.append((d, t, n)),
                             interrupted=lambda: False, on_reply=replies.append)
     assert kernel.ran == [("a", True), ("b", True)]
-    assert progress == [(1, 2), (2, 2)] and len(replies) == 2
+    assert progress == [(1, 2, 1), (2, 2, 3)] and len(replies) == 2
     assert outcome.replayed == 2 and outcome.summary().startswith("replayed 2 inputs in ")
 
 
 def test_replay_stops_at_the_first_input_that_now_fails():
     record = recorded(("a", True), ("b", True), ("c", True))
-    outcome = record.replay(FakeKernel(fails={"b"}), progress=lambda d, t: None,
+    outcome = record.replay(FakeKernel(fails={"b"}), progress=lambda d, t, n: None,
                             interrupted=lambda: False, on_reply=lambda r: None)
     assert (outcome.replayed, outcome.failed_at, outcome.error) == (1, 2, "Traceback: b\n")
-    assert outcome.summary() == ("replay stopped at input #2 (b), which now fails; "
+    assert outcome.summary() == ("replay stopped at input 2 (b), which now fails; "
                                  "1 of 3 inputs replayed")
-    assert record.successful_count() == 3  # the record is kept whole for the next restart
 
 
 def test_replay_stops_when_interrupted():
     outcome = recorded(("a", True), ("b", True)).replay(
-        FakeKernel(), progress=lambda d, t: None, interrupted=lambda: True,
+        FakeKernel(), progress=lambda d, t, n: None, interrupted=lambda: True,
         on_reply=lambda r: None)
-    assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input #1")
+    assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input 1 ")
 
 
 class FakeConsole:
@@ -269,7 +268,7 @@ def test_supervisor_restart_replays_and_reports_through_its_console(monkeypatch)
     assert console.out[-1].startswith("replayed 1 input in ")
     console.answers = [False]
     assert supervisor.ask_restart() is False
-    assert console.out[-1] == "Restart the kernel and replay 1 input? [Y/n]"
+    assert console.out[-1] == "Restart the kernel and replay 1 input (1)? [Y/n]"
 
 
 # -- the live-reload policy --------------------------------------------------------------------

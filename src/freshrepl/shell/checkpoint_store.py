@@ -3,7 +3,8 @@
 A checkpoint is known by the control socket the kernel handed over with its
 notice (see ``kernel/checkpoints.py``); the shell is the only holder, so
 closing it ends the checkpoint.  Each one stands at a *position* in the
-session record: it holds the state after the first ``position`` inputs.
+session record: the number of the last input whose effects it holds (0:
+none; see ``session.py`` for how inputs are numbered).
 
 Budget: at most ``keep`` at once, and at most ``memory_mb`` held in all.  A
 checkpoint holds the pages the live kernel has overwritten since the fork
@@ -64,7 +65,7 @@ class CheckpointSettings:
 @record
 class Checkpoint:
     number: int  # shown to the user, in order of taking
-    position: int  # inputs of the record it holds the effects of
+    position: int  # the number of the last input it holds the effects of (0: none)
     pid: int
     control: socket.socket
     why: str

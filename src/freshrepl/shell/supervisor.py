@@ -18,7 +18,7 @@ from freshrepl import protocol
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
 from freshrepl.shell.options import Options
-from freshrepl.shell.session import SessionRecord
+from freshrepl.shell.session import Entry, SessionRecord, left_out_note, span
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
@@ -51,10 +51,10 @@ class KernelSupervisor:
         settings, self._setting_problems = CheckpointSettings.from_env(os.environ, configured)
         self._fresh_by_default = options.restart_from == "fresh"
         self.checkpoints = CheckpointStore(settings)
-        # The record position of the input running now (checkpoints are placed by it).
+        # The number of the input running now (checkpoints are placed by it).
         self._running: int | None = None
-        # False while the kernel's state is not the record's (a replay stopped early,
-        # --no-replay): its checkpoints would stand at wrong positions.
+        # False while the kernel holds more than the record (an input was dropped
+        # from it): its checkpoints would bring the dropped input back.
         self._on_record = True
         self._console = console
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
@@ -95,7 +95,7 @@ class KernelSupervisor:
     def run(self, text: str) -> protocol.RunReply | None:
         """Run one input and record it; None if the kernel died meanwhile (already told)."""
         self._interrupts.clear()
-        self._running = len(self.record.entries)
+        self._running = self.record.next_number
         try:
             reply = self.client.run(text, on_wait=self._check_stuck)
             self._collect_checkpoints()
@@ -111,9 +111,11 @@ class KernelSupervisor:
 
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
-        position = self._running if self._running is not None else len(self.record.entries)
+        # A checkpoint stands at the number of the last input whose effects it holds.
+        running = self._running
+        before = self.record.last_number() if running is None else self.record.number_before(running)
         for notice, fds in self.client.take_notices():
-            at = position + 1 if notice.after else position  # type: ignore[union-attr]
+            at = running if notice.after and running is not None else before  # type: ignore[union-attr]
             usable = self._on_record and not self.checkpoints.unavailable
             if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
@@ -150,11 +152,12 @@ class KernelSupervisor:
 
     # -- death and restart ------------------------------------------------------------
 
-    def died(self, how: str | None) -> None:
-        """Say how the kernel ended and offer a restart."""
-        self._console.write(f"\nkernel died ({how})\n")
+    def died(self, how: str | None, note: str = "") -> None:
+        """Say how the kernel ended (and ``note``) and offer a restart."""
+        self._console.write(f"\nkernel died ({how})\n{note}")
         # The input that killed it is not replayed, nor resumed after.
-        limit = self._running if self._running is not None else len(self.record.entries)
+        running = self._running
+        limit = self.record.last_number() if running is None else self.record.number_before(running)
         self._collect_checkpoints()
         self._running = None
         self.client.kill()
@@ -163,16 +166,47 @@ class KernelSupervisor:
             self.restart(replay=True, limit=limit)
 
     def ask_restart(self) -> bool:
-        count = self.record.successful_count()
-        plural = "" if count == 1 else "s"
-        return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+        successful = self.record.successful()
+        plural = "" if len(successful) == 1 else "s"
+        where = f" ({span(successful)})" if successful else ""
+        return self._console.ask_yes_no(
+            f"Restart the kernel and replay {len(successful)} input{plural}{where}? [Y/n]")
+
+    # -- the record -------------------------------------------------------------------
+
+    def forget_from(self, number: int) -> list[Entry]:
+        """Take input ``number`` and every later one out of the record (and the
+        checkpoints that hold their effects); return the inputs taken out."""
+        self._drop_checkpoints_from(number)
+        return self.record.drop_from(number)
+
+    def forget(self, number: int) -> tuple[Entry, int]:
+        """``:drop N``: take input ``number`` out of the record; KeyError if not in it.
+
+        The live kernel keeps what the input did, so until the next restart it
+        holds more than the record and takes no checkpoints; the checkpoints
+        that hold the input's effects end.  Returns the entry and how many
+        checkpoints ended.
+        """
+        entry = self.record.drop(number)
+        self._on_record = False
+        return entry, self._drop_checkpoints_from(number)
+
+    def _drop_checkpoints_from(self, number: int) -> int:
+        """End the checkpoints that hold the effects of input ``number`` or later."""
+        self._collect_checkpoints()
+        doomed = [c for c in self.checkpoints.items if c.position >= number]
+        for checkpoint in doomed:
+            self.checkpoints.drop(checkpoint)
+        return len(doomed)
 
     def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
 
-        Unless ``fresh``, the kernel is resumed from the best checkpoint at or
-        before position ``limit`` (default: the whole record), and only the
-        inputs after it are replayed.
+        Unless ``fresh``, the kernel is resumed from the best checkpoint that
+        stands at input ``limit`` or before (default: the whole record), and
+        only the inputs after it are replayed.  Without ``replay`` the record
+        is emptied; a replay that stops takes the rest out of the record.
         """
         began = time.monotonic()
         self._collect_checkpoints()
@@ -182,7 +216,7 @@ class KernelSupervisor:
         self._on_new_kernel()
         self._interrupts.clear()
         if limit is None:
-            limit = len(self.record.entries)
+            limit = self.record.last_number()
         resumed_at = None
         if fresh is None:
             fresh = self._fresh_by_default
@@ -190,16 +224,18 @@ class KernelSupervisor:
             resumed_at = self._new_kernel(limit)
         else:
             self.client.start()
-        self._on_record = replay
+        self._on_record = True
+        if not replay:
+            self.forget_from(1)  # before wait_ready: the new kernel's first checkpoint stands at 0
         if not self.wait_ready():
             return
         if not replay:
-            self._console.write("new kernel started; the namespace is empty\n")
+            self._console.write("new kernel started; the namespace and the record are empty\n")
             return
         self._replay(resumed_at, began)
 
     def _new_kernel(self, limit: int) -> int | None:
-        """Resume the best checkpoint (its position), else start a fresh kernel (None)."""
+        """Resume the best checkpoint (the number it stands at), else start a fresh kernel (None)."""
         failed = None
         while True:
             choice = self.checkpoints.choose(limit)
@@ -220,8 +256,8 @@ class KernelSupervisor:
     def _replay(self, resumed_at: int | None, began: float) -> None:
         write = self._console.write
 
-        def on_start(position: int) -> None:
-            self._running = position
+        def on_start(number: int) -> None:
+            self._running = number
 
         def on_reply(reply: protocol.RunReply) -> None:
             self._collect_checkpoints()
@@ -230,25 +266,41 @@ class KernelSupervisor:
         try:
             outcome = self.record.replay(
                 self.client,
-                progress=lambda done, total: write(f"\rreplaying {done}/{total}…"),
+                progress=lambda done, total, number: write(
+                    f"\rreplaying {done}/{total} (input {number})…"),
                 interrupted=lambda: bool(self._interrupts),
                 on_reply=on_reply,
-                start=resumed_at or 0,
+                after=resumed_at or 0,
                 on_start=on_start,
                 started=began if resumed_at is not None else None,
             )
         except KernelDied as died:
             write("\r\x1b[K")
-            self.died(str(died))
+            self._died_in_replay(str(died))
             return
         finally:
             self._running = None
         outcome.resumed_at = resumed_at
-        self._on_record = outcome.failed_at is None
+        if outcome.failed_at is not None:
+            # The kernel holds the inputs before it: the rest leave the record.
+            outcome.left_out = [e for e in self.forget_from(outcome.failed_at) if e.ok]
         write("\r\x1b[K")
         if outcome.error and not outcome.interrupted:
             write(outcome.error)
         write(outcome.summary() + "\n")
+
+    def _died_in_replay(self, how: str) -> None:
+        """A replayed input killed the kernel: it and the rest leave the record."""
+        running = self._running
+        if running is None:
+            self.died(how)
+            return
+        killer = self.record.find(running)
+        left_out = [e for e in self.forget_from(running) if e.ok]
+        self._running = None
+        head = killer.headline() if killer else ""
+        self.died(how, f"replay stopped at input {running} ({head}), which killed the kernel"
+                       f"{left_out_note(left_out)}\n")
 
     def shutdown(self) -> None:
         """Leave: let a live kernel exit by itself (its atexit handlers run)."""
