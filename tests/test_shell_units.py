@@ -11,7 +11,7 @@ from freshrepl import protocol
 from freshrepl.kernel.completer import complete
 from freshrepl.shell.commands import HELP, is_command, run_command
 from freshrepl.shell.live_reload import LiveReload
-from freshrepl.shell.notices import WatchTable, notice
+from freshrepl.shell.notices import WatchTable, notice, stale_notice
 from freshrepl.shell.session import SessionRecord
 from freshrepl.shell.supervisor import KernelSupervisor
 
@@ -174,6 +174,35 @@ def test_watch_table_follows_results_and_saves():
     assert table.modules["points"].state == "fresh"
     _, dropped = table.apply_delta(protocol.ModuleDelta(removed=["shapes"]))
     assert dropped == ["/p/shapes.py"] and "shapes" not in table.render()
+
+
+def test_a_module_compared_without_a_result_matches_its_file_and_is_fresh():
+    table = WatchTable()
+    table.apply_delta(protocol.ModuleDelta({"points": "/p/points.py", "shapes": "/p/shapes.py",
+                                            "other": "/p/other.py"}))
+    for name in ("points", "shapes", "other"):
+        table.record(protocol.ReloadResult(name, f"/p/{name}.py", protocol.UNSAFE, "C: bases"))
+    table.mark_matching({"/p/points.py", "/p/shapes.py"},
+                        [protocol.ReloadResult("shapes", "/p/shapes.py", protocol.UNSAFE, "C")])
+    states = {name: module.state for name, module in table.modules.items()}
+    assert states == {"points": "fresh", "shapes": "stale", "other": "stale"}  # other: not compared
+    # An error about the request itself (no path): nothing is known to match.
+    table.mark_matching(None, [protocol.ReloadResult("?", "", protocol.FAILED, error="internal")])
+    assert table.modules["other"].state == "stale"
+    table.mark_matching(None, [])  # :reload compared every module
+    assert table.modules["other"].state == "fresh" and table.modules["other"].why == ""
+    table.record(protocol.ReloadResult("points", "/p/points.py", protocol.DELETED))
+    table.record(protocol.ReloadResult("points", "/p/points.py", protocol.UNCHANGED))
+    assert table.modules["points"].state == "fresh"  # put back as it was
+
+
+def test_declining_names_what_stays_stale_and_how_to_apply_it_later():
+    one = [protocol.ReloadResult("shapes", "/p/shapes.py", protocol.UNSAFE, "C: bases")]
+    assert stale_notice(one) == ("  kept the old code: shapes is now stale (:restart applies "
+                                 "the edit, or fix shapes.py and :reload shapes)")
+    two = one + [protocol.ReloadResult("points", "/p/points.py", protocol.UNSAFE, "P: bases")]
+    assert stale_notice(two) == ("  kept the old code: shapes, points are now stale (:restart "
+                                 "applies the edits, or fix their files and :reload shapes points)")
 
 
 # -- replay against a fake kernel -------------------------------------------------------------

@@ -359,18 +359,16 @@ class Shell:
 
         for result in results:
             write(notice(result, self.options.color) + "\n")
-        unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
+        unsafe = [r for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self._offer_restart_after_unsafe(unsafe)
 
-    def _offer_restart_after_unsafe(self, modules: list[str]) -> None:
+    def _offer_restart_after_unsafe(self, unsafe: list[protocol.ReloadResult]) -> None:
         from freshrepl.shell.notices import stale_notice
 
         choice = self.options.on_unsafe
-        if choice == "keep":
-            self.say(stale_notice(modules))
-            return
-        if choice == "ask" and not self._supervisor().ask_restart():
+        if choice == "keep" or (choice == "ask" and not self._supervisor().ask_restart()):
+            self.say(stale_notice(unsafe))  # declined: what stays stale, and how to apply it later
             return
         self._supervisor().restart(replay=True)
 
