@@ -15,7 +15,16 @@ from freshrepl import protocol
 from freshrepl.digests import write_listing
 from freshrepl.shell.kernel_client import KernelDied
 from freshrepl.shell.options import Options
-from freshrepl.shell.session import LISTED, Entry, ReplayOutcome, SessionRecord, listing, span
+from freshrepl.shell.session import (
+    LISTED,
+    Entry,
+    ReplayOutcome,
+    SessionRecord,
+    dropped_note,
+    listing,
+    render_record,
+    span,
+)
 from freshrepl.shell.supervisor import KernelSupervisor
 
 
@@ -98,6 +107,32 @@ def test_listing_cuts_long_lines_and_span_names_the_numbers():
 def test_restarting_from_a_checkpoint_before_any_input_names_the_first_input():
     outcome = ReplayOutcome(2, 2, 0.05, resumed_at=0, first=11)
     assert outcome.summary() == "restarted from before input 11 (replayed 2 inputs in 0.05 s)"
+
+
+def test_the_listing_puts_each_checkpoint_between_the_inputs_it_stands_after():
+    record = recorded("a", "!1/0", "def f():\n    return 1\n", "b")
+    record.drop(4)
+    marks = [(2, "checkpoint #2 (after a 4.0 s input)"), (0, "checkpoint #1 (after start-up)")]
+    assert render_record(record, marks, holds_dropped=True).splitlines() == [
+        "input  result  source",
+        "               ── checkpoint #1 (after start-up)",
+        "    1  ok      a",
+        "    2  failed  1/0",
+        "               ── checkpoint #2 (after a 4.0 s input)",
+        "    3  ok      def f():  (+1 line)",
+        "3 inputs; a restart replays the 2 that succeeded (:drop N takes one out)",
+        "this kernel still holds what the dropped inputs did; a restart leaves it out",
+    ]
+    assert render_record(SessionRecord(), []) == "the record is empty: a restart replays nothing"
+
+
+def test_the_drop_note_says_what_a_restart_and_the_live_kernel_do():
+    entry = Entry(3, "x = 1", True)
+    assert dropped_note(entry, 0, kernel_keeps=False) == (
+        "dropped input 3 (x = 1): a restart will not replay it")
+    assert dropped_note(entry, 2, kernel_keeps=True) == (
+        "dropped input 3 (x = 1): a restart will not replay it; this kernel keeps its effects; "
+        "2 checkpoints holding them ended")
 
 
 # -- the supervisor keeps the record what the kernel holds ------------------------------------

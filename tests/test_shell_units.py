@@ -76,6 +76,12 @@ class FakeTarget:
     def show_watch(self):
         self.calls.append(("watch",))
 
+    def show_record(self):
+        self.calls.append(("record",))
+
+    def drop_inputs(self, numbers):
+        self.calls.append(("drop", numbers))
+
     def set_auto(self, on):
         self.calls.append(("auto", on))
 
@@ -95,6 +101,9 @@ class FakeTarget:
     (":checkpoints", ("checkpoints", False)),
     (":checkpoints clear", ("checkpoints", True)),
     (":watch", ("watch",)),
+    (":record", ("record",)),
+    (":drop 7", ("drop", [7])),
+    (":drop 9 3 9", ("drop", [3, 9])),
     (":auto off", ("auto", False)),
     ("  :auto on", ("auto", True)),
     (":quit", ("quit",)),
@@ -111,6 +120,10 @@ def test_commands_reach_their_action(line, call):
     (":auto maybe", "usage: :auto on|off (now on)"),
     (":watch all", ":watch takes no arguments"),
     (":quit now", ":quit takes no arguments"),
+    (":drop", "usage: :drop N [N…]"),
+    (":drop -1", "usage: :drop N [N…]"),
+    (":drop 2 x", "usage: :drop N [N…]"),
+    (":record 3", ":record takes no arguments"),
 ])
 def test_bad_commands_are_told_not_run(line, error):
     target = FakeTarget()
@@ -123,7 +136,8 @@ def test_help_lists_every_command_and_the_auto_state():
     target = FakeTarget()
     run_command(":help", target, auto=False)
     assert target.said == [HELP.format(auto="off")]
-    for name in (":reload", ":restart", ":checkpoints", ":watch", ":auto", ":help", ":quit"):
+    for name in (":reload", ":restart", ":checkpoints", ":record", ":drop", ":watch", ":auto",
+                 ":help", ":quit"):
         assert name in target.said[0]
 
 

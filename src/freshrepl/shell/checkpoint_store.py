@@ -176,6 +176,13 @@ class CheckpointStore:
             pass
         _reap(checkpoint.pid)
 
+    def drop_from(self, position: int) -> int:
+        """End the checkpoints that hold the effects of input ``position`` or later; how many."""
+        doomed = [c for c in self.items if c.position >= position]
+        for checkpoint in doomed:
+            self.drop(checkpoint)
+        return len(doomed)
+
     def clear(self) -> None:
         for checkpoint in list(self.items):
             self.drop(checkpoint)

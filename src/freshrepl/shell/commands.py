@@ -17,6 +17,8 @@ class CommandTarget(Protocol):
     def reload_now(self, names: list[str]) -> None: ...
     def restart(self, replay: bool, fresh: bool | None = None) -> None: ...
     def show_checkpoints(self, clear: bool) -> None: ...
+    def show_record(self) -> None: ...
+    def drop_inputs(self, numbers: list[int]) -> None: ...
     def show_watch(self) -> None: ...
     def set_auto(self, on: bool) -> None: ...
     def show_doc(self, name: str) -> None: ...
@@ -32,6 +34,8 @@ HELP = """\
 :restart --fresh      new kernel from scratch, then replay every successful input
 :restart --no-replay  new kernel, empty namespace
 :checkpoints [clear]  the paused kernels a restart can resume, and the memory they hold
+:record               the inputs a restart replays, by number, and the checkpoints between them
+:drop N [N…]          take inputs out of the record: a restart will not replay them
 :watch                the watched modules and their state
 :auto on|off          automatic reloading on or off (now {auto})
 :doc NAME             NAME's documentation, paged when long (F1 at the prompt)
@@ -76,6 +80,17 @@ def _checkpoints(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.show_checkpoints(clear=bool(args))
 
 
+def _record(target: CommandTarget, args: list[str], auto: bool) -> None:
+    _no_arguments(":record", args)
+    target.show_record()
+
+
+def _drop(target: CommandTarget, args: list[str], auto: bool) -> None:
+    if not args or not all(arg.isdigit() and int(arg) > 0 for arg in args):
+        raise CommandUsageError("usage: :drop N [N…] (input numbers, as :record lists them)")
+    target.drop_inputs(sorted({int(arg) for arg in args}))
+
+
 def _watch(target: CommandTarget, args: list[str], auto: bool) -> None:
     _no_arguments(":watch", args)
     target.show_watch()
@@ -111,6 +126,8 @@ _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {
     "reload": _reload,
     "restart": _restart,
     "checkpoints": _checkpoints,
+    "record": _record,
+    "drop": _drop,
     "watch": _watch,
     "auto": _auto,
     "doc": _doc,

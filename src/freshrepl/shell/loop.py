@@ -396,6 +396,23 @@ class Shell:
     def show_checkpoints(self, clear: bool) -> None:
         self.say(self._supervisor().show_checkpoints(clear))
 
+    def show_record(self) -> None:
+        from freshrepl.shell.supervisor import record_listing
+
+        self.say(record_listing(self._supervisor()))
+
+    def drop_inputs(self, numbers: list[int]) -> None:
+        from freshrepl.shell.session import dropped_note
+
+        kernel = self._supervisor()
+        missing = [n for n in numbers if kernel.record.find(n) is None]
+        if missing:
+            self.say(f"error: no input {missing[0]} in the record (:record lists them)")
+            return
+        for number in numbers:
+            entry, ended = kernel.forget(number)
+            self.say(dropped_note(entry, ended, kernel_keeps=not kernel.dead))
+
     def show_watch(self) -> None:
         self._apply_pending_changes(sync=True)
         self.say(self._live().table.render())

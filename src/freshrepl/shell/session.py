@@ -1,4 +1,4 @@
-"""The session record (the inputs the live kernel holds, numbered as the user sees them) and its replay.
+"""The session record (the inputs the live kernel holds, numbered as the user sees them), its replay and its listing.
 
 Every input gets a number when it is recorded, counted from 1 and never
 reused in this shell, so "input 7" means one thing in every message, in
@@ -60,6 +60,51 @@ def span(entries: list[Entry]) -> str:
         return ""
     first, last = entries[0].number, entries[-1].number
     return str(first) if first == last else f"{first}–{last}"
+
+
+def restart_question(record: SessionRecord) -> str:
+    """``Restart the kernel and replay 22 inputs (1–25)? [Y/n]``"""
+    successful = record.successful()
+    plural = "" if len(successful) == 1 else "s"
+    where = f" ({span(successful)})" if successful else ""
+    return f"Restart the kernel and replay {len(successful)} input{plural}{where}? [Y/n]"
+
+
+def render_record(record: SessionRecord, marks: list[tuple[int, str]],
+                  holds_dropped: bool = False) -> str:
+    """``:record``: each input's number, whether it succeeded and its first line, with
+    ``marks`` (a checkpoint's number and label) shown where they stand between inputs."""
+    pending = sorted(marks, key=lambda mark: mark[0])
+    lines = [f"{'input':>5}  {'result':<6}  source"] if record.entries else []
+
+    def marks_before(number: int) -> None:
+        while pending and pending[0][0] < number:
+            lines.append(f"{'':>5}  {'':<6}  ── {pending.pop(0)[1]}")
+
+    for entry in record.entries:
+        marks_before(entry.number)
+        lines.append(f"{entry.number:>5}  {'ok' if entry.ok else 'failed':<6}  {entry.headline()}")
+    marks_before(record.next_number + 1)
+    count = len(record.entries)
+    if not count:
+        lines.append("the record is empty: a restart replays nothing")
+    else:
+        good = record.successful_count()
+        lines.append(f"{count} input{'' if count == 1 else 's'}; a restart replays the {good} "
+                     "that succeeded (:drop N takes one out)")
+    if holds_dropped:
+        lines.append("this kernel still holds what the dropped inputs did; a restart leaves it out")
+    return "\n".join(lines)
+
+
+def dropped_note(entry: Entry, ended: int, kernel_keeps: bool) -> str:
+    """What ``:drop N`` did: a restart will not replay the input (the live kernel keeps it)."""
+    line = f"dropped input {entry.number} ({entry.headline()}): a restart will not replay it"
+    if kernel_keeps:
+        line += "; this kernel keeps its effects"
+    if ended:
+        line += f"; {ended} checkpoint{'s' if ended > 1 else ''} holding them ended"
+    return line
 
 
 @record

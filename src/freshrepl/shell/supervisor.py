@@ -18,7 +18,13 @@ from freshrepl import protocol
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
 from freshrepl.shell.options import Options
-from freshrepl.shell.session import Entry, SessionRecord, left_out_note, span
+from freshrepl.shell.session import (
+    Entry,
+    SessionRecord,
+    left_out_note,
+    render_record,
+    restart_question,
+)
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
@@ -59,7 +65,7 @@ class KernelSupervisor:
         self._console = console
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
-        self._interrupts: list[float] = []
+        self._interrupts = Interrupts(console, kill=lambda: self.client.kill())
 
     # -- start ----------------------------------------------------------------------
 
@@ -97,7 +103,7 @@ class KernelSupervisor:
         self._interrupts.clear()
         self._running = self.record.next_number
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck)
+            reply = self.client.run(text, on_wait=self._interrupts.check_stuck)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
@@ -138,17 +144,7 @@ class KernelSupervisor:
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
-        self._interrupts.append(time.monotonic())
-
-    def _check_stuck(self) -> None:
-        """A kernel that ignores Ctrl-C is not a trap: a further Ctrl-C offers to kill it."""
-        if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < STUCK_AFTER:
-            return
-        self._interrupts.clear()
-        self._console.write("\n")
-        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
-                                    default=False):
-            self.client.kill()
+        self._interrupts.note()
 
     # -- death and restart ------------------------------------------------------------
 
@@ -166,39 +162,22 @@ class KernelSupervisor:
             self.restart(replay=True, limit=limit)
 
     def ask_restart(self) -> bool:
-        successful = self.record.successful()
-        plural = "" if len(successful) == 1 else "s"
-        where = f" ({span(successful)})" if successful else ""
-        return self._console.ask_yes_no(
-            f"Restart the kernel and replay {len(successful)} input{plural}{where}? [Y/n]")
-
-    # -- the record -------------------------------------------------------------------
+        return self._console.ask_yes_no(restart_question(self.record))
 
     def forget_from(self, number: int) -> list[Entry]:
-        """Take input ``number`` and every later one out of the record (and the
-        checkpoints that hold their effects); return the inputs taken out."""
-        self._drop_checkpoints_from(number)
+        """Inputs ``number`` and later out of the record, and the checkpoints holding them."""
+        self._collect_checkpoints()
+        self.checkpoints.drop_from(number)
         return self.record.drop_from(number)
 
     def forget(self, number: int) -> tuple[Entry, int]:
-        """``:drop N``: take input ``number`` out of the record; KeyError if not in it.
-
-        The live kernel keeps what the input did, so until the next restart it
-        holds more than the record and takes no checkpoints; the checkpoints
-        that hold the input's effects end.  Returns the entry and how many
-        checkpoints ended.
-        """
+        """``:drop N``: input ``number`` out of the record (KeyError if not in it) and the
+        checkpoints holding it ended (how many).  The live kernel keeps what it did, so
+        it holds more than the record and takes no checkpoints until the next restart."""
         entry = self.record.drop(number)
         self._on_record = False
-        return entry, self._drop_checkpoints_from(number)
-
-    def _drop_checkpoints_from(self, number: int) -> int:
-        """End the checkpoints that hold the effects of input ``number`` or later."""
         self._collect_checkpoints()
-        doomed = [c for c in self.checkpoints.items if c.position >= number]
-        for checkpoint in doomed:
-            self.checkpoints.drop(checkpoint)
-        return len(doomed)
+        return entry, self.checkpoints.drop_from(number)
 
     def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
@@ -268,15 +247,18 @@ class KernelSupervisor:
                 self.client,
                 progress=lambda done, total, number: write(
                     f"\rreplaying {done}/{total} (input {number})…"),
-                interrupted=lambda: bool(self._interrupts),
+                interrupted=self._interrupts.pressed,
                 on_reply=on_reply,
                 after=resumed_at or 0,
                 on_start=on_start,
                 started=began if resumed_at is not None else None,
             )
-        except KernelDied as died:
+        except KernelDied as died:  # a replayed input killed it: it and the rest leave the record
+            out = [e for e in self.forget_from(self._running) if e.ok] if self._running else []
+            self._running = None
             write("\r\x1b[K")
-            self._died_in_replay(str(died))
+            self.died(str(died), f"replay stopped at input {out[0].number} ({out[0].headline()}), "
+                                 f"which killed the kernel{left_out_note(out)}\n" if out else "")
             return
         finally:
             self._running = None
@@ -288,19 +270,6 @@ class KernelSupervisor:
         if outcome.error and not outcome.interrupted:
             write(outcome.error)
         write(outcome.summary() + "\n")
-
-    def _died_in_replay(self, how: str) -> None:
-        """A replayed input killed the kernel: it and the rest leave the record."""
-        running = self._running
-        if running is None:
-            self.died(how)
-            return
-        killer = self.record.find(running)
-        left_out = [e for e in self.forget_from(running) if e.ok]
-        self._running = None
-        head = killer.headline() if killer else ""
-        self.died(how, f"replay stopped at input {running} ({head}), which killed the kernel"
-                       f"{left_out_note(left_out)}\n")
 
     def shutdown(self) -> None:
         """Leave: let a live kernel exit by itself (its atexit handlers run)."""
@@ -320,3 +289,38 @@ class KernelSupervisor:
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
         return f"dropped {count} checkpoint{'' if count == 1 else 's'}"
+
+
+def record_listing(supervisor: KernelSupervisor) -> str:
+    """``:record``: the inputs, whether each succeeded, and the checkpoints between them."""
+    checkpoints = supervisor.checkpoints.items
+    marks = [(c.position, f"checkpoint #{c.number} ({c.why})") for c in checkpoints]
+    return render_record(supervisor.record, marks, holds_dropped=not supervisor._on_record)
+
+
+class Interrupts:
+    """Ctrl-C presses while the kernel is busy: a kernel that ignores them is not a trap."""
+
+    def __init__(self, console: Console, kill: Callable[[], None]) -> None:
+        self._presses: list[float] = []
+        self._console = console
+        self._kill = kill
+
+    def note(self) -> None:
+        self._presses.append(time.monotonic())
+
+    def pressed(self) -> bool:
+        return bool(self._presses)
+
+    def clear(self) -> None:
+        self._presses.clear()
+
+    def check_stuck(self) -> None:
+        """A further Ctrl-C, a while after the first, offers to kill the kernel."""
+        if len(self._presses) < 2 or time.monotonic() - self._presses[0] < STUCK_AFTER:
+            return
+        self._presses.clear()
+        self._console.write("\n")
+        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+                                    default=False):
+            self._kill()
