@@ -32,9 +32,11 @@ def test_record_lists_numbers_results_and_first_lines_as_the_restart_question_co
     term = _start(spawn, project)
     term.run("a = 1")
     term.run("1/0")
+    prompts = term.prompts()
     term.line("def f():")
     term.line("return a")
     term.line("")
+    term.wait_prompt(prompts + 1)
     term.wait_idle()
     listing = term.run(":record")
     assert _rows(listing)[1:] == [(2, "ok", "a = 1"), (3, "failed", "1/0"),

@@ -13,6 +13,7 @@ import pytest
 
 from freshrepl import protocol
 from freshrepl.digests import write_listing
+from freshrepl.shell.commands import run_command
 from freshrepl.shell.kernel_client import KernelDied
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import (
@@ -286,3 +287,32 @@ def test_the_restart_question_names_the_inputs_it_would_replay():
     assert console.out == ["Restart the kernel and replay 0 inputs? [Y/n]",
                            "Restart the kernel and replay 3 inputs (1–4)? [Y/n]",
                            "Restart the kernel and replay 1 input (3)? [Y/n]"]
+
+
+class Shell:
+    """The shell's parts the :record and :drop handlers use."""
+
+    def __init__(self, supervisor: KernelSupervisor) -> None:
+        self._supervisor, self.said = supervisor, []
+
+    def supervisor(self) -> KernelSupervisor:
+        return self._supervisor
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+
+def test_drop_checks_every_number_before_dropping_any_then_drops_each():
+    supervisor, _ = supervised(FakeKernel())
+    for source in ("a", "b", "c"):
+        supervisor.run(source)
+    shell = Shell(supervisor)
+    run_command(":drop 3 9", shell)
+    assert shell.said == ["error: no input 9 in the record (:record lists them)"]
+    assert numbers(supervisor.record) == [1, 2, 3]
+    run_command(":drop 3 1 3", shell)
+    assert shell.said[1:] == [
+        "dropped input 1 (a): a restart will not replay it; this kernel keeps its effects",
+        "dropped input 3 (c): a restart will not replay it; this kernel keeps its effects"]
+    run_command(":record", shell)
+    assert "    2  ok      b" in shell.said[-1] and "still holds" in shell.said[-1]
