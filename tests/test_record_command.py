@@ -43,11 +43,13 @@ def test_record_lists_numbers_results_and_first_lines_as_the_restart_question_co
                                   (4, "ok", "def f():  (+1 line)")]
     assert "4 inputs; a restart replays the 3 that succeeded (:drop N takes one out)" in listing
     term.line("import os; os._exit(3)")
+    term.wait_for("kernel died (exit status 3) in input 5, which is not replayed")
     term.wait_for("Restart the kernel and replay 3 inputs (1–4)? [Y/n]")
     term.send("y")
     term.wait_for("replayed 3 inputs")
     term.wait_idle()
     assert term.run("f()") == "1"
+    assert [n for n, _, _ in _rows(term.run(":record"))] == [1, 2, 3, 4, 6]  # 5 is not reused
 
 
 def test_record_shows_the_checkpoints_between_inputs_and_drop_ends_those_holding_it(spawn, project):

@@ -316,3 +316,14 @@ def test_drop_checks_every_number_before_dropping_any_then_drops_each():
         "dropped input 3 (c): a restart will not replay it; this kernel keeps its effects"]
     run_command(":record", shell)
     assert "    2  ok      b" in shell.said[-1] and "still holds" in shell.said[-1]
+
+
+def test_the_input_that_kills_the_kernel_is_named_and_its_number_not_given_again():
+    kernel = FakeKernel(kills={"boom"})
+    supervisor, console = supervised(kernel, answers=[False])
+    supervisor.run("a")
+    assert supervisor.run("boom") is None
+    assert console.out[0] == "\nkernel died (SIGSEGV) in input 2, which is not replayed\n"
+    assert console.out[1] == "Restart the kernel and replay 1 input (1)? [Y/n]"
+    supervisor.record.add("b", True)
+    assert numbers(supervisor.record) == [1, 3]

@@ -103,6 +103,7 @@ class KernelSupervisor:
             reply = self.client.run(text, on_wait=self._interrupts.check_stuck)
             self._collect_checkpoints()
         except KernelDied as died:
+            self.record.next_number += 1  # not recorded; its number stays its own
             self.died(str(died))
             return None
         finally:
@@ -147,9 +148,10 @@ class KernelSupervisor:
 
     def died(self, how: str | None, note: str = "") -> None:
         """Say how the kernel ended (and ``note``) and offer a restart."""
-        self._console.write(f"\nkernel died ({how})\n{note}")
         # The input that killed it is not replayed, nor resumed after.
         running = self._running
+        killer = f" in input {running}, which is not replayed" if running is not None else ""
+        self._console.write(f"\nkernel died ({how}){killer}\n{note}")
         limit = self.record.last_number() if running is None else self.record.number_before(running)
         self._collect_checkpoints()
         self._running = None
