@@ -159,6 +159,8 @@ class FakeKernel:
             self.peers = getattr(self, "peers", []) + [theirs]
             notice = protocol.CheckpointTaken(os.getpid(), self.checkpoint[source], source)
             self.notices.append((notice, [ours.detach(), write_listing([])]))
+        if source.startswith("thread"):
+            self.notices.append((protocol.CheckpointSkipped(True, "a thread is running"), []))
         ok = source not in self.fails
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n")
 
@@ -233,8 +235,11 @@ def test_restart_without_replay_empties_the_record_keeping_a_checkpoint_of_no_in
     supervisor.run("a")
     supervisor.run("slow")
     assert positions(supervisor) == [0, 2]
+    supervisor.run("thread started")
+    assert supervisor.checkpoints.skipped == "no checkpoint after input 3: a thread is running"
     supervisor.restart(replay=False)
     assert supervisor.record.entries == [] and positions(supervisor) == [0]
+    assert supervisor.checkpoints.skipped is None  # it was about input 3, gone with the record
     assert console.out[-1] == "new kernel started; the namespace and the record are empty\n"
     supervisor.run("b")
     kernel.ran.clear()

@@ -203,8 +203,9 @@ class KernelSupervisor:
         else:
             self.client.start()
         self._on_record = True
-        if not replay:
-            self.forget_from(1)  # before wait_ready: the new kernel's first checkpoint stands at 0
+        if not replay:  # before wait_ready: the new kernel's first checkpoint stands at 0
+            self.forget_from(1)
+            self.checkpoints.skipped = None  # a note about inputs no longer in the record
         if not self.wait_ready():
             return
         if not replay:
