@@ -181,8 +181,8 @@ class SessionRecord:
 
     def number_before(self, number: int) -> int:
         """The number of the last input in the record before input ``number`` (0 if none)."""
-        earlier = [entry.number for entry in self.entries if entry.number < number]
-        return earlier[-1] if earlier else 0
+        # From the end: mostly asked for the input running now, after all of them.
+        return next((e.number for e in reversed(self.entries) if e.number < number), 0)
 
     def find(self, number: int) -> Entry | None:
         return next((entry for entry in self.entries if entry.number == number), None)
