@@ -19,6 +19,7 @@ the effects of the inputs up to it.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 
 from freshrepl import protocol
@@ -44,6 +45,10 @@ class Entry:
             first = first[:width - 1] + "…"
         more = len(lines) - 1
         return first + (f"  (+{more} line{'' if more == 1 else 's'})" if more else "")
+
+
+def _number(entry: Entry) -> int:
+    return entry.number
 
 
 def listing(entries: list[Entry], indent: str = "  ") -> str:
@@ -181,8 +186,8 @@ class SessionRecord:
 
     def number_before(self, number: int) -> int:
         """The number of the last input in the record before input ``number`` (0 if none)."""
-        # From the end: mostly asked for the input running now, after all of them.
-        return next((e.number for e in reversed(self.entries) if e.number < number), 0)
+        at = bisect_left(self.entries, number, key=_number)  # numbers grow along the record
+        return self.entries[at - 1].number if at else 0
 
     def find(self, number: int) -> Entry | None:
         return next((entry for entry in self.entries if entry.number == number), None)
