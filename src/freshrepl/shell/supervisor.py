@@ -115,11 +115,11 @@ class KernelSupervisor:
 
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
-        # A checkpoint stands at the number of the last input whose effects it holds.
         running = self._running
-        before = self.record.last_number() if running is None else self.record.number_before(running)
         for notice, fds in self.client.take_notices():
-            at = running if notice.after and running is not None else before  # type: ignore[union-attr]
+            # It stands at the number of the last input whose effects it holds.
+            at = (running if notice.after and running is not None  # type: ignore[union-attr]
+                  else self.record.number_before(running or self.record.next_number))
             usable = self._on_record and not self.checkpoints.unavailable
             if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
