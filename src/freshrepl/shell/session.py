@@ -1,8 +1,9 @@
 """The session record (the inputs the live kernel holds, numbered as the user sees them), its replay and its listing.
 
-Every input gets a number when it is recorded, counted from 1 and never
-reused in this shell, so "input 7" means one thing in every message, in
-``:record`` and in ``:drop 7`` even after inputs left the record.  Checkpoints
+Every input gets a number when it runs, counted from 1 and never reused in
+this shell (one that kills the kernel keeps its number, unrecorded), so
+"input 7" means one thing in every message, in ``:record`` and in ``:drop 7``
+even after inputs left the record.  Checkpoints
 stand at numbers too: the number of the last input whose effects they hold
 (0: none).
 
