@@ -143,6 +143,8 @@ class FakeKernel:
     """Runs inputs by name: ``fails`` fail, ``kills`` kill it; ``checkpoint`` ones are
     followed (``True``) or preceded (``False``) by a checkpoint notice."""
 
+    process = type("Process", (), {"on_exit": None})()
+
     def __init__(self, fails=(), kills=(), checkpoint=None) -> None:
         self.fails, self.kills = set(fails), set(kills)
         self.checkpoint = checkpoint or {}
@@ -164,7 +166,11 @@ class FakeKernel:
         ok = source not in self.fails
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n")
 
-    def take_notices(self):
+    @property
+    def inbox(self):  # the checkpoint messages, as the client's inbox gives them
+        return self
+
+    def take(self):
         notices, self.notices = self.notices, []
         return notices
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from freshrepl.dataclass_lite import dataclass_lite
 from freshrepl.protocol import (
     DELETED,
     FAILED,
@@ -18,7 +19,6 @@ from freshrepl.protocol import (
     ModuleDelta,
     ReloadResult,
 )
-from freshrepl.record import record
 
 # States shown by :watch.
 FRESH = "fresh"
@@ -61,7 +61,7 @@ def stale_notice(results: list[ReloadResult]) -> str:
             f"or fix their files and :reload {' '.join(names)})")
 
 
-@record
+@dataclass_lite
 class ModuleState:
     """One watched module as ``:watch`` shows it."""
 
@@ -71,7 +71,7 @@ class ModuleState:
     why: str = ""
 
 
-class WatchTable:
+class ModuleStates:
     """The shell's view of every watched module and its state."""
 
     def __init__(self) -> None:
@@ -89,7 +89,7 @@ class WatchTable:
                 dropped.append(gone.path)
         return added, dropped
 
-    def record(self, result: ReloadResult) -> None:
+    def apply_result(self, result: ReloadResult) -> None:
         module = self.modules.get(result.module)
         if module is None:
             module = self.modules[result.module] = ModuleState(result.module, result.path)

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 
 from freshrepl import protocol
-from freshrepl.record import field, record
+from freshrepl.dataclass_lite import dataclass_lite, field
 from freshrepl.shell.kernel_client import KernelClient
 
 # Inputs listed by number when they leave the record; the rest are counted.
@@ -32,7 +32,7 @@ LISTED = 10
 SHOWN_WIDTH = 60  # characters of an input's first line shown in a listing
 
 
-@record
+@dataclass_lite
 class Entry:
     number: int  # shown to the user; never reused in this shell
     source: str
@@ -113,7 +113,7 @@ def dropped_note(entry: Entry, ended: int, kernel_keeps: bool) -> str:
     return line
 
 
-@record
+@dataclass_lite
 class ReplayOutcome:
     replayed: int  # inputs that ran again successfully
     total: int  # inputs that were to be replayed

@@ -3,7 +3,7 @@
 The supervisor owns the ``KernelClient``, the session record and the
 checkpoints.  A restart resumes the best checkpoint (``CheckpointStore.choose``)
 and replays the inputs after it, or starts a fresh kernel and replays them
-all.  It talks to the user only through the small ``Console`` interface it is
+all.  It talks to the user only through the small ``Dialog`` interface it is
 given (one line out, one yes/no question), so it can be driven without a
 terminal.
 """
@@ -15,8 +15,10 @@ import sys
 import time
 
 from freshrepl import protocol
+from freshrepl.process import become_subreaper
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
-from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
+from freshrepl.shell.kernel_client import KernelClient, KernelDied
+from freshrepl.shell.notices import stale_notice
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import (
     Entry,
@@ -31,7 +33,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
-    class Console(Protocol):
+    from freshrepl.shell.kernel_process import Preforked
+
+    class Dialog(Protocol):
         """How the supervisor speaks to the user."""
 
         def write(self, text: str) -> None: ...
@@ -46,7 +50,7 @@ STUCK_AFTER = 0.5
 class KernelSupervisor:
     """One kernel at a time, and what to do when it ends."""
 
-    def __init__(self, options: Options, console: Console,
+    def __init__(self, options: Options, dialog: Dialog,
                  on_modules: Callable[[protocol.ModuleDelta], None],
                  on_new_kernel: Callable[[], None], first_kernel: Preforked | None = None) -> None:
         self.client = KernelClient(options, first_kernel)
@@ -58,19 +62,18 @@ class KernelSupervisor:
         self.checkpoints = CheckpointStore(settings)
         # The number of the input running now (checkpoints are placed by it).
         self._running: int | None = None
-        # False while the kernel holds more than the record (an input was dropped
-        # from it): its checkpoints would bring the dropped input back.
+        # False while the kernel holds an input dropped from the record: no checkpoints.
         self._on_record = True
-        self._console = console
+        self._dialog = dialog
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
-        self._interrupts = Interrupts(console, kill=lambda: self.client.kill())
+        self._interrupts = Interrupts(dialog, kill=lambda: self.client.kill())
 
     # -- start ----------------------------------------------------------------------
 
     def start(self, on_exit: Callable[[], None]) -> None:
         """Spawn the kernel; it gets ready in parallel (``wait_ready``)."""
-        self.client.on_exit = on_exit
+        self.client.process.on_exit = on_exit
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
@@ -116,12 +119,12 @@ class KernelSupervisor:
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
         running = self._running
-        for notice, fds in self.client.take_notices():
+        for message, fds in self.client.inbox.take():
             # It stands at the number of the last input whose effects it holds.
-            at = (running if notice.after and running is not None  # type: ignore[union-attr]
+            at = (running if message.after and running is not None  # type: ignore[union-attr]
                   else self.record.number_before(running or self.record.next_number))
             usable = self._on_record and not self.checkpoints.unavailable
-            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
+            if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
 
                 from freshrepl.digests import read_listing
@@ -132,12 +135,12 @@ class KernelSupervisor:
                 except (OSError, UnicodeDecodeError):
                     control.close()  # unknown code: never to be trusted; it exits
                     continue
-                self.checkpoints.add(notice.pid, control, at, notice.why, files)
+                self.checkpoints.add(message.pid, control, at, message.why, files)
                 continue
             for fd in fds:
                 os.close(fd)  # a checkpoint of a kernel off the record ends here
-            if isinstance(notice, protocol.CheckpointSkipped) and self._on_record:
-                self.checkpoints.note_skipped(at, notice.reason)
+            if isinstance(message, protocol.CheckpointSkipped) and self._on_record:
+                self.checkpoints.note_skipped(at, message.reason)
         self.checkpoints.enforce_budget()
 
     def note_interrupt(self) -> None:
@@ -151,7 +154,7 @@ class KernelSupervisor:
         # The input that killed it is not replayed, nor resumed after.
         running = self._running
         killer = f" in input {running}, which is not replayed" if running is not None else ""
-        self._console.write(f"\nkernel died ({how}){killer}\n{note}")
+        self._dialog.write(f"\nkernel died ({how}){killer}\n{note}")
         limit = self.record.last_number() if running is None else self.record.number_before(running)
         self._collect_checkpoints()
         self._running = None
@@ -161,7 +164,14 @@ class KernelSupervisor:
             self.restart(replay=True, limit=limit)
 
     def ask_restart(self) -> bool:
-        return self._console.ask_yes_no(restart_question(self.record))
+        return self._dialog.ask_yes_no(restart_question(self.record))
+
+    def offer_restart_after_unsafe(self, unsafe: list[protocol.ReloadResult], choice: str) -> None:
+        """An edit could not be applied in place: keep the old code, ask, or restart (``on_unsafe``)."""
+        if choice == "restart" or (choice == "ask" and self.ask_restart()):
+            self.restart(replay=True)
+        else:  # declined: what stays stale, and how to apply it later
+            self._dialog.write(stale_notice(unsafe) + "\n")
 
     def forget_from(self, number: int) -> list[Entry]:
         """Inputs ``number`` and later out of the record, and the checkpoints holding them."""
@@ -170,9 +180,8 @@ class KernelSupervisor:
         return self.record.drop_from(number)
 
     def forget(self, number: int) -> tuple[Entry, int]:
-        """``:drop N``: input ``number`` out of the record (KeyError if not in it) and the
-        checkpoints holding it ended (how many).  The live kernel keeps what it did, so
-        it holds more than the record and takes no checkpoints until the next restart."""
+        """``:drop N``: input ``number`` out of the record (KeyError if absent), the checkpoints
+        holding it ended (how many); the live kernel keeps it, so it takes none till a restart."""
         entry = self.record.drop(number)
         self._on_record = False
         self._collect_checkpoints()
@@ -183,8 +192,7 @@ class KernelSupervisor:
 
         Unless ``fresh``, the kernel is resumed from the best checkpoint that
         stands at input ``limit`` or before (default: the whole record), and
-        only the inputs after it are replayed.  Without ``replay`` the record
-        is emptied; a replay that stops takes the rest out of the record.
+        only the inputs after it are replayed (see session.py for the record).
         """
         began = time.monotonic()
         self._collect_checkpoints()
@@ -209,7 +217,7 @@ class KernelSupervisor:
         if not self.wait_ready():
             return
         if not replay:
-            self._console.write("new kernel started; the namespace and the record are empty\n")
+            self._dialog.write("new kernel started; the namespace and the record are empty\n")
             return
         self._replay(resumed_at, began)
 
@@ -228,12 +236,12 @@ class KernelSupervisor:
                 self.checkpoints.drop(choice.checkpoint)
         why_not = choice.why_not or failed
         if why_not:
-            self._console.write(f"{why_not}; replaying from a fresh kernel\n")
+            self._dialog.write(f"{why_not}; replaying from a fresh kernel\n")
         self.client.start()
         return None
 
     def _replay(self, resumed_at: int | None, began: float) -> None:
-        write = self._console.write
+        write = self._dialog.write
 
         def on_start(number: int) -> None:
             self._running = number
@@ -277,7 +285,7 @@ class KernelSupervisor:
             self.client.shutdown()
 
     def close(self) -> None:
-        self.client.on_exit = None
+        self.client.process.on_exit = None
         self.client.kill()
         self.checkpoints.clear()
 
@@ -301,9 +309,9 @@ def record_listing(supervisor: KernelSupervisor) -> str:
 class Interrupts:
     """Ctrl-C presses while the kernel is busy: a kernel that ignores them is not a trap."""
 
-    def __init__(self, console: Console, kill: Callable[[], None]) -> None:
+    def __init__(self, dialog: Dialog, kill: Callable[[], None]) -> None:
         self._presses: list[float] = []
-        self._console = console
+        self._dialog = dialog
         self._kill = kill
 
     def note(self) -> None:
@@ -320,7 +328,7 @@ class Interrupts:
         if len(self._presses) < 2 or time.monotonic() - self._presses[0] < STUCK_AFTER:
             return
         self._presses.clear()
-        self._console.write("\n")
-        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+        self._dialog.write("\n")
+        if self._dialog.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
                                     default=False):
             self._kill()
