@@ -47,7 +47,7 @@ def numbers(record: SessionRecord) -> list[int]:
 def test_inputs_are_numbered_from_one_and_numbers_are_never_reused():
     record = recorded("a", "!b", "c", "d")
     assert numbers(record) == [1, 2, 3, 4]
-    assert record.drop(2) == Entry(2, "b", False)
+    assert record.drop(2) == Entry(2, "b", False, False)
     assert [e.number for e in record.drop_from(4)] == [4]
     assert record.add("e", True).number == 5  # not 2, not 4: those meant other inputs
     assert numbers(record) == [1, 3, 5] and record.last_number() == 5
@@ -152,7 +152,7 @@ class FakeKernel:
         self.notices: list = []
         self.ready = False
 
-    def run(self, source, replay=False, on_wait=None):
+    def run(self, source, replay=False, on_wait=None, block=False):
         if source in self.kills:
             raise KernelDied("SIGSEGV")
         self.ran.append(source)

@@ -37,6 +37,7 @@ class Entry:
     number: int  # shown to the user; never reused in this shell
     source: str
     ok: bool
+    block: bool = False  # pasted: runs as one block (protocol.RunRequest)
 
     def headline(self, width: int = SHOWN_WIDTH) -> str:
         """The first line, cut to ``width``, and how many more lines there are."""
@@ -169,8 +170,8 @@ class SessionRecord:
         self.entries: list[Entry] = []
         self.next_number = 1  # the number the next recorded input gets
 
-    def add(self, source: str, ok: bool) -> Entry:
-        entry = Entry(self.next_number, source, ok)
+    def add(self, source: str, ok: bool, block: bool = False) -> Entry:
+        entry = Entry(self.next_number, source, ok, block)
         self.next_number += 1
         self.entries.append(entry)
         return entry
@@ -234,7 +235,7 @@ class SessionRecord:
             progress(done + 1, len(todo), entry.number)
             if on_start is not None:
                 on_start(entry.number)
-            reply = kernel.run(entry.source, replay=True)
+            reply = kernel.run(entry.source, replay=True, block=entry.block)
             on_reply(reply)
             if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = entry.number, entry.source

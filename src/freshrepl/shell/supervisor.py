@@ -98,12 +98,12 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str) -> protocol.RunReply | None:
-        """Run one input and record it; None if the kernel died meanwhile (already told)."""
+    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
         self._interrupts.clear()
         self._running = self.record.next_number
         try:
-            reply = self.client.run(text, on_wait=self._interrupts.check_stuck)
+            reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block)
             self._collect_checkpoints()
         except KernelDied as died:
             self.record.next_number += 1  # not recorded; its number stays its own
@@ -112,7 +112,7 @@ class KernelSupervisor:
         finally:
             self._running = None
         if reply.exit is None:
-            self.record.add(text, reply.ok)
+            self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
 
