@@ -8,9 +8,11 @@ read early without losing what was typed: ``read`` raises ``Woken`` carrying
 the text and cursor, and the next ``read`` starts from them.
 
 Speed: an accepted input is handed to ``on_submit`` the moment prompt_toolkit
-has drawn it in its final state, before prompt_toolkit winds down, and the
-next ``>>> `` is written before prompt_toolkit has set up again (it then
-redraws it in place); one event loop serves every read.
+has drawn it in its final state, before prompt_toolkit winds down -- or,
+when its last drawing already is that state, from the Enter key itself, with
+no redraw (``final_look.py``) -- and the next ``>>> `` is written before
+prompt_toolkit has set up again (it then redraws it in place); one event
+loop serves every read.
 """
 
 from __future__ import annotations
@@ -129,9 +131,9 @@ class Editor:
         _toolbars_under_input(self.session)
         self._signature = SignatureToolbar(self.session, kernel_help) if kernel_help else None
         self.session.app.after_render += self._after_render
-        self._final_look = FinalLook(self.session, PRIMARY)
-        self._accept_input = self.session.default_buffer.accept_handler
-        self.session.default_buffer.accept_handler = self._accepted
+        # Enter on an input already drawn as it will stay: it runs from the key, no redraw.
+        self._final_look = FinalLook(self.session, PRIMARY, may_run=lambda: (
+            self._on_submit is not None and self._early_prompt), run=self._submit)
 
     def read(
         self, default: Document | str = "", on_submit: Callable[[str], None] | None = None
@@ -293,21 +295,6 @@ class Editor:
         if future is None or future.cancelled() or future.exception() is not None:
             return
         self._submit(app, submitted_text(future.result()))
-
-    def _accepted(self, buffer: Buffer) -> bool:
-        """prompt_toolkit accepts the input; if it is on screen as it will stay, it runs now.
-
-        No done redraw then (see final_look.py): the input is put in the
-        history (as prompt_toolkit does after this) and handed over.
-        """
-        keep_text = bool(self._accept_input(buffer)) if self._accept_input is not None else False
-        app = self.session.app
-        if (self._on_submit is not None and self._early_prompt and app.is_done
-                and not app.erase_when_done and self._final_look.is_final()):
-            buffer.append_to_history()  # prompt_toolkit's own call then adds nothing
-            self._final_look.finish()
-            self._submit(app, submitted_text(buffer.text))
-        return keep_text
 
     def _submit(self, app: Any, text: str) -> None:
         """Hand the accepted input to ``on_submit``; the next prompt is written right after."""

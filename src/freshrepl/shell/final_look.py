@@ -14,17 +14,26 @@ a style for accepted input) gets prompt_toolkit's own redraw, as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.enums import EditingMode
+
+from freshrepl.shell.early import submitted_text
 
 
 class FinalLook:
     """Knows when the input line on screen is already its final look, and finishes it then."""
 
-    def __init__(self, session: PromptSession[str], prompt: str) -> None:
+    def __init__(self, session: PromptSession[str], prompt: str, may_run: Callable[[], bool],
+                 run: Callable[[Any, str], None]) -> None:
+        """``run(app, text)`` runs an accepted input; only while ``may_run()`` says it may."""
         self._session = session
+        self._may_run, self._run = may_run, run
+        self._accept_input = session.default_buffer.accept_handler
+        session.default_buffer.accept_handler = self._accepted
         self._prompt_width = len(prompt)
         self._drawn: tuple[str, int] | None = None  # (text, cursor) of the last drawing
         self._accepted_plain: tuple[object, str, bool] | None = None  # (style hash, style, plain?)
@@ -42,6 +51,20 @@ class FinalLook:
         """After each drawing (prompt_toolkit's ``after_render``): what it showed."""
         buffer = self._session.default_buffer
         self._drawn = None if app.is_done else (buffer.text, buffer.cursor_position)
+
+    def _accepted(self, buffer: Buffer) -> bool:
+        """prompt_toolkit accepts the input; if it is on screen as it will stay, it runs now.
+
+        The input goes in the history first (prompt_toolkit's own call after
+        this then adds nothing), as it would before the done redraw.
+        """
+        keep_text = bool(self._accept_input(buffer)) if self._accept_input is not None else False
+        app = self._session.app
+        if app.is_done and not app.erase_when_done and self._may_run() and self.is_final():
+            buffer.append_to_history()
+            self.finish()
+            self._run(app, submitted_text(buffer.text))
+        return keep_text
 
     def is_final(self) -> bool:
         """Would the done state's redraw put on screen exactly what is there now?"""
