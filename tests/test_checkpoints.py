@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-# Inputs of 0.5 s count as slow here, so the tests stay quick.
-FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3"}
+# Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
+# checkpoints alone: those :undo takes while idle are tested in test_undo.py.
+FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3", "FRESHREPL_UNDO_CHECKPOINTS": "0"}
 SLOW_INPUT = "import time; time.sleep(0.5); note('slow'); big = list(range(1000))"
 POINTS = "from dataclasses import dataclass\n\n@dataclass\nclass P:\n    x: int\n"
 POINTS_WITH_Y = POINTS + "    y: int = 2\n"

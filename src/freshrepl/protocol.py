@@ -70,6 +70,7 @@ class KernelConfig:
     skip_first_line: bool = False  # python -x
     checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
     checkpoint_after: float = 1.0  # checkpoint after a successful input that took this long (s)
+    checkpoint_idle: bool = False  # also one while idle after each input (for :undo)
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = "default"  # the pygments style they are coloured with
 
@@ -135,6 +136,7 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
+    position: int = -1  # inputs of the session record before this one (-1: not known)
 
 
 @record
@@ -217,6 +219,8 @@ class CheckpointTaken:
     pid: int
     after: bool  # taken after the input that was running (else before it)
     why: str  # "before importing points", "after a 4.1 s input"
+    position: int = -1  # inputs of the record whose effects it holds (-1: not known)
+    idle: bool = False  # taken while idle after an input (for :undo), not by the restart policy
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
@@ -230,6 +234,7 @@ class CheckpointSkipped:
     op: ClassVar[str] = "checkpoint-skipped"
     after: bool
     reason: str  # "a background thread is running in the kernel (worker)"
+    position: int = -1  # where it was due (-1: not known)
 
 
 @record
@@ -238,6 +243,7 @@ class ResumeRequest:
 
     op: ClassVar[str] = "resume"
     parent: int  # the shell's pid: the new kernel becomes its child and dies with it
+    quiet: bool = False  # a trial (:checkpoints): its standard streams go to the null device
 
 
 @record

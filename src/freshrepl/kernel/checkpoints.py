@@ -36,7 +36,6 @@ import itertools
 import os
 import signal
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from importlib.machinery import PathFinder
 
 from freshrepl import digests, protocol
 from freshrepl.channel import Channel
+from freshrepl.kernel.fork_safety import fork_unsafe_reason
 from freshrepl.kernel.imports import without_user_path
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
@@ -54,55 +54,9 @@ if TYPE_CHECKING:
     from freshrepl.kernel.main import KernelServer
     from freshrepl.reload.hook import Loaded
 
-# Runtimes that are known not to survive a fork once loaded (their own threads
-# and device contexts); a thread started by any other runtime is caught too.
-_FORK_UNSAFE_MODULES = {
-    "tensorflow": "TensorFlow",
-    "jax": "JAX",
-    "cupy": "CuPy (CUDA)",
-    "pycuda.driver": "PyCUDA (CUDA)",
-    "mpi4py.MPI": "MPI",
-}
-# Threads of freshrepl's own (they hold no lock a fork could leave taken).
-OWN_THREAD_PREFIX = "freshrepl-"
 _MAX_FDS = 4  # descriptors a resume request may carry
 _CHECKPOINT_OOM_SCORE = "800"  # of -1000..1000: the OOM killer's favourite victims
 RunHandler = Callable[[protocol.RunRequest], protocol.RunReply]
-
-
-def fork_unsafe_reason() -> str | None:
-    """Why the kernel must not fork now, or None when it may."""
-    if not hasattr(os, "fork") or not os.path.isdir("/proc/self/task"):
-        return "checkpoints need fork() and /proc (Linux)"
-    threads = _foreign_threads()
-    if threads:
-        return threads
-    for module, runtime in _FORK_UNSAFE_MODULES.items():
-        if module in sys.modules:
-            return f"{runtime} is loaded in the kernel (not safe to fork)"
-    torch_cuda = sys.modules.get("torch.cuda")
-    if torch_cuda is not None and getattr(torch_cuda, "is_initialized", lambda: False)():
-        return "CUDA is initialised in the kernel (torch; not safe to fork)"
-    return None
-
-
-def _foreign_threads() -> str | None:
-    """A description of the threads running besides the main one and ours, if any."""
-    own = sum(1 for t in threading.enumerate() if t.name.startswith(OWN_THREAD_PREFIX))
-    try:
-        others = len(os.listdir("/proc/self/task")) - 1 - own
-    except OSError:
-        return "cannot count the kernel's threads"
-    if others <= 0:
-        return None
-    main = threading.main_thread()
-    named = [t.name for t in threading.enumerate()
-             if t is not main and not t.name.startswith(OWN_THREAD_PREFIX)]
-    if named:
-        plural = "s are" if len(named) > 1 else " is"
-        return f"a thread{plural} running in the kernel ({', '.join(named[:3])})"
-    plural = "s" if others > 1 else ""
-    return f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} running"
 
 
 def first_user_import(source: str, is_user_file: Callable[[str | None], bool]) -> str | None:
@@ -168,6 +122,11 @@ class Checkpointer:
         # from it would run again.  Below ``slow`` a checkpoint saves less than it costs;
         # and as it is 0 right after one, no two checkpoints hold the same state.
         self.unsaved = 0.0
+        # Inputs of the session record this state holds the effects of (the shell
+        # numbers each input it sends), and whether any ran since the last checkpoint.
+        self.position = 0
+        self.dirty = False
+        self.idle_checkpoints = server.config.checkpoint_idle
 
     def around(self, on_run: RunHandler) -> RunHandler:
         """``on_run`` with a checkpoint before and after it where the policy says so."""
@@ -176,6 +135,8 @@ class Checkpointer:
 
         def run(request: protocol.RunRequest) -> protocol.RunReply:
             self._reap()
+            if request.position >= 0:
+                self.position = request.position
             if self.unsaved >= self.slow:
                 module = first_user_import(request.source, _is_user_file)
                 if module is not None:
@@ -183,11 +144,15 @@ class Checkpointer:
             started = time.monotonic()
             reply = on_run(request)
             self.inputs += 1
+            self.position += 1
+            self.dirty = True  # a failed input may have changed things too
             took = time.monotonic() - started
             if reply.ok:  # a replay runs only the inputs that succeeded
                 self.unsaved += took
             if took >= self.slow and reply.ok and reply.exit is None:
                 self.take(f"after a {took:.1f} s input", after=True)
+            if self.idle_checkpoints and reply.exit is None and not request.replay:
+                self._when_idle(self._take_idle)
             return reply
 
         return run
@@ -209,7 +174,17 @@ class Checkpointer:
 
     # -- taking one ----------------------------------------------------------------
 
-    def take(self, why: str, after: bool) -> None:
+    def _when_idle(self, task: Callable[[], None]) -> None:
+        """Run ``task`` once no request has come for a moment (the user is typing)."""
+        if task not in self.server.idle:
+            self.server.idle.append(task)
+
+    def _take_idle(self) -> None:
+        """The checkpoint ``:undo`` resumes: the state before the next input, taken while idle."""
+        if self.dirty:
+            self.take(f"before input {self.position + 1}", after=True, idle=True)
+
+    def take(self, why: str, after: bool, idle: bool = False) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         with without_user_path():  # loaded at start-up were it not for their cost
             import json  # noqa: F401  (the notices: protocol.encode_packet)
@@ -218,31 +193,38 @@ class Checkpointer:
         if reason is None and self.server.reloader is None:
             reason = "live reload is off in this kernel"
         if reason is not None:
-            self._send(protocol.CheckpointSkipped(after, reason))
+            if not idle:  # the policy's checkpoints are the ones a restart misses
+                self._send(protocol.CheckpointSkipped(after, reason, self.position))
             return
         try:
             listing = self._write_loaded_files()  # before the fork: no page is copied for it
         except OSError as exc:
-            self._send(protocol.CheckpointSkipped(after, f"cannot list its files ({exc.strerror})"))
+            self._send(protocol.CheckpointSkipped(after, f"cannot list its files ({exc.strerror})",
+                                                  self.position))
             return
         try:
-            self._fork_paused(why, after, listing)
+            self._fork_paused(why, after, listing, idle)
         finally:
             os.close(listing)
 
-    def _fork_paused(self, why: str, after: bool, listing: int) -> None:
+    def _fork_paused(self, why: str, after: bool, listing: int, idle: bool) -> None:
         with without_user_path():  # loaded at start-up were it not for its cost
             import socket
 
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too
+        # A resumed kernel starts from it too.  An idle checkpoint is kept only a few
+        # inputs: it does not stand in for the policy's (``unsaved`` goes on counting).
+        unsaved, self.unsaved = self.unsaved, (self.unsaved if idle else 0.0)
+        dirty, self.dirty = self.dirty, False
         try:
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
-            self.unsaved = unsaved
+            self.unsaved, self.dirty = unsaved, dirty
             keep.close()
             give.close()
-            self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
+            if not idle:
+                self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})",
+                                                      self.position))
             return
         if pid == 0:
             give.close()
@@ -250,7 +232,8 @@ class Checkpointer:
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        if not self._send(protocol.CheckpointTaken(pid, after, why), give.fileno(), listing):
+        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle)
+        if not self._send(notice, give.fileno(), listing):
             os.kill(pid, signal.SIGKILL)  # the shell will never know of it
         give.close()
 
@@ -324,9 +307,7 @@ class Checkpointer:
         the resumed kernel closes that ``Connection``; closing it here would
         let the number be reused and closed twice.
         """
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, self.server.conn.fileno())
-        os.close(null)
+        _to_null_device(self.server.conn.fileno())
         if self.notes is not None:
             self.notes.close()
         self.children = []
@@ -341,14 +322,17 @@ class Checkpointer:
                 control.close()
                 while os.getppid() == me:
                     time.sleep(0.0002)  # the middle process is exiting
-                self._become_kernel(request.parent, fds, saved, gc_was_enabled)
+                self._become_kernel(request, fds, saved, gc_was_enabled)
             os._exit(0)
         os.waitpid(middle, 0)
 
-    def _become_kernel(self, shell: int, fds: list[int], saved: tuple[dict[int, Any], str | None],
-                       gc_was_enabled: bool) -> None:
+    def _become_kernel(self, request: protocol.ResumeRequest, fds: list[int],
+                       saved: tuple[dict[int, Any], str | None], gc_was_enabled: bool) -> None:
         from freshrepl.kernel import main
 
+        shell = request.parent
+        if request.quiet:  # a trial: whatever changed code prints goes nowhere
+            _to_null_device(0, 1, 2)
         if os.getppid() != shell:
             os._exit(1)  # not adopted by the shell: the shell sees the channel close
         main._die_with_parent(shell)
@@ -372,6 +356,13 @@ class Checkpointer:
         status = self.server.serve()
         main._flush_stdio()
         raise SystemExit(status)
+
+
+def _to_null_device(*fds: int) -> None:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in fds:
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _path_and_name(entry: Loaded) -> tuple[str, str]:

@@ -20,7 +20,7 @@ import os
 import time
 from collections.abc import Mapping
 
-from freshrepl.digests import file_digest, unpack_files
+from freshrepl.digests import BYTES, file_digest, unpack_files
 from freshrepl.record import field, record
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 KEEP_ENV = "FRESHREPL_CHECKPOINTS"
 MEMORY_ENV = "FRESHREPL_CHECKPOINT_MEMORY"
 AFTER_ENV = "FRESHREPL_CHECKPOINT_AFTER"
+UNDO_ENV = "FRESHREPL_UNDO_CHECKPOINTS"
 MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
 
 
@@ -38,6 +39,7 @@ class CheckpointSettings:
     keep: int = 4  # at most this many at once; 0 turns checkpoints off
     memory_mb: float = 1024.0  # held by all of them together
     after: float = 1.0  # a checkpoint follows a successful input that took this long
+    undo_keep: int = 3  # besides them, at most this many taken while idle (for :undo)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str],
@@ -45,7 +47,7 @@ class CheckpointSettings:
         """``defaults`` (the config file's) overridden by the environment; a warning per bad value."""
         settings, warnings = defaults or cls(), []
         for name, attribute, kind in ((KEEP_ENV, "keep", int), (MEMORY_ENV, "memory_mb", float),
-                                      (AFTER_ENV, "after", float)):
+                                      (AFTER_ENV, "after", float), (UNDO_ENV, "undo_keep", int)):
             text = environ.get(name)
             if text is None:
                 continue
@@ -70,16 +72,35 @@ class Checkpoint:
     why: str
     files: str  # (path, "text" | "bytes", sha256) of the user code it loaded, packed
     held: int = 0  # bytes only it holds, as last measured
+    idle: bool = False  # taken while idle for :undo (kept only a few inputs)
+    # Why it cannot be resumed with the files on disk now (a change of one of its
+    # files is unsafe, or fails, there; None: it can), as found when its changed
+    # files were in the state ``tried_for``.
+    void: str | None = None
+    tried_for: tuple[tuple[str, str | None], ...] | None = None
 
-    def changed_file(self, digests: dict[str, str | None]) -> str | None:
-        """The first of its user files that is no longer what it loaded, else None."""
+    def changed_files(self, digests: dict[str, str | None]) -> list[str]:
+        """Its user files that are no longer what it loaded (a resume reloads them)."""
+        changed = []
         for path, kind, digest in unpack_files(self.files):
             key = f"{kind}:{path}"
             if key not in digests:
                 digests[key] = file_digest(path, kind)
             if digests[key] != digest:
-                return path
-        return None
+                changed.append(path)
+        return changed
+
+    def void_now(self, changed: list[str]) -> str | None:
+        """Why it is void, if its changed files are still as they were when it was found so."""
+        return self.void if self.tried(changed) else None
+
+    def tried(self, changed: list[str]) -> bool:
+        """Has a resume been tried with ``changed`` as they are on disk now?"""
+        return self.tried_for is not None and self.tried_for == _file_states(changed)
+
+    def found(self, void: str | None, changed: list[str]) -> None:
+        """A resume with ``changed`` as on disk now is void (and why), or fine (None)."""
+        self.void, self.tried_for = void, _file_states(changed)
 
 
 @record
@@ -88,6 +109,8 @@ class Choice:
 
     checkpoint: Checkpoint | None
     why_not: str | None = None
+    reload: list[str] = field(default_factory=list)  # its files to reload once resumed
+    passed_over: list[str] = field(default_factory=list)  # the void ones newer than it, and why
 
 
 @record
@@ -101,12 +124,15 @@ class CheckpointStore:
     _measured: float = 0.0
 
     def add(self, pid: int, control: socket.socket, position: int, why: str,
-            files: str) -> None:
+            files: str, idle: bool = False) -> None:
         self._taken += 1
-        self.skipped = self.dropped = None
+        self.dropped = None
+        if not idle:
+            self.skipped = None
         for twin in [c for c in self.items if c.position == position and c.files == files]:
+            idle = idle and twin.idle  # the policy's stays the policy's
             self.drop(twin)  # the same state, older: the new one holds less memory
-        self.items.append(Checkpoint(self._taken, position, pid, control, why, files))
+        self.items.append(Checkpoint(self._taken, position, pid, control, why, files, idle=idle))
         self.items.sort(key=lambda c: (c.position, c.number))
         self.enforce_budget(measure=True)
 
@@ -114,30 +140,40 @@ class CheckpointStore:
         self.skipped = f"no checkpoint after input {position}: {reason}"
 
     def choose(self, limit: int) -> Choice:
-        """The newest checkpoint at or before ``limit`` whose user code is unchanged on disk."""
+        """The newest checkpoint at or before ``limit`` not void with the files on disk now.
+
+        Its user files that changed since it was taken are to be reloaded in
+        it once resumed (``Choice.reload``); the resume is void if one of those
+        reloads is unsafe or fails there (see ``void``).
+        """
         digests: dict[str, str | None] = {}
-        stale = None
+        passed_over: list[str] = []
         for checkpoint in reversed(self.items):
             if checkpoint.position > limit:
                 continue
-            changed = checkpoint.changed_file(digests)
-            if changed is None:
-                return Choice(checkpoint)
-            stale = stale or (checkpoint, changed)
+            changed = checkpoint.changed_files(digests)
+            void = checkpoint.void_now(changed)
+            if void is None:
+                return Choice(checkpoint, reload=changed, passed_over=passed_over)
+            passed_over.append(f"checkpoint #{checkpoint.number} (after input "
+                               f"{checkpoint.position}) is void: {void}")
         if self.skipped:
-            return Choice(None, self.skipped)
-        if stale is not None:
-            checkpoint, path = stale
-            return Choice(None, f"{os.path.basename(path)} changed since every checkpoint "
-                                f"(the newest is at input {checkpoint.position})")
-        return Choice(None, self.dropped)
+            return Choice(None, self.skipped, passed_over=passed_over)
+        return Choice(None, self.dropped, passed_over=passed_over)
+
+    def drop_after(self, position: int) -> None:
+        """Drop the checkpoints that hold inputs after ``position`` (they left the record)."""
+        for checkpoint in [c for c in self.items if c.position > position]:
+            self.drop(checkpoint)
+        self.skipped = None
 
     # -- budget ---------------------------------------------------------------------
 
     def enforce_budget(self, measure: bool = False) -> None:
         """Drop checkpoints until both limits hold; memory is measured at most every 2 s."""
-        while len(self.items) > self.settings.keep:
-            self.drop(self._least_useful())
+        for idle, keep in ((False, self.settings.keep), (True, self.settings.undo_keep)):
+            while sum(1 for c in self.items if c.idle == idle) > keep:
+                self.drop(self._least_useful(idle))
         if not measure and time.monotonic() - self._measured < MEASURE_EVERY:
             return
         self.measure()
@@ -158,12 +194,14 @@ class CheckpointStore:
             else:
                 checkpoint.held = held
 
-    def _least_useful(self) -> Checkpoint:
-        """The oldest one a newer one with the same user code makes redundant, else the oldest."""
-        for index, checkpoint in enumerate(self.items):
-            if any(newer.files == checkpoint.files for newer in self.items[index + 1:]):
+    def _least_useful(self, idle: bool) -> Checkpoint:
+        """Of one kind: the oldest a newer one with the same user code makes redundant, else
+        the oldest (for :undo, only the oldest: each stands before its own input)."""
+        kind = [c for c in self.items if c.idle == idle]
+        for index, checkpoint in enumerate(kind):
+            if not idle and any(newer.files == checkpoint.files for newer in kind[index + 1:]):
                 return checkpoint
-        return self.items[0]
+        return kind[0]
 
     def drop(self, checkpoint: Checkpoint) -> None:
         """Hang up: the checkpoint exits when its control socket closes."""
@@ -193,10 +231,8 @@ class CheckpointStore:
             digests: dict[str, str | None] = {}
             lines.append(f"{'#':>3}  {'after input':>11}  {'pid':>7}  {'holds':>9}  taken")
             for c in self.items:
-                changed = c.changed_file(digests)
-                state = f"  (unusable: {os.path.basename(changed)} changed)" if changed else ""
                 lines.append(f"{c.number:>3}  {c.position:>11}  {c.pid:>7}  "
-                             f"{_megabytes(c.held):>9}  {c.why}{state}")
+                             f"{_megabytes(c.held):>9}  {c.why}{_state(c, digests)}")
             total = sum(c.held for c in self.items)
             lines.append(f"{len(self.items)} of at most {self.settings.keep}; "
                          f"{_megabytes(total)} held (limit {self.settings.memory_mb:g} MB)")
@@ -208,6 +244,22 @@ class CheckpointStore:
             if note:
                 lines.append(note)
         return "\n".join(lines)
+
+
+def _state(checkpoint: Checkpoint, digests: dict[str, str | None]) -> str:
+    """What resuming it would take: nothing, reloading files, or it is void (and why)."""
+    changed = checkpoint.changed_files(digests)
+    void = checkpoint.void_now(changed)
+    if void is not None:
+        return f"  (void: {void})"
+    if changed:
+        return f"  (a resume reloads {', '.join(os.path.basename(p) for p in changed)})"
+    return ""
+
+
+def _file_states(paths: list[str]) -> tuple[tuple[str, str | None], ...]:
+    """What ``paths`` hold now (their bytes' digests), to tell when they change again."""
+    return tuple((path, file_digest(path, BYTES)) for path in sorted(paths))
 
 
 def private_dirty(pid: int) -> int | None:

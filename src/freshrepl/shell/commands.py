@@ -17,6 +17,7 @@ class CommandTarget(Protocol):
     def reload_now(self, names: list[str]) -> None: ...
     def restart(self, replay: bool, fresh: bool | None = None) -> None: ...
     def show_checkpoints(self, clear: bool) -> None: ...
+    def undo(self, number: int | None) -> None: ...
     def show_watch(self) -> None: ...
     def set_auto(self, on: bool) -> None: ...
     def show_doc(self, name: str) -> None: ...
@@ -32,6 +33,8 @@ HELP = """\
 :restart --fresh      new kernel from scratch, then replay every successful input
 :restart --no-replay  new kernel, empty namespace
 :checkpoints [clear]  the paused kernels a restart can resume, and the memory they hold
+:undo [N]             the kernel as it was before the last input (before input N),
+                      nothing re-run; the undone inputs leave the record
 :watch                the watched modules and their state
 :auto on|off          automatic reloading on or off (now {auto})
 :doc NAME             NAME's documentation, paged when long (F1 at the prompt)
@@ -76,6 +79,12 @@ def _checkpoints(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.show_checkpoints(clear=bool(args))
 
 
+def _undo(target: CommandTarget, args: list[str], auto: bool) -> None:
+    if len(args) > 1 or (args and not (args[0].isdigit() and int(args[0]) > 0)):
+        raise CommandUsageError("usage: :undo [N] (N: the number of an input, from 1)")
+    target.undo(int(args[0]) if args else None)
+
+
 def _watch(target: CommandTarget, args: list[str], auto: bool) -> None:
     _no_arguments(":watch", args)
     target.show_watch()
@@ -111,6 +120,7 @@ _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {
     "reload": _reload,
     "restart": _restart,
     "checkpoints": _checkpoints,
+    "undo": _undo,
     "watch": _watch,
     "auto": _auto,
     "doc": _doc,

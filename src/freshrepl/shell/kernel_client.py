@@ -143,6 +143,7 @@ class KernelClient:
         self.on_exit: Callable[[], None] | None = None
         # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
         self.checkpoint_after: float | None = None
+        self.checkpoint_idle = False  # and one while idle after each input (for :undo)
         self.notes: _socket.socket | None = None  # the shell's end of the notice channel
         self._notices: list[tuple[protocol.Checkpointing, list[int]]] = []
 
@@ -191,6 +192,7 @@ class KernelClient:
             skip_first_line="-x" in self.options.python_flags,
             checkpoint_fd=notes_fd,
             checkpoint_after=self.checkpoint_after or 0.0,
+            checkpoint_idle=self.checkpoint_idle,
             color=self.options.color,
             color_style=self.options.color_scheme,
         )
@@ -215,19 +217,21 @@ class KernelClient:
         self._attach(preforked.conn, preforked.pid)
         return True
 
-    def resume(self, control: socket.socket, timeout: float = 5.0) -> protocol.Hello:
+    def resume(self, control: socket.socket, timeout: float = 5.0,
+               quiet: bool = False) -> protocol.Hello:
         """A kernel forked from a checkpoint (its control socket); raises ``KernelDied``.
 
         The checkpoint gets the new kernel's ends of a fresh channel and
         notice channel; the kernel it forks is adopted by this process (see
-        ``become_subreaper``) and says hello with its pid.
+        ``become_subreaper``) and says hello with its pid.  A ``quiet`` one
+        (a trial) writes nothing to the terminal.
         """
         import socket
 
         ours, theirs = _socket.socketpair()
         notes = self._open_notes()
         fds = [theirs.fileno()] + ([notes.fileno()] if notes is not None else [])
-        request = protocol.ResumeRequest(parent=os.getpid())
+        request = protocol.ResumeRequest(parent=os.getpid(), quiet=quiet)
         try:
             socket.send_fds(control, [protocol.encode_packet(request)], fds)
         except OSError as exc:
@@ -322,9 +326,11 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None) -> protocol.RunReply:
-        """Run one input; ``on_wait`` is called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay), protocol.RunReply, on_wait=on_wait)
+            on_wait: Callable[[], None] | None = None, position: int = -1) -> protocol.RunReply:
+        """Run one input (``position``: the inputs of the record before it); ``on_wait`` is
+        called about every 0.1 s while it runs."""
+        request = protocol.RunRequest(source, replay, position)
+        return self._call(request, protocol.RunReply, on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:

@@ -395,6 +395,9 @@ class Shell:
     def restart(self, replay: bool, fresh: bool | None = None) -> None:
         self._supervisor().restart(replay, fresh)
 
+    def undo(self, number: int | None) -> None:
+        self._supervisor().undo(number)
+
     def show_checkpoints(self, clear: bool) -> None:
         self.say(self._supervisor().show_checkpoints(clear))
 

@@ -63,6 +63,11 @@ class SessionRecord:
     def add(self, source: str, ok: bool) -> None:
         self.entries.append(Entry(source, ok))
 
+    def drop_from(self, position: int) -> list[Entry]:
+        """Take the inputs after the first ``position`` out of the record; they are returned."""
+        dropped, self.entries = self.entries[position:], self.entries[:position]
+        return dropped
+
     def successful_count(self) -> int:
         return sum(1 for entry in self.entries if entry.ok)
 
@@ -89,7 +94,7 @@ class SessionRecord:
             progress(done + 1, len(todo))
             if on_start is not None:
                 on_start(position - 1)
-            reply = kernel.run(entry.source, replay=True)
+            reply = kernel.run(entry.source, replay=True, position=position - 1)
             on_reply(reply)
             if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = position, entry.source

@@ -18,7 +18,9 @@ from freshrepl import protocol
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
 from freshrepl.shell.options import Options
-from freshrepl.shell.session import SessionRecord
+from freshrepl.shell.resume import resume_best, try_checkpoints
+from freshrepl.shell.session import ReplayOutcome, SessionRecord
+from freshrepl.shell.undo import undo_summary
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class KernelSupervisor:
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
         self._interrupts: list[float] = []
+        self._told: set[str] = set()  # reasons for no checkpoint the user was told of
 
     # -- start ----------------------------------------------------------------------
 
@@ -71,6 +74,7 @@ class KernelSupervisor:
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
+            self.client.checkpoint_idle = self.checkpoints.settings.undo_keep > 0
         elif self.checkpoints.settings.keep > 0:
             self.checkpoints.unavailable = _NO_SUBREAPER
         self.client.start()
@@ -97,7 +101,7 @@ class KernelSupervisor:
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck)
+            reply = self.client.run(text, on_wait=self._check_stuck, position=self._running)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
@@ -110,29 +114,41 @@ class KernelSupervisor:
         return reply
 
     def _collect_checkpoints(self) -> None:
-        """Take in the checkpoints the kernel made around the running input."""
-        position = self._running if self._running is not None else len(self.record.entries)
+        """Take in the checkpoints the kernel made around (and after) its inputs."""
+        running = self._running if self._running is not None else len(self.record.entries)
         for notice, fds in self.client.take_notices():
-            at = position + 1 if notice.after else position  # type: ignore[union-attr]
+            at = notice.position  # type: ignore[union-attr]
+            if at < 0:  # a kernel that does not number them: around the running input
+                at = running + 1 if notice.after else running  # type: ignore[union-attr]
             usable = self._on_record and not self.checkpoints.unavailable
             if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
-                import socket
-
-                from freshrepl.digests import read_listing
-
-                control = socket.socket(fileno=fds[0])
-                try:
-                    files = read_listing(fds[1])
-                except (OSError, UnicodeDecodeError):
-                    control.close()  # unknown code: never to be trusted; it exits
-                    continue
-                self.checkpoints.add(notice.pid, control, at, notice.why, files)
+                self._add_checkpoint(notice, fds, at)
                 continue
             for fd in fds:
                 os.close(fd)  # a checkpoint of a kernel off the record ends here
             if isinstance(notice, protocol.CheckpointSkipped) and self._on_record:
                 self.checkpoints.note_skipped(at, notice.reason)
+                self._tell_once(self.checkpoints.skipped or "", notice.reason)
         self.checkpoints.enforce_budget()
+
+    def _add_checkpoint(self, notice: protocol.CheckpointTaken, fds: list[int], at: int) -> None:
+        import socket
+
+        from freshrepl.digests import read_listing
+
+        control = socket.socket(fileno=fds[0])
+        try:
+            files = read_listing(fds[1])
+        except (OSError, UnicodeDecodeError):
+            control.close()  # unknown code: never to be trusted; it exits
+            return
+        self.checkpoints.add(notice.pid, control, at, notice.why, files, idle=notice.idle)
+
+    def _tell_once(self, line: str, reason: str) -> None:
+        """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
+        if reason not in self._told:
+            self._told.add(reason)
+            self._console.write(f"freshrepl: {line}\n")
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
@@ -167,28 +183,34 @@ class KernelSupervisor:
         plural = "" if count == 1 else "s"
         return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
 
-    def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
+    def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None,
+                describe: Callable[[ReplayOutcome], str] | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
 
         Unless ``fresh``, the kernel is resumed from the best checkpoint at or
-        before position ``limit`` (default: the whole record), and only the
-        inputs after it are replayed.
+        before position ``limit`` (default: the whole record), its changed
+        files reloaded, and only the inputs after it are replayed.
+        ``describe`` words the summary line (default: the outcome's own).
         """
         began = time.monotonic()
         self._collect_checkpoints()
         self.client.kill()
+        for _notice, fds in self.client.take_notices():  # the old kernel's last words
+            for fd in fds:
+                os.close(fd)
         reap_orphans(keep=None)
         self.dead = False
         self._on_new_kernel()
         self._interrupts.clear()
         if limit is None:
             limit = len(self.record.entries)
-        resumed_at = None
+        resumed = None
         if fresh is None:
             fresh = self._fresh_by_default
         if replay and not fresh:
-            resumed_at = self._new_kernel(limit)
-        else:
+            resumed = resume_best(self.client, self.checkpoints, limit, self._console.write,
+                                  self._on_modules)
+        if resumed is None:
             self.client.start()
         self._on_record = replay
         if not self.wait_ready():
@@ -196,29 +218,28 @@ class KernelSupervisor:
         if not replay:
             self._console.write("new kernel started; the namespace is empty\n")
             return
-        self._replay(resumed_at, began)
+        self._replay(resumed, began, describe)
 
-    def _new_kernel(self, limit: int) -> int | None:
-        """Resume the best checkpoint (its position), else start a fresh kernel (None)."""
-        failed = None
-        while True:
-            choice = self.checkpoints.choose(limit)
-            if choice.checkpoint is None:
-                break
-            try:
-                self.client.resume(choice.checkpoint.control)
-                return choice.checkpoint.position
-            except KernelDied as exc:
-                failed = f"checkpoint #{choice.checkpoint.number} did not resume: {exc}"
-                self.checkpoints.drop(choice.checkpoint)
-        why_not = choice.why_not or failed
-        if why_not:
-            self._console.write(f"{why_not}; replaying from a fresh kernel\n")
-        self.client.start()
-        return None
+    def undo(self, number: int | None) -> None:
+        """``:undo [N]``: the kernel as it was before input N (default: the last one)."""
+        total = len(self.record.entries)
+        if total == 0:
+            self._console.write("nothing to undo: no input has run yet\n")
+            return
+        number = total if number is None else number
+        if not 1 <= number <= total:
+            self._console.write(f"no input {number} to undo: the record holds inputs 1-{total}\n")
+            return
+        self._collect_checkpoints()
+        undone = self.record.drop_from(number - 1)
+        self.checkpoints.drop_after(number - 1)
+        self.restart(replay=True, limit=number - 1,
+                     describe=lambda outcome: undo_summary(number, undone, outcome))
 
-    def _replay(self, resumed_at: int | None, began: float) -> None:
+    def _replay(self, resumed: tuple[int, list[str]] | None, began: float,
+                describe: Callable[[ReplayOutcome], str] | None) -> None:
         write = self._console.write
+        resumed_at, reloaded = resumed if resumed is not None else (None, [])
 
         def on_start(position: int) -> None:
             self._running = position
@@ -248,7 +269,9 @@ class KernelSupervisor:
         write("\r\x1b[K")
         if outcome.error and not outcome.interrupted:
             write(outcome.error)
-        write(outcome.summary() + "\n")
+        if reloaded:
+            write(f"reloaded in the checkpoint: {', '.join(os.path.basename(p) for p in reloaded)}\n")
+        write((describe or ReplayOutcome.summary)(outcome) + "\n")
 
     def shutdown(self) -> None:
         """Leave: let a live kernel exit by itself (its atexit handlers run)."""
@@ -264,6 +287,7 @@ class KernelSupervisor:
         """``:checkpoints [clear]``: the table, or end every checkpoint now."""
         self._collect_checkpoints()
         if not clear:
+            try_checkpoints(self.checkpoints, self.client.options, self.client.checkpoint_after)
             return self.checkpoints.render()
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
