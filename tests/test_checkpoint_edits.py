@@ -8,9 +8,9 @@ checkpoint, reloads the edited helpers in it, and does not run the load again.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
+from checkpoint_helpers import wait_checkpoint
 
 HELPERS = "def mean(xs):\n    return sum(xs) / len(xs)\n"
 # Safe in the live kernel: a function's body.
@@ -26,17 +26,6 @@ LOAD = ("import time; time.sleep(2); data = [1, 2, 4]; "
 def _loads(project) -> int:
     path = project / "loads.txt"
     return len(path.read_text().splitlines()) if path.exists() else 0
-
-
-def wait_checkpoint(term, text: str, timeout: float = 15) -> str:
-    """``:checkpoints`` until it lists ``text`` (an idle checkpoint is taken a moment later)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        table = term.run(":checkpoints")
-        if text in table:
-            return table
-        assert time.monotonic() < deadline, f"no checkpoint {text!r} in:\n{table}"
-        time.sleep(0.1)
 
 
 def _edit(term, project, text: str, expect: str) -> None:
