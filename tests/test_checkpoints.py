@@ -218,7 +218,8 @@ def test_memory_budget_drops_a_checkpoint_the_kernel_has_rewritten(spawn, projec
     term.run("any(buf.__setitem__(i, 98) for i in range(0, len(buf), 4096))")
     output = term.run(":checkpoints")
     assert "checkpoint #1 was dropped: it held" in output and "(limit 40 MB)" in output
-    assert _checkpoints(term) == []
+    # Only a checkpoint after the rewrite may stand (on a busy machine it takes 0.3 s).
+    assert [pos for pos, _, _ in _checkpoints(term)] in ([], [3])
 
 
 def test_a_kernel_with_thousands_of_modules_is_checkpointed(spawn, project):
