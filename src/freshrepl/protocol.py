@@ -223,6 +223,7 @@ class CheckpointTaken:
     why: str  # "before importing points", "after a 4.1 s input"
     position: int = -1  # inputs of the record whose effects it holds (-1: not known)
     idle: bool = False  # taken while idle after an input (for :undo), not by the restart policy
+    fork_ms: float = 0.0  # how long the fork held the kernel up
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of

@@ -216,6 +216,7 @@ class Checkpointer:
         # inputs: it does not stand in for the policy's (``unsaved`` goes on counting).
         unsaved, self.unsaved = self.unsaved, (self.unsaved if idle else 0.0)
         dirty, self.dirty = self.dirty, False
+        began = time.perf_counter()
         try:
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
@@ -232,7 +233,8 @@ class Checkpointer:
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle)
+        fork_ms = (time.perf_counter() - began) * 1000
+        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle, fork_ms)
         if not self._send(notice, give.fileno(), listing):
             os.kill(pid, signal.SIGKILL)  # the shell will never know of it
         give.close()

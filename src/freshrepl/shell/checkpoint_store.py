@@ -47,6 +47,7 @@ class Checkpoint:
     files: str  # (path, "text" | "bytes", sha256) of the user code it loaded, packed
     held: int = 0  # bytes only it holds, as last measured
     idle: bool = False  # taken while idle for :undo (kept only a few inputs)
+    fork_ms: float = 0.0  # how long its fork held the kernel up
     # Why it cannot be resumed with the files on disk now (a change of one of its
     # files is unsafe, or fails, there; None: it can), as found when its changed
     # files were in the state ``tried_for``.
@@ -98,7 +99,7 @@ class CheckpointStore:
     _measured: float = 0.0
 
     def add(self, pid: int, control: socket.socket, position: int, why: str,
-            files: str, idle: bool = False) -> None:
+            files: str, idle: bool = False, fork_ms: float = 0.0) -> None:
         self._taken += 1
         self.dropped = None
         if not idle:
@@ -106,7 +107,8 @@ class CheckpointStore:
         for twin in [c for c in self.items if c.position == position and c.files == files]:
             idle = idle and twin.idle  # the policy's stays the policy's
             self.drop(twin)  # the same state, older: the new one holds less memory
-        self.items.append(Checkpoint(self._taken, position, pid, control, why, files, idle=idle))
+        self.items.append(Checkpoint(self._taken, position, pid, control, why, files, idle=idle,
+                                     fork_ms=fork_ms))
         self.items.sort(key=lambda c: (c.position, c.number))
         self.enforce_budget(measure=True)
 
@@ -209,8 +211,11 @@ class CheckpointStore:
                 lines.append(f"{c.number:>3}  {c.position:>11}  {c.pid:>7}  "
                              f"{_megabytes(c.held):>9}  {c.why}{_state(c, digests)}")
             total = sum(c.held for c in self.items)
-            lines.append(f"{len(self.items)} of at most {self.settings.keep}; "
-                         f"{_megabytes(total)} held (limit {self.settings.memory_mb:g} MB)")
+            newest = max(self.items, key=lambda c: c.number)
+            lines.append(f"{len(self.items)} of at most {self.settings.keep} "
+                         f"(+{self.settings.undo_keep} for :undo); {_megabytes(total)} held "
+                         f"(limit {self.settings.memory_mb:g} MB); the newest took "
+                         f"{newest.fork_ms:.1f} ms to fork")
         else:
             lines.append(f"no checkpoints: one is taken before an input first imports one of "
                          f"your modules, and after an input that takes {self.settings.after:g} s "

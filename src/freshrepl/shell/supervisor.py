@@ -139,7 +139,8 @@ class KernelSupervisor:
         except (OSError, UnicodeDecodeError):
             control.close()  # unknown code: never to be trusted; it exits
             return
-        self.checkpoints.add(notice.pid, control, at, notice.why, files, idle=notice.idle)
+        self.checkpoints.add(notice.pid, control, at, notice.why, files, idle=notice.idle,
+                             fork_ms=notice.fork_ms)
 
     def _tell_once(self, line: str, reason: str) -> None:
         """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
