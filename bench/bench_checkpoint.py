@@ -57,7 +57,6 @@ from bench_restart import python_runs  # noqa: E402  (python3 start-up, timed th
 
 PYTHON = os.path.realpath(sys.executable)
 PROMPT = re.compile(rb">>>")
-ACCEPTED_AND_PROMPT = re.compile(rb"\x1b\[\?2004l.*?>>>", re.S)
 SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 SUMMARY = re.compile(rb"(?:restarted from input (\d+) )?\(?replayed (\d+) inputs? in ([0-9.]+) s")
 HELD = re.compile(rb"; ([0-9.]+) MB held")
@@ -90,8 +89,11 @@ def spawn(command: list[str], cwd: str, env: dict[str, str]) -> tuple[pexpect.sp
 
 
 def feed(child: pexpect.spawn, line: str) -> None:
+    """Enter ``line``; returns at the next prompt (the first prompt reads lines before the
+    editor is up, without its escape codes)."""
     child.send(line + "\r")
-    child.expect(ACCEPTED_AND_PROMPT)
+    child.expect(b"\r\n")
+    child.expect(PROMPT)
 
 
 def ask(child: pexpect.spawn, line: str) -> bytes:
@@ -161,12 +163,9 @@ ROW_PID = re.compile(rb"^\s*\d+\s+\d+\s+(\d+)\s+[0-9.]+ MB", re.M)
 
 
 def typed(child: pexpect.spawn, line: str) -> None:
-    """``line`` entered after a person's pause; returns at the next prompt (the first
-    prompt reads lines before the editor is up, without its escape codes)."""
+    """``line`` entered after a person's pause; returns at the next prompt."""
     time.sleep(THINK)
-    child.send(line + "\r")
-    child.expect(b"\r\n")
-    child.expect(PROMPT)
+    feed(child, line)
 
 
 def save(child: pexpect.spawn, path: str, text: str, notice: bytes) -> None:
@@ -241,9 +240,7 @@ def heap_session(home: str, gib: float, extra: dict[str, str]) -> dict[str, floa
               "page_tables": sum(_page_tables(int(pid)) for pid in ROW_PID.findall(table))}
     time.sleep(THINK)
     begin = time.perf_counter()
-    child.send("big += 1\r")
-    child.expect(b"\r\n")
-    child.expect(PROMPT)
+    feed(child, "big += 1")
     result["rewrite"] = time.perf_counter() - begin
     leave(child)
     return result

@@ -75,7 +75,7 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     for position, files in ((0, ""), (2, loaded), (5, loaded)):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
-        store.add(os.getpid(), ours, position, f"at {position}", files)
+        store.add(os.getpid(), ours, files, position, f"at {position}")
     return store, peers
 
 
@@ -95,16 +95,23 @@ def test_a_checkpoint_whose_module_changed_is_resumed_with_the_file_to_reload(tm
     # The reload there was unsafe: void for the file as it is; the next older is tried.
     choice.checkpoint.found("mod.py: A: refused", choice.reload)
     assert "(void: mod.py: A: refused)" in store.render()
-    choice = store.choose(limit=9)
-    assert (choice.checkpoint.position, choice.reload) == (2, [mod])
-    assert choice.passed_over == ["checkpoint #3 (after input 5) is void: mod.py: A: refused"]
-    choice.checkpoint.found("mod.py: A: refused", choice.reload)
-    assert store.choose(limit=9).checkpoint.position == 0  # it loaded nothing
+    assert store.choose(limit=9).checkpoint.position == 0  # 2 loaded the same text as 5
     (tmp_path / "mod.py").write_text("A = 3\n")  # another change: tried again
     assert store.choose(limit=9).checkpoint.position == 5
     (tmp_path / "mod.py").write_text("A = 1\n")  # the text it loaded: nothing to reload
     choice = store.choose(limit=9)
     assert (choice.checkpoint.position, choice.reload) == (5, [])
+
+
+def test_a_checkpoint_that_loaded_the_same_text_as_a_void_one_is_void_too(tmp_path):
+    store, _peers = _store(tmp_path)
+    (tmp_path / "mod.py").write_text("A = 2\n")
+    newest = store.choose(limit=9)
+    newest.checkpoint.found("mod.py: A: refused", newest.reload)
+    choice = store.choose(limit=9)  # the one at 2 loaded the same mod.py: not tried
+    assert choice.checkpoint.position == 0
+    assert choice.passed_over == ["checkpoint #3 (after input 5) is void: mod.py: A: refused",
+                                  "checkpoint #2 (after input 2) is void: mod.py: A: refused"]
 
 
 def test_a_checkpoint_found_fine_is_not_tried_again_until_the_file_changes(tmp_path):
@@ -138,7 +145,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
     for position in (6, 7, 8):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
-        store.add(os.getpid(), ours, position, f"before input {position + 1}", "", idle=True)
+        store.add(os.getpid(), ours, "", position, f"before input {position + 1}", idle=True)
     assert [(c.position, c.idle) for c in store.items] == [
         (0, False), (2, False), (5, False), (7, True), (8, True)]
     assert peers[0].recv(1) == b""  # the oldest undo checkpoint went
@@ -146,7 +153,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
     assert [c.position for c in store.items] == [0, 2, 5]
     # The policy's checkpoint of a state an idle one holds replaces it, and stays the policy's.
     ours, _theirs = socket.socketpair()
-    store.add(os.getpid(), ours, 5, "before input 6", store.items[-1].files, idle=True)
+    store.add(os.getpid(), ours, store.items[-1].files, 5, "before input 6", idle=True)
     assert [(c.position, c.idle) for c in store.items] == [(0, False), (2, False), (5, False)]
 
 

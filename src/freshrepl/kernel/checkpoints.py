@@ -4,10 +4,13 @@ When to take one (the policy): before an input that first imports one of the
 user's modules (a restart after an unsafe edit of that module resumes there
 and imports it afresh), and after a successful input (or a start-up: the
 ``-i`` script, PYTHONSTARTUP) that took at least
-``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  Never
-twice for the same state, and never when forking is not safe: another thread
-is running, a fork-unsafe runtime (CUDA, ...) is loaded, or the platform has
-no ``fork``/``/proc`` (then the shell is told why, and restarts replay).
+``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  And
+with ``KernelConfig.checkpoint_idle``, one while the kernel is idle after each
+input (for ``:undo``; no request waited for a moment, so the user is typing).
+Never twice for the same state, and never when forking is not safe (see
+``fork_safety.py``; the shell is told why, and restarts replay).  Each input
+comes with its position in the shell's record, and each checkpoint says the
+position it holds, so the shell never has to guess where one stands.
 
 A checkpoint is a child of the kernel that drops its copies of the kernel's
 channels, ignores the terminal's signals (it never reads the terminal), turns
@@ -17,7 +20,9 @@ closes it (the checkpoint is dropped, or the shell ended however it ended)
 the checkpoint exits at once.
 
 To resume, the shell sends a ``ResumeRequest`` down the control socket with
-the new kernel's channel ends attached.  The checkpoint forks twice: the
+the new kernel's channel ends attached (a ``quiet`` request, a trial for
+``:checkpoints``, sends the new kernel's output to the null device).  The
+checkpoint forks twice: the
 middle process exits at once, so the new kernel is adopted by the shell (a
 child subreaper) and is the shell's own child like a spawned kernel; the
 checkpoint goes back to waiting, so it can be resumed again.  The new kernel
@@ -151,8 +156,9 @@ class Checkpointer:
                 self.unsaved += took
             if took >= self.slow and reply.ok and reply.exit is None:
                 self.take(f"after a {took:.1f} s input", after=True)
-            if self.idle_checkpoints and reply.exit is None and not request.replay:
-                self._when_idle(self._take_idle)
+            idle = self.server.idle  # run once no request comes for a moment (after a replay too)
+            if self.idle_checkpoints and reply.exit is None and self._take_idle not in idle:
+                idle.append(self._take_idle)
             return reply
 
         return run
@@ -173,11 +179,6 @@ class Checkpointer:
         return timed_start
 
     # -- taking one ----------------------------------------------------------------
-
-    def _when_idle(self, task: Callable[[], None]) -> None:
-        """Run ``task`` once no request has come for a moment (the user is typing)."""
-        if task not in self.server.idle:
-            self.server.idle.append(task)
 
     def _take_idle(self) -> None:
         """The checkpoint ``:undo`` resumes: the state before the next input, taken while idle."""

@@ -69,6 +69,11 @@ class Checkpoint:
         """Why it is void, if its changed files are still as they were when it was found so."""
         return self.void if self.tried(changed) else None
 
+    def loaded_versions(self, paths: list[str]) -> list[tuple[str, str, str]]:
+        """What it had loaded of ``paths`` (path, kind, digest), in its listing's order."""
+        wanted = set(paths)
+        return [entry for entry in unpack_files(self.files) if entry[0] in wanted]
+
     def tried(self, changed: list[str]) -> bool:
         """Has a resume been tried with ``changed`` as they are on disk now?"""
         return self.tried_for is not None and self.tried_for == _file_states(changed)
@@ -98,8 +103,8 @@ class CheckpointStore:
     _taken: int = 0
     _measured: float = 0.0
 
-    def add(self, pid: int, control: socket.socket, position: int, why: str,
-            files: str, idle: bool = False, fork_ms: float = 0.0) -> None:
+    def add(self, pid: int, control: socket.socket, files: str, position: int, why: str,
+            idle: bool = False, fork_ms: float = 0.0) -> None:
         self._taken += 1
         self.dropped = None
         if not idle:
@@ -128,7 +133,7 @@ class CheckpointStore:
             if checkpoint.position > limit:
                 continue
             changed = checkpoint.changed_files(digests)
-            void = checkpoint.void_now(changed)
+            void = self.void_now(checkpoint, changed)
             if void is None:
                 return Choice(checkpoint, reload=changed, passed_over=passed_over)
             passed_over.append(f"checkpoint #{checkpoint.number} (after input "
@@ -136,6 +141,24 @@ class CheckpointStore:
         if self.skipped:
             return Choice(None, self.skipped, passed_over=passed_over)
         return Choice(None, self.dropped, passed_over=passed_over)
+
+    def void_now(self, checkpoint: Checkpoint, changed: list[str]) -> str | None:
+        """Why ``checkpoint`` is void with ``changed`` as on disk now, if known.
+
+        Known from a resume of it, or of another checkpoint that had loaded
+        the very same text of those files: the same change of the same code
+        is refused alike (when in doubt, a checkpoint is passed over: that
+        costs replay time, never correctness).
+        """
+        void = checkpoint.void_now(changed)
+        if void is not None or not changed:
+            return void
+        loaded = checkpoint.loaded_versions(changed)
+        for other in self.items:
+            if other is not checkpoint and other.void_now(changed) is not None \
+                    and other.loaded_versions(changed) == loaded:
+                return other.void
+        return None
 
     def drop_after(self, position: int) -> None:
         """Drop the checkpoints that hold inputs after ``position`` (they left the record)."""
@@ -209,7 +232,7 @@ class CheckpointStore:
             lines.append(f"{'#':>3}  {'after input':>11}  {'pid':>7}  {'holds':>9}  taken")
             for c in self.items:
                 lines.append(f"{c.number:>3}  {c.position:>11}  {c.pid:>7}  "
-                             f"{_megabytes(c.held):>9}  {c.why}{_state(c, digests)}")
+                             f"{_megabytes(c.held):>9}  {c.why}{_state(self, c, digests)}")
             total = sum(c.held for c in self.items)
             newest = max(self.items, key=lambda c: c.number)
             lines.append(f"{len(self.items)} of at most {self.settings.keep} "
@@ -226,10 +249,10 @@ class CheckpointStore:
         return "\n".join(lines)
 
 
-def _state(checkpoint: Checkpoint, digests: dict[str, str | None]) -> str:
+def _state(store: CheckpointStore, checkpoint: Checkpoint, digests: dict[str, str | None]) -> str:
     """What resuming it would take: nothing, reloading files, or it is void (and why)."""
     changed = checkpoint.changed_files(digests)
-    void = checkpoint.void_now(changed)
+    void = store.void_now(checkpoint, changed)
     if void is not None:
         return f"  (void: {void})"
     if changed:

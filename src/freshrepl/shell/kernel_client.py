@@ -444,6 +444,12 @@ class KernelClient:
         notices, self._notices = self._notices, []
         return notices
 
+    def drop_notices(self) -> None:
+        """Forget the notices not taken yet (their checkpoints exit: nobody holds them)."""
+        for _notice, fds in self.take_notices():
+            for fd in fds:
+                os.close(fd)
+
     def _open_notes(self) -> _socket.socket | None:
         """A fresh notice channel (its kernel end returned), if checkpoints are on."""
         if self.checkpoint_after is None:

@@ -88,9 +88,9 @@ def reload_in(client: KernelClient, paths: list[str],
 def try_checkpoints(store: CheckpointStore, options: Options, checkpoint_after: float | None) -> None:
     """Find out which checkpoints with changed files are void, each in a throwaway kernel."""
     digests: dict[str, str | None] = {}
-    for checkpoint in list(store.items):
+    for checkpoint in reversed(store.items):  # newest first: a void one answers for its twins
         changed = checkpoint.changed_files(digests)
-        if changed and not checkpoint.tried(changed):
+        if changed and not checkpoint.tried(changed) and store.void_now(checkpoint, changed) is None:
             _try(checkpoint, changed, options, checkpoint_after)
 
 

@@ -24,6 +24,7 @@ from freshrepl.shell.undo import undo_summary
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable
     from typing import Protocol
 
@@ -117,9 +118,14 @@ class KernelSupervisor:
             at = notice.position  # type: ignore[union-attr]
             if at < 0:  # a kernel that does not number them: around the running input
                 at = running + 1 if notice.after else running  # type: ignore[union-attr]
-            usable = self._on_record and not self.checkpoints.unavailable
+            # One standing after inputs the record no longer holds (undone) is never used.
+            usable = (self._on_record and not self.checkpoints.unavailable
+                      and at <= (running + 1 if self._running is not None else running))
             if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
-                self._add_checkpoint(notice, fds, at)
+                taken = _control_and_files(fds)
+                if taken is not None:
+                    self.checkpoints.add(notice.pid, *taken, position=at, why=notice.why,
+                                         idle=notice.idle, fork_ms=notice.fork_ms)
                 continue
             for fd in fds:
                 os.close(fd)  # a checkpoint of a kernel off the record ends here
@@ -127,20 +133,6 @@ class KernelSupervisor:
                 self.checkpoints.note_skipped(at, notice.reason)
                 self._tell_once(self.checkpoints.skipped or "", notice.reason)
         self.checkpoints.enforce_budget()
-
-    def _add_checkpoint(self, notice: protocol.CheckpointTaken, fds: list[int], at: int) -> None:
-        import socket
-
-        from freshrepl.digests import read_listing
-
-        control = socket.socket(fileno=fds[0])
-        try:
-            files = read_listing(fds[1])
-        except (OSError, UnicodeDecodeError):
-            control.close()  # unknown code: never to be trusted; it exits
-            return
-        self.checkpoints.add(notice.pid, control, at, notice.why, files, idle=notice.idle,
-                             fork_ms=notice.fork_ms)
 
     def _tell_once(self, line: str, reason: str) -> None:
         """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
@@ -193,9 +185,7 @@ class KernelSupervisor:
         began = time.monotonic()
         self._collect_checkpoints()
         self.client.kill()
-        for _notice, fds in self.client.take_notices():  # the old kernel's last words
-            for fd in fds:
-                os.close(fd)
+        self.client.drop_notices()  # the old kernel's last words: its state is gone
         reap_orphans(keep=None)
         self.dead = False
         self._on_new_kernel()
@@ -290,3 +280,17 @@ class KernelSupervisor:
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
         return f"dropped {count} checkpoint{'' if count == 1 else 's'}"
+
+
+def _control_and_files(fds: list[int]) -> tuple[socket.socket, str] | None:
+    """A new checkpoint's control socket and listing of files, from the fds of its notice."""
+    import socket
+
+    from freshrepl.digests import read_listing
+
+    control = socket.socket(fileno=fds[0])
+    try:
+        return control, read_listing(fds[1])
+    except (OSError, UnicodeDecodeError):
+        control.close()  # unknown code: never to be trusted; it exits
+        return None
