@@ -63,3 +63,20 @@ def test_a_skipped_checkpoint_is_told_once_with_the_inputs_number(spawn, project
     assert output == ("freshrepl: no checkpoint after input 2: a thread is running in the kernel "
                       "(worker)")
     assert "no checkpoint" not in term.run("time.sleep(0.5)")
+
+
+def test_openblas_without_a_shutdown_call_is_trusted_to_its_fork_handler_then_checked(monkeypatch):
+    openblas = "/site-packages/numpy.libs/libscipy_openblas64_-4b78795a.so"
+    assert fork_safety._openblas_alone({openblas, "/lib/libc.so.6"})
+    assert not fork_safety._openblas_alone({openblas, "/x/libgomp-a34b3233.so.1.0.0"})
+    assert not fork_safety._openblas_alone({"/lib/libc.so.6"})
+    monkeypatch.setattr(fork_safety, "_python_threads", lambda: [])
+    monkeypatch.setattr(fork_safety, "_native_threads", lambda: 1)
+    monkeypatch.setattr(fork_safety, "_loaded_libraries", lambda: {openblas})
+    monkeypatch.setattr(fork_safety, "quiet_openblas", lambda: False)  # no such call
+    assert fork_safety.fork_unsafe_reason() is None  # fork, then look
+    # A thread still there after the fork was not OpenBLAS's pool: the child is discarded.
+    assert (fork_safety.threads_left_after_fork() or "").startswith(
+        "1 thread started by native code is running")
+    monkeypatch.setattr(fork_safety, "_native_threads", lambda: 0)
+    assert fork_safety.threads_left_after_fork() is None

@@ -48,7 +48,7 @@ from importlib.machinery import PathFinder
 
 from freshrepl import digests, protocol
 from freshrepl.channel import Channel
-from freshrepl.kernel.fork_safety import fork_unsafe_reason
+from freshrepl.kernel.fork_safety import fork_unsafe_reason, threads_left_after_fork
 from freshrepl.kernel.imports import without_user_path
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from freshrepl.kernel.main import KernelServer
+    from freshrepl.reload import Reloader
     from freshrepl.reload.hook import Loaded
 
 _MAX_FDS = 4  # descriptors a resume request may carry
@@ -194,19 +195,21 @@ class Checkpointer:
         if reason is None and self.server.reloader is None:
             reason = "live reload is off in this kernel"
         if reason is not None:
-            if not idle:  # the policy's checkpoints are the ones a restart misses
-                self._send(protocol.CheckpointSkipped(after, reason, self.position))
+            self._skipped(after, idle, reason)
             return
         try:
-            listing = self._write_loaded_files()  # before the fork: no page is copied for it
+            listing = _write_loaded_files(self.server.reloader)  # before the fork: no page is copied for it
         except OSError as exc:
-            self._send(protocol.CheckpointSkipped(after, f"cannot list its files ({exc.strerror})",
-                                                  self.position))
+            self._skipped(after, idle, f"cannot list its files ({exc.strerror})")
             return
         try:
             self._fork_paused(why, after, listing, idle)
         finally:
             os.close(listing)
+
+    def _skipped(self, after: bool, idle: bool, reason: str) -> None:
+        if not idle:  # the policy's checkpoints are the ones a restart misses
+            self._send(protocol.CheckpointSkipped(after, reason, self.position))
 
     def _fork_paused(self, why: str, after: bool, listing: int, idle: bool) -> None:
         with without_user_path():  # loaded at start-up were it not for its cost
@@ -215,18 +218,16 @@ class Checkpointer:
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # A resumed kernel starts from it too.  An idle checkpoint is kept only a few
         # inputs: it does not stand in for the policy's (``unsaved`` goes on counting).
-        unsaved, self.unsaved = self.unsaved, (self.unsaved if idle else 0.0)
-        dirty, self.dirty = self.dirty, False
+        saved = self.unsaved, self.dirty
+        self.unsaved, self.dirty = (self.unsaved if idle else 0.0), False
         began = time.perf_counter()
         try:
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
-            self.unsaved, self.dirty = unsaved, dirty
             keep.close()
             give.close()
-            if not idle:
-                self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})",
-                                                      self.position))
+            self.unsaved, self.dirty = saved
+            self._skipped(after, idle, f"fork failed ({exc.strerror})")
             return
         if pid == 0:
             give.close()
@@ -234,24 +235,16 @@ class Checkpointer:
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        fork_ms = (time.perf_counter() - began) * 1000
-        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle, fork_ms)
-        if not self._send(notice, give.fileno(), listing):
-            os.kill(pid, signal.SIGKILL)  # the shell will never know of it
+        left = threads_left_after_fork()
+        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle,
+                                          (time.perf_counter() - began) * 1000)
+        if left is not None or not self._send(notice, give.fileno(), listing):
+            # Unsound (a thread ran beside the fork), or the shell will never know of it.
+            os.kill(pid, signal.SIGKILL)
+            self.unsaved, self.dirty = saved
+            if left is not None:
+                self._skipped(after, idle, left)
         give.close()
-
-    def _write_loaded_files(self) -> int:
-        """What of the user's code this state has loaded, as the shell checks it: a listing's fd."""
-        reloader = self.server.reloader
-        assert reloader is not None
-        # Failed while importing (no module): nothing of it is loaded.
-        entries = sorted((e for e in reloader.store.by_name.values()
-                          if e.module is not None or e.name == "__main__"), key=_path_and_name)
-        fingerprints: Iterable[tuple[str, str, str]] = map(_fingerprint, entries)
-        startup = os.environ.get("PYTHONSTARTUP")
-        if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
-            fingerprints = itertools.chain(fingerprints, [_startup_fingerprint(startup)])
-        return digests.write_listing(fingerprints)
 
     def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
         """``message`` on the notice channel, with the descriptors ``attach``."""
@@ -366,6 +359,18 @@ def _to_null_device(*fds: int) -> None:
     for fd in fds:
         os.dup2(null, fd)
     os.close(null)
+
+
+def _write_loaded_files(reloader: Reloader) -> int:
+    """What of the user's code this state has loaded, as the shell checks it: a listing's fd."""
+    # Failed while importing (no module): nothing of it is loaded.
+    entries = sorted((e for e in reloader.store.by_name.values()
+                      if e.module is not None or e.name == "__main__"), key=_path_and_name)
+    fingerprints: Iterable[tuple[str, str, str]] = map(_fingerprint, entries)
+    startup = os.environ.get("PYTHONSTARTUP")
+    if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
+        fingerprints = itertools.chain(fingerprints, [_startup_fingerprint(startup)])
+    return digests.write_listing(fingerprints)
 
 
 def _path_and_name(entry: Loaded) -> tuple[str, str]:

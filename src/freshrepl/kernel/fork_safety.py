@@ -8,7 +8,10 @@ default BLAS) can shut its pool down between calls and starts it again by
 itself on the next threaded call (its own ``pthread_atfork`` handler does
 the same), so before a checkpoint the kernel shuts down every loaded
 OpenBLAS's pool, through ``ctypes``, and counts the threads again.  What is
-still running then is named, with the setting that keeps it away.
+still running then is named, with the setting that keeps it away.  Where an
+OpenBLAS build offers no shutdown call, its own fork handler does the same at
+the fork: the kernel then forks and checks that no thread is left in it
+(``threads_left_after_fork``), else discards the child.
 """
 
 from __future__ import annotations
@@ -65,9 +68,31 @@ def fork_unsafe_reason() -> str | None:
         native = _native_threads()
     if native is None:
         return "cannot count the kernel's threads"
-    if native:
+    if native and not _openblas_alone(_loaded_libraries()):
         return _native_threads_reason(native)
-    return None
+    return None  # with threads left, only OpenBLAS's: see threads_left_after_fork
+
+
+def threads_left_after_fork() -> str | None:
+    """In the parent, right after the fork: why the child is not safe, if it is not.
+
+    OpenBLAS's pool can be left running by a build without the shutdown call
+    above; its own ``pthread_atfork`` handler shuts it down before any fork.
+    So a fork that leaves no thread besides ours in the parent was made with
+    no other thread running, and the child is sound; if threads are left
+    (another library's), the child must be discarded.
+    """
+    native = _native_threads()
+    if native is None:
+        return "cannot count the kernel's threads"
+    return _native_threads_reason(native) if native else None
+
+
+def _openblas_alone(libraries: set[str]) -> bool:
+    """Is OpenBLAS loaded, and no other library known to run a pool?"""
+    names = [os.path.basename(path).lower() for path in libraries]
+    return (any("openblas" in name for name in names)
+            and not any(marker in name for name in names for marker, _, _ in _UNQUIETABLE_POOLS))
 
 
 def _python_threads() -> list[str]:
