@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from checkpoint_helpers import wait_checkpoint
+from checkpoint_helpers import IDLE, wait_checkpoint
 
 HELPERS = "def mean(xs):\n    return sum(xs) / len(xs)\n"
 # Safe in the live kernel: a function's body.
@@ -45,11 +45,11 @@ def _loop_up_to_the_unsafe_edit(spawn, project, *args: str, undo: bool = True):
     _edit(term, project, HELPERS_1, "reloaded helpers")
     assert term.run("helpers.mean(data)") == "2.3"
     if undo:
-        wait_checkpoint(term, "before input 4")
+        wait_checkpoint(term, 3)
     _edit(term, project, HELPERS_2, "reloaded helpers")
     term.run("s = helpers.Summary(len(data))")
     if undo:
-        wait_checkpoint(term, "before input 5")
+        wait_checkpoint(term, 4)
     assert _loads(project) == 1
     return term
 
@@ -63,8 +63,8 @@ def test_the_ordinary_loop_restarts_without_running_the_load_again(spawn, projec
     term.wait_for("Restart the kernel and replay 4 inputs? [Y/n]")
     mark = term.mark()
     term.send("y")
-    # The policy's checkpoint after the load; with :undo's, the one before input 4
-    # (Summary was new there) after the one before input 5 turned out void.
+    # The policy's checkpoint after the load; with :undo's, the one after input 3
+    # (Summary was new there) once the one after input 4 turned out void.
     resumed = "3 (replayed 1 input" if undo else "2 (replayed 2 inputs"
     text = term.wait_for(f"restarted from input {resumed}", after=mark)
     term.wait_idle()
@@ -86,8 +86,8 @@ def test_checkpoints_says_what_a_resume_reloads_and_which_one_is_void(spawn, pro
     table = term.run(":checkpoints")
     rows = {int(m[1]): m[2] for m in re.finditer(r"^\s*\d+\s+(\d+)\s+\d+\s+[0-9.]+ MB\s+(.*)$",
                                                  table, re.M)}
-    assert rows[4].startswith("before input 5  (void: helpers.py: Summary: dataclass fields"), table
-    assert rows[3] == "before input 4  (a resume reloads helpers.py)"
+    assert rows[4].startswith(f"{IDLE}  (void: helpers.py: Summary: dataclass fields"), table
+    assert rows[3] == f"{IDLE}  (a resume reloads helpers.py)"
     assert rows[2].endswith("s input  (a resume reloads helpers.py)")
     assert _loads(project) == 1  # trying them ran nothing of the session
     mark = term.mark()

@@ -145,7 +145,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
     for position in (6, 7, 8):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
-        store.add(os.getpid(), ours, "", position, f"before input {position + 1}", idle=True)
+        store.add(os.getpid(), ours, "", position, "while idle, for :undo", idle=True)
     assert [(c.position, c.idle) for c in store.items] == [
         (0, False), (2, False), (5, False), (7, True), (8, True)]
     assert peers[0].recv(1) == b""  # the oldest undo checkpoint went
@@ -153,7 +153,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
     assert [c.position for c in store.items] == [0, 2, 5]
     # The policy's checkpoint of a state an idle one holds replaces it, and stays the policy's.
     ours, _theirs = socket.socketpair()
-    store.add(os.getpid(), ours, store.items[-1].files, 5, "before input 6", idle=True)
+    store.add(os.getpid(), ours, store.items[-1].files, 5, "while idle, for :undo", idle=True)
     assert [(c.position, c.idle) for c in store.items] == [(0, False), (2, False), (5, False)]
 
 

@@ -240,7 +240,7 @@ class FakeKernel:
         self.reload_calls: list[tuple] = []
         self.imported: list[bool] = []
 
-    def run(self, source, replay=False, on_wait=None, position=-1):
+    def run(self, source, replay=False, on_wait=None, number=-1):
         self.ran.append((source, replay))
         ok = source not in self.fails
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
@@ -248,6 +248,9 @@ class FakeKernel:
 
     def take_notices(self):
         return []  # no checkpoints
+
+    def drop_notices(self):
+        pass
 
     def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))

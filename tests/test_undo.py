@@ -8,9 +8,9 @@ from checkpoint_helpers import wait_checkpoint
 
 
 def _run_and_wait(term, text: str, number: int) -> str:
-    """Run input ``number`` and wait for the checkpoint that stands before the next one."""
+    """Run input ``number`` and wait for the checkpoint taken after it, while idle."""
     output = term.run(text)
-    wait_checkpoint(term, f"before input {number + 1}")
+    wait_checkpoint(term, number)
     return output
 
 
@@ -23,7 +23,7 @@ def _start(spawn, **env: str):
 def test_undo_after_an_input_that_overwrote_a_variable(spawn, project):
     term = _start(spawn)
     _run_and_wait(term, "x = 1", 1)
-    old = term.run("import os; os.getpid()")
+    old = _run_and_wait(term, "import os; os.getpid()", 2)
     _run_and_wait(term, "x = 2; log = open('log.txt', 'a'); log.write('ran\\n'); log.close()", 3)
     output = term.run(":undo")
     assert output == ("undid input 3 (x = 2; log = open('log.txt', 'a'); log.write('ran\\n'); "
@@ -77,7 +77,7 @@ def test_undo_twice_in_a_row(spawn, project):
     output = term.run(":undo")
     assert "undid input 2 " in output and "nothing re-run" in output
     assert term.run("x, xs") == "(1, [1])"  # input 2 now
-    wait_checkpoint(term, "before input 3")
+    wait_checkpoint(term, 2)
     # New inputs take the undone numbers; undo goes on working from there.
     _run_and_wait(term, "x = 10", 3)
     assert "undid input 3 (x = 10)" in term.run(":undo")

@@ -138,7 +138,7 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
-    position: int = -1  # inputs of the session record before this one (-1: not known)
+    number: int = -1  # the input's number in the session record, from 1 (-1: not known)
 
 
 @record
@@ -221,7 +221,8 @@ class CheckpointTaken:
     pid: int
     after: bool  # taken after the input that was running (else before it)
     why: str  # "before importing points", "after a 4.1 s input"
-    position: int = -1  # inputs of the record whose effects it holds (-1: not known)
+    # The number of the last input of the record whose effects it holds (0: none; -1: not known).
+    position: int = -1
     idle: bool = False  # taken while idle after an input (for :undo), not by the restart policy
     fork_ms: float = 0.0  # how long the fork held the kernel up
     # Attached: its control socket, and a file listing what it had loaded of the

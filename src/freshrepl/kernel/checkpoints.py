@@ -9,8 +9,9 @@ with ``KernelConfig.checkpoint_idle``, one while the kernel is idle after each
 input (for ``:undo``; no request waited for a moment, so the user is typing).
 Never twice for the same state, and never when forking is not safe (see
 ``fork_safety.py``; the shell is told why, and restarts replay).  Each input
-comes with its position in the shell's record, and each checkpoint says the
-position it holds, so the shell never has to guess where one stands.
+comes with its number in the shell's record, and each checkpoint says the
+number of the last input whose effects it holds, so the shell never has to
+guess where one stands.
 
 A checkpoint is a child of the kernel that drops its copies of the kernel's
 channels, ignores the terminal's signals (it never reads the terminal), turns
@@ -141,8 +142,6 @@ class Checkpointer:
 
         def run(request: protocol.RunRequest) -> protocol.RunReply:
             self._reap()
-            if request.position >= 0:
-                self.position = request.position
             if self.unsaved >= self.slow:
                 module = first_user_import(request.source, _is_user_file)
                 if module is not None:
@@ -150,7 +149,7 @@ class Checkpointer:
             started = time.monotonic()
             reply = on_run(request)
             self.inputs += 1
-            self.position += 1
+            self.position = request.number if request.number >= 0 else self.position + 1
             self.dirty = True  # a failed input may have changed things too
             took = time.monotonic() - started
             if reply.ok:  # a replay runs only the inputs that succeeded
@@ -184,7 +183,7 @@ class Checkpointer:
     def _take_idle(self) -> None:
         """The checkpoint ``:undo`` resumes: the state before the next input, taken while idle."""
         if self.dirty:
-            self.take(f"before input {self.position + 1}", after=True, idle=True)
+            self.take("while idle, for :undo", after=True, idle=True)
 
     def take(self, why: str, after: bool, idle: bool = False) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""

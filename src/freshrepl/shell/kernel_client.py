@@ -326,10 +326,10 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None, position: int = -1) -> protocol.RunReply:
-        """Run one input (``position``: the inputs of the record before it); ``on_wait`` is
+            on_wait: Callable[[], None] | None = None, number: int = -1) -> protocol.RunReply:
+        """Run one input (``number``: its number in the session record); ``on_wait`` is
         called about every 0.1 s while it runs."""
-        request = protocol.RunRequest(source, replay, position)
+        request = protocol.RunRequest(source, replay, number)
         return self._call(request, protocol.RunReply, on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],

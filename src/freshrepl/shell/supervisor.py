@@ -99,7 +99,7 @@ class KernelSupervisor:
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck, position=self._running)
+            reply = self.client.run(text, on_wait=self._check_stuck, number=self._running + 1)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
