@@ -105,7 +105,7 @@ def test_a_change_that_fails_in_the_checkpoint_voids_it(spawn, project):
     term.run("import helpers")
     term.run(LOAD)
     # Raises in the live kernel and in the checkpoint alike.
-    _edit(term, project, HELPERS + "LIMIT = 1 / 0\n", "not reloaded helpers")
+    _edit(term, project, HELPERS + "LIMIT = 1 / 0\n", "cannot reload helpers")
     term.wait_idle()
     assert "(void: helpers.py:3: ZeroDivisionError: division by zero)" in term.run(":checkpoints")
     (project / "helpers.py").write_text(HELPERS + "LIMIT = 1\n")

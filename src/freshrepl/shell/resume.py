@@ -112,8 +112,8 @@ def _why(result: protocol.ReloadResult) -> str:
     name = os.path.basename(result.path) if result.path else result.module
     if result.status == protocol.DELETED:
         return f"{name} was deleted"
-    if result.status == protocol.UNSAFE:
-        return f"{name}: {result.detail}"
+    if result.status == protocol.UNSAFE:  # the detail may name the file and line already
+        return result.detail if result.detail.startswith(name) else f"{name}: {result.detail}"
     where = result.location or name
     return f"{where}: {result.error}" if result.error else f"{name} does not reload"
 

@@ -3,7 +3,7 @@
 The supervisor owns the ``KernelClient``, the session record and the
 checkpoints.  A restart resumes the best checkpoint (``CheckpointStore.choose``)
 and replays the inputs after it, or starts a fresh kernel and replays them
-all.  It talks to the user only through the small ``Console`` interface it is
+all.  It talks to the user only through the small ``Dialog`` interface it is
 given (one line out, one yes/no question), so it can be driven without a
 terminal.
 """
@@ -15,8 +15,9 @@ import sys
 import time
 
 from freshrepl import protocol
+from freshrepl.process import become_subreaper
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
-from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
+from freshrepl.shell.kernel_client import KernelClient, KernelDied
 from freshrepl.shell.options import Options
 from freshrepl.shell.resume import resume_best, try_checkpoints
 from freshrepl.shell.session import ReplayOutcome, SessionRecord
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
-    class Console(Protocol):
+    from freshrepl.shell.kernel_process import Preforked
+
+    class Dialog(Protocol):
         """How the supervisor speaks to the user."""
 
         def write(self, text: str) -> None: ...
@@ -43,7 +46,7 @@ STUCK_AFTER = 0.5
 class KernelSupervisor:
     """One kernel at a time, and what to do when it ends."""
 
-    def __init__(self, options: Options, console: Console,
+    def __init__(self, options: Options, dialog: Dialog,
                  on_modules: Callable[[protocol.ModuleDelta], None],
                  on_new_kernel: Callable[[], None], first_kernel: Preforked | None = None) -> None:
         self.client = KernelClient(options, first_kernel)
@@ -58,7 +61,7 @@ class KernelSupervisor:
         # False while the kernel's state is not the record's (a replay stopped early,
         # --no-replay): its checkpoints would stand at wrong positions.
         self._on_record = True
-        self._console = console
+        self._dialog = dialog
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
         self._interrupts: list[float] = []
@@ -68,7 +71,7 @@ class KernelSupervisor:
 
     def start(self, on_exit: Callable[[], None]) -> None:
         """Spawn the kernel; it gets ready in parallel (``wait_ready``)."""
-        self.client.on_exit = on_exit
+        self.client.process.on_exit = on_exit
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
@@ -114,7 +117,7 @@ class KernelSupervisor:
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around (and after) its inputs."""
         running = self._running if self._running is not None else len(self.record.entries)
-        for notice, fds in self.client.take_notices():
+        for notice, fds in self.client.inbox.take():
             at = notice.position  # type: ignore[union-attr]
             if at < 0:  # a kernel that does not number them: around the running input
                 at = running + 1 if notice.after else running  # type: ignore[union-attr]
@@ -138,7 +141,7 @@ class KernelSupervisor:
         """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
         if reason not in self._told:
             self._told.add(reason)
-            self._console.write(f"freshrepl: {line}\n")
+            self._dialog.write(f"freshrepl: {line}\n")
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
@@ -149,8 +152,8 @@ class KernelSupervisor:
         if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < STUCK_AFTER:
             return
         self._interrupts.clear()
-        self._console.write("\n")
-        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+        self._dialog.write("\n")
+        if self._dialog.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
                                     default=False):
             self.client.kill()
 
@@ -158,7 +161,7 @@ class KernelSupervisor:
 
     def died(self, how: str | None) -> None:
         """Say how the kernel ended and offer a restart."""
-        self._console.write(f"\nkernel died ({how})\n")
+        self._dialog.write(f"\nkernel died ({how})\n")
         # The input that killed it is not replayed, nor resumed after.
         limit = self._running if self._running is not None else len(self.record.entries)
         self._collect_checkpoints()
@@ -171,7 +174,16 @@ class KernelSupervisor:
     def ask_restart(self) -> bool:
         count = self.record.successful_count()
         plural = "" if count == 1 else "s"
-        return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+        return self._dialog.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+
+    def offer_restart_after_unsafe(self, modules: list[str], choice: str) -> None:
+        """An edit could not be applied in place: keep the old code, ask, or restart (``on_unsafe``)."""
+        from freshrepl.shell.notices import stale_notice
+
+        if choice == "keep":
+            self._dialog.write(stale_notice(modules) + "\n")
+        elif choice == "restart" or self.ask_restart():
+            self.restart(replay=True)
 
     def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None,
                 describe: Callable[[ReplayOutcome], str] | None = None) -> None:
@@ -185,7 +197,7 @@ class KernelSupervisor:
         began = time.monotonic()
         self._collect_checkpoints()
         self.client.kill()
-        self.client.drop_notices()  # the old kernel's last words: its state is gone
+        self.client.inbox.drop()  # the old kernel's last words: its state is gone
         reap_orphans(keep=None)
         self.dead = False
         self._on_new_kernel()
@@ -196,7 +208,7 @@ class KernelSupervisor:
         if fresh is None:
             fresh = self._fresh_by_default
         if replay and not fresh:
-            resumed = resume_best(self.client, self.checkpoints, limit, self._console.write,
+            resumed = resume_best(self.client, self.checkpoints, limit, self._dialog.write,
                                   self._on_modules)
         if resumed is None:
             self.client.start()
@@ -204,7 +216,7 @@ class KernelSupervisor:
         if not self.wait_ready():
             return
         if not replay:
-            self._console.write("new kernel started; the namespace is empty\n")
+            self._dialog.write("new kernel started; the namespace is empty\n")
             return
         self._replay(resumed, began, describe)
 
@@ -212,11 +224,11 @@ class KernelSupervisor:
         """``:undo [N]``: the kernel as it was before input N (default: the last one)."""
         total = len(self.record.entries)
         if total == 0:
-            self._console.write("nothing to undo: no input has run yet\n")
+            self._dialog.write("nothing to undo: no input has run yet\n")
             return
         number = total if number is None else number
         if not 1 <= number <= total:
-            self._console.write(f"no input {number} to undo: the record holds inputs 1-{total}\n")
+            self._dialog.write(f"no input {number} to undo: the record holds inputs 1-{total}\n")
             return
         self._collect_checkpoints()
         undone = self.record.drop_from(number - 1)
@@ -226,7 +238,7 @@ class KernelSupervisor:
 
     def _replay(self, resumed: tuple[int, list[str]] | None, began: float,
                 describe: Callable[[ReplayOutcome], str] | None) -> None:
-        write = self._console.write
+        write = self._dialog.write
         resumed_at, reloaded = resumed if resumed is not None else (None, [])
 
         def on_start(position: int) -> None:
@@ -267,7 +279,7 @@ class KernelSupervisor:
             self.client.shutdown()
 
     def close(self) -> None:
-        self.client.on_exit = None
+        self.client.process.on_exit = None
         self.client.kill()
         self.checkpoints.clear()
 
