@@ -97,12 +97,13 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str) -> protocol.RunReply | None:
-        """Run one input and record it; None if the kernel died meanwhile (already told)."""
+    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck, number=self._running + 1)
+            reply = self.client.run(text, on_wait=self._check_stuck, block=block,
+                                    number=self._running + 1)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
@@ -110,7 +111,7 @@ class KernelSupervisor:
         finally:
             self._running = None
         if reply.exit is None:
-            self.record.add(text, reply.ok)
+            self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
 
