@@ -149,7 +149,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
     assert [(c.position, c.idle) for c in store.items] == [
         (0, False), (2, False), (5, False), (7, True), (8, True)]
     assert peers[0].recv(1) == b""  # the oldest undo checkpoint went
-    store.drop_after(6)
+    assert store.drop_from(7) == 2
     assert [c.position for c in store.items] == [0, 2, 5]
     # The policy's checkpoint of a state an idle one holds replaces it, and stays the policy's.
     ours, _theirs = socket.socketpair()
@@ -167,7 +167,7 @@ def test_replay_summary_names_the_checkpoint():
     outcome = ReplayOutcome(5, 5, 0.08, resumed_at=12)
     assert outcome.summary() == "restarted from input 12 (replayed 5 inputs in 0.08 s)"
     outcome = ReplayOutcome(1, 3, 0.1, failed_at=14, failed_source="f()", resumed_at=12)
-    assert outcome.summary() == ("restarted from input 12; replay stopped at input #14 (f()), "
+    assert outcome.summary() == ("restarted from input 12; replay stopped at input 14 (f()), "
                                  "which now fails; 1 of 3 inputs replayed")
 
 

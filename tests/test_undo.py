@@ -24,11 +24,11 @@ def test_undo_after_an_input_that_overwrote_a_variable(spawn, project):
     term = _start(spawn)
     _run_and_wait(term, "x = 1", 1)
     old = _run_and_wait(term, "import os; os.getpid()", 2)
-    _run_and_wait(term, "x = 2; log = open('log.txt', 'a'); log.write('ran\\n'); log.close()", 3)
+    _run_and_wait(term, "x = 2; n = open('log.txt', 'a').write('ran\\n')", 3)
     output = term.run(":undo")
-    assert output == ("undid input 3 (x = 2; log = open('log.txt', 'a'); log.write('ran\\n'); "
-                      "log.close()): the kernel is as it was before it (from a checkpoint, "
-                      "nothing re-run)")
+    assert output == ("undid input 3 (x = 2; n = open('log.txt', 'a').write('ran\\n')): the "
+                      "kernel is as it was before it (from a checkpoint, nothing re-run)")
+    assert "x = 2" not in term.run(":record")  # the undone input left the record
     assert term.run("x") == "1"
     assert term.run("os.getpid()") != old  # a new process: the checkpoint's
     # What it wrote to a file stays written (the README says so); nothing ran again.
@@ -43,7 +43,7 @@ def test_undo_after_an_input_that_mutated_a_numpy_array_in_place(spawn, project)
     _run_and_wait(term, "import numpy as np; a = np.arange(5); b = a[1:]", 1)
     _run_and_wait(term, "a *= 10; a[0] = -1", 2)
     assert term.run("a") == "array([-1, 10, 20, 30, 40])"  # input 3
-    assert "undid inputs 2-3: the kernel is as it was before it" in term.run(":undo 2")
+    assert "undid inputs 2–3: the kernel is as it was before it" in term.run(":undo 2")
     assert term.run("a, b") == "(array([0, 1, 2, 3, 4]), array([1, 2, 3, 4]))"
     assert term.run("b.base is a") == "True"  # the same objects, not copies
 
@@ -76,11 +76,10 @@ def test_undo_twice_in_a_row(spawn, project):
     assert "undid input 3 " in term.run(":undo")
     output = term.run(":undo")
     assert "undid input 2 " in output and "nothing re-run" in output
-    assert term.run("x, xs") == "(1, [1])"  # input 2 now
-    wait_checkpoint(term, 2)
-    # New inputs take the undone numbers; undo goes on working from there.
-    _run_and_wait(term, "x = 10", 3)
-    assert "undid input 3 (x = 10)" in term.run(":undo")
+    assert term.run("x, xs") == "(1, [1])"  # input 4: numbers are never given again
+    wait_checkpoint(term, 4)
+    _run_and_wait(term, "x = 10", 5)
+    assert "undid input 5 (x = 10): the kernel is as it was before it" in term.run(":undo")
     assert term.run("x") == "1"
 
 
@@ -89,7 +88,7 @@ def test_undo_without_a_checkpoint_right_there_replays_from_the_nearest_earlier(
     for number in (1, 2, 3):
         _run_and_wait(term, f"v{number} = {number}; open('log.txt', 'a').write('{number}')", number)
     output = term.run(":undo 2")
-    assert re.fullmatch(r"undid inputs 2-3: no checkpoint before it; replayed 1 input in a fresh "
+    assert re.fullmatch(r"undid inputs 2–3: no checkpoint before it; replayed 1 input in a fresh "
                         r"kernel in [0-9.]+ s", output), output
     assert term.run("v1, 'v2' in dir(), 'v3' in dir()") == "(1, False, False)"
     assert (project / "log.txt").read_text() == "1231"  # input 1 ran again, nothing else
@@ -108,8 +107,9 @@ def test_undo_resumes_an_earlier_checkpoint_and_replays_the_inputs_between(spawn
 
 def test_undo_says_what_it_cannot_do(spawn, project):
     term = _start(spawn)
-    assert term.run(":undo") == "nothing to undo: no input has run yet"
+    assert term.run(":undo") == "nothing to undo: the record is empty"
     term.run("x = 1")
-    assert term.run(":undo 5") == "no input 5 to undo: the record holds inputs 1-1"
-    assert term.run(":undo two") == "error: usage: :undo [N] (N: the number of an input, from 1)"
+    assert term.run(":undo 5") == "input 5 is not in the record (:record lists it)"
+    assert term.run(":undo two") == ("error: usage: :undo [N] (N: an input's number, as :record "
+                                     "lists them)")
     assert term.run("x") == "1"
