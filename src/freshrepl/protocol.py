@@ -24,6 +24,7 @@ request               reply               meaning
 ``ModulesRequest``    ``ModulesReply``    the user modules imported or dropped lately
 ``SignatureRequest``  ``SignatureReply``  the signature of the call the cursor is in
 ``DocRequest``        ``DocReply``        the docstring of a name (``:doc NAME``, F1)
+``StaleRequest``      ``StaleReply``      the stale values and the inputs that made them
 ====================  ==================  =================================================
 
 Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
@@ -72,6 +73,7 @@ class KernelConfig:
     checkpoint_after: float = 1.0  # checkpoint after a successful input that took this long (s)
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = "default"  # the pygments style they are coloured with
+    stale_values: bool = True  # trace inputs to name values computed by code since changed
 
     def to_env(self) -> str:
         # A Python literal, not JSON: json costs the shell ~2 ms before the spawn,
@@ -121,10 +123,34 @@ class ReloadResult:
     # For FAILED with a runtime error: the formatted traceback, true file/line.
     traceback: str = ""
     changed_names: list[str] = field(default_factory=list)
+    # For RELOADED: session names whose values code this reload changed computed,
+    # and whether that is known (False: read statically, they may be stale).
+    stale: list[str] = field(default_factory=list)
+    stale_exact: bool = True
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
         return cls(**data)
+
+
+@record
+class StaleValue:
+    """A session name whose value was computed by code changed since."""
+
+    name: str
+    position: int  # of the input that made it, in the shell's record (1-based)
+    first_line: str  # of that input
+    because: list[str] = field(default_factory=list)  # the changed functions it ran
+
+
+@record
+class StaleInput:
+    """An input to run again for fresh values."""
+
+    position: int
+    source: str
+    first_line: str
+    seconds: float  # how long it took the last time
 
 
 # -- requests (shell -> kernel) --------------------------------------------------
@@ -135,6 +161,7 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
+    position: int = 0  # the input's place in the shell's record (1-based; 0: none)
 
 
 @record
@@ -168,6 +195,11 @@ class SignatureRequest:
 class DocRequest:
     op: ClassVar[str] = "doc"
     name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
+
+
+@record
+class StaleRequest:
+    op: ClassVar[str] = "stale"
 
 
 # -- replies (kernel -> shell) -------------------------------------------------------
@@ -259,6 +291,16 @@ class DocReply:
 
 
 @record
+class StaleReply:
+    op: ClassVar[str] = "stale-reply"
+    tracking: bool = False  # false: the setting is off (or tracking could not start: why_off)
+    exact: bool = True  # false: read statically, the values may be stale
+    values: list[StaleValue] = field(default_factory=list)  # by record order
+    inputs: list[StaleInput] = field(default_factory=list)  # to run again, in record order
+    why_off: str = ""
+
+
+@record
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -267,15 +309,15 @@ class ErrorReply:
 
 
 Request = (RunRequest | ReloadRequest | CompleteRequest | ModulesRequest | SignatureRequest
-           | DocRequest)
+           | DocRequest | StaleRequest)
 Reply = (Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | SignatureReply | DocReply
-         | ErrorReply)
+         | StaleReply | ErrorReply)
 
 _MESSAGES: dict[str, type] = {
     cls.op: cls
     for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest, SignatureRequest,
-                DocRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
-                SignatureReply, DocReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
+                DocRequest, StaleRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
+                SignatureReply, DocReply, StaleReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
                 ResumeRequest)
 }
 
@@ -299,6 +341,9 @@ def decode(wire: dict[str, Any]) -> Request | Reply | Checkpointing:
         values["modules"] = ModuleDelta.from_wire(values["modules"])
     if cls is ReloadReply:
         values["results"] = [ReloadResult.from_dict(r) for r in values.get("results", [])]
+    if cls is StaleReply:
+        values["values"] = [StaleValue(**v) for v in values.get("values", [])]
+        values["inputs"] = [StaleInput(**i) for i in values.get("inputs", [])]
     return cls(**values)
 
 

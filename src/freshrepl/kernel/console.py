@@ -57,6 +57,8 @@ class Console(code.InteractiveConsole):
         self.colorize: Callable[[str], str] | None = None
         self._source = ""
         self._user_code: CodeType | None = None
+        # The code objects the current input compiled to (for its provenance).
+        self.codes: list[CodeType] = []
 
     def showtraceback(self) -> None:
         self.failed = True
@@ -104,6 +106,7 @@ class Console(code.InteractiveConsole):
 
     def runcode(self, code: CodeType) -> None:
         """Run a compiled input; a coroutine (or one that needs a running loop) on the loop."""
+        self.codes.append(code)
         if not code.co_flags & CO_COROUTINE and not self.aio.wants_loop(self._source, self.locals):
             super().runcode(code)
             return
@@ -120,6 +123,7 @@ class Console(code.InteractiveConsole):
     def push_source(self, source: str) -> None:
         """Feed a whole input the way python3 reads it: line by line."""
         self.failed = False
+        self.codes = []
         if self.is_exit_command(source):
             raise SystemExit
         try:

@@ -46,6 +46,7 @@ class KernelServer:
         self.main = _fresh_main_module()
         self.console = Console(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
+        self.stale = _make_stale_ledger(self.main, config) if self.reloader is not None else None
         # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
         self.checkpoints = Checkpointer(self)
         self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
@@ -144,6 +145,7 @@ class KernelServer:
             protocol.ModulesRequest: self.on_modules,
             protocol.SignatureRequest: self.on_signature,
             protocol.DocRequest: self.on_doc,
+            protocol.StaleRequest: self.on_stale,
         }
         while True:
             # A request typed ahead follows the hello within a few ms: it goes first.
@@ -175,6 +177,8 @@ class KernelServer:
         if redirect is not None:
             self.console.captured = []
             redirect.__enter__()
+        if self.stale is not None:
+            self.stale.begin()
         try:
             with _interruptible():
                 self.console.push_source(request.source)
@@ -191,6 +195,8 @@ class KernelServer:
                 error = "".join(self.console.captured or [])
                 self.console.captured = None
             _flush_stdio()
+            if self.stale is not None:
+                self._note_provenance(request)
         if self.reloader is not None:
             self.reloader.note_main_input(request.source)
         return protocol.RunReply(
@@ -200,10 +206,20 @@ class KernelServer:
             modules=self._module_delta(),
         )
 
+    def _note_provenance(self, request: protocol.RunRequest) -> None:
+        assert self.stale is not None
+        try:
+            self.stale.end(request.position, request.source, self.console.codes)
+        except Exception as exc:  # a bug of ours must not cost the input its result
+            self.stale = None
+            sys.stderr.write(f"freshrepl: stale values are no longer tracked: {exc!r}\n")
+
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:
             return protocol.ReloadReply()
         results = self.reloader.reload(request.paths, request.names, request.imported)
+        if self.stale is not None:
+            self.stale.after_reload(results)
         # A reload's garbage, or that of comparing many modules.
         self._give_back_memory_after(TRIM_AFTER_MODULES if results else self.reloader.compared)
         return protocol.ReloadReply(results, self._module_delta())
@@ -239,6 +255,12 @@ class KernelServer:
         except Exception as exc:  # the object's own __doc__ or signature failed
             return protocol.DocReply(False, f"cannot show {request.name.strip()}: {exc!r}")
         return protocol.DocReply(text is not None, text or "")
+
+    def on_stale(self, request: protocol.StaleRequest) -> protocol.StaleReply:
+        if self.stale is None:
+            why = "off (stale_values = false)" if not self.config.stale_values else "off here"
+            return protocol.StaleReply(tracking=False, why_off=why)
+        return self.stale.report()
 
     def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
@@ -342,6 +364,20 @@ def _make_reloader(main: ModuleType) -> Any:
         return None
 
 
+def _make_stale_ledger(main: ModuleType, config: protocol.KernelConfig) -> Any:
+    """The ledger of stale values (``stale.py``), or None when the setting is off."""
+    if not config.stale_values:
+        return None
+    try:
+        from freshrepl.kernel.provenance import Provenance
+        from freshrepl.kernel.stale import StaleLedger
+
+        return StaleLedger(main.__dict__, Provenance())
+    except Exception as exc:
+        sys.stderr.write(f"freshrepl: stale values are not tracked in this kernel: {exc!r}\n")
+        return None
+
+
 def _load_readline() -> None:
     """input() gets line editing, as in python3's interactive mode (where it exists).
 
@@ -359,6 +395,7 @@ def _load_deferred() -> None:
     from freshrepl.reload.engine import load_machinery
 
     with without_user_path():
+        import dis  # noqa: F401  (the names each input reads: kernel/provenance.py)
         import json  # noqa: F401  (checkpoint notices)
         import socket  # noqa: F401  (checkpoints)
     load_machinery()

@@ -20,6 +20,8 @@ class CommandTarget(Protocol):
     def show_watch(self) -> None: ...
     def set_auto(self, on: bool) -> None: ...
     def show_doc(self, name: str) -> None: ...
+    def show_stale(self) -> None: ...
+    def rerun_stale(self) -> None: ...
     def quit(self) -> None: ...
     def say(self, text: str) -> None: ...
 
@@ -35,6 +37,8 @@ HELP = """\
 :watch                the watched modules and their state
 :auto on|off          automatic reloading on or off (now {auto})
 :doc NAME             NAME's documentation, paged when long (F1 at the prompt)
+:stale                the values computed by code changed since, with the inputs that made them
+:rerun                run those inputs again (asks first when many or slow)
 :help                 this table
 :quit                 leave (also Ctrl-D, exit(), quit())"""
 
@@ -93,6 +97,16 @@ def _doc(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.show_doc(args[0])
 
 
+def _stale(target: CommandTarget, args: list[str], auto: bool) -> None:
+    _no_arguments(":stale", args)
+    target.show_stale()
+
+
+def _rerun(target: CommandTarget, args: list[str], auto: bool) -> None:
+    _no_arguments(":rerun", args)
+    target.rerun_stale()
+
+
 def _help(target: CommandTarget, args: list[str], auto: bool) -> None:
     target.say(HELP.format(auto="on" if auto else "off"))
 
@@ -114,6 +128,8 @@ _COMMANDS: dict[str, Callable[[CommandTarget, list[str], bool], None]] = {
     "watch": _watch,
     "auto": _auto,
     "doc": _doc,
+    "stale": _stale,
+    "rerun": _rerun,
     "help": _help,
     "quit": _quit,
 }

@@ -66,6 +66,8 @@ KEYS: dict[str, Key] = {
             "checkpoint (default 1000)"),
         Key("restart_from", str, "where restarts start: the newest usable checkpoint, or a fresh "
             "kernel that replays everything (default \"checkpoint\")", ("checkpoint", "fresh")),
+        Key("stale_values", bool, "after a reload, name the values the changed code computed "
+            "(:stale, :rerun; default true)"),
     )
 }
 

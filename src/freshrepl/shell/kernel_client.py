@@ -193,6 +193,7 @@ class KernelClient:
             checkpoint_after=self.checkpoint_after or 0.0,
             color=self.options.color,
             color_style=self.options.color_scheme,
+            stale_values=self.options.stale_values,
         )
 
     def _adopt(self, preforked: Preforked) -> bool:
@@ -322,9 +323,11 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None) -> protocol.RunReply:
-        """Run one input; ``on_wait`` is called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay), protocol.RunReply, on_wait=on_wait)
+            on_wait: Callable[[], None] | None = None, position: int = 0) -> protocol.RunReply:
+        """Run one input (``position``: its place in the record); ``on_wait`` is called
+        about every 0.1 s while it runs."""
+        return self._call(protocol.RunRequest(source, replay, position), protocol.RunReply,
+                          on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:
@@ -339,6 +342,10 @@ class KernelClient:
     def signature(self, text: str, timeout: float) -> protocol.SignatureReply:
         """The signature of the call the cursor is in (``text``: the input up to the cursor)."""
         return self._call(protocol.SignatureRequest(text), protocol.SignatureReply, timeout=timeout)
+
+    def stale(self) -> protocol.StaleReply:
+        """The stale values and the inputs that made them (``:stale``, ``:rerun``)."""
+        return self._call(protocol.StaleRequest(), protocol.StaleReply)
 
     def doc(self, name: str, timeout: float) -> protocol.DocReply:
         """The docstring of ``name`` (a dotted path) in the kernel, for ``:doc`` and F1."""

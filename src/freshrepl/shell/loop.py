@@ -424,6 +424,29 @@ class Shell:
             return
         self.terminal.page(text)
 
+    def show_stale(self) -> None:
+        from freshrepl.shell.stale_values import show_stale
+
+        if self._supervisor().dead:
+            self.say(NO_KERNEL)
+            return
+        self._apply_pending_changes(sync=True)
+        show_stale(self._supervisor(), self.say)
+
+    def rerun_stale(self) -> None:
+        from freshrepl.shell.stale_values import rerun
+
+        kernel = self._supervisor()
+        if kernel.dead:
+            self.say(NO_KERNEL)
+            return
+        self._apply_pending_changes(sync=True)
+        self.terminal.restore()
+        reply = rerun(kernel, self.say, self.terminal.ask_yes_no, self._finish_output_line)
+        if reply is not None and reply.exit is not None:
+            kernel.client.wait_exit()
+            raise ShellExit(reply.exit)
+
     def quit(self) -> None:
         if self.kernel is not None:
             self.kernel.shutdown()

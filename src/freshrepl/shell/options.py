@@ -42,6 +42,7 @@ class Options:
     checkpoint_memory_mb: int = 1024  # held by all of them together
     checkpoint_after_ms: int = 1000  # a checkpoint follows an input that took this long
     restart_from: str = "checkpoint"  # or "fresh": every restart replays from a new kernel
+    stale_values: bool = True  # name values computed by code a reload changed (:stale, :rerun)
     # The fields the command line (or the environment: NO_COLOR) set; the file
     # does not override them.
     given: frozenset[str] = field(default_factory=frozenset, compare=False)

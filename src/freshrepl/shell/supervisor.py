@@ -94,18 +94,35 @@ class KernelSupervisor:
 
     def run(self, text: str) -> protocol.RunReply | None:
         """Run one input and record it; None if the kernel died meanwhile (already told)."""
+        reply = self._run(text, len(self.record.entries) + 1)
+        if reply is not None and reply.exit is None:
+            self.record.add(text, reply.ok)
+        return reply
+
+    def rerun(self, text: str, position: int) -> protocol.RunReply | None:
+        """Run the record's input at ``position`` again in the live kernel (``:rerun``).
+
+        It is not recorded again (a replay runs the recorded one, with the same
+        code); a checkpoint taken meanwhile is dropped: it would stand at no
+        position of the record.
+        """
+        on_record, self._on_record = self._on_record, False
+        try:
+            return self._run(text, position)
+        finally:
+            self._on_record = on_record
+
+    def _run(self, text: str, position: int) -> protocol.RunReply | None:
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck)
+            reply = self.client.run(text, on_wait=self._check_stuck, position=position)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
             return None
         finally:
             self._running = None
-        if reply.exit is None:
-            self.record.add(text, reply.ok)
         self._on_modules(reply.modules)
         return reply
 

@@ -1,0 +1,362 @@
+"""Provenance of one input: which user functions it ran, and which session names it bound and read.
+
+What ran is known one of two ways, chosen by what the interpreter offers:
+
+- ``MonitoringRecorder`` (interpreters with ``sys.monitoring``): a ``PY_START``
+  callback on a free tool id notes each code object of the user's files as it
+  starts, and returns ``DISABLE`` for every code object it sees, the user's
+  too: a code object costs one call per input however often it runs, and
+  code outside the user's files one call in all.  ``restart_events()`` at the
+  start of each input arms them again.  Exact: what ran, ran.
+- ``StaticReader`` (no ``sys.monitoring``): the names the input's code
+  refers to, resolved through the namespace to user functions, classes,
+  instances and modules, and transitively what those refer to.  It can name
+  functions that did not run (never miss one that a name leads to), so what
+  it finds *may* be stale.
+
+Names bound by an input are those whose value changed identity in the
+namespace (``global`` in a function, ``exec`` included), plus the names its
+own code stores.  Names read are the ``LOAD_NAME``/``LOAD_GLOBAL`` names of
+its code (comprehensions and class bodies, which run with it, included) and
+of functions typed at the prompt that it called: their reads happen when
+they run, not when they are defined.  Names read whose value is code (a
+function, class, module) are left out: code is kept fresh in place by the
+reload engine, so it passes nothing stale on.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterable
+
+from freshrepl.reload.userfiles import is_user_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# (file, qualified name) of a user function: what a reload's changed names are matched with.
+CodeKey = tuple[str, str]
+
+# Code flags (from the inspect module, which costs start-up time to import).
+CO_OPTIMIZED = 0x0001
+# Comprehensions run as part of the code that contains them (before PEP 709 as code of their own).
+_INLINE_CODE = frozenset({"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"})
+_LOADS = frozenset({"LOAD_NAME", "LOAD_GLOBAL", "LOAD_FROM_DICT_OR_GLOBALS"})
+_STORES = frozenset({"STORE_NAME", "STORE_GLOBAL", "DELETE_NAME", "DELETE_GLOBAL"})
+# How a code object's file is classified.
+_OTHER, _USER, _PROMPT = 0, 1, 2
+# Tool ids without a meaning of their own (3, 4) first; then any other that is free.
+_TOOL_PREFERENCE = (3, 4, 2, 1, 0, 5)
+_MISSING = object()
+
+
+class InputTrace:
+    """What one input did, as far as staleness is concerned."""
+
+    __slots__ = ("ran", "reads", "binds", "exact")
+
+    def __init__(self, ran: dict[CodeKey, frozenset[str]], reads: set[str], binds: set[str],
+                 exact: bool) -> None:
+        self.ran = ran  # user functions it ran: key -> the names their code refers to
+        self.reads = reads  # session names whose (non-code) values it read
+        self.binds = binds  # session names it bound, rebound or deleted
+        self.exact = exact  # ran is what ran (False: what its names may lead to)
+
+
+def monitoring_available() -> bool:
+    """Does this interpreter offer what ``MonitoringRecorder`` needs?"""
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and all(
+        hasattr(monitoring, name) for name in ("restart_events", "DISABLE", "use_tool_id"))
+
+
+def prompt_file(filename: str) -> bool:
+    """Code typed at the prompt (python3 names it ``<stdin>``; 3.13 ``<python-input-N>``)."""
+    return filename == "<stdin>" or filename.startswith("<python-input-")
+
+
+class _Classifier:
+    """Which code is the user's, per file name, remembered."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, int] = {}
+
+    def kind(self, filename: str) -> int:
+        kind = self.kinds.get(filename)
+        if kind is None:
+            kind = _PROMPT if prompt_file(filename) else _USER if is_user_file(filename) else _OTHER
+            self.kinds[filename] = kind
+        return kind
+
+
+class MonitoringRecorder:
+    """The user code objects that start while an input runs (``sys.monitoring``, PY_START)."""
+
+    exact = True
+
+    def __init__(self, classifier: _Classifier) -> None:
+        monitoring: Any = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
+        self._monitoring = monitoring
+        self.tool = _free_tool(monitoring)
+        monitoring.use_tool_id(self.tool, "freshrepl")
+        self._event = monitoring.events.PY_START
+        self.user: set[types.CodeType] = set()
+        self.prompt: set[types.CodeType] = set()
+        kinds, kind_of, disable = classifier.kinds, classifier.kind, monitoring.DISABLE
+        user, prompt = self.user, self.prompt
+
+        # Runs once per code object per input: as little as possible.
+        def on_start(code: types.CodeType, offset: int) -> object:
+            filename = code.co_filename
+            kind = kinds.get(filename)
+            if kind is None:
+                kind = kind_of(filename)
+            if kind == _USER:
+                user.add(code)
+            elif kind == _PROMPT:
+                prompt.add(code)
+            return disable
+
+        monitoring.register_callback(self.tool, self._event, on_start)
+
+    def start(self) -> None:
+        self.user.clear()
+        self.prompt.clear()
+        self._monitoring.set_events(self.tool, self._event)
+        self._monitoring.restart_events()
+
+    def stop(self, namespace: dict[str, Any], codes: list[types.CodeType]
+             ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
+        """The user functions that ran (key -> names) and the prompt code that ran."""
+        self._monitoring.set_events(self.tool, 0)
+        ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)
+               for c in self.user if c.co_flags & CO_OPTIMIZED}  # functions, not module bodies
+        return ran, set(self.prompt)
+
+    def close(self) -> None:
+        self._monitoring.set_events(self.tool, 0)
+        self._monitoring.register_callback(self.tool, self._event, None)
+        self._monitoring.free_tool_id(self.tool)
+
+
+def _free_tool(monitoring: Any) -> int:
+    for tool in _TOOL_PREFERENCE:
+        if monitoring.get_tool(tool) is None:
+            return tool
+    raise LookupError("every sys.monitoring tool id is taken")
+
+
+class StaticReader:
+    """The user functions an input's names lead to, read without running anything."""
+
+    exact = False
+
+    def __init__(self, classifier: _Classifier) -> None:
+        self._kind = classifier.kind
+
+    def start(self) -> None:
+        pass
+
+    def stop(self, namespace: dict[str, Any], codes: list[types.CodeType]
+             ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
+        walk = _Reach(self._kind)
+        for code in codes:
+            walk.code(code, namespace)
+        walk.run()
+        return walk.ran, walk.prompt
+
+    def close(self) -> None:
+        pass
+
+
+class _Reach:
+    """A fixpoint over names: from code to the values its names hold, and on to their code."""
+
+    def __init__(self, kind: Any) -> None:
+        self._kind = kind
+        self.ran: dict[CodeKey, frozenset[str]] = {}
+        self.prompt: set[types.CodeType] = set()
+        self._names: set[str] = set()  # every name the code found so far refers to
+        self._todo: list[tuple[types.CodeType, dict[str, Any]]] = []
+        self._seen: set[int] = set()
+        self._holders: list[Any] = []  # user classes and modules: members looked up by name
+        self._classes: set[int] = set()
+
+    def code(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
+        self._todo.append((code, namespace))
+
+    def run(self) -> None:
+        while True:
+            while self._todo:
+                code, namespace = self._todo.pop()
+                names = all_names(code)
+                self._names |= names
+                for name in names:
+                    self._value(namespace.get(name, _MISSING))
+            # Members of the classes and modules found, by the names found: until nothing new.
+            visited = len(self._seen) + len(self._holders)
+            for holder in list(self._holders):
+                self._members(holder)
+            if not self._todo and len(self._seen) + len(self._holders) == visited:
+                return
+
+    def _members(self, holder: Any) -> None:
+        is_class = isinstance(holder, type)
+        for owner in holder.__mro__ if is_class else (holder,):
+            for name, member in list(vars(owner).items()):
+                # Special methods run without their names being written (``Stats(df)``).
+                if name in self._names or (is_class and name[:2] == "__" == name[-2:]):
+                    self._value(member)
+
+    def _value(self, value: Any) -> None:
+        if value is _MISSING or value is None or id(value) in self._seen:
+            return
+        self._seen.add(id(value))
+        if isinstance(value, types.FunctionType):
+            self._function(value)
+        elif isinstance(value, (staticmethod, classmethod)):
+            self._value(value.__func__)
+        elif isinstance(value, property):
+            for accessor in (value.fget, value.fset, value.fdel):
+                self._value(accessor)
+        elif isinstance(value, types.MethodType):
+            self._value(value.__func__)
+            self._class(type(value.__self__))
+        elif isinstance(value, types.ModuleType):
+            if self._kind(getattr(value, "__file__", None) or "") == _USER:
+                self._holders.append(value)
+        elif isinstance(value, type):
+            self._class(value)
+        elif isinstance(value, (list, tuple, set, frozenset, dict)):
+            items = value.values() if isinstance(value, dict) else value
+            for item in _first(items, 8):  # the kinds of things a container holds
+                self._class(item if isinstance(item, type) else type(item))
+        else:
+            self._class(type(value))
+        wrapped = getattr(value, "__wrapped__", None)  # a decorator's wrapper (functools.wraps)
+        if wrapped is not None and not isinstance(value, type):
+            self._value(wrapped)
+
+    def _function(self, fn: types.FunctionType) -> None:
+        code = fn.__code__
+        kind = self._kind(code.co_filename)
+        if kind == _USER:
+            self.ran[(code.co_filename, fn.__qualname__)] = frozenset(code.co_names)
+        elif kind == _PROMPT:
+            self.prompt.add(code)
+        else:
+            return
+        self._todo.append((code, fn.__globals__))
+        for cell in fn.__closure__ or ():  # what a wrapper calls comes from its closure
+            try:
+                self._value(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+
+    def _class(self, cls: type) -> None:
+        if id(cls) in self._classes:
+            return
+        self._classes.add(id(cls))
+        module = sys.modules.get(getattr(cls, "__module__", None) or "")
+        if cls.__module__ == "__main__" or self._kind(getattr(module, "__file__", None) or "") == _USER:
+            self._holders.append(cls)
+
+
+def _first(items: Iterable[Any], count: int) -> list[Any]:
+    found: list[Any] = []
+    for item in items:
+        if len(found) == count:
+            break
+        found.append(item)
+    return found
+
+
+def all_names(code: types.CodeType) -> set[str]:
+    """Every name ``code`` and the code nested in it refer to (globals, attributes)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= all_names(const)
+    return names
+
+
+def loads_and_stores(code: types.CodeType, nested: bool = False) -> tuple[set[str], set[str]]:
+    """The global names ``code`` reads and those it stores at its own level.
+
+    ``nested``: also the code of functions defined inside (what a call of a
+    prompt function may read); otherwise only code that runs with it
+    (comprehensions, class bodies).
+    """
+    import dis
+
+    reads: set[str] = set()
+    stores: set[str] = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in _LOADS:
+            reads.add(instruction.argval)
+        elif instruction.opname in _STORES:
+            stores.add(instruction.argval)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and (
+                nested or const.co_name in _INLINE_CODE or not const.co_flags & CO_OPTIMIZED):
+            reads |= loads_and_stores(const, nested)[0]
+    return reads, stores
+
+
+def is_code_value(value: object) -> bool:
+    """Values the reload engine keeps fresh in place: never stale, never passing staleness on."""
+    return isinstance(value, (types.FunctionType, type, types.ModuleType, types.MethodType,
+                              types.BuiltinFunctionType, staticmethod, classmethod, property))
+
+
+class Provenance:
+    """Traces inputs one at a time: ``begin`` before it runs, ``end`` after."""
+
+    def __init__(self, use_monitoring: bool | None = None) -> None:
+        classifier = _Classifier()
+        if use_monitoring is None:
+            use_monitoring = monitoring_available()
+        self.recorder: MonitoringRecorder | StaticReader
+        self.why_static = ""
+        if use_monitoring:
+            try:
+                self.recorder = MonitoringRecorder(classifier)
+            except (LookupError, ValueError) as exc:  # every tool id taken
+                self.why_static = str(exc)
+                self.recorder = StaticReader(classifier)
+        else:
+            self.why_static = "this Python has no sys.monitoring"
+            self.recorder = StaticReader(classifier)
+        self._before: dict[str, Any] = {}
+
+    @property
+    def exact(self) -> bool:
+        return self.recorder.exact
+
+    def begin(self, namespace: dict[str, Any]) -> None:
+        self._before = dict(namespace)
+        self.recorder.start()
+
+    def end(self, namespace: dict[str, Any], codes: list[types.CodeType]) -> InputTrace:
+        """What the input that just ran did; ``codes``: its compiled code objects."""
+        ran, prompt_code = self.recorder.stop(namespace, codes)
+        before, self._before = self._before, {}
+        reads: set[str] = set()
+        stores: set[str] = set()
+        for code in codes:
+            code_reads, code_stores = loads_and_stores(code)
+            reads |= code_reads
+            stores |= code_stores
+        for code in prompt_code:
+            reads |= loads_and_stores(code, nested=True)[0]
+        binds = {n for n, v in namespace.items() if before.get(n, _MISSING) is not v}
+        binds |= before.keys() - namespace.keys()
+        binds |= stores
+        data_reads = {n for n in reads
+                      if n in before and not is_code_value(before[n])}
+        return InputTrace(ran, data_reads, binds, self.recorder.exact)
+
+    def close(self) -> None:
+        self.recorder.close()

@@ -1,0 +1,156 @@
+"""Stale values: which session names hold what code a reload has since changed computed.
+
+Each input that binds names leaves a ``Made``: its position in the shell's
+record, its source, how long it took, the user functions it ran (its own and
+those of the values it read: ``report = fmt(summary)`` inherits what made
+``summary``) and, once a reload changes one of them, why it is stale.  A
+name's value is the last ``Made`` that bound it; a name rebound by an input
+that ran no changed code is fresh again.  Marks stay until the input runs
+again (``:rerun``, or a replay in a new kernel, which runs the new code).
+
+The ledger lives in the kernel, with the values: a kernel resumed from a
+checkpoint (a restart, an undo) has the marks that were right for its state.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+
+from freshrepl import protocol
+from freshrepl.kernel.provenance import CodeKey, InputTrace, Provenance, is_code_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# A change: (file, dotted name in the module, whether that name is code -- a function or class).
+Change = tuple[str, str, bool]
+
+
+class Made:
+    """One input, as the maker of the values it bound."""
+
+    __slots__ = ("position", "source", "seconds", "ran", "stale")
+
+    def __init__(self, position: int, source: str, seconds: float) -> None:
+        self.position = position  # in the shell's record (1-based; 0: not from the record)
+        self.source = source
+        self.seconds = seconds
+        self.ran: dict[CodeKey, frozenset[str]] = {}
+        self.stale: dict[str, None] = {}  # the changed names that make it stale, in order
+
+    def first_line(self) -> str:
+        lines = self.source.strip().splitlines()
+        return lines[0] + (" …" if len(lines) > 1 else "") if lines else ""
+
+
+class StaleLedger:
+    """The maker of every session value, and which makers ran code that has changed since."""
+
+    def __init__(self, namespace: dict[str, Any], provenance: Provenance) -> None:
+        self.namespace = namespace
+        self.provenance = provenance
+        self.maker: dict[str, Made] = {}
+        self._started = 0.0
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.provenance.begin(self.namespace)
+        self._started = time.monotonic()
+
+    def end(self, position: int, source: str, codes: list[types.CodeType]) -> None:
+        """The input just run made the names it bound (see ``provenance``)."""
+        seconds = time.monotonic() - self._started
+        self.note(position, source, seconds, self.provenance.end(self.namespace, codes))
+
+    def note(self, position: int, source: str, seconds: float, trace: InputTrace) -> None:
+        made = Made(position, source, seconds)
+        made.ran.update(trace.ran)
+        for name in sorted(trace.reads):
+            source_of = self.maker.get(name)
+            if source_of is not None:  # what made the value read made this one too
+                made.ran.update(source_of.ran)
+                made.stale.update(source_of.stale)
+        for name in trace.binds:
+            if name in self.namespace:
+                self.maker[name] = made
+            else:
+                self.maker.pop(name, None)
+
+    # -- reloads -----------------------------------------------------------------------
+
+    def after_reload(self, results: list[protocol.ReloadResult]) -> None:
+        """Mark the makers that ran changed code; each reloaded result gets its stale names."""
+        for result in results:
+            if result.status != protocol.RELOADED or not result.changed_names:
+                continue
+            changes = _changes(result)
+            hit: set[int] = set()
+            for made in set(self.maker.values()):
+                found = _hits(made.ran, changes)
+                if found:
+                    made.stale.update(dict.fromkeys(found))
+                    hit.add(id(made))
+            result.stale = [n for n, m in self._live_items() if id(m) in hit]
+            result.stale_exact = self.provenance.exact
+
+    # -- what the shell asks ------------------------------------------------------------
+
+    def _live_items(self) -> list[tuple[str, Made]]:
+        """Names whose value is data (code is kept fresh in place), by record order."""
+        items = [(n, m) for n, m in self.maker.items()
+                 if n in self.namespace and not is_code_value(self.namespace[n])]
+        return sorted(items, key=lambda item: (item[1].position, item[0]))
+
+    def report(self) -> protocol.StaleReply:
+        """Every stale name with its maker; the makers to run again, in record order."""
+        values, inputs = [], {}
+        for name, made in self._live_items():
+            if made.stale:
+                values.append(protocol.StaleValue(name, made.position, made.first_line(),
+                                                  list(made.stale)))
+                inputs[id(made)] = made
+        plan = sorted(inputs.values(), key=lambda m: m.position)
+        return protocol.StaleReply(
+            tracking=True, exact=self.provenance.exact, values=values,
+            inputs=[protocol.StaleInput(m.position, m.source, m.first_line(), m.seconds)
+                    for m in plan],
+        )
+
+
+def _changes(result: protocol.ReloadResult) -> list[Change]:
+    module = sys.modules.get(result.module)
+    if result.module == "__main__" or module is None:
+        module = sys.modules.get("__main__")
+    return [(result.path, name, _is_code(module, name)) for name in result.changed_names]
+
+
+def _is_code(module: object, dotted: str) -> bool:
+    """Is ``dotted`` a function or class in ``module`` (gone: taken as code)?"""
+    value: object = module
+    for part in dotted.split("."):
+        value = getattr(value, part, _GONE)
+        if value is _GONE:
+            return True
+    return is_code_value(value)
+
+
+_GONE = object()
+
+
+def _hits(ran: dict[CodeKey, frozenset[str]], changes: list[Change]) -> list[str]:
+    """The changed names that ``ran`` ran: the function itself, code nested in it, or, for a
+    changed value (``LIMIT = 20``), a function of that file that refers to it."""
+    found = []
+    for path, name, is_code in changes:
+        prefix = name + "."
+        for (filename, qualname), names in ran.items():
+            if filename != path:
+                continue
+            if qualname == name or qualname.startswith(prefix) or (not is_code and name in names):
+                found.append(name)
+                break
+    return found

@@ -1,0 +1,99 @@
+"""Stale values in the shell: ``:stale`` lists them, ``:rerun`` runs the inputs that made them again.
+
+The kernel keeps the ledger (``kernel/stale.py``); the shell asks for it and
+runs the inputs it names in the live kernel, in record order, with their
+output shown.  More than a few inputs, or inputs that took long before, are
+run only once the user says so; the first that fails stops the rerun.
+"""
+
+from __future__ import annotations
+
+import time
+
+from freshrepl import protocol
+from freshrepl.shell.kernel_client import KernelDied
+from freshrepl.shell.notices import stale_table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from freshrepl.shell.supervisor import KernelSupervisor
+
+# Rerun without asking at most this many inputs, which took at most this long together.
+QUIET_INPUTS = 3
+QUIET_SECONDS = 2.0
+
+
+def ask_kernel(supervisor: KernelSupervisor) -> protocol.StaleReply | None:
+    """The kernel's stale values; None if it died meanwhile (already told)."""
+    try:
+        return supervisor.client.stale()
+    except KernelDied as died:
+        supervisor.died(str(died))
+        return None
+
+
+def show_stale(supervisor: KernelSupervisor, say: Callable[[str], None]) -> None:
+    reply = ask_kernel(supervisor)
+    if reply is not None:
+        say(stale_table(reply))
+
+
+def rerun_question(inputs: list[protocol.StaleInput]) -> str | None:
+    """The question to ask before rerunning ``inputs``, or None when it needs none."""
+    seconds = sum(item.seconds for item in inputs)
+    if len(inputs) <= QUIET_INPUTS and seconds <= QUIET_SECONDS:
+        return None
+    which = ", ".join(f"#{item.position}" for item in inputs[:8]) + (" …" if len(inputs) > 8 else "")
+    plural = "" if len(inputs) == 1 else "s"
+    return (f"Run {len(inputs)} input{plural} again ({which}; "
+            f"they took {_duration(seconds)} before)? [Y/n]")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def rerun(supervisor: KernelSupervisor, say: Callable[[str], None],
+          ask: Callable[[str], bool], after_input: Callable[[], None]) -> protocol.RunReply | None:
+    """``:rerun``.  Returns the reply of an input that made the kernel exit, else None."""
+    reply = ask_kernel(supervisor)
+    if reply is None:
+        return None
+    if not reply.tracking or not reply.inputs:
+        say(stale_table(reply))
+        return None
+    question = rerun_question(reply.inputs)
+    if question is not None and not ask(question):
+        say("nothing was run again")
+        return None
+    started = time.monotonic()
+    for done, item in enumerate(reply.inputs):
+        head = item.first_line
+        say(f"↻ #{item.position} {head}")
+        ran = supervisor.rerun(item.source, item.position)
+        if ran is None:  # the kernel died (told, restart offered)
+            return None
+        after_input()
+        if ran.exit is not None:
+            return ran
+        if not ran.ok:
+            say(f"rerun stopped at input #{item.position} ({head}), which now fails; "
+                f"{done} of {len(reply.inputs)} inputs ran again")
+            return None
+    _say_done(supervisor, say, len(reply.inputs), time.monotonic() - started)
+    return None
+
+
+def _say_done(supervisor: KernelSupervisor, say: Callable[[str], None], count: int,
+              seconds: float) -> None:
+    after = ask_kernel(supervisor)
+    plural = "" if count == 1 else "s"
+    left = ""
+    if after is not None and after.values:
+        left = "; still stale: " + ", ".join(v.name for v in after.values)
+    say(f"ran {count} input{plural} again in {seconds:.2f} s{left or '; nothing is stale'}")
+
