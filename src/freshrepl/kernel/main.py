@@ -209,7 +209,8 @@ class KernelServer:
     def _note_provenance(self, request: protocol.RunRequest) -> None:
         assert self.stale is not None
         try:
-            self.stale.end(request.position, request.source, self.console.codes)
+            self.stale.end(request.position, request.source, self.console.codes,
+                           not self.console.failed)
         except Exception as exc:  # a bug of ours must not cost the input its result
             self.stale = None
             sys.stderr.write(f"freshrepl: stale values are no longer tracked: {exc!r}\n")

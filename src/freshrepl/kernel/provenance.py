@@ -15,8 +15,8 @@ What ran is known one of two ways, chosen by what the interpreter offers:
   it finds *may* be stale.
 
 Names bound by an input are those whose value changed identity in the
-namespace (``global`` in a function, ``exec`` included), plus the names its
-own code stores.  Names read are the ``LOAD_NAME``/``LOAD_GLOBAL`` names of
+namespace (``global`` in a function, ``exec`` included), plus, when it ran
+to the end, the names its own code stores.  Names read are the ``LOAD_NAME``/``LOAD_GLOBAL`` names of
 its code (comprehensions and class bodies, which run with it, included) and
 of functions typed at the prompt that it called: their reads happen when
 they run, not when they are defined.  Names read whose value is code (a
@@ -339,8 +339,13 @@ class Provenance:
         self._before = dict(namespace)
         self.recorder.start()
 
-    def end(self, namespace: dict[str, Any], codes: list[types.CodeType]) -> InputTrace:
-        """What the input that just ran did; ``codes``: its compiled code objects."""
+    def end(self, namespace: dict[str, Any], codes: list[types.CodeType], ok: bool) -> InputTrace:
+        """What the input that just ran did; ``codes``: its compiled code objects.
+
+        The names its code stores count as bound only when it ran to the end (a
+        value may be the very object it was: a small int): a failed input stopped
+        before some of them.
+        """
         ran, prompt_code = self.recorder.stop(namespace, codes)
         before, self._before = self._before, {}
         reads: set[str] = set()
@@ -353,7 +358,8 @@ class Provenance:
             reads |= loads_and_stores(code, nested=True)[0]
         binds = {n for n, v in namespace.items() if before.get(n, _MISSING) is not v}
         binds |= before.keys() - namespace.keys()
-        binds |= stores
+        if ok:
+            binds |= stores
         data_reads = {n for n in reads
                       if n in before and not is_code_value(before[n])}
         return InputTrace(ran, data_reads, binds, self.recorder.exact)

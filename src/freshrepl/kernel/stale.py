@@ -61,10 +61,10 @@ class StaleLedger:
         self.provenance.begin(self.namespace)
         self._started = time.monotonic()
 
-    def end(self, position: int, source: str, codes: list[types.CodeType]) -> None:
+    def end(self, position: int, source: str, codes: list[types.CodeType], ok: bool) -> None:
         """The input just run made the names it bound (see ``provenance``)."""
         seconds = time.monotonic() - self._started
-        self.note(position, source, seconds, self.provenance.end(self.namespace, codes))
+        self.note(position, source, seconds, self.provenance.end(self.namespace, codes, ok))
 
     def note(self, position: int, source: str, seconds: float, trace: InputTrace) -> None:
         made = Made(position, source, seconds)
