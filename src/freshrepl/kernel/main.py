@@ -47,6 +47,8 @@ class KernelServer:
         self.console = Console(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
         self.stale = _make_stale_ledger(self.main, config) if self.reloader is not None else None
+        self.stale_off = ("off (stale_values = false)" if not config.stale_values
+                          else "off in this kernel (see the warning at its start)")
         # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
         self.checkpoints = Checkpointer(self)
         self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
@@ -177,8 +179,7 @@ class KernelServer:
         if redirect is not None:
             self.console.captured = []
             redirect.__enter__()
-        if self.stale is not None:
-            self.stale.begin()
+        self._trace_input(request, begin=True)
         try:
             with _interruptible():
                 self.console.push_source(request.source)
@@ -195,8 +196,7 @@ class KernelServer:
                 error = "".join(self.console.captured or [])
                 self.console.captured = None
             _flush_stdio()
-            if self.stale is not None:
-                self._note_provenance(request)
+            self._trace_input(request, begin=False)
         if self.reloader is not None:
             self.reloader.note_main_input(request.source)
         return protocol.RunReply(
@@ -206,13 +206,19 @@ class KernelServer:
             modules=self._module_delta(),
         )
 
-    def _note_provenance(self, request: protocol.RunRequest) -> None:
-        assert self.stale is not None
+    def _trace_input(self, request: protocol.RunRequest, begin: bool) -> None:
+        """Provenance for the stale-value ledger, before and after an input runs."""
+        if self.stale is None:
+            return
         try:
-            self.stale.end(request.position, request.source, self.console.codes,
-                           not self.console.failed)
-        except Exception as exc:  # a bug of ours must not cost the input its result
-            self.stale = None
+            if begin:
+                self.stale.begin()
+            else:
+                self.stale.end(request.position, request.source, self.console.codes,
+                               not self.console.failed)
+        except Exception as exc:  # a bug of ours (or user code took our tool id) must not
+            self.stale = None     # cost the input its result: tracking ends, said once
+            self.stale_off = f"stopped in this kernel after an error: {exc!r}"
             sys.stderr.write(f"freshrepl: stale values are no longer tracked: {exc!r}\n")
 
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
@@ -259,8 +265,7 @@ class KernelServer:
 
     def on_stale(self, request: protocol.StaleRequest) -> protocol.StaleReply:
         if self.stale is None:
-            why = "off (stale_values = false)" if not self.config.stale_values else "off here"
-            return protocol.StaleReply(tracking=False, why_off=why)
+            return protocol.StaleReply(tracking=False, why_off=self.stale_off)
         return self.stale.report()
 
     def _module_delta(self) -> protocol.ModuleDelta:
@@ -374,7 +379,7 @@ def _make_stale_ledger(main: ModuleType, config: protocol.KernelConfig) -> Any:
         from freshrepl.kernel.stale import StaleLedger
 
         return StaleLedger(main.__dict__, Provenance())
-    except Exception as exc:
+    except Exception as exc:  # never seen; the session goes on without it
         sys.stderr.write(f"freshrepl: stale values are not tracked in this kernel: {exc!r}\n")
         return None
 

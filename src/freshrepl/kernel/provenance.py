@@ -211,33 +211,33 @@ class _Reach:
                     self._value(member)
 
     def _value(self, value: Any) -> None:
+        # type() and the objects' own dicts only: a proxy's __class__, __getattr__ or
+        # __iter__ is user code, and reading provenance must run none.
         if value is _MISSING or value is None or id(value) in self._seen:
             return
         self._seen.add(id(value))
-        if isinstance(value, types.FunctionType):
+        kind = type(value)
+        if kind is types.FunctionType:
             self._function(value)
-        elif isinstance(value, (staticmethod, classmethod)):
+            self._value(value.__dict__.get("__wrapped__"))  # functools.wraps
+        elif kind in (staticmethod, classmethod, types.MethodType):
             self._value(value.__func__)
-        elif isinstance(value, property):
+            if kind is types.MethodType:
+                self._class(type(value.__self__))
+        elif kind is property:
             for accessor in (value.fget, value.fset, value.fdel):
                 self._value(accessor)
-        elif isinstance(value, types.MethodType):
-            self._value(value.__func__)
-            self._class(type(value.__self__))
-        elif isinstance(value, types.ModuleType):
-            if self._kind(getattr(value, "__file__", None) or "") == _USER:
+        elif kind is types.ModuleType:
+            if self._kind(value.__dict__.get("__file__") or "") == _USER:
                 self._holders.append(value)
-        elif isinstance(value, type):
+        elif issubclass(kind, type):
             self._class(value)
-        elif isinstance(value, (list, tuple, set, frozenset, dict)):
-            items = value.values() if isinstance(value, dict) else value
+        elif kind in (list, tuple, set, frozenset, dict):
+            items = dict.values(value) if kind is dict else value
             for item in _first(items, 8):  # the kinds of things a container holds
-                self._class(item if isinstance(item, type) else type(item))
+                self._class(item if issubclass(type(item), type) else type(item))
         else:
-            self._class(type(value))
-        wrapped = getattr(value, "__wrapped__", None)  # a decorator's wrapper (functools.wraps)
-        if wrapped is not None and not isinstance(value, type):
-            self._value(wrapped)
+            self._class(kind)
 
     def _function(self, fn: types.FunctionType) -> None:
         code = fn.__code__
@@ -259,8 +259,10 @@ class _Reach:
         if id(cls) in self._classes:
             return
         self._classes.add(id(cls))
-        module = sys.modules.get(getattr(cls, "__module__", None) or "")
-        if cls.__module__ == "__main__" or self._kind(getattr(module, "__file__", None) or "") == _USER:
+        name = cls.__dict__.get("__module__")
+        module = sys.modules.get(name) if isinstance(name, str) else None
+        filename = module.__dict__.get("__file__") if module is not None else None
+        if name == "__main__" or self._kind(filename or "") == _USER:
             self._holders.append(cls)
 
 
@@ -289,15 +291,20 @@ def loads_and_stores(code: types.CodeType, nested: bool = False) -> tuple[set[st
     prompt function may read); otherwise only code that runs with it
     (comprehensions, class bodies).
     """
-    import dis
-
+    dis = sys.modules.get("dis")
     reads: set[str] = set()
     stores: set[str] = set()
-    for instruction in dis.get_instructions(code):
-        if instruction.opname in _LOADS:
-            reads.add(instruction.argval)
-        elif instruction.opname in _STORES:
-            stores.add(instruction.argval)
+    if dis is None:
+        # dis loads once the kernel is idle: an input typed at once does not wait
+        # for it.  Every name then counts as read, none as stored (stores are
+        # then known by the values that changed), which errs on the safe side.
+        reads.update(code.co_names)
+    else:
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in _LOADS:
+                reads.add(instruction.argval)
+            elif instruction.opname in _STORES:
+                stores.add(instruction.argval)
     for const in code.co_consts:
         if isinstance(const, types.CodeType) and (
                 nested or const.co_name in _INLINE_CODE or not const.co_flags & CO_OPTIMIZED):
@@ -305,10 +312,16 @@ def loads_and_stores(code: types.CodeType, nested: bool = False) -> tuple[set[st
     return reads, stores
 
 
+_CODE_TYPES = (types.FunctionType, type, types.ModuleType, types.MethodType,
+               types.BuiltinFunctionType, staticmethod, classmethod, property)
+
+
 def is_code_value(value: object) -> bool:
-    """Values the reload engine keeps fresh in place: never stale, never passing staleness on."""
-    return isinstance(value, (types.FunctionType, type, types.ModuleType, types.MethodType,
-                              types.BuiltinFunctionType, staticmethod, classmethod, property))
+    """Values the reload engine keeps fresh in place: never stale, never passing staleness on.
+
+    By the value's real type: ``isinstance`` would ask a proxy's ``__class__`` (user code).
+    """
+    return issubclass(type(value), _CODE_TYPES)
 
 
 class Provenance:
