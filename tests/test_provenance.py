@@ -14,6 +14,7 @@ from reload_helpers import Workspace
 from freshrepl.kernel.provenance import (
     MonitoringRecorder,
     Provenance,
+    changed_names,
     loads_and_stores,
     monitoring_available,
 )
@@ -266,3 +267,13 @@ def test_code_values_are_never_stale(session):
     session.run("v = describe(1)")
     assert session.edit("* 2", "* 3") == ["v"]
 
+
+
+def test_changed_names_in_order_and_after_deletions():
+    one, two = object(), object()
+    before = {"a": one, "b": two, "c": 3000}
+    assert changed_names(before, {"a": one, "b": object(), "c": 3000, "d": 1}) == {"b", "d"}
+    assert changed_names(before, {"a": one, "c": 3000, "b": two}) == set()  # moved, same value
+    assert changed_names(before, {"a": one, "c": 3000, "b": one}) == {"b"}
+    assert changed_names(before, {"c": 3000, "a": two}) == {"a", "b"}
+    assert changed_names(before, dict(before)) == set()

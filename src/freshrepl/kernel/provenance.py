@@ -29,6 +29,8 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Iterable
+from itertools import compress, starmap
+from operator import is_not
 
 from freshrepl.reload.userfiles import is_user_file
 
@@ -316,6 +318,24 @@ _CODE_TYPES = (types.FunctionType, type, types.ModuleType, types.MethodType,
                types.BuiltinFunctionType, staticmethod, classmethod, property)
 
 
+def changed_names(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    """Names bound to another object, added or deleted between two states of a namespace.
+
+    Rebinding keeps a name's place in a dict and new names come last, so
+    usually the old keys are the new ones' start: the values are then compared
+    in C, pairwise (a few µs for thousands of names).
+    """
+    old_keys = list(before)
+    new_keys = list(after)
+    if new_keys[:len(old_keys)] == old_keys:
+        same_place = zip(before.values(), after.values(), strict=False)  # after may be longer
+        changed = set(compress(old_keys, starmap(is_not, same_place)))
+        changed.update(new_keys[len(old_keys):])
+        return changed
+    changed = {n for n, v in after.items() if before.get(n, _MISSING) is not v}
+    return changed | (before.keys() - after.keys())
+
+
 def is_code_value(value: object) -> bool:
     """Values the reload engine keeps fresh in place: never stale, never passing staleness on.
 
@@ -369,8 +389,7 @@ class Provenance:
             stores |= code_stores
         for code in prompt_code:
             reads |= loads_and_stores(code, nested=True)[0]
-        binds = {n for n, v in namespace.items() if before.get(n, _MISSING) is not v}
-        binds |= before.keys() - namespace.keys()
+        binds = changed_names(before, namespace)
         if ok:
             binds |= stores
         data_reads = {n for n in reads
