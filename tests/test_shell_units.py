@@ -188,7 +188,7 @@ class FakeKernel:
         self.reload_calls: list[tuple] = []
         self.imported: list[bool] = []
 
-    def run(self, source, replay=False, on_wait=None):
+    def run(self, source, replay=False, on_wait=None, position=0):
         self.ran.append((source, replay))
         ok = source not in self.fails
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
