@@ -61,15 +61,6 @@ def test_another_thread_makes_forking_unsafe():
         worker.join()
 
 
-def test_settings_from_the_environment():
-    settings, problems = CheckpointSettings.from_env({"FRESHREPL_CHECKPOINTS": "2",
-                                                      "FRESHREPL_CHECKPOINT_AFTER": "0.5"})
-    assert (settings.keep, settings.after, problems) == (2, 0.5, [])
-    settings, problems = CheckpointSettings.from_env({"FRESHREPL_CHECKPOINT_MEMORY": "lots"})
-    assert settings.memory_mb == 1024
-    assert problems == ["FRESHREPL_CHECKPOINT_MEMORY must be a number >= 0 (got 'lots'); using 1024.0"]
-
-
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 

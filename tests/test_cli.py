@@ -342,9 +342,12 @@ def _new_modules(call: str) -> set[str]:
 
 def test_handover_parse_imports_nothing_heavy() -> None:
     # Every `freshrepl script.py` pays for this before python3 even starts, so
-    # not argparse, subprocess, or even dataclasses (via freshrepl.options).
-    call = "c.parse(['-B', '--no-color', 's.py'], stdin_is_tty=True, environ={})"
+    # not argparse, subprocess, or even dataclasses (via freshrepl.options); a long
+    # option loads the settings' table, a plain module that imports nothing.
+    call = "c.parse(['-B', 's.py'], stdin_is_tty=True, environ={})"
     assert _new_modules(call) <= {"freshrepl", "freshrepl.cli", "__future__"}
+    call = "c.parse(['-B', '--no-color', 's.py'], stdin_is_tty=True, environ={})"
+    assert _new_modules(call) <= {"freshrepl", "freshrepl.cli", "freshrepl.settings", "__future__"}
 
 
 def test_interactive_parse_imports_only_options() -> None:

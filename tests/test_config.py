@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,8 @@ from term import SRC
 
 from freshrepl.cli import help_text, parse
 from freshrepl.record import field_names
-from freshrepl.shell.config import KEYS, apply_config, parse_flat, read_config
+from freshrepl.settings import SETTINGS
+from freshrepl.shell.config import apply_config, parse_flat, read_config
 from freshrepl.shell.options import Options
 
 PY310 = "/root/.pyenv/versions/3.10.13/bin/python3"
@@ -90,17 +93,64 @@ def test_python_3_10_reads_the_flat_form_and_says_when_a_file_is_beyond_it(tmp_p
     out = subprocess.run([PY310, "-c", script, str(good), str(fancy)], env={"PYTHONPATH": SRC},
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "({'vi_mode': True, 'history_size': 50, 'color_scheme': 'monokai'}, None)"
-    assert "({}, \"not in the flat 'key = value' form freshrepl reads on Python 3.10" in out[1]
+    assert "({}, \"line 1 is not in the flat 'key = value' form freshrepl reads on Python 3.10" in out[1]
 
 
 # --- keys, precedence, warnings ---------------------------------------------------------
 
-def test_every_key_is_an_options_field_and_listed_in_help():
-    fields = field_names(Options)
+def test_every_setting_is_an_options_field_of_its_type_and_default():
+    defaults, hints = Options(), typing.get_type_hints(Options)
+    for name, setting in SETTINGS.items():
+        assert name in field_names(Options)
+        assert issubclass(setting.kind, hints[name]) or hints[name] is float, name
+        if setting.default is not None:
+            assert getattr(defaults, name) == setting.default, name
+
+
+def test_help_is_made_from_the_settings_table():
     text = help_text()
-    for name in KEYS:
-        assert name in fields
-        assert re.search(rf"^  {name} = ", text, re.M), name
+    options_part = text.split("Shell options", 1)[1].split("Python-style forms:", 1)[0]
+    listed = re.findall(r"^  (--[a-z-]+)", options_part, re.M)
+    assert listed == [s.option_name for s in SETTINGS.values() if s.option] + ["--help", "--version"]
+    for setting in SETTINGS.values():
+        flat = " ".join(text.split())
+        assert f"{setting.name} = {setting.metavar}" in text, setting.name
+        assert " ".join(setting.help.split()) in flat, setting.name
+        if setting.default is not None:
+            assert re.search(rf"^  {setting.name} = \S+  \(default ", text, re.M), setting.name
+        if setting.env:
+            assert f"${setting.env}" in text
+        if setting.option:
+            assert re.search(rf"^  {re.escape(setting.option)}\s+{setting.name} = ", options_part, re.M)
+
+
+def test_every_shell_option_sets_its_setting(tmp_path):
+    for setting in SETTINGS.values():
+        if not setting.option:
+            continue
+        if setting.option_takes_value:
+            value = setting.choices[-1] if setting.choices else "python3"
+            options = options_from([setting.option_name, value], tmp_path, None)
+            assert getattr(options, setting.name) != getattr(Options(), setting.name), setting.name
+        else:
+            options = options_from([setting.option_name], tmp_path, None)
+            assert getattr(options, setting.name) is (not setting.default)
+        assert options.given == {setting.name}
+
+
+def test_a_settings_variable_beats_the_file_and_a_bad_one_keeps_it(tmp_path):
+    options = options_from([], tmp_path, "checkpoints = 3\ncheckpoint_after_ms = 2000\n",
+                           FRESHREPL_CHECKPOINTS="2", FRESHREPL_CHECKPOINT_AFTER="0.5")
+    assert (options.checkpoints, options.checkpoint_after_ms, options.environment_warnings) == (
+        2, 500.0, [])
+    options = options_from([], tmp_path, "checkpoint_memory_mb = 64\n",
+                           FRESHREPL_CHECKPOINT_MEMORY="lots", FRESHREPL_CHECKPOINTS="2.5")
+    assert (options.checkpoint_memory_mb, options.checkpoints) == (64, 4)
+    assert options.environment_warnings == [
+        "FRESHREPL_CHECKPOINTS must be a number >= 0 (got '2.5'); using 4",
+        "FRESHREPL_CHECKPOINT_MEMORY must be a number >= 0 (got 'lots'); using 64.0",
+    ]
+    assert options.config_warning is None
 
 
 def test_file_values_apply_and_command_line_wins(tmp_path):
@@ -143,7 +193,7 @@ def test_a_bad_key_gives_one_warning_and_keeps_its_default(tmp_path, text, key):
     assert str(tmp_path / "config" / "freshrepl" / "config.toml") in options.config_warning
     assert options.quiet  # the good keys still apply
     defaults = Options()
-    for name in KEYS:
+    for name in SETTINGS:
         if name not in ("quiet", "python"):
             assert getattr(options, name) == getattr(defaults, name)
 
@@ -166,8 +216,12 @@ def test_invalid_file_gives_one_warning_then_defaults_and_the_session_goes_on(sp
     term = spawn()
     text = term.wait_prompt(1)
     assert text.count("freshrepl: warning:") == 1
-    assert re.search(rf"warning: {re.escape(str(path))}: not valid TOML .*line 2.*key 'vi_mode'.*"
-                     "using the defaults", text.replace("\n", ""))
+    if importlib.util.find_spec("tomllib") is not None:
+        what = "not valid TOML .*line 2.*key 'vi_mode'"
+    else:  # Python 3.10 reads the flat subset of TOML only, and names the line it cannot
+        what = "line 2; key 'vi_mode' is not in the flat 'key = value' form"
+    assert re.search(rf"warning: {re.escape(str(path))}: {what}.*using the defaults",
+                     text.replace("\n", ""))
     assert "Python " in text  # quiet = true was not applied: defaults
     assert term.run("1 + 1") == "2"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codeop
 import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -232,8 +231,6 @@ def test_null_byte_error_is_pythons(console, capsys):
     ("'''abc", "unterminated triple-quoted string literal"),
 ])
 def test_input_left_open_gets_the_end_of_input_error(console, capsys, source, error):
-    if sys.version_info < (3, 11) and "'" not in error:
-        error = "SyntaxError"
     _out, err = run(console, capsys, source)
     assert console.failed and error in err
     assert run(console, capsys, "2 + 2") == ("4\n", "")
@@ -251,3 +248,25 @@ def test_any_text_with_control_characters_leaves_the_console_healthy(console, ca
     _out, err = run(console, capsys, source)
     assert "internal error" not in err
     assert run(console, capsys, "1 + 1")[0].endswith("2\n")
+
+
+def test_a_replaced_excepthook_gets_the_users_frames_only(console, capsys, monkeypatch):
+    # The exceptiongroup backport (pytest, anyio, httpx, FastAPI on 3.10) replaces
+    # sys.excepthook; python3's REPL hands it no frame of its own.
+    seen: list[list[str]] = []
+
+    def hook(etype, value, tb):
+        frames = []
+        while tb is not None:
+            frames.append(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+        seen.append(frames)
+
+    monkeypatch.setattr("sys.excepthook", hook)
+    run(console, capsys, "def f():\n    return 1/0\n")
+    run(console, capsys, "f()")
+    run(console, capsys, "import asyncio\nawait asyncio.sleep(0)\n1/0")
+    run(console, capsys, "if x:")
+    assert console.failed
+    user = "<python-input-" if NUMBERED_INPUTS else "<stdin>"
+    assert [[f.startswith(user) for f in frames] for frames in seen] == [[True, True], [True], []]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from freshrepl import protocol
 from freshrepl.kernel.completer import complete
-from freshrepl.shell.commands import HELP, is_command, run_command
+from freshrepl.shell.commands import COMMANDS, CommandRegistry, is_command, run_command
 from freshrepl.shell.live_reload import LiveReload
 from freshrepl.shell.notices import WatchTable, notice
 from freshrepl.shell.session import SessionRecord
@@ -59,25 +59,38 @@ def test_kernel_config_travels_in_the_environment_once():
 # -- meta-commands ------------------------------------------------------------------------
 
 
-@dataclass
-class FakeTarget:
-    calls: list[tuple] = field(default_factory=list)
-    said: list[str] = field(default_factory=list)
+class FakeShell:
+    """The shell's parts as the meta-commands see them, recording what they are asked."""
 
-    def reload_now(self, names):
-        self.calls.append(("reload", names))
+    def __init__(self, auto=True):
+        self.calls, self.said = [], []
+        self.auto = auto
+        self.options = type("Options", (), {"watch": True})()
+        self.dead, self.client = False, object()
+        self.table = type("Table", (), {"render": lambda table: "the watch table"})()
 
-    def restart(self, replay, fresh=False):
+    def supervisor(self):
+        return self
+
+    def live_reload(self):
+        return self
+
+    def restart(self, replay, fresh=None):
         self.calls.append(("restart", replay, fresh))
 
     def show_checkpoints(self, clear):
         self.calls.append(("checkpoints", clear))
+        return "the checkpoints"
 
-    def show_watch(self):
-        self.calls.append(("watch",))
+    def reload_now(self, client, names):
+        self.calls.append(("reload", names))
+        return []
 
-    def set_auto(self, on):
-        self.calls.append(("auto", on))
+    def apply_pending_changes(self, sync):
+        self.calls.append(("apply", sync))
+
+    def report(self, results):
+        self.calls.append(("report", results))
 
     def quit(self):
         self.calls.append(("quit",))
@@ -86,45 +99,84 @@ class FakeTarget:
         self.said.append(text)
 
 
-@pytest.mark.parametrize("line, call", [
-    (":reload", ("reload", [])),
-    (":reload a b.c", ("reload", ["a", "b.c"])),
-    (":restart", ("restart", True, None)),
-    (":restart --fresh", ("restart", True, True)),
-    (":restart --no-replay", ("restart", False, None)),
-    (":checkpoints", ("checkpoints", False)),
-    (":checkpoints clear", ("checkpoints", True)),
-    (":watch", ("watch",)),
-    (":auto off", ("auto", False)),
-    ("  :auto on", ("auto", True)),
-    (":quit", ("quit",)),
+@pytest.mark.parametrize("line, calls, said", [
+    (":reload", [("reload", []), ("report", [])], ["nothing to reload: every module matches its file"]),
+    (":reload a b.c", [("reload", ["a", "b.c"]), ("report", [])],
+     ["nothing to reload: every module matches its file"]),
+    (":restart", [("restart", True, None)], []),
+    (":restart --fresh", [("restart", True, True)], []),
+    (":restart --no-replay", [("restart", False, None)], []),
+    (":checkpoints", [("checkpoints", False)], ["the checkpoints"]),
+    (":checkpoints clear", [("checkpoints", True)], ["the checkpoints"]),
+    (":watch", [("apply", True)], ["the watch table", "(automatic reloading is off: :auto on)"]),
+    (":auto off", [], ["automatic reloading is off"]),
+    ("  :auto on", [("apply", True)], ["automatic reloading is on"]),
+    (":quit", [("quit",)], []),
 ])
-def test_commands_reach_their_action(line, call):
-    target = FakeTarget()
-    run_command(line, target, auto=True)
-    assert target.calls == [call] and target.said == []
+def test_commands_reach_their_action(line, calls, said):
+    shell = FakeShell(auto=False)
+    run_command(line, shell)
+    assert shell.calls == calls and shell.said == said
+
+
+def test_auto_sets_the_policy():
+    shell = FakeShell(auto=True)
+    run_command(":auto off", shell)
+    assert shell.auto is False
+    run_command(":auto on", shell)
+    assert shell.auto is True
 
 
 @pytest.mark.parametrize("line, error", [
     (":frobnicate", "unknown command :frobnicate"),
-    (":restart now", "usage: :restart"),
+    (":restart now", "usage: :restart [--fresh | --no-replay]"),
+    (":restart --fresh --no-replay", "usage: :restart [--fresh | --no-replay]"),
+    (":checkpoints all", "usage: :checkpoints [clear]"),
     (":auto maybe", "usage: :auto on|off (now on)"),
+    (":auto", "usage: :auto on|off (now on)"),
+    (":doc", "usage: :doc NAME (a name or dotted name, e.g. :doc os.path.join)"),
+    (":doc a b", "usage: :doc NAME"),
     (":watch all", ":watch takes no arguments"),
     (":quit now", ":quit takes no arguments"),
 ])
 def test_bad_commands_are_told_not_run(line, error):
-    target = FakeTarget()
-    run_command(line, target, auto=True)
-    assert target.calls == [] and len(target.said) == 1
-    assert target.said[0].startswith("error: ") and error in target.said[0]
+    shell = FakeShell()
+    run_command(line, shell)
+    assert shell.calls == [] and len(shell.said) == 1
+    assert shell.said[0].startswith("error: ") and error in shell.said[0]
 
 
 def test_help_lists_every_command_and_the_auto_state():
-    target = FakeTarget()
-    run_command(":help", target, auto=False)
-    assert target.said == [HELP.format(auto="off")]
-    for name in (":reload", ":restart", ":checkpoints", ":watch", ":auto", ":help", ":quit"):
-        assert name in target.said[0]
+    shell = FakeShell(auto=False)
+    run_command(":help", shell)
+    [text] = shell.said
+    assert "automatic reloading on or off; on at start (now off)" in text
+    for name in COMMANDS.commands:
+        assert f"\n:{name}" in "\n" + text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_readme_table_is_the_registry():
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert COMMANDS.readme_table() in readme
+
+
+def test_a_registration_carries_name_arguments_help_and_handler():
+    registry = CommandRegistry()
+
+    @registry.command("greet", "NAME [NAME…]", help="say hello", hint="e.g. :greet ann")
+    def greet(shell, args):
+        shell.say("hello " + " ".join(args))
+
+    shell = FakeShell()
+    registry.run(":greet ann bob", shell)
+    registry.run(":greet", shell)
+    assert shell.said == ["hello ann bob", "error: usage: :greet NAME [NAME…] (e.g. :greet ann)"]
+    assert registry.readme_table().endswith("| `:greet NAME [NAME…]` | say hello |")
+    with pytest.raises(ValueError, match="twice"):
+        registry.command("greet", help="again")
+    with pytest.raises(ValueError, match="malformed"):
+        registry.command("bad", "[a|]", help="bad pattern")
 
 
 def test_only_a_single_line_starting_with_colon_is_a_command():

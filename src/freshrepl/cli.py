@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import TextIO
 
+    from freshrepl.settings import Setting
     from freshrepl.shell.options import Options
 
 __all__ = [
@@ -53,8 +54,9 @@ _PYTHON_ANSWERS = frozenset("h?V")
 _PYTHON_ANSWERS_LONG = frozenset(("--help-env", "--help-xoptions", "--help-all"))
 _HASH_PYCS_MODES = ("default", "always", "never")
 
-_SHELL_FLAGS = frozenset(("--no-color", "--no-watch", "--vi", "--help", "--version"))
-_SHELL_VALUED = frozenset(("--python", "--on-unsafe"))
+# The shell's own options: --help, --version, and those of the settings' table
+# (``_setting_options``: loaded only for a long option, off `freshrepl script.py`'s path).
+_ANSWERS = ("--help", "--version")
 
 
 class UsageError(Exception):
@@ -96,6 +98,37 @@ class Answer:
         return f"Answer({self.text!r})"
 
 
+def _setting_options() -> dict[str, Setting]:
+    from freshrepl.settings import SETTINGS
+
+    return {setting.option_name: setting for setting in SETTINGS.values() if setting.option}
+
+
+def options_help() -> str:
+    """The shell options' part of ``--help``: each sets its key of the settings' table."""
+    import textwrap
+
+    rows = [(setting.option, f"{setting.name} = {_option_value(setting)}: {setting.help}")
+            for setting in _setting_options().values()]
+    rows += [("--help", "show this text and exit"),
+             ("--version", "show freshrepl's and Python's versions and exit")]
+    lines = []
+    for option, text in rows:
+        wrapped = textwrap.wrap(text, 79 - 24, break_on_hyphens=False)
+        if len(option) < 22:
+            lines.append(f"  {option:<22}{wrapped.pop(0)}")
+        else:
+            lines.append(f"  {option}")
+        lines.extend(" " * 24 + line for line in wrapped)
+    return "\n".join(lines)
+
+
+def _option_value(setting: Setting) -> str:
+    if setting.option_takes_value:
+        return setting.option.split()[1]
+    return "false" if setting.default else "true"
+
+
 def help_text() -> str:
     """The ``--help`` text: freshrepl's own options, the python-style forms, the config keys."""
     from freshrepl.shell.config import keys_help
@@ -106,18 +139,8 @@ An interactive Python shell that never runs stale code: modules you edit are
 patched in place. A drop-in for python3 at the terminal.
 
 Shell options (in any order among the python-style options, before the
-script, -c or -m):
-  --no-color            plain output (also when NO_COLOR is set or TERM=dumb)
-  --no-watch            do not watch source files (:reload still applies changes)
-  --python PATH         interpreter for the kernel and for hand-over
-                        (default: the one freshrepl runs on; a bare name is
-                        looked up on PATH)
-  --on-unsafe {{ask,restart,keep}}
-                        when an edit cannot be applied in place: ask (default),
-                        restart the kernel and replay, or keep the old code
-  --vi                  vi key bindings (default: emacs)
-  --help                show this text and exit
-  --version             show freshrepl's and Python's versions and exit
+script, -c or -m), each setting a key of the config file:
+{options_help()}
 
 Python-style forms:
   freshrepl [-q]                      the interactive shell (-q: no banner)
@@ -134,8 +157,8 @@ Interpreter flags -b -B -d -E -I -O -OO -P -s -S -u -v -x, -W arg, -X opt and
 own and print python3's help and version.
 
 Config file: $XDG_CONFIG_HOME/freshrepl/config.toml (default
-~/.config/freshrepl/config.toml), flat "key = value" lines; the command line
-and NO_COLOR win over it. Keys:
+~/.config/freshrepl/config.toml), flat "key = value" lines; a key's
+environment variable, NO_COLOR and the command line win over it. Keys:
 {keys_help()}
 
 At the >>> prompt, type :help for freshrepl's commands.
@@ -150,33 +173,15 @@ def version_text() -> str:
     return f"freshrepl {__version__} (Python {sys.version.split()[0]})\n"
 
 
-def _find_python(name: str, environ: Mapping[str, str]) -> str:
-    """Resolve ``--python``: a path as given (made absolute), a bare name on PATH.
+def _option_value_of(setting: Setting, value: str, environ: Mapping[str, str]) -> object:
+    """The value of a shell option that takes one, as used; ``UsageError`` if it cannot be."""
+    from freshrepl.settings import SettingError
 
-    Symlinks are not resolved: a virtual environment's ``python`` is a symlink
-    whose location is what makes it that environment's interpreter.
-    """
-    if not name:
-        raise UsageError("--python needs a path to an interpreter")
-    if os.sep in name or (os.altsep and os.altsep in name):
-        candidates = [name]
-    else:
-        # Like a shell: a bare name is searched on PATH (an empty entry means cwd).
-        path = environ.get("PATH", os.defpath)
-        candidates = [os.path.join(d or os.curdir, name) for d in path.split(os.pathsep)]
-    for candidate in candidates:
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return os.path.abspath(candidate)
-    raise UsageError(f"--python: no executable interpreter at {name!r}")
-
-
-def _check_on_unsafe(value: str) -> str:
-    from freshrepl.shell.options import ON_UNSAFE_CHOICES
-
-    if value not in ON_UNSAFE_CHOICES:
-        choices = ", ".join(ON_UNSAFE_CHOICES)
-        raise UsageError(f"--on-unsafe must be one of {choices} (got {value!r})")
-    return value
+    try:
+        return setting.check(value, environ)
+    except SettingError as exc:
+        got = f" (got {value!r})" if setting.choices else ""
+        raise UsageError(exc.about(setting.option_name) + got) from None
 
 
 def parse(
@@ -196,11 +201,8 @@ def parse(
     argv = list(argv)
     py_args: list[str] = []  # python-style tokens exactly as given, for a hand-over
     kernel_flags: list[str] = []
-    quiet = inspect = vi_mode = False
-    color = watch = True
-    given: set[str] = set()  # Options fields set here, which the config file must not override
-    python: str | None = None
-    on_unsafe = "ask"
+    inspect = False
+    given: dict[str, object] = {}  # settings set here, which the config file must not override
     python_answers = False  # -h/-V/--help-*: python3 prints the answer itself
     run_kind: str | None = None
     run_target: str | None = None
@@ -212,7 +214,7 @@ def parse(
         # From an unknown option or a missing argument on, python3 parses no
         # further, so neither do we: the rest goes over verbatim.
         rest = argv[verbatim_from:] if verbatim_from is not None else []
-        return Handover(python or sys.executable, [*py_args, *rest])
+        return Handover(str(given.get("python", sys.executable)), [*py_args, *rest])
 
     while i < len(argv):
         tok = argv[i]
@@ -229,33 +231,19 @@ def parse(
 
         if tok.startswith("--"):
             name, eq, value = tok.partition("=")
-            if name in _SHELL_VALUED:
+            setting = _setting_options().get(name)
+            if setting is not None and setting.option_takes_value:
                 if not eq:
                     if i >= len(argv):
                         raise UsageError(f"{name} needs a value")
                     value = argv[i]
                     i += 1
-                if name == "--python":
-                    python = _find_python(value, environ)
-                    given.add("python")
-                else:
-                    on_unsafe = _check_on_unsafe(value)
-                    given.add("on_unsafe")
-            elif tok in _SHELL_FLAGS:
-                if tok == "--no-color":
-                    color = False
-                    given.add("color")
-                elif tok == "--no-watch":
-                    watch = False
-                    given.add("watch")
-                elif tok == "--vi":
-                    vi_mode = True
-                    given.add("vi_mode")
-                elif tok == "--help":
-                    return Answer(help_text())
-                else:
-                    return Answer(version_text())
-            elif name in _SHELL_FLAGS:
+                given[setting.name] = _option_value_of(setting, value, environ)
+            elif setting is not None and not eq:
+                given[setting.name] = not setting.default
+            elif tok in _ANSWERS:
+                return Answer(help_text() if tok == "--help" else version_text())
+            elif setting is not None or name in _ANSWERS:
                 raise UsageError(f"{name} takes no value")
             elif tok == "--check-hash-based-pycs":
                 if i >= len(argv) or argv[i] not in _HASH_PYCS_MODES:
@@ -306,8 +294,7 @@ def parse(
             elif ch == "i":
                 inspect = True
             elif ch == "q":
-                quiet = True
-                given.add("quiet")
+                given["quiet"] = True
             elif ch in _PYTHON_ANSWERS:
                 python_answers = True
             else:
@@ -331,21 +318,17 @@ def parse(
     from freshrepl.shell.options import Options
 
     if environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
-        color = False  # https://no-color.org: set and non-empty
-        given.add("color")
-    return Options(
-        quiet=quiet,
-        color=color,
-        watch=watch,
-        python=python or sys.executable,
-        on_unsafe=on_unsafe,
+        given["color"] = False  # https://no-color.org: set and non-empty
+    options = Options(
         run_kind=run_kind,
         run_target=run_target,
         argv=run_argv,
         python_flags=kernel_flags,
-        vi_mode=vi_mode,
         given=frozenset(given),
     )
+    for key, setting_value in given.items():
+        setattr(options, key, setting_value)
+    return options
 
 
 def _write(stream: TextIO | None, text: str) -> None:

@@ -1,7 +1,8 @@
 """The typed messages the shell and the kernel exchange, and how the kernel is configured.
 
-Both processes import this module; it imports nothing else of freshrepl, so
-the kernel can load it before anything else.  The channel is one end of a
+Both processes import this module; of freshrepl it imports only ``record``
+and ``settings`` (plain, import-free), so the kernel can load it before
+anything else.  The channel is one end of a
 socketpair wrapped in ``freshrepl.channel.Channel``, which does the framing
 (``multiprocessing.connection``'s frames, without its imports).  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
 ..., fields}``) so that a kernel on another interpreter version, which unpickles
@@ -42,6 +43,7 @@ Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 from __future__ import annotations
 
 from freshrepl.record import as_dict, field, field_names, record
+from freshrepl.settings import default
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,10 +72,10 @@ class KernelConfig:
     parent: int = 0  # the shell's pid: the kernel dies with it
     skip_first_line: bool = False  # python -x
     checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
-    checkpoint_after: float = 1.0  # checkpoint after a successful input that took this long (s)
+    checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
-    color_style: str = "default"  # the pygments style they are coloured with
-    stale_values: bool = True  # trace inputs to name values computed by code since changed
+    color_style: str = default("color_scheme")  # the pygments style they are coloured with
+    stale_values: bool = default("stale_values")  # trace inputs to name stale values
 
     def to_env(self) -> str:
         # A Python literal, not JSON: json costs the shell ~2 ms before the spawn,

@@ -62,11 +62,17 @@ class Console(code.InteractiveConsole):
 
     def showtraceback(self) -> None:
         self.failed = True
-        tb = sys.exc_info()[2]
+        etype, value, tb = sys.exc_info()
         if tb is not None:
             if self._user_code is not None:
                 _skip_to_code(tb, self._user_code)
             _hide_own_frames(tb)
+            if etype is not None and sys.excepthook is not sys.__excepthook__:
+                # Before 3.13, ``code`` hands a replaced excepthook (the exceptiongroup
+                # backport's, which pytest and anyio install) the console's own frame
+                # too; python3's REPL hands it the user's frames only.
+                _call_excepthook(etype, value, tb.tb_next)
+                return
         super().showtraceback()
 
     def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
@@ -80,6 +86,13 @@ class Console(code.InteractiveConsole):
                 value.filename = filename
             sys.last_type, sys.last_value, sys.last_traceback = etype, value, None
             self.write("".join(traceback.format_exception_only(etype, value)))
+            return
+        if etype is not None and sys.excepthook is not sys.__excepthook__:
+            # As in showtraceback: python3 gives a replaced excepthook no frames of
+            # its own for a SyntaxError in what was typed.
+            if filename and isinstance(value, SyntaxError):
+                value.filename = filename
+            _call_excepthook(etype, value, None)
             return
         super().showsyntaxerror(filename, **kwargs)
 
@@ -165,6 +178,16 @@ class Console(code.InteractiveConsole):
         """Is the whole input a bare ``exit`` or ``quit`` the user has not bound?"""
         name = source.strip()
         return name in EXIT_COMMANDS and name not in self.locals
+
+
+def _call_excepthook(etype: type[BaseException], value: Any,
+                     tb: TracebackType | None) -> None:
+    """What python3's REPL does with an error when ``sys.excepthook`` was replaced."""
+    if isinstance(value, BaseException):
+        value = value.with_traceback(tb)
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    sys.last_exc = value  # type: ignore[attr-defined,unused-ignore]  # pdb.pm() reads it (3.12+)
+    sys.excepthook(etype, value, tb)
 
 
 # -- traceback surgery --------------------------------------------------------------

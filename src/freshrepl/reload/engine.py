@@ -228,6 +228,7 @@ class Reloader:
     ) -> ReloadResult | None:
         """Reload one module; ``seed`` are names rebound in it by an earlier reload."""
         from freshrepl.reload.apply import ModuleReload
+        from freshrepl.reload.interpreter import unsupported_reason
         from freshrepl.reload.report import syntax_error_fields
         from freshrepl.reload.rules import OPT_OUT
 
@@ -236,6 +237,8 @@ class Reloader:
             return self._refused(entry, FAILED, error="module is no longer loaded")
         if module.__dict__.get("__freshrepl_reload__", True) is False:
             return self._refused(entry, UNSAFE, detail=f"{entry.name}: {OPT_OUT}")
+        if (gap := unsupported_reason()) is not None:
+            return self._refused(entry, UNSAFE, detail=f"{entry.name}: {gap}")
         try:
             new_tree, new_code = _compile(entry, text, deep)
         except (SyntaxError, ValueError) as exc:

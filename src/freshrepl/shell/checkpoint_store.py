@@ -9,56 +9,31 @@ Budget: at most ``keep`` at once, and at most ``memory_mb`` held in all.  A
 checkpoint holds the pages the live kernel has overwritten since the fork
 (its private dirty memory).  Over the count, the oldest one that a newer one
 with the same user code makes redundant goes first, else the oldest; over the
-memory, the largest.  Settings come from the environment
-(``FRESHREPL_CHECKPOINTS``, ``FRESHREPL_CHECKPOINT_MEMORY`` in MB,
-``FRESHREPL_CHECKPOINT_AFTER`` in seconds).
+memory, the largest.  The settings are those of ``freshrepl/settings.py``
+(``checkpoints``, ``checkpoint_memory_mb``, ``checkpoint_after_ms``).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
 
 from freshrepl.digests import file_digest, unpack_files
 from freshrepl.record import field, record
+from freshrepl.settings import SETTINGS, default
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
     import socket
 
-KEEP_ENV = "FRESHREPL_CHECKPOINTS"
-MEMORY_ENV = "FRESHREPL_CHECKPOINT_MEMORY"
-AFTER_ENV = "FRESHREPL_CHECKPOINT_AFTER"
 MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
 
 
 @record
 class CheckpointSettings:
-    keep: int = 4  # at most this many at once; 0 turns checkpoints off
-    memory_mb: float = 1024.0  # held by all of them together
-    after: float = 1.0  # a checkpoint follows a successful input that took this long
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str],
-                 defaults: CheckpointSettings | None = None) -> tuple[CheckpointSettings, list[str]]:
-        """``defaults`` (the config file's) overridden by the environment; a warning per bad value."""
-        settings, warnings = defaults or cls(), []
-        for name, attribute, kind in ((KEEP_ENV, "keep", int), (MEMORY_ENV, "memory_mb", float),
-                                      (AFTER_ENV, "after", float)):
-            text = environ.get(name)
-            if text is None:
-                continue
-            try:
-                value = kind(text)
-                if value < 0:
-                    raise ValueError
-            except ValueError:
-                default = getattr(settings, attribute)
-                warnings.append(f"{name} must be a number >= 0 (got {text!r}); using {default}")
-                continue
-            setattr(settings, attribute, value)
-        return settings, warnings
+    keep: int = default("checkpoints")  # at most this many at once; 0 turns checkpoints off
+    memory_mb: float = default("checkpoint_memory_mb")  # held by all of them together
+    after: float = default("checkpoint_after_ms") / 1000  # seconds a successful input took
 
 
 @record
@@ -184,7 +159,8 @@ class CheckpointStore:
     def render(self) -> str:
         """The ``:checkpoints`` table."""
         if self.settings.keep == 0:
-            return f"checkpoints are off ({KEEP_ENV}=0): a restart replays from a fresh kernel"
+            return (f"checkpoints are off ({SETTINGS['checkpoints'].env}=0): "
+                    "a restart replays from a fresh kernel")
         if self.unavailable:
             return f"checkpoints are off: {self.unavailable}"
         self.enforce_budget(measure=True)

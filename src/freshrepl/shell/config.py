@@ -1,11 +1,16 @@
-"""The config file: where it lives, the keys it may hold, and how they reach the session's Options.
+"""The config file: where it lives, how it is read, and how it and the environment reach the Options.
+
+The keys it may hold, their types and what each means are the table of
+``freshrepl/settings.py``; settings with an environment variable take it
+from there too, over the file.
 
 ``$XDG_CONFIG_HOME/freshrepl/config.toml`` (default ``~/.config/freshrepl/config.toml``)
 holds flat ``key = value`` lines.  Precedence, lowest first: the defaults, the
-file, the environment (``NO_COLOR``, ``TERM=dumb``), the command line.  A file
-that cannot be read or is not valid TOML, an unknown key, or a value of the
-wrong type gives one warning naming the file and the key(s); what is wrong
-keeps its default and the session goes on.
+file, the environment (a setting's variable; ``NO_COLOR``, ``TERM=dumb``), the
+command line.  A file that cannot be read or is not valid TOML, an unknown
+key, or a value of the wrong type gives one warning naming the file and the
+key(s); what is wrong keeps its default and the session goes on.  A bad
+variable gives a warning of its own and keeps the file's value.
 
 Start-up matters and most files are a few flat lines, so those are read by a
 small parser of that subset (booleans, decimal integers, strings without
@@ -18,61 +23,13 @@ from __future__ import annotations
 
 import os
 
+from freshrepl.settings import SETTINGS, SettingError
+
 TYPE_CHECKING = False  # typing costs start-up time; the annotations are strings anyway
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from freshrepl.shell.options import Options
-
-
-class Key:
-    """One setting the file may hold (a plain class: a dataclass costs start-up time)."""
-
-    __slots__ = ("name", "kind", "help", "choices", "value")
-
-    def __init__(self, name: str, kind: type, help: str, choices: tuple[str, ...] = (),
-                 value: str = "") -> None:
-        self.name = name
-        self.kind = kind  # bool, int or str
-        self.help = help
-        self.choices = choices
-        # How a value looks, for the help: true|false, N, "NAME", "ask"|"keep"...
-        self.value = value or (
-            "|".join(f'"{c}"' for c in choices) if choices
-            else {bool: "true|false", int: "N"}.get(kind, '"TEXT"')
-        )
-
-
-KEYS: dict[str, Key] = {
-    key.name: key
-    for key in (
-        Key("color", bool, "colour output and highlighting (false: as --no-color)"),
-        Key("color_scheme", str, "pygments style for highlighting, e.g. \"monokai\" (default \"default\")",
-            value='"NAME"'),
-        Key("watch", bool, "watch imported modules' files (false: as --no-watch)"),
-        Key("python", str, "interpreter for the kernel (as --python)", value='"PATH"'),
-        Key("on_unsafe", str, "when an edit cannot be applied in place (as --on-unsafe)",
-            ("ask", "restart", "keep")),
-        Key("quiet", bool, "no banner (as -q)"),
-        Key("vi_mode", bool, "vi key bindings instead of emacs (as --vi)"),
-        Key("suggestions", bool, "grey suggestions from history as you type (default true)"),
-        Key("complete_while_typing", bool, "completion menu while typing; Tab always completes "
-            "(default true)"),
-        Key("confirm_exit", bool, "ask before Ctrl-D leaves (default false)"),
-        Key("history_size", int, "newest history entries loaded at start (default 10000)"),
-        Key("checkpoints", int, "paused kernels a restart can resume, at most (default 4; 0: none)"),
-        Key("checkpoint_memory_mb", int, "memory the checkpoints may hold together (default 1024)"),
-        Key("checkpoint_after_ms", int, "an input that took this long is followed by a "
-            "checkpoint (default 1000)"),
-        Key("restart_from", str, "where restarts start: the newest usable checkpoint, or a fresh "
-            "kernel that replays everything (default \"checkpoint\")", ("checkpoint", "fresh")),
-        Key("stale_values", bool, "after a reload, name the values the changed code computed "
-            "(:stale, :rerun; default true)"),
-    )
-}
-
-_COUNTS = ("history_size", "checkpoints", "checkpoint_memory_mb", "checkpoint_after_ms")
-_KIND_NAMES = {bool: "true or false", int: "an integer", str: "a string"}
 
 
 def config_path(environ: Mapping[str, str]) -> str:
@@ -84,25 +41,64 @@ def config_path(environ: Mapping[str, str]) -> str:
 
 
 def keys_help() -> str:
-    """One line per key, for ``--help`` and the README."""
-    return "\n".join(f"  {key.name} = {key.value}\n        {key.help}" for key in KEYS.values())
+    """The keys for ``--help``: how each value looks, its default, what it does."""
+    import textwrap
+
+    lines = []
+    for setting in SETTINGS.values():
+        notes = [f"default {_as_toml(setting.default)}"] if setting.default is not None else []
+        notes += [f"as {setting.option_name}"] if setting.option else []
+        notes += [f"${setting.env}" + (f" in {setting.env_unit}" if setting.env_unit else "")
+                  ] if setting.env else []
+        lines.append(f"  {setting.name} = {setting.metavar}" + (f"  ({'; '.join(notes)})" if notes else ""))
+        lines.extend(textwrap.wrap(setting.help, 79, initial_indent=" " * 8, subsequent_indent=" " * 8,
+                                   break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def _as_toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def apply_config(options: Options, environ: Mapping[str, str]) -> None:
-    """Read the config file into ``options`` where the command line left a value open."""
+    """Set ``options`` from the config file, then from the settings' environment variables.
+
+    Neither overrides what the command line (or ``NO_COLOR``) set.
+    """
     path = config_path(environ)
     values, problem = read_config(path)
     bad: list[str] = []
     for name, value in values.items():
-        why = _check(name, value, environ)
-        if why:
-            bad.append(why)
-        elif name not in options.given:
-            setattr(options, name, _resolve(name, value, environ))
+        setting = SETTINGS.get(name)
+        if setting is None:
+            bad.append(f"unknown key {name!r}")
+            continue
+        try:
+            used = setting.check(value, environ)
+        except SettingError as exc:
+            bad.append(exc.about(repr(name)))
+            continue
+        if name not in options.given:
+            setattr(options, name, used)
     if problem:
         options.config_warning = f"{path}: {problem}; using the defaults"
     elif bad:
         options.config_warning = f"{path}: {'; '.join(bad)} (ignored: the default is used)"
+    _apply_environment(options, environ)
+
+
+def _apply_environment(options: Options, environ: Mapping[str, str]) -> None:
+    for setting in SETTINGS.values():
+        text = environ.get(setting.env) if setting.env else None
+        if text is None or setting.name in options.given:
+            continue
+        try:
+            setattr(options, setting.name, setting.from_env(text))
+        except SettingError as exc:
+            kept = setting.in_env_unit(getattr(options, setting.name))
+            options.environment_warnings.append(f"{setting.env} {exc} (got {text!r}); using {kept}")
 
 
 def read_config(path: str) -> tuple[dict[str, object], str | None]:
@@ -124,7 +120,9 @@ def read_config(path: str) -> tuple[dict[str, object], str | None]:
     try:
         import tomllib
     except ImportError:  # Python 3.10
-        return {}, ("not in the flat 'key = value' form freshrepl reads on Python 3.10 "
+        line = _first_unflat_line(text)
+        return {}, (f"line {line}{_key_on_line(text, f'at line {line}')} is not in the flat "
+                    "'key = value' form freshrepl reads on Python 3.10 "
                     "(true/false, integers, strings without escapes)")
     try:
         return tomllib.loads(text), None
@@ -158,15 +156,37 @@ def parse_flat(text: str) -> dict[str, object] | None:
         stripped = line.strip(" \t")
         if not stripped or stripped.startswith("#"):
             continue
-        key, equals, rest = stripped.partition("=")
-        key = key.strip(" \t")
-        if not equals or not _bare_key(key) or key in values:
+        pair = _flat_pair(stripped)
+        if pair is None or pair[0] in values:
             return None
-        value = _flat_value(rest.strip(" \t"))
-        if value is None:
-            return None
-        values[key] = value
+        values[pair[0]] = pair[1]
     return values
+
+
+def _flat_pair(stripped: str) -> tuple[str, object] | None:
+    """A ``key = value`` line's key and value, or None outside the flat subset."""
+    key, equals, rest = stripped.partition("=")
+    key = key.strip(" \t")
+    if not equals or not _bare_key(key):
+        return None
+    value = _flat_value(rest.strip(" \t"))
+    return None if value is None else (key, value)
+
+
+def _first_unflat_line(text: str) -> int:
+    """The number of the first line ``parse_flat`` does not read (a key seen twice too)."""
+    seen: set[str] = set()
+    lines = text.replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip(" \t")
+        if not stripped or stripped.startswith("#"):
+            continue
+        pair = _flat_pair(stripped)
+        if pair is None or pair[0] in seen or any(
+                (ord(c) < 32 and c != "\t") or c == "\x7f" for c in line):
+            return number
+        seen.add(pair[0])
+    return 1
 
 
 def _bare_key(key: str) -> bool:
@@ -192,45 +212,3 @@ def _flat_value(text: str) -> object | None:
 def _comment_or_nothing(text: str) -> bool:
     text = text.strip(" \t")
     return not text or text.startswith("#")
-
-
-def _check(name: str, value: object, environ: Mapping[str, str]) -> str | None:
-    """What is wrong with ``name = value``, or None."""
-    key = KEYS.get(name)
-    if key is None:
-        return f"unknown key {name!r}"
-    if type(value) is not key.kind:  # a TOML boolean is not an integer here
-        return f"{name!r} must be {_KIND_NAMES[key.kind]}"
-    if key.choices and value not in key.choices:
-        return f"{name!r} must be one of {', '.join(key.choices)}"
-    if name in _COUNTS and isinstance(value, int) and value < 0:
-        return f"{name!r} must not be negative"
-    if name == "python":
-        from freshrepl.cli import UsageError, _find_python
-
-        try:
-            _find_python(str(value), environ)
-        except UsageError:
-            return f"'python': no executable interpreter at {value!r}"
-    if name == "color_scheme" and not _is_pygments_style(str(value)):
-        return f"'color_scheme': no pygments style named {value!r}"
-    return None
-
-
-def _resolve(name: str, value: object, environ: Mapping[str, str]) -> object:
-    if name == "python":
-        from freshrepl.cli import _find_python
-
-        return _find_python(str(value), environ)
-    return value
-
-
-def _is_pygments_style(name: str) -> bool:
-    from pygments.styles import get_style_by_name
-    from pygments.util import ClassNotFound
-
-    try:
-        get_style_by_name(name)
-    except ClassNotFound:
-        return False
-    return True

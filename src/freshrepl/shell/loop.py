@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from freshrepl.shell.live_reload import LiveReload
     from freshrepl.shell.supervisor import KernelSupervisor
 
-NO_KERNEL = "no kernel is running: type :restart to start a new one"
 
 
 def run(options: Options, first_kernel: Preforked | None = None) -> int:
@@ -74,7 +73,7 @@ class Shell:
         self._warnings: list[str] = []
         # The kernel's news of imported and dropped modules, followed once the
         # next prompt is up (watching thousands of new files takes a while):
-        # see _live(), which every use of the live-reload policy goes through.
+        # see live_reload(), which every use of the live-reload policy goes through.
         self._deltas: list[protocol.ModuleDelta] = []
 
     # -- start and stop --------------------------------------------------------
@@ -83,8 +82,8 @@ class Shell:
         early = self._can_show_early_prompt()
         if not self.options.quiet:
             write(self._banner())
-        if self.options.config_warning:
-            write(f"freshrepl: warning: {self.options.config_warning}\n")
+        for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
+            write(f"freshrepl: warning: {warning}\n")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
@@ -103,7 +102,7 @@ class Shell:
                     write("\r\x1b[K")
             else:
                 self._load_editor()
-                self._supervisor().wait_ready()
+                self.supervisor().wait_ready()
             # Everything loaded so far lives as long as the shell: the collector
             # need not look at it again (pauses while typing stay short).
             gc.freeze()
@@ -148,7 +147,7 @@ class Shell:
 
         self.kernel = KernelSupervisor(
             self.options, self.terminal, on_modules=self._deltas.append,
-            on_new_kernel=lambda: self._live().forget_modules(), first_kernel=self._first_kernel,
+            on_new_kernel=lambda: self.live_reload().forget_modules(), first_kernel=self._first_kernel,
         )
         self.kernel.start(on_exit=self._wake_editor)
         # After the spawn: the kernel starts while the rest of the shell loads.
@@ -166,11 +165,11 @@ class Shell:
         options = self.options
         history = SafeFileHistory(history_path(), warn=self.warn, limit=options.history_size)
         self.editor = Editor(
-            history, KernelCompleter(self._supervisor().client), options.color,
+            history, KernelCompleter(self.supervisor().client), options.color,
             before_read=self._before_read,
             vi_mode=options.vi_mode, suggestions=options.suggestions,
             complete_while_typing=options.complete_while_typing,
-            color_scheme=options.color_scheme, kernel_help=KernelHelp(self._supervisor()),
+            color_scheme=options.color_scheme, kernel_help=KernelHelp(self.supervisor()),
             page=self.terminal.page,
         )
 
@@ -204,7 +203,7 @@ class Shell:
 
         write("\n")
         self._dispatch(text)
-        self._live()  # watch what it imported now: the editor's loop is not up yet
+        self.live_reload()  # watch what it imported now: the editor's loop is not up yet
         reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key
         self.terminal.hold_input()
         write(">>> ")
@@ -241,7 +240,7 @@ class Shell:
     def _loop(self) -> None:
         from freshrepl.shell.editor import Woken
 
-        kernel = self._supervisor()
+        kernel = self.supervisor()
         document: Document | str = ""
         while True:
             self._show_warnings()
@@ -256,7 +255,7 @@ class Shell:
                 if not kernel.dead and not kernel.client.alive():
                     kernel.died(kernel.client.exit_reason)
                 else:
-                    self._apply_pending_changes(sync=False)
+                    self.apply_pending_changes(sync=False)
                 continue
             except KeyboardInterrupt:
                 write("KeyboardInterrupt\n")
@@ -273,7 +272,7 @@ class Shell:
         if not text.strip():
             return
         if is_command(text):
-            run_command(text, self, self._live().auto)
+            run_command(text, self)
         else:
             self._run_input(text)
 
@@ -285,13 +284,13 @@ class Shell:
 
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes (and a kernel's end) that came in between."""
-        kernel = self._supervisor()
-        if self._live().has_pending() or (not kernel.dead and not kernel.client.alive()):
+        kernel = self.supervisor()
+        if self.live_reload().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
     def _show_warnings(self) -> None:
         """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
-        notice = self._live().take_notice()
+        notice = self.live_reload().take_notice()
         if notice:
             self._warnings.append(notice)
         if self._warnings:
@@ -300,7 +299,9 @@ class Shell:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
     def _run_input(self, text: str) -> None:
-        kernel = self._supervisor()
+        from freshrepl.shell.commands import NO_KERNEL
+
+        kernel = self.supervisor()
         if kernel.dead:
             self.say(NO_KERNEL)
             return
@@ -308,15 +309,18 @@ class Shell:
         # know before this input; one that runs none gets the input while it starts.
         if not kernel.client.ready and self.options.runs_startup_code and not kernel.wait_ready():
             return
-        self._apply_pending_changes(sync=True)
+        self.apply_pending_changes(sync=True)
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text)
-        if reply is None:
+        self._finish_run(kernel.run(text))
+
+    def _finish_run(self, reply: protocol.RunReply | None) -> None:
+        """After an input: leave if it exited, else keep its last output line visible."""
+        if reply is None:  # the kernel died (told, restart offered)
             return
         if reply.exit is not None:
-            kernel.client.wait_exit()
+            self.supervisor().client.wait_exit()
             raise ShellExit(reply.exit)
         self._finish_output_line()
 
@@ -341,19 +345,19 @@ class Shell:
         if self.live is not None and self.live.auto:
             self._wake_editor()
 
-    def _apply_pending_changes(self, sync: bool) -> None:
+    def apply_pending_changes(self, sync: bool) -> None:
         from freshrepl.shell.kernel_client import KernelDied
 
-        if self._supervisor().dead:
+        if self.supervisor().dead:
             return  # the changes wait for the next kernel, which compares every module
         try:
-            results = self._live().check(self._supervisor().client, sync)
+            results = self.live_reload().check(self.supervisor().client, sync)
         except KernelDied as died:
-            self._supervisor().died(str(died))
+            self.supervisor().died(str(died))
             return
-        self._report(results)
+        self.report(results)
 
-    def _report(self, results: list[protocol.ReloadResult]) -> None:
+    def report(self, results: list[protocol.ReloadResult]) -> None:
         """One notice per result; an unsafe change leads to the restart offer."""
         from freshrepl.shell.notices import notice
 
@@ -370,82 +374,18 @@ class Shell:
         if choice == "keep":
             self.say(stale_notice(modules))
             return
-        if choice == "ask" and not self._supervisor().ask_restart():
+        if choice == "ask" and not self.supervisor().ask_restart():
             return
-        self._supervisor().restart(replay=True)
+        self.supervisor().restart(replay=True)
 
-    # -- meta-command actions (see commands.py) ----------------------------------
+    # -- what the meta-commands use (see commands.py) ----------------------------
 
-    def reload_now(self, names: list[str]) -> None:
-        from freshrepl.shell.kernel_client import KernelDied
-
-        kernel = self._supervisor()
-        if kernel.dead:
-            self.say(NO_KERNEL)
-            return
-        try:
-            results = self._live().reload_now(kernel.client, names)
-        except KernelDied as died:
-            kernel.died(str(died))
-            return
-        self._report(results)
-        if not results:
-            self.say("nothing to reload: every module matches its file")
-
-    def restart(self, replay: bool, fresh: bool | None = None) -> None:
-        self._supervisor().restart(replay, fresh)
-
-    def show_checkpoints(self, clear: bool) -> None:
-        self.say(self._supervisor().show_checkpoints(clear))
-
-    def show_watch(self) -> None:
-        self._apply_pending_changes(sync=True)
-        self.say(self._live().table.render())
-        if not self.options.watch:
-            self.say("(file watching is off: --no-watch; :reload checks every module)")
-        elif not self._live().auto:
-            self.say("(automatic reloading is off: :auto on)")
-
-    def set_auto(self, on: bool) -> None:
-        self._live().auto = on
-        self.say(f"automatic reloading is {'on' if on else 'off'}")
-        if on:
-            self._apply_pending_changes(sync=True)
-
-    def show_doc(self, name: str) -> None:
-        from freshrepl.shell.kernel_help import KernelHelp
-
-        if self._supervisor().dead:
-            self.say(NO_KERNEL)
-            return
-        text = KernelHelp(self._supervisor()).doc(name)
-        if text is None:
-            self.say(f"no documentation found for {name}")
-            return
-        self.terminal.page(text)
-
-    def show_stale(self) -> None:
-        from freshrepl.shell.stale_values import show_stale
-
-        if self._supervisor().dead:
-            self.say(NO_KERNEL)
-            return
-        self._apply_pending_changes(sync=True)
-        show_stale(self._supervisor(), self.say)
-
-    def rerun_stale(self) -> None:
-        from freshrepl.shell.stale_values import rerun
-
-        kernel = self._supervisor()
-        if kernel.dead:
-            self.say(NO_KERNEL)
-            return
-        self._apply_pending_changes(sync=True)
+    def rerun_input(self, text: str, position: int) -> protocol.RunReply | None:
+        """Run the record's input at ``position`` again (``:rerun``); None if the kernel died."""
         self.terminal.restore()
-        reply = rerun(kernel, self.say, self.terminal.ask_yes_no, self._finish_output_line)
-        if reply is not None and reply.exit is not None:
-            kernel.client.wait_exit()
-            raise ShellExit(reply.exit)
+        reply = self.supervisor().rerun(text, position)
+        self._finish_run(reply)
+        return reply
 
     def quit(self) -> None:
         if self.kernel is not None:
@@ -462,11 +402,11 @@ class Shell:
 
     # -- the parts, once started ---------------------------------------------------
 
-    def _supervisor(self) -> KernelSupervisor:
+    def supervisor(self) -> KernelSupervisor:
         assert self.kernel is not None, "the kernel is started first"
         return self.kernel
 
-    def _live(self) -> LiveReload:
+    def live_reload(self) -> LiveReload:
         assert self.live is not None, "started with the kernel"
         while self._deltas:
             self.live.track(self._deltas.pop(0))

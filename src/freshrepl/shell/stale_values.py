@@ -57,35 +57,30 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
-def rerun(supervisor: KernelSupervisor, say: Callable[[str], None],
-          ask: Callable[[str], bool], after_input: Callable[[], None]) -> protocol.RunReply | None:
-    """``:rerun``.  Returns the reply of an input that made the kernel exit, else None."""
+def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callable[[str], bool],
+          run: Callable[[str, int], protocol.RunReply | None]) -> None:
+    """``:rerun``: ``run(source, position)`` runs one input again (None: the kernel died)."""
     reply = ask_kernel(supervisor)
     if reply is None:
-        return None
+        return
     if not reply.tracking or not reply.inputs:
         say(stale_table(reply))
-        return None
+        return
     question = rerun_question(reply.inputs)
     if question is not None and not ask(question):
         say("nothing was run again")
-        return None
+        return
     started = time.monotonic()
     for done, item in enumerate(reply.inputs):
-        head = item.first_line
-        say(f"↻ #{item.position} {head}")
-        ran = supervisor.rerun(item.source, item.position)
+        say(f"↻ #{item.position} {item.first_line}")
+        ran = run(item.source, item.position)
         if ran is None:  # the kernel died (told, restart offered)
-            return None
-        after_input()
-        if ran.exit is not None:
-            return ran
+            return
         if not ran.ok:
-            say(f"rerun stopped at input #{item.position} ({head}), which now fails; "
+            say(f"rerun stopped at input #{item.position} ({item.first_line}), which now fails; "
                 f"{done} of {len(reply.inputs)} inputs ran again")
-            return None
+            return
     _say_done(supervisor, say, len(reply.inputs), time.monotonic() - started)
-    return None
 
 
 def _say_done(supervisor: KernelSupervisor, say: Callable[[str], None], count: int,

@@ -46,9 +46,8 @@ class KernelSupervisor:
         self.client = KernelClient(options, first_kernel)
         self.record = SessionRecord()
         self.dead = False  # died (or was killed) and not restarted
-        configured = CheckpointSettings(options.checkpoints, float(options.checkpoint_memory_mb),
-                                        options.checkpoint_after_ms / 1000)
-        settings, self._setting_problems = CheckpointSettings.from_env(os.environ, configured)
+        settings = CheckpointSettings(options.checkpoints, float(options.checkpoint_memory_mb),
+                                      options.checkpoint_after_ms / 1000)
         self._fresh_by_default = options.restart_from == "fresh"
         self.checkpoints = CheckpointStore(settings)
         # The record position of the input running now (checkpoints are placed by it).
@@ -66,8 +65,6 @@ class KernelSupervisor:
     def start(self, on_exit: Callable[[], None]) -> None:
         """Spawn the kernel; it gets ready in parallel (``wait_ready``)."""
         self.client.on_exit = on_exit
-        for problem in self._setting_problems:
-            self._console.write(f"freshrepl: warning: {problem}\n")
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
