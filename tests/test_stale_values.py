@@ -174,3 +174,19 @@ def test_setting_turns_it_off(spawn, project, home):
     notice = edit(term, project / "stats.py", "* 10", "* 7")
     assert notice == "↻ reloaded stats (describe changed)"
     assert term.run(":stale") == "stale values are not tracked: off (stale_values = false)"
+
+
+def test_a_kernel_resumed_from_a_checkpoint_keeps_the_marks_of_its_values(spawn, project):
+    term = start(spawn, project, env={"FRESHREPL_CHECKPOINT_AFTER": "0.3"})
+    term.run("summary = describe(1)")
+    edit(term, project / "stats.py", "* 10", "* 7")
+    term.run("import time; time.sleep(0.4)")  # a checkpoint after it holds the stale summary
+    term.run("later = describe(1)")
+    out = term.run(":restart")
+    assert "restarted from input 3" in out, out
+    # The resumed kernel still holds the old code's summary; the replayed input ran the new code.
+    assert term.run("summary, later") == "(20, 14)"
+    listing = term.run(":stale")
+    assert "#2 summary = describe(1)" in listing and "later" not in listing
+    term.run(":rerun")
+    assert term.run("summary") == "14"
