@@ -48,12 +48,23 @@ def timed(fn):
 def wrapped(x):
     return x * 3
 
+@timed
+def wrapped_too(x):
+    return x * 4
+
+inc = lambda x: x + 1
+
 class Stats:
+    SCALE = 1
+
     def __init__(self, values):
         self.values = values
 
     def total(self):
         return sum(self.values)
+
+    def scaled(self):
+        return self.total() * self.SCALE
 
     def mean(self):
         return self.total() / len(self.values)
@@ -112,7 +123,7 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]
     workspace.write("stats.py", STATS)
     workspace.load("stats")
     session = Session(workspace, request.param)
-    session.run("import stats\nfrom stats import describe, capped, other, wrapped, Stats")
+    session.run("import stats\nfrom stats import *")
     yield session
     session.close()
     workspace.close()
@@ -277,3 +288,23 @@ def test_changed_names_in_order_and_after_deletions():
     assert changed_names(before, {"a": one, "c": 3000, "b": one}) == {"b"}
     assert changed_names(before, {"c": 3000, "a": two}) == {"a", "b"}
     assert changed_names(before, dict(before)) == set()
+
+
+def test_a_changed_class_attribute_read_by_a_method_that_ran(session):
+    session.run("s = Stats([1, 2])")
+    session.run("a = s.scaled()")
+    session.run("b = s.total()")
+    assert session.edit("SCALE = 1", "SCALE = 5") == ["a"]
+    assert session.stale()["a"] == (3, ["Stats.SCALE"])
+
+
+def test_a_changed_lambda(session):
+    session.run("a = inc(1)")
+    session.run("b = other(1)")
+    assert session.edit("inc = lambda x: x + 1", "inc = lambda x: x + 2") == ["a"]
+
+
+def test_an_edit_under_a_shared_decorator_names_only_its_own_values(session):
+    session.run("a = wrapped(1)")
+    session.run("b = wrapped_too(1)")
+    assert session.edit("return x * 3", "return x * 30") == ["a"]

@@ -25,8 +25,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# A change: (file, dotted name in the module, whether that name is code -- a function or class).
-Change = tuple[str, str, bool]
+# A change: (file, its dotted name, the qualified names of code that is it, the name by which
+# functions read it when it is a value, else None).
+Change = tuple[str, str, frozenset[str], "str | None"]
 
 
 class Made:
@@ -125,32 +126,50 @@ def _changes(result: protocol.ReloadResult) -> list[Change]:
     module = sys.modules.get(result.module)
     if result.module == "__main__" or module is None:
         module = sys.modules.get("__main__")
-    return [(result.path, name, _is_code(module, name)) for name in result.changed_names]
+    return [_change(result.path, module, name) for name in result.changed_names]
 
 
-def _is_code(module: object, dotted: str) -> bool:
-    """Is ``dotted`` a function or class in ``module`` (gone: taken as code)?"""
+def _change(path: str, module: object, dotted: str) -> Change:
+    """What code that ran must match to have run ``dotted`` (see ``_hits``)."""
     value: object = module
     for part in dotted.split("."):
-        value = getattr(value, part, _GONE)
-        if value is _GONE:
-            return True
-    return is_code_value(value)
+        value = _member(value, part)
+    if value is not _GONE and not is_code_value(value):
+        return (path, dotted, frozenset({dotted}), dotted.rpartition(".")[2])  # a value
+    qualnames = {dotted}
+    code = getattr(getattr(value, "__func__", value), "__code__", None)
+    if isinstance(code, types.CodeType) and code.co_name == "<lambda>":
+        # A lambda's code is named "<lambda>", not after the name it is bound to:
+        # any lambda of the file may be it.
+        qualnames.add(getattr(code, "co_qualname", "<lambda>"))
+    return (path, dotted, frozenset(qualnames), None)
+
+
+def _member(owner: object, name: str) -> object:
+    """``owner.name`` from the module's or classes' own dicts (no descriptor, no user code)."""
+    if type(owner) is types.ModuleType:
+        return owner.__dict__.get(name, _GONE)
+    if issubclass(type(owner), type):  # isinstance would ask a proxy's __class__
+        for klass in owner.__mro__:  # type: ignore[attr-defined]
+            if name in klass.__dict__:
+                return klass.__dict__[name]
+    return _GONE
 
 
 _GONE = object()
 
 
 def _hits(ran: dict[CodeKey, frozenset[str]], changes: list[Change]) -> list[str]:
-    """The changed names that ``ran`` ran: the function itself, code nested in it, or, for a
-    changed value (``LIMIT = 20``), a function of that file that refers to it."""
+    """The changed names that ``ran`` ran: the function itself or code nested in it, or, for a
+    changed value (``LIMIT = 20``, ``Stats.SCALE = 3``), a function of that file that refers
+    to it by name."""
     found = []
-    for path, name, is_code in changes:
-        prefix = name + "."
+    for path, dotted, qualnames, value_name in changes:
         for (filename, qualname), names in ran.items():
             if filename != path:
                 continue
-            if qualname == name or qualname.startswith(prefix) or (not is_code and name in names):
-                found.append(name)
+            if (qualname in qualnames or any(qualname.startswith(q + ".") for q in qualnames)
+                    or (value_name is not None and value_name in names)):
+                found.append(dotted)
                 break
     return found
