@@ -308,3 +308,8 @@ def test_an_edit_under_a_shared_decorator_names_only_its_own_values(session):
     session.run("a = wrapped(1)")
     session.run("b = wrapped_too(1)")
     assert session.edit("return x * 3", "return x * 30") == ["a"]
+
+
+def test_a_method_inherited_by_a_class_typed_at_the_prompt(session):
+    session.run("class Child(Stats):\n    pass\n")
+    assert "Stats.total" in ran(session.trace("r = Child([1, 2]).total()"))

@@ -190,3 +190,20 @@ def test_a_kernel_resumed_from_a_checkpoint_keeps_the_marks_of_its_values(spawn,
     assert "#2 summary = describe(1)" in listing and "later" not in listing
     term.run(":rerun")
     assert term.run("summary") == "14"
+
+
+def test_ctrl_c_stops_a_rerun(spawn, project):
+    term = start(spawn, project)
+    term.run("import time; pause = 0")
+    term.run("v = describe(1); time.sleep(pause)")
+    edit(term, project / "stats.py", "* 10", "* 7")
+    term.run("pause = 30")
+    mark = term.mark()
+    term.line(":rerun")
+    term.wait_for("↻ #3 v = describe(1); time.sleep(pause)", after=mark)
+    term.send("\x03")
+    term.wait_for("rerun stopped at input #3 (v = describe(1); time.sleep(pause)), interrupted; "
+                  "0 of 1 inputs ran again", after=mark)
+    term.wait_idle()
+    assert term.run("v") == "14"  # bound before the interrupt: the new code's value
+    assert term.run(":stale") == "nothing is stale"

@@ -184,7 +184,8 @@ class _Reach:
         self._todo: list[tuple[types.CodeType, dict[str, Any]]] = []
         self._seen: set[int] = set()
         self._holders: list[Any] = []  # user classes and modules: members looked up by name
-        self._classes: set[int] = set()
+        self._classes: set[int] = set()  # ids of the classes looked at
+        self._user_classes: set[int] = set()  # ids of those that are the user's
 
     def code(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
         self._todo.append((code, namespace))
@@ -206,7 +207,9 @@ class _Reach:
 
     def _members(self, holder: Any) -> None:
         is_class = isinstance(holder, type)
-        for owner in holder.__mro__ if is_class else (holder,):
+        # Of a class, its own and its user bases' members (a library base's are not user code).
+        owners = [k for k in holder.__mro__ if id(k) in self._user_classes] if is_class else [holder]
+        for owner in owners:
             for name, member in list(vars(owner).items()):
                 # Special methods run without their names being written (``Stats(df)``).
                 if name in self._names or (is_class and name[:2] == "__" == name[-2:]):
@@ -261,11 +264,14 @@ class _Reach:
         if id(cls) in self._classes:
             return
         self._classes.add(id(cls))
+        for base in cls.__mro__[1:-1]:
+            self._class(base)
         name = cls.__dict__.get("__module__")
         module = sys.modules.get(name) if isinstance(name, str) else None
         filename = module.__dict__.get("__file__") if module is not None else None
         if name == "__main__" or self._kind(filename or "") == _USER:
             self._holders.append(cls)
+            self._user_classes.add(id(cls))
 
 
 def _first(items: Iterable[Any], count: int) -> list[Any]:

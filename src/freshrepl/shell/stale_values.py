@@ -46,9 +46,9 @@ def rerun_question(inputs: list[protocol.StaleInput]) -> str | None:
     if len(inputs) <= QUIET_INPUTS and seconds <= QUIET_SECONDS:
         return None
     which = ", ".join(f"#{item.position}" for item in inputs[:8]) + (" …" if len(inputs) > 8 else "")
-    plural = "" if len(inputs) == 1 else "s"
-    return (f"Run {len(inputs)} input{plural} again ({which}; "
-            f"they took {_duration(seconds)} before)? [Y/n]")
+    one = len(inputs) == 1
+    return (f"Run {len(inputs)} input{'' if one else 's'} again ({which}; "
+            f"{'it' if one else 'they'} took {_duration(seconds)} before)? [Y/n]")
 
 
 def _duration(seconds: float) -> str:
@@ -77,7 +77,8 @@ def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callabl
         if ran is None:  # the kernel died (told, restart offered)
             return
         if not ran.ok:
-            say(f"rerun stopped at input #{item.position} ({item.first_line}), which now fails; "
+            why = "interrupted" if supervisor.interrupted else "which now fails"
+            say(f"rerun stopped at input #{item.position} ({item.first_line}), {why}; "
                 f"{done} of {len(reply.inputs)} inputs ran again")
             return
     _say_done(supervisor, say, len(reply.inputs), time.monotonic() - started)

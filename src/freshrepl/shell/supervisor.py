@@ -148,6 +148,11 @@ class KernelSupervisor:
                 self.checkpoints.note_skipped(at, notice.reason)
         self.checkpoints.enforce_budget()
 
+    @property
+    def interrupted(self) -> bool:
+        """Did Ctrl-C come while the last input ran?"""
+        return bool(self._interrupts)
+
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
         self._interrupts.append(time.monotonic())
