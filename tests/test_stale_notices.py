@@ -29,8 +29,8 @@ def test_stale_table():
     ])
     assert stale_table(reply).splitlines() == [
         "stale values (:rerun runs their inputs again):",
-        "  summary  #3 summary = describe(df)  (describe changed)",
-        "  r        #4 r = fmt(summary) …  (describe, LIMIT changed)",
+        "  summary  input 3: summary = describe(df)  (describe changed)",
+        "  r        input 4: r = fmt(summary) …  (describe, LIMIT changed)",
     ]
     assert stale_table(protocol.StaleReply(tracking=True)) == "nothing is stale"
     off = protocol.StaleReply(tracking=False, why_off="off (stale_values = false)")
@@ -44,11 +44,11 @@ def _inputs(*seconds: float) -> list[protocol.StaleInput]:
 def test_rerun_asks_only_for_many_or_slow_inputs():
     assert rerun_question(_inputs(0.1, 0.1, 0.1)) is None
     assert rerun_question(_inputs(0.1, 0.1, 0.1, 0.1)) == (
-        "Run 4 inputs again (#2, #3, #4, #5; they took 0.4 s before)? [Y/n]")
-    assert rerun_question(_inputs(2.5)) == "Run 1 input again (#2; it took 2.5 s before)? [Y/n]"
+        "Run 4 inputs again (inputs 2, 3, 4, 5; they took 0.4 s before)? [Y/n]")
+    assert rerun_question(_inputs(2.5)) == "Run 1 input again (input 2; it took 2.5 s before)? [Y/n]"
     assert "they took 2 min 5 s before" in (rerun_question(_inputs(100, 25)) or "")
     many = rerun_question(_inputs(*[0.0] * 10)) or ""
-    assert "(#2, #3, #4, #5, #6, #7, #8, #9 …;" in many
+    assert "(inputs 2, 3, 4, 5, 6, 7, 8, 9 …;" in many
 
 
 def test_stale_messages_travel():

@@ -67,13 +67,13 @@ def test_edited_function_names_values_and_rerun_recomputes_them(spawn, project):
     notice = edit(term, project / "stats.py", "return x + 1", "return x + 2")
     assert notice == f"↻ reloaded stats (helper changed) · {STALE}: summary, report — :rerun"
     listing = term.run(":stale")
-    assert re.search(r"summary\s+#2 summary = describe\(1\)\s+\(helper changed\)", listing), listing
-    assert re.search(r"report\s+#3 report = \[summary, summary \+ 1\]\s+\(helper changed\)", listing)
+    assert re.search(r"summary\s+input 2: summary = describe\(1\)\s+\(helper changed\)", listing), listing
+    assert re.search(r"report\s+input 3: report = \[summary, summary \+ 1\]\s+\(helper changed\)", listing)
     assert "doubled" not in listing
     out = term.run(":rerun")
     lines = out.splitlines()
-    assert lines[0] == "↻ #2 summary = describe(1)"
-    assert lines[1] == "↻ #3 report = [summary, summary + 1]"
+    assert lines[0] == "↻ input 2: summary = describe(1)"
+    assert lines[1] == "↻ input 3: report = [summary, summary + 1]"
     assert re.fullmatch(r"ran 2 inputs again in [\d.]+ s; nothing is stale", lines[2]), out
     assert term.run("summary, report, doubled") == "(30, [30, 31], 10)"
     assert term.run(":stale") == "nothing is stale"
@@ -88,9 +88,9 @@ def test_rerun_shows_output_and_runs_inputs_in_record_order(spawn, project):
     edit(term, project / "stats.py", "* 10", "* 100")
     out = term.run(":rerun")
     assert out.splitlines()[:4] == [
-        "↻ #2 first = describe(1); print('made first', first)",
+        "↻ input 2: first = describe(1); print('made first', first)",
         "made first 200",
-        "↻ #3 second = describe(first)",
+        "↻ input 3: second = describe(first)",
         out.splitlines()[3],
     ]
     assert term.run("second") == str((200 + 1) * 100)
@@ -105,7 +105,7 @@ def test_name_rebound_after_the_edit_is_not_stale(spawn, project):
     term.run("a = 7")  # rebound by an input that ran no changed code
     term.run("b = describe(2)")  # rebound by the new code
     listing = term.run(":stale")
-    assert re.search(r"^\s+c\s+#4 c = describe\(3\)", listing, re.M), listing
+    assert re.search(r"^\s+c\s+input 4: c = describe\(3\)", listing, re.M), listing
     assert not re.search(r"^\s+[ab]\s", listing, re.M), listing
 
 
@@ -116,7 +116,7 @@ def test_value_made_by_a_method_of_an_edited_class(spawn, project):
     term.run("n = len(s.values)")
     notice = edit(term, project / "stats.py", "return sum(self.values)", "return sum(self.values) * 2")
     assert notice == f"↻ reloaded stats (Stats.total changed) · {STALE}: t — :rerun"
-    assert re.search(r"t\s+#3 t = s.total\(\)\s+\(Stats.total changed\)", term.run(":stale"))
+    assert re.search(r"t\s+input 3: t = s.total\(\)\s+\(Stats.total changed\)", term.run(":stale"))
     term.run(":rerun")
     assert term.run("t") == "12"
 
@@ -128,10 +128,10 @@ def test_rerun_stops_at_the_first_input_that_now_fails(spawn, project):
     edit(term, project / "stats.py", "return helper(x) * 10", "return helper(x) / 0")
     out = term.run(":rerun")
     assert "ZeroDivisionError" in out
-    assert "rerun stopped at input #2 (x = describe(1)), which now fails; 0 of 2 inputs ran again" in out
-    assert "↻ #3" not in out
+    assert "rerun stopped at input 2 (x = describe(1)), which now fails; 0 of 2 inputs ran again" in out
+    assert "↻ input 3" not in out
     listing = term.run(":stale")
-    assert "#2 x = describe(1)" in listing and "#3 y = x + 1" in listing
+    assert "input 2: x = describe(1)" in listing and "input 3: y = x + 1" in listing
 
 
 def test_many_inputs_are_rerun_only_when_asked(spawn, project):
@@ -142,10 +142,10 @@ def test_many_inputs_are_rerun_only_when_asked(spawn, project):
     term.wait_idle()
     mark = term.mark()
     term.line(":rerun")
-    term.wait_for("Run 4 inputs again (#2, #3, #4, #5; they took 0.0 s before)? [Y/n]", after=mark)
+    term.wait_for("Run 4 inputs again (inputs 2, 3, 4, 5; they took 0.0 s before)? [Y/n]", after=mark)
     term.send("n")
     term.wait_for("nothing was run again", after=mark)
-    assert "#5 s = describe(1)" in term.run(":stale")
+    assert "input 5: s = describe(1)" in term.run(":stale")
     mark = term.mark()
     term.line(":rerun")
     term.wait_for("[Y/n]", after=mark)
@@ -187,7 +187,7 @@ def test_a_kernel_resumed_from_a_checkpoint_keeps_the_marks_of_its_values(spawn,
     # The resumed kernel still holds the old code's summary; the replayed input ran the new code.
     assert term.run("summary, later") == "(20, 14)"
     listing = term.run(":stale")
-    assert "#2 summary = describe(1)" in listing and "later" not in listing
+    assert "input 2: summary = describe(1)" in listing and "later" not in listing
     term.run(":rerun")
     assert term.run("summary") == "14"
 
@@ -200,9 +200,9 @@ def test_ctrl_c_stops_a_rerun(spawn, project):
     term.run("pause = 30")
     mark = term.mark()
     term.line(":rerun")
-    term.wait_for("↻ #3 v = describe(1); time.sleep(pause)", after=mark)
+    term.wait_for("↻ input 3: v = describe(1); time.sleep(pause)", after=mark)
     term.send("\x03")
-    term.wait_for("rerun stopped at input #3 (v = describe(1); time.sleep(pause)), interrupted; "
+    term.wait_for("rerun stopped at input 3 (v = describe(1); time.sleep(pause)), interrupted; "
                   "0 of 1 inputs ran again", after=mark)
     term.wait_idle()
     assert term.run("v") == "14"  # bound before the interrupt: the new code's value
