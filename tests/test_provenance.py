@@ -111,7 +111,7 @@ class Session:
         return result.stale
 
     def stale(self) -> dict[str, tuple[int, list[str]]]:
-        return {v.name: (v.position, v.because) for v in self.ledger.report().values}
+        return {v.name: (v.number, v.because) for v in self.ledger.report().values}
 
     def close(self) -> None:
         self.provenance.close()
@@ -236,7 +236,7 @@ def test_derived_values_are_stale_and_unrelated_ones_are_not(session):
     session.run("plain = 7")
     assert session.edit("return x + 1", "return x + 5") == ["summary", "report"]
     assert session.stale() == {"summary": (2, ["helper"]), "report": (3, ["helper"])}
-    plan = [item.position for item in session.ledger.report().inputs]
+    plan = [item.number for item in session.ledger.report().inputs]
     assert plan == [2, 3]
 
 

@@ -140,7 +140,7 @@ class StaleValue:
     """A session name whose value was computed by code changed since."""
 
     name: str
-    position: int  # of the input that made it, in the shell's record (1-based)
+    number: int  # of the input that made it, in the shell's record (from 1; 0: not known)
     first_line: str  # of that input
     because: list[str] = field(default_factory=list)  # the changed functions it ran
 
@@ -149,7 +149,7 @@ class StaleValue:
 class StaleInput:
     """An input to run again for fresh values."""
 
-    position: int
+    number: int
     source: str
     first_line: str
     seconds: float  # how long it took the last time
@@ -163,7 +163,7 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
-    position: int = 0  # the input's place in the shell's record (1-based; 0: none)
+    position: int = -1  # inputs of the session record before this one (-1: not known)
 
 
 @record

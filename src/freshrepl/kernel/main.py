@@ -214,7 +214,7 @@ class KernelServer:
             if begin:
                 self.stale.begin()
             else:
-                self.stale.end(request.position, request.source, self.console.codes,
+                self.stale.end(request.position + 1, request.source, self.console.codes,
                                not self.console.failed)
         except Exception as exc:  # a bug of ours (or user code took our tool id) must not
             self.stale = None     # cost the input its result: tracking ends, said once

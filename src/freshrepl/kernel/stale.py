@@ -1,6 +1,6 @@
 """Stale values: which session names hold what code a reload has since changed computed.
 
-Each input that binds names leaves a ``Made``: its position in the shell's
+Each input that binds names leaves a ``Made``: its number in the shell's
 record, its source, how long it took, the user functions it ran (its own and
 those of the values it read: ``report = fmt(summary)`` inherits what made
 ``summary``) and, once a reload changes one of them, why it is stale.  A
@@ -33,10 +33,10 @@ Change = tuple[str, str, frozenset[str], "str | None"]
 class Made:
     """One input, as the maker of the values it bound."""
 
-    __slots__ = ("position", "source", "seconds", "ran", "stale")
+    __slots__ = ("number", "source", "seconds", "ran", "stale")
 
-    def __init__(self, position: int, source: str, seconds: float) -> None:
-        self.position = position  # in the shell's record (1-based; 0: not from the record)
+    def __init__(self, number: int, source: str, seconds: float) -> None:
+        self.number = number  # in the shell's record (from 1; 0: not known)
         self.source = source
         self.seconds = seconds
         self.ran: dict[CodeKey, frozenset[str]] = {}
@@ -62,13 +62,13 @@ class StaleLedger:
         self.provenance.begin(self.namespace)
         self._started = time.monotonic()
 
-    def end(self, position: int, source: str, codes: list[types.CodeType], ok: bool) -> None:
-        """The input just run made the names it bound (see ``provenance``)."""
+    def end(self, number: int, source: str, codes: list[types.CodeType], ok: bool) -> None:
+        """The input just run (``number`` in the record) made the names it bound."""
         seconds = time.monotonic() - self._started
-        self.note(position, source, seconds, self.provenance.end(self.namespace, codes, ok))
+        self.note(number, source, seconds, self.provenance.end(self.namespace, codes, ok))
 
-    def note(self, position: int, source: str, seconds: float, trace: InputTrace) -> None:
-        made = Made(position, source, seconds)
+    def note(self, number: int, source: str, seconds: float, trace: InputTrace) -> None:
+        made = Made(number, source, seconds)
         made.ran.update(trace.ran)
         for name in sorted(trace.reads):
             source_of = self.maker.get(name)
@@ -104,20 +104,20 @@ class StaleLedger:
         """Names whose value is data (code is kept fresh in place), by record order."""
         items = [(n, m) for n, m in self.maker.items()
                  if n in self.namespace and not is_code_value(self.namespace[n])]
-        return sorted(items, key=lambda item: (item[1].position, item[0]))
+        return sorted(items, key=lambda item: (item[1].number, item[0]))
 
     def report(self) -> protocol.StaleReply:
         """Every stale name with its maker; the makers to run again, in record order."""
         values, inputs = [], {}
         for name, made in self._live_items():
             if made.stale:
-                values.append(protocol.StaleValue(name, made.position, made.first_line(),
+                values.append(protocol.StaleValue(name, made.number, made.first_line(),
                                                   list(made.stale)))
                 inputs[id(made)] = made
-        plan = sorted(inputs.values(), key=lambda m: m.position)
+        plan = sorted(inputs.values(), key=lambda m: m.number)
         return protocol.StaleReply(
             tracking=True, exact=self.provenance.exact, values=values,
-            inputs=[protocol.StaleInput(m.position, m.source, m.first_line(), m.seconds)
+            inputs=[protocol.StaleInput(m.number, m.source, m.first_line(), m.seconds)
                     for m in plan],
         )
 

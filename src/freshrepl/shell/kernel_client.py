@@ -323,9 +323,9 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None, position: int = 0) -> protocol.RunReply:
-        """Run one input (``position``: its place in the record); ``on_wait`` is called
-        about every 0.1 s while it runs."""
+            on_wait: Callable[[], None] | None = None, position: int = -1) -> protocol.RunReply:
+        """Run one input (``position``: the inputs of the record before it); ``on_wait`` is
+        called about every 0.1 s while it runs."""
         return self._call(protocol.RunRequest(source, replay, position), protocol.RunReply,
                           on_wait=on_wait)
 

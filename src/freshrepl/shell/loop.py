@@ -380,10 +380,10 @@ class Shell:
 
     # -- what the meta-commands use (see commands.py) ----------------------------
 
-    def rerun_input(self, text: str, position: int) -> protocol.RunReply | None:
-        """Run the record's input at ``position`` again (``:rerun``); None if the kernel died."""
+    def rerun_input(self, text: str, number: int) -> protocol.RunReply | None:
+        """Run the record's input ``number`` again (``:rerun``); None if the kernel died."""
         self.terminal.restore()
-        reply = self.supervisor().rerun(text, position)
+        reply = self.supervisor().rerun(text, number)
         self._finish_run(reply)
         return reply
 

@@ -73,7 +73,7 @@ def stale_table(reply: StaleReply) -> str:
     head = "stale values" if reply.exact else "values that may be stale (read statically)"
     rows = [f"{head} (:rerun runs their inputs again):"]
     for value in reply.values:
-        rows.append(f"  {value.name:<{width}}  input {value.position}: {value.first_line}"
+        rows.append(f"  {value.name:<{width}}  input {value.number}: {value.first_line}"
                     f"  ({', '.join(value.because)} changed)")
     return "\n".join(rows)
 

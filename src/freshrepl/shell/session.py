@@ -89,7 +89,7 @@ class SessionRecord:
             progress(done + 1, len(todo))
             if on_start is not None:
                 on_start(position - 1)
-            reply = kernel.run(entry.source, replay=True, position=position)
+            reply = kernel.run(entry.source, replay=True, position=position - 1)
             on_reply(reply)
             if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = position, entry.source

@@ -45,7 +45,7 @@ def rerun_question(inputs: list[protocol.StaleInput]) -> str | None:
     seconds = sum(item.seconds for item in inputs)
     if len(inputs) <= QUIET_INPUTS and seconds <= QUIET_SECONDS:
         return None
-    which = ", ".join(str(item.position) for item in inputs[:8]) + (" …" if len(inputs) > 8 else "")
+    which = ", ".join(str(item.number) for item in inputs[:8]) + (" …" if len(inputs) > 8 else "")
     one = len(inputs) == 1
     return (f"Run {len(inputs)} input{'' if one else 's'} again (input{'' if one else 's'} {which}; "
             f"{'it' if one else 'they'} took {_duration(seconds)} before)? [Y/n]")
@@ -72,13 +72,13 @@ def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callabl
         return
     started = time.monotonic()
     for done, item in enumerate(reply.inputs):
-        say(f"↻ input {item.position}: {item.first_line}")
-        ran = run(item.source, item.position)
+        say(f"↻ input {item.number}: {item.first_line}")
+        ran = run(item.source, item.number)
         if ran is None:  # the kernel died (told, restart offered)
             return
         if not ran.ok:
             why = "interrupted" if supervisor.interrupted else "which now fails"
-            say(f"rerun stopped at input {item.position} ({item.first_line}), {why}; "
+            say(f"rerun stopped at input {item.number} ({item.first_line}), {why}; "
                 f"{done} of {len(reply.inputs)} inputs ran again")
             return
     _say_done(supervisor, say, len(reply.inputs), time.monotonic() - started)

@@ -91,13 +91,13 @@ class KernelSupervisor:
 
     def run(self, text: str) -> protocol.RunReply | None:
         """Run one input and record it; None if the kernel died meanwhile (already told)."""
-        reply = self._run(text, len(self.record.entries) + 1)
+        reply = self._run(text, len(self.record.entries))
         if reply is not None and reply.exit is None:
             self.record.add(text, reply.ok)
         return reply
 
-    def rerun(self, text: str, position: int) -> protocol.RunReply | None:
-        """Run the record's input at ``position`` again in the live kernel (``:rerun``).
+    def rerun(self, text: str, number: int) -> protocol.RunReply | None:
+        """Run the record's input ``number`` (from 1) again in the live kernel (``:rerun``).
 
         It is not recorded again (a replay runs the recorded one, with the same
         code); a checkpoint taken meanwhile is dropped: it would stand at no
@@ -105,7 +105,7 @@ class KernelSupervisor:
         """
         on_record, self._on_record = self._on_record, False
         try:
-            return self._run(text, position)
+            return self._run(text, number - 1)
         finally:
             self._on_record = on_record
 
