@@ -94,6 +94,7 @@ class Session:
         except Exception:
             ok = False
         self.ledger.end(position, source, [code], ok)
+        self.workspace.reloader.note_main_input(source)  # as the kernel: from-imports followed
 
     def trace(self, source: str):
         """The InputTrace of one input (not noted in the ledger)."""
@@ -105,10 +106,14 @@ class Session:
     def edit(self, old: str, new: str) -> list[str]:
         path = self.workspace.root / "stats.py"
         path.write_text(path.read_text().replace(old, new))
-        results = self.workspace.reload()
-        self.ledger.after_reload(results)
-        (result,) = results
+        (result,) = self.reload()
         return result.stale
+
+    def reload(self, *deep: str) -> list:
+        self.ledger.before_reload()
+        results = self.workspace.reload(None, deep)
+        self.ledger.after_reload(results)
+        return results
 
     def stale(self) -> dict[str, tuple[int, list[str]]]:
         return {v.name: (v.number, v.because) for v in self.ledger.report().values}
@@ -313,3 +318,32 @@ def test_an_edit_under_a_shared_decorator_names_only_its_own_values(session):
 def test_a_method_inherited_by_a_class_typed_at_the_prompt(session):
     session.run("class Child(Stats):\n    pass\n")
     assert "Stats.total" in ran(session.trace("r = Child([1, 2]).total()"))
+
+
+@needs_monitoring
+def test_a_value_computed_at_import_time(tmp_path):
+    workspace = Workspace(tmp_path)
+    workspace.write("stats.py", STATS)
+    workspace.write("tables.py", "from stats import describe\nTABLE = [describe(1)]\n")
+    session = Session(workspace, True)
+    try:
+        session.run("from tables import TABLE")  # the import ran describe
+        assert session.edit("* 2", "* 4") == ["TABLE"]
+        # Running the import again takes the module's unchanged value: still stale.
+        session.run("from tables import TABLE", position=1)
+        assert "TABLE" in session.stale()
+        # A deep reload computes it again and rebinds the name: fresh.
+        session.reload("tables")
+        assert session.namespace["TABLE"] == [8]
+        assert session.stale() == {}
+    finally:
+        session.close()
+        workspace.close()
+
+
+def test_a_name_the_reload_rebinds_is_fresh(session):
+    session.run("from stats import LIMIT")
+    session.run("c = capped(50)")
+    assert session.edit("LIMIT = 10", "LIMIT = 20") == ["c"]
+    assert session.namespace["LIMIT"] == 20
+    assert set(session.stale()) == {"c"}

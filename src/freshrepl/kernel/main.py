@@ -224,6 +224,8 @@ class KernelServer:
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:
             return protocol.ReloadReply()
+        if self.stale is not None:
+            self.stale.before_reload()
         results = self.reloader.reload(request.paths, request.names, request.imported)
         if self.stale is not None:
             self.stale.after_reload(results)

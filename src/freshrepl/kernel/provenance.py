@@ -57,13 +57,14 @@ _MISSING = object()
 class InputTrace:
     """What one input did, as far as staleness is concerned."""
 
-    __slots__ = ("ran", "reads", "binds", "exact")
+    __slots__ = ("ran", "reads", "binds", "same", "exact")
 
     def __init__(self, ran: dict[CodeKey, frozenset[str]], reads: set[str], binds: set[str],
-                 exact: bool) -> None:
+                 exact: bool, same: set[str] | None = None) -> None:
         self.ran = ran  # user functions it ran: key -> the names their code refers to
         self.reads = reads  # session names whose (non-code) values it read
         self.binds = binds  # session names it bound, rebound or deleted
+        self.same = same or set()  # of those, the ones stored again with the very same value
         self.exact = exact  # ran is what ran (False: what its names may lead to)
 
 
@@ -396,11 +397,10 @@ class Provenance:
         for code in prompt_code:
             reads |= loads_and_stores(code, nested=True)[0]
         binds = changed_names(before, namespace)
-        if ok:
-            binds |= stores
+        same = (stores - binds) if ok else set()
         data_reads = {n for n in reads
                       if n in before and not is_code_value(before[n])}
-        return InputTrace(ran, data_reads, binds, self.recorder.exact)
+        return InputTrace(ran, data_reads, binds | same, self.recorder.exact, same)
 
     def close(self) -> None:
         self.recorder.close()

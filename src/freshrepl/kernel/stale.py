@@ -19,7 +19,13 @@ import time
 import types
 
 from freshrepl import protocol
-from freshrepl.kernel.provenance import CodeKey, InputTrace, Provenance, is_code_value
+from freshrepl.kernel.provenance import (
+    CodeKey,
+    InputTrace,
+    Provenance,
+    changed_names,
+    is_code_value,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,6 +61,7 @@ class StaleLedger:
         self.provenance = provenance
         self.maker: dict[str, Made] = {}
         self._started = 0.0
+        self._before_reload: dict[str, Any] = {}
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -76,6 +83,11 @@ class StaleLedger:
                 made.ran.update(source_of.ran)
                 made.stale.update(source_of.stale)
         for name in trace.binds:
+            if name in trace.same and not trace.ran:
+                # The very object it held, and no code of the user's ran to make it: taken
+                # from somewhere unchanged (a module's value, ``from m import TABLE``), so
+                # whatever made it before still did.
+                continue
             if name in self.namespace:
                 self.maker[name] = made
             else:
@@ -83,8 +95,23 @@ class StaleLedger:
 
     # -- reloads -----------------------------------------------------------------------
 
+    def before_reload(self) -> None:
+        self._before_reload = dict(self.namespace)
+
     def after_reload(self, results: list[protocol.ReloadResult]) -> None:
-        """Mark the makers that ran changed code; each reloaded result gets its stale names."""
+        """Mark the makers that ran changed code; each reloaded result gets its stale names.
+
+        Names the reload itself bound again (``from m import LIMIT`` following the
+        file, a value a deep reload computed again) hold what the new code made.
+        """
+        before, self._before_reload = self._before_reload, {}
+        if any(result.status == protocol.RELOADED for result in results):
+            fresh = Made(0, "", 0.0)
+            for name in changed_names(before, self.namespace) if before else ():
+                if name in self.namespace:
+                    self.maker[name] = fresh
+                else:
+                    self.maker.pop(name, None)
         for result in results:
             if result.status != protocol.RELOADED or not result.changed_names:
                 continue
