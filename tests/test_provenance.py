@@ -81,20 +81,23 @@ class Session:
         self.ledger = StaleLedger(self.namespace, self.provenance)
         self.position = 0
 
-    def run(self, source: str, position: int | None = None) -> None:
+    def run(self, source: str, position: int | None = None) -> list[str]:
+        """Run an input; with ``position``, as :rerun runs that input of the record again."""
         source = textwrap.dedent(source)
+        rerun = position
         if position is None:
             self.position += 1
             position = self.position
-        self.ledger.begin()
+        self.ledger.begin(rerun)
         code = compile(source, "<stdin>", "exec")
         ok = True
         try:
             exec(code, self.namespace)
         except Exception:
             ok = False
-        self.ledger.end(position, source, [code], ok)
+        kept = self.ledger.end(position, source, [code], ok)
         self.workspace.reloader.note_main_input(source)  # as the kernel: from-imports followed
+        return kept
 
     def trace(self, source: str):
         """The InputTrace of one input (not noted in the ledger)."""
@@ -347,3 +350,16 @@ def test_a_name_the_reload_rebinds_is_fresh(session):
     assert session.edit("LIMIT = 10", "LIMIT = 20") == ["c"]
     assert session.namespace["LIMIT"] == 20
     assert set(session.stale()) == {"c"}
+
+
+def test_a_rerun_leaves_names_later_inputs_made_as_they_made_them(session):
+    session.run("summary = describe(1); n = 0; gone = 1")
+    session.run("n = 10")
+    session.run("del gone")
+    session.run("twice = summary * 2")
+    session.edit("* 2", "* 4")
+    assert session.run("summary = describe(1); n = 0; gone = 1", position=2) == ["gone", "n"]
+    assert session.namespace["n"] == 10 and "gone" not in session.namespace
+    assert session.run("twice = summary * 2", position=5) == []
+    assert session.namespace["twice"] == 16
+    assert session.stale() == {}

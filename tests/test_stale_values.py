@@ -207,3 +207,13 @@ def test_ctrl_c_stops_a_rerun(spawn, project):
     term.wait_idle()
     assert term.run("v") == "14"  # bound before the interrupt: the new code's value
     assert term.run(":stale") == "nothing is stale"
+
+
+def test_a_rerun_keeps_what_later_inputs_made(spawn, project):
+    term = start(spawn, project)
+    term.run("summary = describe(1); n = 0")
+    term.run("n = 10")
+    edit(term, project / "stats.py", "* 10", "* 7")
+    out = term.run(":rerun")
+    assert "  kept n: made since by later inputs" in out.splitlines(), out
+    assert term.run("summary, n") == "(14, 10)"

@@ -164,6 +164,7 @@ class RunRequest:
     source: str
     replay: bool = False  # output and stdin go to the null device
     position: int = -1  # inputs of the session record before this one (-1: not known)
+    rerun: bool = False  # :rerun: names later inputs made keep their values (RunReply.kept)
 
 
 @record
@@ -221,6 +222,7 @@ class RunReply:
     exit: int | None = None  # set when it raised SystemExit; the kernel then exits
     error: str = ""  # during replay: the traceback the input printed
     modules: ModuleDelta = field(default_factory=ModuleDelta)
+    kept: list[str] = field(default_factory=list)  # rerun: names given back their later value
 
 
 @record

@@ -180,6 +180,7 @@ class KernelServer:
             self.console.captured = []
             redirect.__enter__()
         self._trace_input(request, begin=True)
+        kept: list[str] = []
         try:
             with _interruptible():
                 self.console.push_source(request.source)
@@ -196,7 +197,7 @@ class KernelServer:
                 error = "".join(self.console.captured or [])
                 self.console.captured = None
             _flush_stdio()
-            self._trace_input(request, begin=False)
+            kept = self._trace_input(request, begin=False)
         if self.reloader is not None:
             self.reloader.note_main_input(request.source)
         return protocol.RunReply(
@@ -204,22 +205,25 @@ class KernelServer:
             exit=exit_status,
             error=error,
             modules=self._module_delta(),
+            kept=kept,
         )
 
-    def _trace_input(self, request: protocol.RunRequest, begin: bool) -> None:
-        """Provenance for the stale-value ledger, before and after an input runs."""
+    def _trace_input(self, request: protocol.RunRequest, begin: bool) -> list[str]:
+        """Provenance for the stale-value ledger, before and after an input runs; after a
+        rerun, the names given back their later values."""
         if self.stale is None:
-            return
+            return []
         try:
             if begin:
-                self.stale.begin()
+                self.stale.begin(request.position + 1 if request.rerun else None)
             else:
-                self.stale.end(request.position + 1, request.source, self.console.codes,
-                               not self.console.failed)
+                return self.stale.end(request.position + 1, request.source, self.console.codes,
+                                      not self.console.failed)
         except Exception as exc:  # a bug of ours (or user code took our tool id) must not
             self.stale = None     # cost the input its result: tracking ends, said once
             self.stale_off = f"stopped in this kernel after an error: {exc!r}"
             sys.stderr.write(f"freshrepl: stale values are no longer tracked: {exc!r}\n")
+        return []
 
     def on_reload(self, request: protocol.ReloadRequest) -> protocol.ReloadReply:
         if self.reloader is None:

@@ -62,20 +62,49 @@ class StaleLedger:
         self.maker: dict[str, Made] = {}
         self._started = 0.0
         self._before_reload: dict[str, Any] = {}
+        self._protected: dict[str, tuple[Any, Made]] = {}
+        self.deleted: dict[str, Made] = {}  # names an input deleted, by that input
+        self._last = 0  # the highest input number noted
 
     # -- inputs ------------------------------------------------------------------------
 
-    def begin(self) -> None:
+    def begin(self, rerun: int | None = None) -> None:
+        """An input starts; ``rerun``: it is the record's input of that number, run again."""
+        self._protected = {} if rerun is None else self._made_later(rerun)
         self.provenance.begin(self.namespace)
         self._started = time.monotonic()
 
-    def end(self, number: int, source: str, codes: list[types.CodeType], ok: bool) -> None:
-        """The input just run (``number`` in the record) made the names it bound."""
+    def end(self, number: int, source: str, codes: list[types.CodeType], ok: bool) -> list[str]:
+        """The input just run (``number`` in the record) made the names it bound.
+
+        Returns the names a rerun bound that a later input had made since: they
+        are given their later value back, as a replay of the record would leave them.
+        """
         seconds = time.monotonic() - self._started
         self.note(number, source, seconds, self.provenance.end(self.namespace, codes, ok))
+        kept = []
+        for name, (value, made) in self._protected.items():
+            if self.namespace.get(name, _GONE) is not value:
+                if value is _GONE:
+                    del self.namespace[name]
+                else:
+                    self.namespace[name] = value
+                self._made(name, made)
+                kept.append(name)
+        self._protected = {}
+        return sorted(kept)
+
+    def _made_later(self, number: int) -> dict[str, tuple[Any, Made]]:
+        """Fresh values made by inputs after ``number``: a rerun of it must not undo them."""
+        later = {name: (self.namespace[name], made) for name, made in self.maker.items()
+                 if made.number > number and not made.stale and name in self.namespace}
+        later.update((name, (_GONE, made)) for name, made in self.deleted.items()
+                     if made.number > number)
+        return later
 
     def note(self, number: int, source: str, seconds: float, trace: InputTrace) -> None:
         made = Made(number, source, seconds)
+        self._last = max(self._last, number)
         made.ran.update(trace.ran)
         for name in sorted(trace.reads):
             source_of = self.maker.get(name)
@@ -88,10 +117,16 @@ class StaleLedger:
                 # from somewhere unchanged (a module's value, ``from m import TABLE``), so
                 # whatever made it before still did.
                 continue
-            if name in self.namespace:
-                self.maker[name] = made
-            else:
-                self.maker.pop(name, None)
+            self._made(name, made)
+
+    def _made(self, name: str, made: Made) -> None:
+        """``made`` bound ``name`` (or deleted it)."""
+        if name in self.namespace:
+            self.maker[name] = made
+            self.deleted.pop(name, None)
+        else:
+            self.maker.pop(name, None)
+            self.deleted[name] = made
 
     # -- reloads -----------------------------------------------------------------------
 
@@ -106,12 +141,9 @@ class StaleLedger:
         """
         before, self._before_reload = self._before_reload, {}
         if any(result.status == protocol.RELOADED for result in results):
-            fresh = Made(0, "", 0.0)
+            fresh = Made(self._last, "", 0.0)  # made after the inputs so far
             for name in changed_names(before, self.namespace) if before else ():
-                if name in self.namespace:
-                    self.maker[name] = fresh
-                else:
-                    self.maker.pop(name, None)
+                self._made(name, fresh)
         for result in results:
             if result.status != protocol.RELOADED or not result.changed_names:
                 continue

@@ -323,10 +323,11 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None, position: int = -1) -> protocol.RunReply:
-        """Run one input (``position``: the inputs of the record before it); ``on_wait`` is
-        called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay, position), protocol.RunReply,
+            on_wait: Callable[[], None] | None = None, position: int = -1,
+            rerun: bool = False) -> protocol.RunReply:
+        """Run one input (``position``: the inputs of the record before it; ``rerun``: that
+        one again, for ``:rerun``); ``on_wait`` is called about every 0.1 s while it runs."""
+        return self._call(protocol.RunRequest(source, replay, position, rerun), protocol.RunReply,
                           on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],

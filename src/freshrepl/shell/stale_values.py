@@ -76,6 +76,8 @@ def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callabl
         ran = run(item.source, item.number)
         if ran is None:  # the kernel died (told, restart offered)
             return
+        if ran.kept:
+            say(f"  kept {', '.join(ran.kept)}: made since by later inputs")
         if not ran.ok:
             why = "interrupted" if supervisor.interrupted else "which now fails"
             say(f"rerun stopped at input {item.number} ({item.first_line}), {why}; "

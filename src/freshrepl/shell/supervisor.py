@@ -105,15 +105,15 @@ class KernelSupervisor:
         """
         on_record, self._on_record = self._on_record, False
         try:
-            return self._run(text, number - 1)
+            return self._run(text, number - 1, rerun=True)
         finally:
             self._on_record = on_record
 
-    def _run(self, text: str, position: int) -> protocol.RunReply | None:
+    def _run(self, text: str, position: int, rerun: bool = False) -> protocol.RunReply | None:
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck, position=position)
+            reply = self.client.run(text, on_wait=self._check_stuck, position=position, rerun=rerun)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
