@@ -90,6 +90,7 @@ class Session:
             position = self.position
         self.ledger.begin(rerun)
         code = compile(source, "<stdin>", "exec")
+        self.provenance.arm(code)  # as the kernel's console does before running an input
         ok = True
         try:
             exec(code, self.namespace)
@@ -103,6 +104,7 @@ class Session:
         """The InputTrace of one input (not noted in the ledger)."""
         self.provenance.begin(self.namespace)
         code = compile(textwrap.dedent(source), "<stdin>", "exec")
+        self.provenance.arm(code)
         exec(code, self.namespace)
         return self.provenance.end(self.namespace, [code], True)
 
@@ -129,8 +131,8 @@ class Session:
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
     workspace = Workspace(tmp_path)
     workspace.write("stats.py", STATS)
+    session = Session(workspace, request.param)  # first: as in the kernel, before any import
     workspace.load("stats")
-    session = Session(workspace, request.param)
     session.run("import stats\nfrom stats import *")
     yield session
     session.close()
@@ -162,8 +164,8 @@ def test_a_decorated_function_is_reached_through_its_wrapper(session):
 def test_monitoring_records_what_ran_not_what_was_named(tmp_path):
     workspace = Workspace(tmp_path)
     workspace.write("stats.py", STATS)
-    workspace.load("stats")
     session = Session(workspace, True)
+    workspace.load("stats")
     try:
         session.run("from stats import describe, other")
         trace = session.trace("x = describe(1) if False else other(1)")
@@ -175,11 +177,11 @@ def test_monitoring_records_what_ran_not_what_was_named(tmp_path):
 
 
 @needs_monitoring
-def test_monitoring_costs_one_callback_per_code_object_per_input(tmp_path):
+def test_monitoring_costs_one_callback_per_user_function_per_input_and_none_elsewhere(tmp_path):
     workspace = Workspace(tmp_path)
     workspace.write("loop.py", "def f(x):\n    return x\n")
-    workspace.load("loop")
     provenance = Provenance(use_monitoring=True)
+    workspace.load("loop")
     recorder = provenance.recorder
     assert isinstance(recorder, MonitoringRecorder)
     calls = []
@@ -187,7 +189,7 @@ def test_monitoring_costs_one_callback_per_code_object_per_input(tmp_path):
     counting = monitoring.register_callback(recorder.tool, monitoring.events.PY_START, None)
 
     def count(code, offset):
-        calls.append(code.co_name)
+        calls.append(code.co_filename)
         return counting(code, offset)
 
     monitoring.register_callback(recorder.tool, monitoring.events.PY_START, count)
@@ -200,11 +202,14 @@ def test_monitoring_costs_one_callback_per_code_object_per_input(tmp_path):
             code = compile("for i in range(10000): f(i)", "<stdin>", "exec")
             exec(code, namespace)
             trace = provenance.end(namespace, [code], True)
-            assert calls.count("f") == 1
+            assert calls == [str(tmp_path / "loop.py")]  # one call for f, none for the rest
             assert ran(trace) == {"f"}
+        calls.clear()
         provenance.begin(namespace)
-        exec(compile("import json; json.dumps([1]); json.dumps([2])", "<stdin>", "exec"), namespace)
+        exec(compile("import json, textwrap; json.dumps([1]); textwrap.fill('a b')", "<stdin>",
+                     "exec"), namespace)
         provenance.end(namespace, [], True)
+        assert calls == []  # code outside the user's modules is never instrumented
     finally:
         provenance.close()
         workspace.close()
@@ -363,3 +368,17 @@ def test_a_rerun_leaves_names_later_inputs_made_as_they_made_them(session):
     assert session.run("twice = summary * 2", position=5) == []
     assert session.namespace["twice"] == 16
     assert session.stale() == {}
+
+
+def test_functions_a_reload_adds_or_gives_new_code_are_recorded(session):
+    path = session.workspace.root / "stats.py"
+    path.write_text(path.read_text() + "\ndef added(x):\n    return helper(x)\n"
+                    "\ndef factory():\n    def made(x):\n        return x\n    return made\n")
+    session.reload()
+    session.run("from stats import added, factory")
+    session.run("a = added(1)")
+    session.run("m = factory()(2)")
+    assert session.edit("return x + 1", "return x + 3") == ["a"]
+    session.run("b = added(1)")  # runs helper's new code, armed after the reload
+    assert session.edit("return x + 3", "return x + 4") == ["a", "b"]
+    assert session.edit("        return x\n", "        return x * 5\n") == ["m"]

@@ -57,8 +57,10 @@ class Console(code.InteractiveConsole):
         self.colorize: Callable[[str], str] | None = None
         self._source = ""
         self._user_code: CodeType | None = None
-        # The code objects the current input compiled to (for its provenance).
+        # The code objects the current input compiled to (for its provenance), and who
+        # is told of each before it runs.
         self.codes: list[CodeType] = []
+        self.on_code: Callable[[CodeType], None] | None = None
 
     def showtraceback(self) -> None:
         self.failed = True
@@ -120,6 +122,8 @@ class Console(code.InteractiveConsole):
     def runcode(self, code: CodeType) -> None:
         """Run a compiled input; a coroutine (or one that needs a running loop) on the loop."""
         self.codes.append(code)
+        if self.on_code is not None:
+            self.on_code(code)
         if not code.co_flags & CO_COROUTINE and not self.aio.wants_loop(self._source, self.locals):
             super().runcode(code)
             return

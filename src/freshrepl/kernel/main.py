@@ -49,6 +49,8 @@ class KernelServer:
         self.stale = _make_stale_ledger(self.main, config) if self.reloader is not None else None
         self.stale_off = ("off (stale_values = false)" if not config.stale_values
                           else "off in this kernel (see the warning at its start)")
+        if self.stale is not None:
+            self.console.on_code = self.stale.provenance.arm
         # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
         self.checkpoints = Checkpointer(self)
         self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
@@ -125,6 +127,8 @@ class KernelServer:
         sys.modules["__main__"] = self.main
 
     def _exec(self, code_obj: Any) -> None:
+        if self.stale is not None:
+            self.stale.provenance.arm(code_obj)  # the -i script's functions are the user's
         with _interruptible():
             exec(code_obj, self.main.__dict__)
 

@@ -3,11 +3,11 @@
 What ran is known one of two ways, chosen by what the interpreter offers:
 
 - ``MonitoringRecorder`` (interpreters with ``sys.monitoring``): a ``PY_START``
-  callback on a free tool id notes each code object of the user's files as it
-  starts, and returns ``DISABLE`` for every code object it sees, the user's
-  too: a code object costs one call per input however often it runs, and
-  code outside the user's files one call in all.  ``restart_events()`` at the
-  start of each input arms them again.  Exact: what ran, ran.
+  callback on a free tool id, set on the user's functions only, notes each as
+  it starts and returns ``DISABLE``: a function costs one call per input
+  however often it runs, and code outside the user's files is never
+  instrumented.  ``restart_events()`` at the start of each input arms them
+  again.  Exact: what ran, ran.
 - ``StaticReader`` (no ``sys.monitoring``): the names the input's code
   refers to, resolved through the namespace to user functions, classes,
   instances and modules, and transitively what those refer to.  It can name
@@ -16,8 +16,9 @@ What ran is known one of two ways, chosen by what the interpreter offers:
 
 Names bound by an input are those whose value changed identity in the
 namespace (``global`` in a function, ``exec`` included), plus, when it ran
-to the end, the names its own code stores.  Names read are the ``LOAD_NAME``/``LOAD_GLOBAL`` names of
-its code (comprehensions and class bodies, which run with it, included) and
+to the end, the names its own code stores.  Names read are the
+``LOAD_NAME``/``LOAD_GLOBAL`` names of its code (comprehensions and class
+bodies, which run with it, included) and
 of functions typed at the prompt that it called: their reads happen when
 they run, not when they are defined.  Names read whose value is code (a
 function, class, module) are left out: code is kept fresh in place by the
@@ -28,10 +29,12 @@ from __future__ import annotations
 
 import sys
 import types
+import weakref
 from collections.abc import Iterable
 from itertools import compress, starmap
 from operator import is_not
 
+from freshrepl.reload.hook import code_listeners
 from freshrepl.reload.userfiles import is_user_file
 
 TYPE_CHECKING = False
@@ -71,8 +74,8 @@ class InputTrace:
 def monitoring_available() -> bool:
     """Does this interpreter offer what ``MonitoringRecorder`` needs?"""
     monitoring = getattr(sys, "monitoring", None)
-    return monitoring is not None and all(
-        hasattr(monitoring, name) for name in ("restart_events", "DISABLE", "use_tool_id"))
+    return monitoring is not None and all(hasattr(monitoring, name) for name in (
+        "restart_events", "DISABLE", "use_tool_id", "set_local_events", "register_callback"))
 
 
 def prompt_file(filename: str) -> bool:
@@ -95,7 +98,16 @@ class _Classifier:
 
 
 class MonitoringRecorder:
-    """The user code objects that start while an input runs (``sys.monitoring``, PY_START)."""
+    """The user code objects that start while an input runs (``sys.monitoring``, PY_START).
+
+    Only the user's functions carry the event (``set_local_events``), armed as
+    their code comes to be: a user module's code before it runs (the import
+    hook tells), a reloaded module's functions after the reload, and functions
+    typed at the prompt before their input runs.  Code outside the user's
+    modules is never instrumented, so it costs nothing.  The callback returns
+    ``DISABLE``: a function costs one call per input however often it runs,
+    and ``restart_events()`` at the start of each input arms them again.
+    """
 
     exact = True
 
@@ -105,43 +117,91 @@ class MonitoringRecorder:
         self.tool = _free_tool(monitoring)
         monitoring.use_tool_id(self.tool, "freshrepl")
         self._event = monitoring.events.PY_START
+        self._kind = classifier.kind
+        self._armed: weakref.WeakValueDictionary[int, types.CodeType] = weakref.WeakValueDictionary()
         self.user: set[types.CodeType] = set()
         self.prompt: set[types.CodeType] = set()
+        self.recording = [False]
         kinds, kind_of, disable = classifier.kinds, classifier.kind, monitoring.DISABLE
-        user, prompt = self.user, self.prompt
+        user, prompt, recording = self.user, self.prompt, self.recording
 
-        # Runs once per code object per input: as little as possible.
+        # Runs once per armed code object per input: as little as possible.
         def on_start(code: types.CodeType, offset: int) -> object:
-            filename = code.co_filename
-            kind = kinds.get(filename)
-            if kind is None:
-                kind = kind_of(filename)
-            if kind == _USER:
-                user.add(code)
-            elif kind == _PROMPT:
-                prompt.add(code)
+            if recording[0]:  # between inputs (a reload running user code) nothing counts
+                kind = kinds.get(code.co_filename)
+                if kind is None:
+                    kind = kind_of(code.co_filename)
+                (user if kind == _USER else prompt).add(code)
             return disable
 
         monitoring.register_callback(self.tool, self._event, on_start)
 
+    def arm(self, code: types.CodeType) -> None:
+        """Give the functions in ``code`` (and nested in them) the event; never raises."""
+        todo = [code]
+        while todo:
+            current = todo.pop()
+            todo.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+            if current.co_flags & CO_OPTIMIZED and id(current) not in self._armed:
+                try:
+                    self._monitoring.set_local_events(self.tool, current, self._event)
+                except (ValueError, TypeError):
+                    continue
+                self._armed[id(current)] = current
+
+    def arm_namespace(self, namespace: dict[str, Any], filename: str) -> None:
+        """Arm every function of ``filename`` reachable from a module's namespace (after a
+        reload has given them new code): functions, classes' members, wrapped ones."""
+        seen: set[int] = set()
+        todo = list(namespace.values())
+        while todo:
+            value = todo.pop()
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            kind = type(value)
+            if kind is types.FunctionType:
+                if value.__code__.co_filename == filename:
+                    self.arm(value.__code__)
+                todo.extend(cell.cell_contents for cell in value.__closure__ or ()
+                            if _filled(cell))
+                todo.append(value.__dict__.get("__wrapped__"))
+            elif kind in (staticmethod, classmethod):
+                todo.append(value.__func__)
+            elif kind is property:
+                todo.extend((value.fget, value.fset, value.fdel))
+            elif issubclass(kind, type) and value.__dict__.get("__module__") == namespace.get(
+                    "__name__"):
+                todo.extend(value.__dict__.values())
+
     def start(self) -> None:
         self.user.clear()
         self.prompt.clear()
-        self._monitoring.set_events(self.tool, self._event)
+        self.recording[0] = True
         self._monitoring.restart_events()
 
     def stop(self, namespace: dict[str, Any], codes: list[types.CodeType]
              ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
         """The user functions that ran (key -> names) and the prompt code that ran."""
-        self._monitoring.set_events(self.tool, 0)
+        self.recording[0] = False
         ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)
                for c in self.user if c.co_flags & CO_OPTIMIZED}  # functions, not module bodies
         return ran, set(self.prompt)
 
     def close(self) -> None:
-        self._monitoring.set_events(self.tool, 0)
+        self.recording[0] = False
+        for code in list(self._armed.values()):
+            self._monitoring.set_local_events(self.tool, code, 0)
         self._monitoring.register_callback(self.tool, self._event, None)
         self._monitoring.free_tool_id(self.tool)
+
+
+def _filled(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:  # an empty cell
+        return False
+    return True
 
 
 def _free_tool(monitoring: Any) -> int:
@@ -158,6 +218,12 @@ class StaticReader:
 
     def __init__(self, classifier: _Classifier) -> None:
         self._kind = classifier.kind
+
+    def arm(self, code: types.CodeType) -> None:
+        pass  # nothing is recorded: the code is read when an input has run
+
+    def arm_namespace(self, namespace: dict[str, Any], filename: str) -> None:
+        pass
 
     def start(self) -> None:
         pass
@@ -370,10 +436,30 @@ class Provenance:
             self.why_static = "this Python has no sys.monitoring"
             self.recorder = StaticReader(classifier)
         self._before: dict[str, Any] = {}
+        if isinstance(self.recorder, MonitoringRecorder):
+            code_listeners.append(self._arm_module)
 
     @property
     def exact(self) -> bool:
         return self.recorder.exact
+
+    def _arm_module(self, code: types.CodeType) -> None:
+        """A user module's code, about to run: its functions get the event first."""
+        try:
+            self.recorder.arm(code)
+        except Exception:  # never the user's import's failure
+            pass
+
+    def arm(self, code: types.CodeType) -> None:
+        """Code about to run outside an import (an input, the ``-i`` script): arm its functions."""
+        self.recorder.arm(code)
+
+    def arm_reloaded(self, results: list[Any]) -> None:
+        """After a reload: the functions of each reloaded module have new code to arm."""
+        for result in results:
+            module = sys.modules.get("__main__" if result.module == "__main__" else result.module)
+            if result.status == "reloaded" and type(module) is types.ModuleType:
+                self.recorder.arm_namespace(module.__dict__, result.path)
 
     def begin(self, namespace: dict[str, Any]) -> None:
         self._before = dict(namespace)
@@ -403,4 +489,6 @@ class Provenance:
         return InputTrace(ran, data_reads, binds | same, self.recorder.exact, same)
 
     def close(self) -> None:
+        if self._arm_module in code_listeners:
+            code_listeners.remove(self._arm_module)
         self.recorder.close()

@@ -140,6 +140,7 @@ class StaleLedger:
         file, a value a deep reload computed again) hold what the new code made.
         """
         before, self._before_reload = self._before_reload, {}
+        self.provenance.arm_reloaded(results)
         if any(result.status == protocol.RELOADED for result in results):
             fresh = Made(self._last, "", 0.0)  # made after the inputs so far
             for name in changed_names(before, self.namespace) if before else ():
