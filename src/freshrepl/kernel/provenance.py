@@ -173,6 +173,10 @@ class MonitoringRecorder:
             elif issubclass(kind, type) and value.__dict__.get("__module__") == namespace.get(
                     "__name__"):
                 todo.extend(value.__dict__.values())
+            elif kind in (list, tuple, set, frozenset):  # a table of handlers, lambdas
+                todo.extend(value)
+            elif kind is dict:
+                todo.extend(dict.values(value))
 
     def start(self) -> None:
         self.user.clear()
