@@ -224,8 +224,13 @@ class KernelServer:
                 return self.stale.end(request.position + 1, request.source, self.console.codes,
                                       not self.console.failed)
         except Exception as exc:  # a bug of ours (or user code took our tool id) must not
-            self.stale = None     # cost the input its result: tracking ends, said once
-            self.stale_off = f"stopped in this kernel after an error: {exc!r}"
+            stale, self.stale = self.stale, None  # cost the input its result: tracking ends,
+            self.stale_off = f"stopped in this kernel after an error: {exc!r}"  # said once
+            self.console.on_code = None
+            try:
+                stale.provenance.close()
+            except Exception:  # the tool id may be what failed
+                pass
             sys.stderr.write(f"freshrepl: stale values are no longer tracked: {exc!r}\n")
         return []
 

@@ -117,7 +117,6 @@ class MonitoringRecorder:
         self.tool = _free_tool(monitoring)
         monitoring.use_tool_id(self.tool, "freshrepl")
         self._event = monitoring.events.PY_START
-        self._kind = classifier.kind
         self._armed: weakref.WeakValueDictionary[int, types.CodeType] = weakref.WeakValueDictionary()
         self.user: set[types.CodeType] = set()
         self.prompt: set[types.CodeType] = set()
@@ -437,7 +436,7 @@ class Provenance:
                 self.why_static = str(exc)
                 self.recorder = StaticReader(classifier)
         else:
-            self.why_static = "this Python has no sys.monitoring"
+            self.why_static = "this Python has no sys.monitoring (or not all of it)"
             self.recorder = StaticReader(classifier)
         self._before: dict[str, Any] = {}
         if isinstance(self.recorder, MonitoringRecorder):
