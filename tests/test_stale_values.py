@@ -217,3 +217,48 @@ def test_a_rerun_keeps_what_later_inputs_made(spawn, project):
     out = term.run(":rerun")
     assert "  kept n: made since by later inputs" in out.splitlines(), out
     assert term.run("summary, n") == "(14, 10)"
+
+
+def test_the_issues_example_with_a_dataframe(spawn, project):
+    write(project / "frames.py", """\
+        def describe(df):
+            return df["x"].sum()
+
+        def fmt(value):
+            return f"total {value}"
+        """)
+    term = spawn("-q", "--no-color")
+    term.wait_prompt(1)
+    term.run("import pandas as pd; from frames import describe, fmt")
+    term.run("df = pd.DataFrame({'x': [1, 2, 3]})")
+    term.run("summary = describe(df)")
+    term.run("report = fmt(summary)")
+    mark = term.mark()
+    path = project / "frames.py"
+    path.write_text(path.read_text().replace('df["x"].sum()', 'df["x"].max()'))
+    text = term.wait_for("reloaded frames", after=mark)[mark:]
+    assert f"↻ reloaded frames (describe changed) · {STALE}: summary, report — :rerun" in text
+    term.run(":rerun")
+    assert term.run("report") == "'total 3'"
+    assert term.run(":stale") == "nothing is stale"
+
+
+def test_functions_of_an_i_script(spawn, project):
+    script = project / "work.py"
+    write(script, """\
+        def f():
+            return 1
+
+        def g():
+            return 2
+        """)
+    term = spawn("-q", "--no-color", "-i", str(script))
+    term.wait_prompt(1)
+    term.run("y = f()")
+    term.run("z = g()")
+    mark = term.mark()
+    script.write_text(script.read_text().replace("return 1", "return 10"))
+    text = term.wait_for(re.compile(r"reloaded (__main__|work).*\n"), after=mark)[mark:]
+    assert f"(f changed) · {STALE}: y — :rerun" in text, text
+    term.run(":rerun")
+    assert term.run("y, z") == "(10, 2)"
