@@ -328,12 +328,13 @@ def test_a_method_inherited_by_a_class_typed_at_the_prompt(session):
     assert "Stats.total" in ran(session.trace("r = Child([1, 2]).total()"))
 
 
-@needs_monitoring
-def test_a_value_computed_at_import_time(tmp_path):
+@pytest.mark.parametrize("monitoring", METHODS)
+def test_a_value_computed_at_import_time(tmp_path, monitoring):
     workspace = Workspace(tmp_path)
     workspace.write("stats.py", STATS)
-    workspace.write("tables.py", "from stats import describe\nTABLE = [describe(1)]\n")
-    session = Session(workspace, True)
+    workspace.write("tables.py", "from stats import describe\nTABLE = [describe(1)]\n"
+                                 "def unused():\n    return other(1)\n")
+    session = Session(workspace, monitoring)
     try:
         session.run("from tables import TABLE")  # the import ran describe
         assert session.edit("* 2", "* 4") == ["TABLE"]
@@ -382,3 +383,17 @@ def test_functions_a_reload_adds_or_gives_new_code_are_recorded(session):
     session.run("b = added(1)")  # runs helper's new code, armed after the reload
     assert session.edit("return x + 3", "return x + 4") == ["a", "b"]
     assert session.edit("        return x\n", "        return x * 5\n") == ["m"]
+
+
+def test_the_functions_a_module_only_defines_did_not_run_at_its_import(tmp_path):
+    workspace = Workspace(tmp_path)
+    workspace.write("stats.py", STATS)
+    workspace.write("tables.py", "from stats import other\nTABLE = [1]\n"
+                                 "def later():\n    return other(1)\n")
+    session = Session(workspace, False)
+    try:
+        session.run("from tables import TABLE")
+        assert session.edit("return -x", "return -x - 1") == []
+    finally:
+        session.close()
+        workspace.close()

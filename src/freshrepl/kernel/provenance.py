@@ -148,6 +148,9 @@ class MonitoringRecorder:
                     continue
                 self._armed[id(current)] = current
 
+    def arm_module(self, code: types.CodeType) -> None:
+        self.arm(code)
+
     def arm_namespace(self, namespace: dict[str, Any], filename: str) -> None:
         """Arm every function of ``filename`` reachable from a module's namespace (after a
         reload has given them new code): functions, classes' members, wrapped ones."""
@@ -221,21 +224,33 @@ class StaticReader:
 
     def __init__(self, classifier: _Classifier) -> None:
         self._kind = classifier.kind
+        self._imported: list[types.CodeType] = []  # user modules' code run by this input
+        self._recording = False
 
     def arm(self, code: types.CodeType) -> None:
         pass  # nothing is recorded: the code is read when an input has run
+
+    def arm_module(self, code: types.CodeType) -> None:
+        """A user module's code about to run: if an input imports it, its top level is read too."""
+        if self._recording:
+            self._imported.append(code)
 
     def arm_namespace(self, namespace: dict[str, Any], filename: str) -> None:
         pass
 
     def start(self) -> None:
-        pass
+        self._imported.clear()
+        self._recording = True
 
     def stop(self, namespace: dict[str, Any], codes: list[types.CodeType]
              ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
+        self._recording = False
         walk = _Reach(self._kind)
         for code in codes:
             walk.code(code, namespace)
+        for code, module_namespace in _namespaces_of(self._imported):
+            walk.top_level(code, module_namespace)  # what it ran while imported (TABLE = build())
+        self._imported.clear()
         walk.run()
         return walk.ran, walk.prompt
 
@@ -259,6 +274,13 @@ class _Reach:
 
     def code(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
         self._todo.append((code, namespace))
+
+    def top_level(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
+        """A module body: the names it reads as it runs (not those of the functions it defines)."""
+        reads = loads_and_stores(code)[0]
+        self._names |= reads
+        for name in reads:
+            self._value(namespace.get(name, _MISSING))
 
     def run(self) -> None:
         while True:
@@ -342,6 +364,18 @@ class _Reach:
         if name == "__main__" or self._kind(filename or "") == _USER:
             self._holders.append(cls)
             self._user_classes.add(id(cls))
+
+
+def _namespaces_of(codes: list[types.CodeType]) -> list[tuple[types.CodeType, dict[str, Any]]]:
+    """Each module code with the namespace of the module it made (found by file)."""
+    if not codes:
+        return []
+    files = {code.co_filename: code for code in codes}
+    found = []
+    for module in list(sys.modules.values()):
+        if type(module) is types.ModuleType and module.__dict__.get("__file__") in files:
+            found.append((files[module.__dict__["__file__"]], module.__dict__))
+    return found
 
 
 def _first(items: Iterable[Any], count: int) -> list[Any]:
@@ -439,17 +473,17 @@ class Provenance:
             self.why_static = "this Python has no sys.monitoring (or not all of it)"
             self.recorder = StaticReader(classifier)
         self._before: dict[str, Any] = {}
-        if isinstance(self.recorder, MonitoringRecorder):
-            code_listeners.append(self._arm_module)
+        code_listeners.append(self._arm_module)
 
     @property
     def exact(self) -> bool:
         return self.recorder.exact
 
     def _arm_module(self, code: types.CodeType) -> None:
-        """A user module's code, about to run: its functions get the event first."""
+        """A user module's code, about to run: its functions get the event first (read
+        statically: an input's import of it is noted)."""
         try:
-            self.recorder.arm(code)
+            self.recorder.arm_module(code)
         except Exception:  # never the user's import's failure
             pass
 
