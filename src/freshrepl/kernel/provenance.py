@@ -491,6 +491,10 @@ class Provenance:
         """Code about to run outside an import (an input, the ``-i`` script): arm its functions."""
         self.recorder.arm(code)
 
+    def arm_script(self, namespace: dict[str, Any], path: str) -> None:
+        """The ``-i`` script's functions, once it has run (its own compile, not an import)."""
+        self.recorder.arm_namespace(namespace, path)
+
     def arm_reloaded(self, results: list[Any]) -> None:
         """After a reload: the functions of each reloaded module have new code to arm."""
         for result in results:

@@ -10,6 +10,7 @@ again (``:rerun``, or a replay in a new kernel, which runs the new code).
 
 The ledger lives in the kernel, with the values: a kernel resumed from a
 checkpoint (a restart, an undo) has the marks that were right for its state.
+``StaleTracking`` plugs it into the kernel server (one of its hooks).
 """
 
 from __future__ import annotations
@@ -30,6 +31,95 @@ from freshrepl.kernel.provenance import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+class StaleTracking:
+    """The ledger as the kernel server's plug-in: told of inputs (a hook) and reloads, asked by
+    ``:stale``.  A failure of ours ends the tracking with one line, never costs an input."""
+
+    def __init__(self, namespace: dict[str, Any], console: Any, on: bool) -> None:
+        self.ledger: StaleLedger | None = None
+        self.off = "off (stale_values = false)"
+        self._console = console
+        self._running: protocol.RunRequest | None = None
+        if on:
+            try:
+                self.ledger = StaleLedger(namespace, Provenance())
+            except Exception as exc:  # never seen; the session goes on without it
+                self._stop(exc)
+            else:
+                console.on_code = self.ledger.provenance.arm
+
+    @classmethod
+    def plug_into(cls, server: Any) -> StaleTracking:
+        """Tracking for a kernel server (``kernel/main.py``): its reloads are watched too."""
+        tracking = cls(server.main.__dict__, server.console,
+                       server.config.stale_values and server.reloader is not None)
+        if tracking.ledger is not None:
+            reload = server.reloader.reload
+
+            def reload_and_mark(*args: Any, **kwargs: Any) -> list[protocol.ReloadResult]:
+                tracking.before_reload()
+                results: list[protocol.ReloadResult] = reload(*args, **kwargs)
+                tracking.after_reload(results)
+                return results
+
+            server.reloader.reload = reload_and_mark
+        return tracking
+
+    def after_start(self, took: float) -> None:
+        """The ``-i`` script has run: its functions are the user's (its top level was no input)."""
+        if self.ledger is not None:
+            namespace = self.ledger.namespace
+            script = namespace.get("__file__")
+            if isinstance(script, str):
+                self._guard(self.ledger.provenance.arm_script, namespace, script)
+
+    def before_run(self, request: protocol.RunRequest) -> None:
+        self._running = request
+        if self.ledger is not None:
+            self._guard(self.ledger.begin, request.position + 1 if request.rerun else None)
+
+    def after_run(self, reply: protocol.RunReply, took: float) -> None:
+        request, self._running = self._running, None
+        if self.ledger is not None and request is not None:
+            reply.kept = self._guard(self.ledger.end, request.position + 1, request.source,
+                                     self._console.codes, reply.ok) or []
+
+    def arm(self, code: types.CodeType) -> None:
+        if self.ledger is not None:
+            self._guard(self.ledger.provenance.arm, code)
+
+    def before_reload(self) -> None:
+        if self.ledger is not None:
+            self._guard(self.ledger.before_reload)
+
+    def after_reload(self, results: list[protocol.ReloadResult]) -> None:
+        if self.ledger is not None:
+            self._guard(self.ledger.after_reload, results)
+
+    def report(self) -> protocol.StaleReply:
+        if self.ledger is None:
+            return protocol.StaleReply(tracking=False, why_off=self.off)
+        return self.ledger.report()
+
+    def _guard(self, action: Any, *args: Any) -> Any:
+        try:
+            return action(*args)
+        except Exception as exc:  # a bug of ours, or user code took our tool id
+            self._stop(exc)
+            return None
+
+    def _stop(self, exc: Exception) -> None:
+        ledger, self.ledger = self.ledger, None
+        self.off = f"stopped in this kernel after an error: {exc!r}"
+        self._console.on_code = None
+        sys.stderr.write(f"freshrepl: stale values are not tracked any more: {exc!r}\n")
+        if ledger is not None:
+            try:
+                ledger.provenance.close()
+            except Exception:  # the tool id may be what failed
+                pass
+
 
 # A change: (file, its dotted name, the qualified names of code that is it, the name by which
 # functions read it when it is a value, else None).

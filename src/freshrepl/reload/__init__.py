@@ -8,13 +8,17 @@ Modules:
 - ``files``      the per-file check: changed text, or a result to report (``FileCheck``)
 - ``analysis``   static facts from the AST: bound/read names, imports, code indexes
 - ``plan``       which statements changed, the names they bind, dependency order
-- ``rules``      every reason a change is refused (read this one to know what applies)
+- ``rules``      every reason a change is refused, as rule lists per event (read this one
+                 to know what applies; nothing else makes an ``Unsafe``)
+- ``context``    ``ReloadContext``: one module's reload, shared by apply, classes, functions
 - ``apply``      one module's transactional reload (``ModuleReload``: run, commit, undo)
 - ``functions``  a changed ``def`` patched into the existing function object
 - ``classes``    a changed ``class`` patched onto the existing class object
 - ``closures``   closures and wrappers made earlier by a changed function
 - ``patching``   low-level patching of functions and classes, with an undo log
 - ``positions``  true line numbers for unchanged code that moved
+- ``objects``    looking at user and library objects without running their code
+- ``derived``    what the standard library derived from old code, recomputed
 - ``rebind``     ``from mod import name`` bindings in ``__main__`` and user modules
 - ``report``     notice summaries, error locations and tracebacks
 - ``engine``     ``Reloader``, the object the kernel drives
@@ -42,6 +46,10 @@ Choices worth knowing (the contract is docs/contract.md, "Live reload"):
 - Closures made earlier by a changed function (a factory's products, a
   decorator's wrappers) are found with ``gc.get_referrers`` on the old nested
   code objects, in one pass, only for such edits, and get the new code.
+- User and library objects are only ever looked at statically (``objects``): their
+  real type, the dict ``type()`` gave them, slots, ``gc.get_referents``; never
+  ``getattr``, ``isinstance``, ``==``, ``hash``, ``bool`` or ``repr`` on them, so a
+  proxy (Flask's ``request``, Django's lazy ``settings``) cannot stop a reload.
 - ``:reload NAME`` (deep) treats every statement as changed: values are
   recomputed, functions and classes keep their identity, decorators are not
   re-applied; in a machinery-built class only the methods are redone.

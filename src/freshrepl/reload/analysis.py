@@ -206,12 +206,15 @@ def decorator_paths(tree: ast.AST) -> set[str]:
 
 
 def resolve(namespace: dict, path: str) -> object:
-    """The value of a dotted name in a namespace (None when it does not resolve)."""
+    """The value of a dotted name in a namespace, looked up statically: a module's or an
+    object's own attribute, a class's raw member (None when it does not resolve so)."""
+    from freshrepl.reload.objects import MISSING, class_lookup, is_a, own_attribute
+
     head, *rest = "".join(path.split()).split(".")
     value = namespace.get(head)
     for part in rest:
-        try:
-            value = getattr(value, part)
-        except Exception:  # a property or __getattr__ that raises: not our function
+        found = class_lookup(value, part) if is_a(value, type) else own_attribute(value, part)
+        if found is MISSING:
             return None
+        value = found
     return value

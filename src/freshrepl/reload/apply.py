@@ -13,21 +13,20 @@ from __future__ import annotations
 import ast
 import gc
 import types
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from freshrepl.reload import rules
-from freshrepl.reload.analysis import DEFS, bound_names, code_index, eager_reads, future_flags
-from freshrepl.reload.classes import ClassPatch, evaluator
+from freshrepl.reload.analysis import DEFS, eager_reads
+from freshrepl.reload.classes import ClassPatch
+from freshrepl.reload.context import ReloadContext
 from freshrepl.reload.functions import (
     FunctionPatcher,
     strip_decorators,
     with_identity,
     without_defaults,
 )
+from freshrepl.reload.objects import is_a, made_in
 from freshrepl.reload.patching import (
     MISSING,
-    UndoLog,
     find_raw_function,
     patch_in_place,
     unregister,
@@ -39,57 +38,27 @@ __all__ = ["Changes", "ModuleReload", "all_bound"]
 
 
 class ModuleReload:
-    """One attempt at bringing ``module`` up to ``new_tree``; ``run`` raises on failure."""
+    """One attempt at bringing a module up to its new text (``ctx``); ``run`` raises on
+    failure, ``rollback`` then puts everything back."""
 
-    def __init__(
-        self,
-        module: types.ModuleType,
-        path: str,
-        old_tree: ast.Module,
-        new_tree: ast.Module,
-        new_code: types.CodeType | None,  # None when the text did not change
-        texts: tuple[str, str],
-        deep: bool = False,
-        seed: set[str] = frozenset(),  # type: ignore[assignment]
-        removed_defs: dict[str, tuple[Any, ast.stmt]] | None = None,
-    ) -> None:
-        self.module, self.path, self.deep = module, path, deep
-        self.removed_defs = removed_defs or {}
-        self.lines = (texts[0].splitlines(keepends=True), texts[1].splitlines(keepends=True))
-        self.globals: dict[str, Any] = module.__dict__
-        self.old_tree, self.new_tree, self.new_code = old_tree, new_tree, new_code
-        self.flags = future_flags(new_tree)
-        self.log = UndoLog()
-        self.snapshot = dict(self.globals)
-        self.changes = Changes()
-        # Names whose values changed already (rebound from-imports): readers rerun.
-        self.dirty: set[str] = set(seed)
-        self.moved = texts[0] != texts[1]
-        self.protected: set[str] = set()  # never deleted: the user rebound them since
-        old_counts, new_counts = all_bound(old_tree.body), all_bound(new_tree.body)
+    def __init__(self, ctx: ReloadContext) -> None:
+        self.ctx = ctx
+        # The shared parts, under short names: the same objects as the context's.
+        self.module, self.path, self.deep = ctx.module, ctx.path, ctx.deep
+        self.globals, self.snapshot, self.log = ctx.globals, ctx.snapshot, ctx.log
+        self.changes, self.dirty, self.lines = ctx.changes, ctx.dirty, ctx.lines
+        self.old_tree, self.new_tree, self.new_code = ctx.old_tree, ctx.new_tree, ctx.new_code
+        self.removed_defs, self.protected, self.moved = ctx.removed_defs, ctx.protected, ctx.moved
+        old_counts, new_counts = all_bound(self.old_tree.body), all_bound(self.new_tree.body)
         self.single = {n for n, c in new_counts.items() if c == 1 and old_counts.get(n, 0) <= 1}
         self.deleted = set(old_counts) - set(new_counts) - {"*"}
-        self.old_defs = _definitions(old_tree)
-        self.new_defs = _definitions(new_tree)
-        self._index: dict | None = None
-        self._ran: set[str] = set()  # names bound by statements run again so far
-        self._position = 0  # of the statement running, in the new body
+        self.old_defs = _definitions(self.old_tree)
+        self.new_defs = _definitions(self.new_tree)
         # Changed defs of a name bound more than once, by id: the first line of the old
         # statement each one replaces (its builders run again: see _check_old_record).
         self._rebuilt: dict[int, int] = {}
         self._unpaired: list[ast.stmt] = []
-        self._last_binding: dict[str, int] = {}  # name: its last binding's position
-        self.log.closures.final = self._final_code
-        self.functions = FunctionPatcher(path, self.log, self.dirty, evaluator(self.globals))
-
-    @property
-    def is_decorator(self) -> Callable[[types.FunctionType], bool]:
-        return self.log.closures.is_decorator
-
-    @is_decorator.setter
-    def is_decorator(self, test: Callable[[types.FunctionType], bool]) -> None:
-        """Whether a name is used as a decorator: a changed one is a decorator edit."""
-        self.log.closures.is_decorator = test
+        self.functions = FunctionPatcher(ctx)
 
     # -- driving -------------------------------------------------------------------
     def run(self) -> Changes:
@@ -105,16 +74,16 @@ class ModuleReload:
         self._unpaired = [s for s, _, changed in plan if changed and isinstance(s, DEFS)]
         for old_stmt in gone:
             self._check_forgotten(old_stmt)
-        self._last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
+        self.ctx.last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
         for name in sorted(self.deleted):
             self._delete(name)
         for position, (stmt, names, changed) in enumerate(plan):
             # A statement that reads a name whose value changed runs again, and so does
             # one that binds it again: the later binding is what a fresh run ends with.
             if changed or (self.dirty and (eager_reads(stmt) | names) & self.dirty):
-                self._position = position
+                self.ctx.position = position
                 self._run_statement(stmt, names)
-                self._ran.update(names)
+                self.ctx.ran.update(names)
         self.changes.described += self.log.closures.finish(self.log)
         if self.moved and self.new_code is not None:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
@@ -146,9 +115,9 @@ class ModuleReload:
         else:
             why = rules.REDECORATING
         built = self.globals.get(name)
-        if not (isinstance(built, type) and built.__module__ == self.module.__name__):
+        if not made_in(built, self.module.__name__):
             built = None
-        rules.check_forgotten(name, old_stmt, built, lambda e: self.functions.evaluate(e, None), why)
+        rules.check_forgotten(name, old_stmt, built, self.ctx.evaluate, why)
 
     def _pair_rebuilt(self, old_stmt: ast.stmt) -> bool:
         """A changed def of a name bound more than once (singledispatch's ``_``), with the
@@ -169,9 +138,9 @@ class ModuleReload:
         now = self.globals.get(name)
         holders = self._holders(now)
         for holder in holders:
-            values = holder.values() if isinstance(holder, dict) else holder
-            if not isinstance(values, Iterable):
-                continue
+            if not is_a(holder, (list, tuple, set, frozenset, dict)):
+                continue  # only builtin containers are read: iterating others runs their code
+            values = dict.values(holder) if is_a(holder, dict) else holder
             for value in list(values):
                 raw = find_raw_function(value, name, self.path) if value is not now else None
                 if raw is not None and raw.__code__.co_firstlineno == line:
@@ -191,61 +160,15 @@ class ModuleReload:
                 self.changes.buried[name] = (value, old_stmt)
         self.dirty.add(name)
 
-    def compile_statement(self, stmt: ast.stmt) -> types.CodeType:
-        tree = ast.Module(body=[stmt], type_ignores=[])
-        return compile(tree, self.path, "exec", flags=self.flags, dont_inherit=True)
-
-    def _exec(self, stmt: ast.stmt, local: dict[str, Any] | None = None) -> None:
-        exec(self.compile_statement(stmt), self.globals, local)
-
-    def _final_code(self, code: types.CodeType) -> types.CodeType:
-        """``code``'s twin in the whole file's compile, if any.
-
-        A statement compiled alone can differ in bytecode from the same statement in
-        the whole file (3.11 picks other instructions), and closures made before and
-        after this reload must share one code object: the whole file's is the one.
-        """
-        if self.new_code is None:
-            return code
-        if self._index is None:
-            self._index = code_index(self.new_code)
-        qualname = getattr(code, "co_qualname", None)  # 3.11+
-        if qualname is not None:
-            candidates = self._index.get(tuple(p for p in qualname.split(".") if p != "<locals>"), ())
-        else:
-            candidates = _by_name(self._index, code.co_name)
-        for twin in candidates:
-            if twin.co_firstlineno == code.co_firstlineno and twin.co_freevars == code.co_freevars:
-                return twin
-        return code
-
     def _defined_here(self, value: object, name: str) -> bool:
         """Only objects this module made keep their identity (not imported ones)."""
-        if isinstance(value, type):
-            return value.__module__ == self.module.__name__
-        if isinstance(value, types.FunctionType) and value.__code__.co_filename == self.path:
+        if is_a(value, type):
+            return made_in(value, self.module.__name__)
+        if type(value) is types.FunctionType and value.__code__.co_filename == self.path:
             return True
         return find_raw_function(value, name, self.path) is not None
 
     # -- one statement -------------------------------------------------------------
-    def as_it_was(self, reads: ast.stmt) -> dict[str, Any]:
-        """The names the running statement reads (those ``reads`` reads), as they were when
-        it ran at import, where a later statement rebinds or deletes them (difflib's
-        ``del re``): imported ones are imported again; others are gone (refused)."""
-        position, last = self._position, self._last_binding
-        stale = {n for n in eager_reads(reads) - self._ran if last.get(n, -1) > position}
-        scope: dict[str, Any] = {}
-        for name in sorted(stale):
-            source = self._binding_before(name, position)
-            if not isinstance(source, (ast.Import, ast.ImportFrom)):
-                rules.refuse_rebound_later(getattr(reads, "name", ""), name)
-            self._exec(source, scope)  # type: ignore[arg-type]  # the module is in sys.modules
-        return scope
-
-    def _binding_before(self, name: str, position: int) -> ast.stmt | None:
-        body = self.new_tree.body
-        return next((s for s in reversed(body[:position]) if name in bound_names(s)), None)
-
     def _run_statement(self, stmt: ast.stmt, names: set[str]) -> None:
         name: str = getattr(stmt, "name", "")
         if name in self.removed_defs and name not in self.snapshot and self._restore(name, stmt):
@@ -254,15 +177,15 @@ class ModuleReload:
         old_stmt = self.old_defs.get(name) if name else None
         if name in self.single and old_stmt is not None and was is not MISSING:
             if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
-                if isinstance(was, type) and was.__module__ == self.module.__name__:
-                    return ClassPatch(self, was, old_stmt, stmt).apply()
+                if made_in(was, self.module.__name__):
+                    return ClassPatch(self.ctx, was, old_stmt, stmt).apply()
             elif isinstance(stmt, DEFS) and isinstance(old_stmt, DEFS):
                 if rules.decorators_same(old_stmt, stmt, self.dirty) and (
                     self._defined_here(was, name) or self._hides_function(was)
                 ):
                     return self._patch_def(was, old_stmt, stmt)
-        scope = self.as_it_was(stmt)
-        self._exec(stmt, scope or None)
+        scope = self.ctx.as_it_was(stmt)
+        self.ctx.exec(stmt, scope or None)
         for bound in names & set(scope):  # run beside the names it read as they were
             self.globals[bound] = scope[bound]
         self._reconcile(stmt, names)
@@ -272,14 +195,14 @@ class ModuleReload:
     @staticmethod
     def _hides_function(value: object) -> bool:
         """Made by a decorator of ours, but holding the function where we cannot look."""
-        return not isinstance(value, (type, types.ModuleType)) and callable(value)
+        return not is_a(value, (type, types.ModuleType)) and callable(value)
 
     def _patch_def(self, was: object, old_stmt: ast.stmt, stmt: ast.stmt) -> None:
         """A ``def`` whose decorators did not change: new code into the old function."""
         bare = strip_decorators(stmt)
         reads = bare if not self.functions.same_defaults(old_stmt, stmt) else without_defaults(bare)
-        scratch = with_identity(self.as_it_was(reads))  # unchanged defaults are kept
-        self._exec(bare, scratch)
+        scratch = with_identity(self.ctx.as_it_was(reads))  # unchanged defaults are kept
+        self.ctx.exec(bare, scratch)
         new = scratch[stmt.name]  # type: ignore[attr-defined]
         self.functions.patch(was, new, old_stmt, stmt, stmt.name)  # type: ignore[attr-defined]
         self.changes.described.append((stmt.name, "changed"))  # type: ignore[attr-defined]
@@ -299,7 +222,7 @@ class ModuleReload:
             except rules.Unsafe:
                 return False
             self.globals[name] = was
-            ClassPatch(self, was, old_stmt, stmt).apply()
+            ClassPatch(self.ctx, was, old_stmt, stmt).apply()
         else:
             if not rules.decorators_same(old_stmt, stmt, self.dirty):
                 return False
@@ -316,7 +239,7 @@ class ModuleReload:
             if was is now:
                 continue
             # A class never gets a second object, even for a name bound twice.
-            single = name in self.single or isinstance(was, type)
+            single = name in self.single or is_a(was, type)
             if single and now is not MISSING and self._defined_here(was, name):
                 if self._keep_identity(name, was, now, stmt):
                     self.globals[name] = was
@@ -331,7 +254,7 @@ class ModuleReload:
                 self.changes.described.append((name, "changed"))
 
     def _keep_identity(self, name: str, was: object, now: object, stmt: ast.stmt) -> bool:
-        if isinstance(was, type):
+        if is_a(was, type):
             rules.check_class_rebuilt(name, was, now)
             return True
         if isinstance(stmt, DEFS):
@@ -350,9 +273,9 @@ class ModuleReload:
         own = {id(x) for x in gc.get_referents(obj)} | {id(self.globals)}
         found = []
         for ref in gc.get_referrers(obj):
-            if id(ref) in own or isinstance(ref, (types.FrameType, types.CellType)):
+            if id(ref) in own or is_a(ref, (types.FrameType, types.CellType)):
                 continue
-            if isinstance(ref, dict) and ref.get("__wrapped__") is obj:
+            if is_a(ref, dict) and dict.get(ref, "__wrapped__") is obj:
                 continue  # functools.wraps in a wrapper that is itself a part
             found.append(ref)
         return found
@@ -361,7 +284,3 @@ class ModuleReload:
 def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
     """The last ``def`` or ``class`` statement of each name in a module body."""
     return {s.name: s for s in tree.body if isinstance(s, (*DEFS, ast.ClassDef))}
-
-
-def _by_name(index: dict, name: str) -> list[types.CodeType]:
-    return [c for key, codes in index.items() if key[-1] == name for c in codes]

@@ -14,18 +14,17 @@ import copy
 import gc
 import types
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import DEFS, bound_names, eager_reads
-from freshrepl.reload.functions import IDENTITY, strip_decorators, with_identity
+from freshrepl.reload.context import ReloadContext
+from freshrepl.reload.derived import refresh_class
+from freshrepl.reload.functions import IDENTITY, FunctionPatcher, strip_decorators, with_identity
+from freshrepl.reload.objects import is_a
 from freshrepl.reload.patching import patch_class
 from freshrepl.reload.plan import all_bound, plan_body
-
-if TYPE_CHECKING:
-    from freshrepl.reload.apply import ModuleReload
 
 
 @dataclass
@@ -40,17 +39,16 @@ class MemberPlan:
 
 def has_instances(cls: type) -> bool:
     """Any live object of ``cls`` (a heap walk: only for rare hook edits)."""
-    return any(isinstance(ref, cls) for ref in gc.get_referrers(cls))
+    return any(is_a(ref, cls) for ref in gc.get_referrers(cls))
 
 
 class ClassPatch:
     """One class brought up to its new statement; an Unsafe raised on the way is undone by
     the reload's log like any other failure (the rules are checked before the body runs)."""
 
-    def __init__(
-        self, reload: ModuleReload, cls: type, old: ast.ClassDef, new: ast.ClassDef
-    ) -> None:
-        self.reload, self.cls, self.old, self.new = reload, cls, old, new
+    def __init__(self, ctx: ReloadContext, cls: type, old: ast.ClassDef, new: ast.ClassDef) -> None:
+        self.reload, self.cls, self.old, self.new = ctx, cls, old, new
+        self.functions = FunctionPatcher(ctx)
         self.name = cls.__qualname__
         self.builders: list[str] = []
 
@@ -62,7 +60,7 @@ class ClassPatch:
         described = self.reload.changes.described
         for name, (old_stmt, stmt) in sorted(plan.raw.items()):
             qualname = f"{self.name}.{name}"
-            self.reload.functions.patch(
+            self.functions.patch(
                 self.cls.__dict__[name], namespace[name], old_stmt, stmt, qualname, namespace
             )
             described.append((qualname, "changed"))
@@ -72,6 +70,8 @@ class ClassPatch:
         before = set(self.cls.__dict__)
         patch_class(self.cls, namespace, plan.apply, plan.removed, self.reload.log)
         _imply_hash(self.cls, self.new)
+        if plan.apply or plan.removed:  # the member set changed: ABC and Protocol sets too
+            refresh_class(self.cls, self.reload.log)
         for member in sorted(plan.apply - {"__annotations__"}):
             described.append((f"{self.name}.{member}", "changed" if member in before else "added"))
         for member in sorted(plan.removed & before):
@@ -97,27 +97,30 @@ class ClassPatch:
             name = getattr(stmt, "name", "")
             old_stmt = binders.get(name) if name else None
             once = old_counts.get(name) == new_counts.get(name) == 1
+            builders = tuple(self.builders)
             if self._patchable(stmt, old_stmt, once, dirty):
                 if name not in self.cls.__dict__:  # the machinery took it elsewhere
                     rules.refuse_not_found(f"{self.name}.{name}", self.cls)
                 plan.raw[name] = (old_stmt, stmt)  # type: ignore[assignment]
-                rules.check_class_hook(self.cls, name, has_instances)
+                rules.check_member(rules.Member(
+                    self.cls, builders, stmt, frozenset(names), old_stmt, True, has_instances
+                ))
                 continue
-            if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
-                rules.check_nested_class(self.cls, self.builders, name)
-                if self._nested_target(name) is not None:
-                    plan.nested[name] = (old_stmt, stmt)
-                    continue
             own = names - {"__annotations__"}  # every annotated field binds that one too
             previous = next((binders[n] for n in sorted(own) if n in binders), None)
-            rules.check_class_member(self.cls, self.builders, stmt, names, previous)
-            rules.check_slot_conflicts(self.cls, names)
+            if isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef):
+                previous = old_stmt
+            rules.check_member(rules.Member(self.cls, builders, stmt, frozenset(names), previous))
+            nested = isinstance(stmt, ast.ClassDef) and isinstance(old_stmt, ast.ClassDef)
+            if nested and self._nested_target(name) is not None:
+                plan.nested[name] = (old_stmt, stmt)  # type: ignore[assignment]
+                continue
             plan.apply |= names
             if not isinstance(stmt, (*DEFS, ast.ClassDef)):
                 dirty |= names  # a def keeps its identity, so readers need not rerun
         plan.removed = set(old_counts) - set(new_counts)
         for name in sorted(plan.removed):
-            rules.check_removed_member(self.cls, self.builders, name, binders.get(name))
+            rules.check_removal(rules.Removal(self.cls, tuple(self.builders), name, binders.get(name)))
         for old_stmt in gone:
             self._check_forgotten(old_stmt, plan, new_counts)
         return plan
@@ -139,7 +142,7 @@ class ClassPatch:
         scope = dict(self.cls.__dict__)
         rules.check_forgotten(
             f"{self.name}.{name}", old_stmt, None,
-            lambda e: self.reload.functions.evaluate(e, scope), why,
+            lambda e: self.functions.evaluate(e, scope), why,
         )
 
     def _patchable(self, stmt: ast.stmt, old: ast.stmt | None, once: bool, dirty: set[str]) -> bool:
@@ -152,7 +155,7 @@ class ClassPatch:
 
     def _nested_target(self, name: str) -> type | None:
         target = self.cls.__dict__.get(name)
-        if isinstance(target, type) and target.__qualname__.startswith(self.name + "."):
+        if is_a(target, type) and target.__qualname__.startswith(self.name + "."):
             return target
         return None
 
@@ -169,7 +172,7 @@ class ClassPatch:
             None,
         )
         if body is None or body.co_freevars:
-            raise rules.Unsafe(f"{stmt.name}: generic class syntax cannot be patched in place")
+            rules.refuse_generic_class(stmt.name)
         namespace: dict[str, Any] = type(self.cls).__prepare__(  # type: ignore[assignment]
             stmt.name, self.cls.__bases__
         )
@@ -202,13 +205,3 @@ def _imply_hash(cls: type, stmt: ast.ClassDef) -> None:
         type.__setattr__(cls, "__hash__", None)
     elif not implied_none and is_none:
         type.__delattr__(cls, "__hash__")
-
-
-def evaluator(globals_: dict[str, Any]) -> Callable[[ast.expr, dict[str, Any] | None], object]:
-    """Evaluate a decorator expression (a name or attribute) where the code runs."""
-
-    def evaluate(node: ast.expr, local: dict[str, Any] | None) -> object:
-        code = compile(ast.Expression(body=node), "<decorator>", "eval")
-        return eval(code, globals_, local)
-
-    return evaluate

@@ -168,22 +168,19 @@ class ClosureWork:
         updated: dict[str, int] = defaultdict(int)
         for pair in pairs:
             made = live.get(id(pair.old), [])
-            if pair.new is None:
-                if made:
-                    rules.refuse_lost_closure(pair.qualname, len(made))
-                continue
-            if not made:
-                if pair.decorator and own_changed(pair.old, pair.new):
-                    rules.refuse_changed_decorator(pair.top)
-                continue
-            rules.check_freevars(pair.qualname, pair.old.co_freevars, pair.new.co_freevars, count=len(made))
-            if pair.parent_changed:
-                rules.refuse_changed_factory(pair.parent, len(made))
-            log.save_codes(made)
             new = pair.new
+            changed = new is not None and own_changed(pair.old, new)
+            rules.check_closure(rules.Closure(
+                pair.qualname, len(made), new is None, changed,
+                (pair.old.co_freevars, new.co_freevars if new is not None else ()),
+                pair.parent, pair.parent_changed, pair.top, pair.decorator,
+            ))
+            if new is None or not made:
+                continue
+            log.save_codes(made)
             for fn in made:
                 fn.__code__ = new
-            if own_changed(pair.old, pair.new):
+            if changed:
                 updated[pair.top] += len(made)
         for pair in pairs:  # only now: a refusal above leaves the earlier versions known
             LINEAGE.settled(pair.old)
@@ -203,6 +200,6 @@ def _live_functions(codes: list[CodeType]) -> dict[int, list[types.FunctionType]
     wanted = {id(v): c for c in codes for v in LINEAGE.versions(c)}
     found: dict[int, list[types.FunctionType]] = defaultdict(list)
     for ref in gc.get_referrers(*(v for c in codes for v in LINEAGE.versions(c))):
-        if isinstance(ref, types.FunctionType) and id(ref.__code__) in wanted:
+        if type(ref) is types.FunctionType and id(ref.__code__) in wanted:
             found[id(wanted[id(ref.__code__)])].append(ref)
     return found

@@ -9,6 +9,7 @@ from typing import Any
 from freshrepl.digests import bytes_digest
 from freshrepl.protocol import DELETED, FAILED, UNCHANGED, UNSAFE, ReloadResult
 from freshrepl.reload.hook import Loaded, decode, read_bytes
+from freshrepl.reload.rules import extension_changed
 
 
 @dataclass
@@ -39,7 +40,7 @@ def check_file(entry: Loaded) -> FileCheck:
     if not entry.has_source:
         if bytes_digest(data) == entry.digest:
             return report(UNCHANGED) if reappeared else FileCheck()
-        return report(UNSAFE, detail=f"{entry.name}: compiled extension changed")
+        return report(UNSAFE, detail=extension_changed(entry.name))
     try:
         text = decode(data)
     except (SyntaxError, UnicodeDecodeError) as exc:

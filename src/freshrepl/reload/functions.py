@@ -13,13 +13,12 @@ from __future__ import annotations
 import ast
 import copy
 import types
-from collections.abc import Callable
 from typing import Any
 
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import eager_reads, stmt_key
+from freshrepl.reload.context import ReloadContext
 from freshrepl.reload.patching import (
-    UndoLog,
     clear_caches,
     find_raw_function,
     is_redirected,
@@ -62,21 +61,15 @@ def with_identity(namespace: dict[str, Any]) -> dict[str, Any]:
 class FunctionPatcher:
     """Puts a freshly compiled ``def`` into the function object that already exists."""
 
-    def __init__(
-        self,
-        path: str,
-        log: UndoLog,
-        dirty: set[str],
-        evaluate: Callable[[ast.expr, dict[str, Any] | None], object],
-    ) -> None:
-        self.path, self.log, self.dirty, self.evaluate = path, log, dirty, evaluate
+    def __init__(self, ctx: ReloadContext) -> None:
+        self.path, self.log, self.dirty, self.evaluate = ctx.path, ctx.log, ctx.dirty, ctx.evaluate
 
     def find(self, holder: object, name: str, qualname: str) -> types.FunctionType:
         """The undecorated function inside ``holder``; refused if there is none to patch."""
         raw = find_raw_function(holder, name, self.path)
         if raw is None:
             rules.refuse_not_found(qualname, holder)
-        return raw  # type: ignore[return-value]
+        return raw
 
     def patch(
         self,
@@ -90,7 +83,7 @@ class FunctionPatcher:
         """Patch the function inside ``holder`` (the module or class value) from ``new``."""
         raw = self.find(holder, new.__code__.co_name, qualname)
         if stmt.decorator_list:  # type: ignore[attr-defined]
-            rules.check_signature(qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope))
+            rules.check_def(rules.DefChange(qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope)))
         defaults = raw.__defaults__, raw.__kwdefaults__
         before = wrapper_metadata(raw)
         patch_function(raw, new, self.log, keep_state=True)

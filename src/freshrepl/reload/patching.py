@@ -7,7 +7,19 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from freshrepl.reload import rules
 from freshrepl.reload.closures import ClosureWork
+from freshrepl.reload.objects import (
+    class_lookup,
+    filled,
+    function_of,
+    held_callables,
+    instance_dict,
+    is_a,
+    is_lru_wrapper,
+    member,
+    wrapped,
+)
 from freshrepl.reload.rules import Unsafe
 
 __all__ = ["MISSING", "Unsafe", "UndoLog"]
@@ -120,7 +132,7 @@ def patch_function(
     if old.__code__.co_freevars != new.__code__.co_freevars:
         only_class_cell = set(old.__code__.co_freevars) ^ set(new.__code__.co_freevars)
         if only_class_cell != {"__class__"} or len(old.__closure__ or ()) > 1:
-            raise Unsafe(f"{old.__qualname__}: closure free variables changed")
+            rules.refuse_closure_cells(old.__qualname__)
         _redirect(old, new)
         return
     if _redirect_target(old) is not None:
@@ -208,42 +220,42 @@ def _patch_function_dict(old: types.FunctionType, new: types.FunctionType, log: 
         old.__dict__[key] = now
 
 
-def _is_lru_wrapper(obj: object) -> bool:
-    return hasattr(obj, "cache_clear") and hasattr(obj, "__wrapped__")
-
-
 def patch_in_place(old: object, new: object, log: UndoLog) -> bool:
     """Make ``old`` behave as ``new`` keeping its identity; False if it cannot."""
     if old is new:
         return True
     if type(old) is not type(new):
         return False
-    if isinstance(old, types.FunctionType) and isinstance(new, types.FunctionType):
+    if is_a(old, types.FunctionType) and is_a(new, types.FunctionType):
         if _source_file(old) != _source_file(new):
             return False  # e.g. a generated dataclass method replaced by the user's own
         patch_function(old, new, log, keep_state=False)
         return True
-    if _is_lru_wrapper(old):
+    if is_lru_wrapper(old):
         if _cache_parameters(old) != _cache_parameters(new):
             return False  # maxsize and typed live in C: cannot change in place
-        if not patch_in_place(old.__wrapped__, new.__wrapped__, log):  # type: ignore[attr-defined]
+        if not patch_in_place(wrapped(old), wrapped(new), log):
             return False
         old.cache_clear()  # type: ignore[attr-defined]
         return True
-    if isinstance(old, (staticmethod, classmethod)):
-        return patch_in_place(old.__func__, new.__func__, log)  # type: ignore[attr-defined]
-    if isinstance(old, property):
+    if is_a(old, (staticmethod, classmethod)):
+        return patch_in_place(function_of(old), function_of(new), log)
+    if is_a(old, property):
         return _patch_property(old, new, log)  # type: ignore[arg-type]
     return False
 
 
 def _cache_parameters(wrapper: object) -> object:
-    parameters = getattr(wrapper, "cache_parameters", None)
-    return parameters() if callable(parameters) else None
+    """maxsize and typed of an lru wrapper (the C one's method; the fallback's attribute)."""
+    parameters = class_lookup(type(wrapper), "cache_parameters", None)
+    if parameters is None:
+        parameters = (instance_dict(wrapper) or {}).get("cache_parameters")
+        return parameters() if type(parameters) is types.FunctionType else None
+    return parameters(wrapper) if type(parameters) is types.FunctionType else None
 
 
 def _patch_property(old: property, new: property, log: UndoLog) -> bool:
-    pairs = [(old.fget, new.fget), (old.fset, new.fset), (old.fdel, new.fdel)]
+    pairs = [(member(property, old, a), member(property, new, a)) for a in ("fget", "fset", "fdel")]
     if any((a is None) != (b is None) for a, b in pairs):
         return False  # an accessor was added or removed: the caller replaces the property
     return all(a is None or patch_in_place(a, b, log) for a, b in pairs)
@@ -253,12 +265,12 @@ def unregister(obj: object, holders: list[object]) -> None:
     """Take ``obj``, made during this reload, out of the lists, sets and dicts that a
     decorator put it in (best effort: other containers cannot be undone)."""
     for holder in holders:
-        if isinstance(holder, list):
+        if is_a(holder, list):
             holder[:] = [item for item in holder if item is not obj]
-        elif isinstance(holder, set):
+        elif is_a(holder, set):
             holder.discard(obj)
-        elif isinstance(holder, dict):
-            for key in [k for k, v in holder.items() if v is obj]:
+        elif is_a(holder, dict):
+            for key in [k for k, v in dict.items(holder) if v is obj]:
                 del holder[key]
 
 
@@ -266,57 +278,32 @@ def clear_caches(obj: object) -> None:
     """``cache_clear()`` every lru_cache along a ``__wrapped__`` chain: results may be stale."""
     seen = 0
     while obj is not None and seen < 20:
-        clear = getattr(obj, "cache_clear", None)
-        if callable(clear):
-            clear()
-        obj = getattr(obj, "__wrapped__", None)
+        if is_lru_wrapper(obj):
+            obj.cache_clear()  # type: ignore[attr-defined]
+        obj = wrapped(obj)
         seen += 1
-
-
-_INNER = ("__wrapped__", "__func__", "fget", "fset", "fdel", "func", "wrapped")
 
 
 def find_raw_function(obj: object, name: str, path: str) -> types.FunctionType | None:
     """The undecorated function named ``name`` from ``path`` inside a decorator chain:
     through ``__wrapped__``, ``__func__``, property accessors, closures and, for other
-    descriptors and wrapper objects, the values they hold (instance dict, slots)."""
+    descriptors and wrapper objects (wrapt's included), the callables they hold, as the
+    collector sees them: no attribute of an unknown object is asked for."""
     todo, seen = [obj], set[int]()
     while todo:
         current = todo.pop(0)
         if id(current) in seen or len(seen) > 50:
             continue
         seen.add(id(current))
-        if isinstance(current, types.FunctionType):
+        if type(current) is types.FunctionType:
             code = current.__code__
             if code.co_name == name and code.co_filename == path:
                 return current
-            todo += [c.cell_contents for c in current.__closure__ or () if _filled(c)]
+            todo += [c.cell_contents for c in current.__closure__ or () if filled(c)]
             todo += [current.__dict__[a] for a in ("__wrapped__",) if a in current.__dict__]
             continue
-        todo += [getattr(current, a) for a in _INNER if _has(current, a)]
-        todo += _held_values(current)
+        todo += held_callables(current)
     return None
-
-
-def _has(obj: object, attr: str) -> bool:
-    try:
-        return hasattr(obj, attr)
-    except Exception:  # a descriptor whose attribute access raises
-        return False
-
-
-def _held_values(obj: object) -> list[object]:
-    """Callables an unknown wrapper object keeps in its own dict or slots."""
-    if isinstance(obj, (type, types.ModuleType)):
-        return []
-    values = list(vars(obj).values()) if hasattr(obj, "__dict__") else []
-    for cls in type(obj).__mro__:
-        slots = cls.__dict__.get("__slots__", ())
-        for slot in (slots,) if isinstance(slots, str) else slots:
-            value = getattr(obj, slot, None)
-            if value is not None:
-                values.append(value)
-    return [v for v in values if callable(v)]
 
 
 def wrapper_metadata(raw: types.FunctionType) -> dict[str, object]:
@@ -328,21 +315,13 @@ def refresh_wrappers(holder: object, raw: types.FunctionType, before: dict[str, 
     """Wrappers along the ``__wrapped__`` chain that copied the old metadata get the new."""
     current, depth = holder, 0
     while current is not None and current is not raw and depth < 20:
+        attrs = instance_dict(current)  # a function's, an lru wrapper's, a Python object's
         for attr, old in before.items():
-            try:
-                if getattr(current, attr, MISSING) is old:
-                    setattr(current, attr, getattr(raw, attr))
-            except (AttributeError, TypeError):  # read-only on this wrapper
-                pass
-        current, depth = getattr(current, "__wrapped__", None), depth + 1
-
-
-def _filled(cell: types.CellType) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 - probing an empty cell raises
-    except ValueError:
-        return False
-    return True
+            if attrs is not None and attrs.get(attr, MISSING) is old:
+                attrs[attr] = getattr(raw, attr)
+            elif type(current) is types.FunctionType and getattr(current, attr) is old:
+                setattr(current, attr, getattr(raw, attr))
+        current, depth = wrapped(current), depth + 1
 
 
 def patch_class(
@@ -361,33 +340,18 @@ def patch_class(
         was = old.__dict__.get(key, MISSING)
         if was is not MISSING and patch_in_place(was, now, log):
             continue
-        if isinstance(was, type) and isinstance(now, type):
-            raise Unsafe(f"{old.__qualname__}.{key}: nested class replaced")
+        if is_a(was, type) and is_a(now, type):
+            rules.refuse_nested_class_replaced(f"{old.__qualname__}.{key}")
         type.__setattr__(old, key, now)
-        set_name = getattr(type(now), "__set_name__", None)
+        set_name: Any = class_lookup(type(now), "__set_name__", None)
         if set_name is not None:
-            set_name(now, old, key)
+            set_name.__get__(now, type(now))(old, key)  # as type() calls it
     for key in remove:
         if key in old.__dict__ and key not in namespace:
             type.__delattr__(old, key)
-    if "__abstractmethods__" in old.__dict__:
-        _refresh_abstract(old)
 
 
 def _enum_keys(cls: enum.EnumMeta) -> frozenset[str]:
     """Members and _sunder_ names: the enum machinery owns them (members are unchanged)."""
     sunder = {k for k in dir(cls) if k[:1] == "_" and k[-1:] == "_" and k[:2] != "__"}
     return frozenset(cls.__members__) | sunder | {"_generate_next_value_", "_ignore_"}
-
-
-def _refresh_abstract(cls: type) -> None:
-    names = {
-        name
-        for name, value in cls.__dict__.items()
-        if getattr(value, "__isabstractmethod__", False)
-    }
-    for base in cls.__bases__:
-        for name in getattr(base, "__abstractmethods__", ()):
-            if getattr(getattr(cls, name, None), "__isabstractmethod__", False):
-                names.add(name)
-    type.__setattr__(cls, "__abstractmethods__", frozenset(names))

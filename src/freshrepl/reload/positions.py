@@ -7,6 +7,7 @@ from typing import Any
 
 from freshrepl.reload.analysis import code_index, same_shape
 from freshrepl.reload.closures import LINEAGE
+from freshrepl.reload.objects import held_callables, is_a, made_in
 from freshrepl.reload.patching import UndoLog
 
 _LIMIT = 100_000  # objects visited at most: a module's namespace, never the heap
@@ -27,17 +28,24 @@ def _refresh(obj: object, index: dict, seen: set[int], module: str, path: str, l
     if id(obj) in seen or len(seen) > _LIMIT:
         return
     seen.add(id(obj))
-    if isinstance(obj, type):
-        if obj.__module__ == module:
-            for member in list(obj.__dict__.values()):
-                _refresh(member, index, seen, module, path, log)
+    if is_a(obj, type):
+        if made_in(obj, module):
+            for value in list(type.__dict__["__dict__"].__get__(obj).values()):
+                _refresh(value, index, seen, module, path, log)
         return
-    for attr in ("__wrapped__", "__func__", "fget", "fset", "fdel"):
-        inner = getattr(obj, attr, None)
-        if inner is not None:
-            _refresh(inner, index, seen, module, path, log)
-    if isinstance(obj, types.FunctionType) and obj.__code__.co_filename == path:
+    for inner in _inner_functions(obj):
+        _refresh(inner, index, seen, module, path, log)
+    if type(obj) is types.FunctionType and obj.__code__.co_filename == path:
         _refresh_function(obj, index, log)
+
+
+def _inner_functions(obj: object) -> list[object]:
+    """Functions a decorator's product keeps: what it wraps, a method's or accessor's
+    function, read statically (a module global may be a proxy whose lookups raise)."""
+    if type(obj) is types.FunctionType:
+        inner = obj.__dict__.get("__wrapped__")
+        return [inner] if inner is not None else []
+    return held_callables(obj)
 
 
 def _refresh_function(fn: types.FunctionType, index: dict, log: UndoLog) -> None:

@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     from typing import Any
 
-    from freshrepl.reload.apply import Changes  # what a reload brings; imported by the first one
+    from freshrepl.reload.plan import Changes  # what a reload brings; imported by the first one
 
 MAIN = "__main__"
 Binding = tuple[str, str, str]  # (source module, imported name or "*", bound as)
@@ -56,7 +56,7 @@ class Rebinder:
                 continue
             key = (entry.name, hash(entry.text))
             if key not in self._cache:
-                package = getattr(module, "__package__", None)
+                package = module.__dict__.get("__package__")
                 self._cache[key] = from_imports(entry.tree(), package)
             yield entry.name, module.__dict__, self._cache[key]
 
@@ -82,7 +82,7 @@ class Rebinder:
     def _rebind_star(
         self, owner: str, namespace: dict, module: types.ModuleType, changes: Changes
     ) -> set[str]:
-        public = getattr(module, "__all__", None)
+        public = module.__dict__.get("__all__")  # not asked of a module __getattr__
         done = set()
         for new_name in sorted(changes.added):
             visible = new_name in public if public is not None else not new_name.startswith("_")

@@ -33,6 +33,8 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 
+from freshrepl.reload.objects import function_of
+
 _INERT: tuple[object, ...] = (
     property, staticmethod, classmethod, functools.cached_property, abc.abstractmethod,
     functools.cache, functools.lru_cache, functools.wraps, functools.total_ordering,
@@ -97,7 +99,7 @@ def decorator_may_record(node: ast.expr, evaluate: Evaluate) -> bool:
 
 def hook_may_record(hook: object) -> bool:
     """May an ``__init_subclass__`` or ``__set_name__`` have kept a record of its class?"""
-    return not _keeps_nothing(getattr(hook, "__func__", hook), hook=True)
+    return not _keeps_nothing(function_of(hook) or hook, hook=True)
 
 
 def metaclass_may_record(meta: type) -> bool:
@@ -123,7 +125,7 @@ def _plain_argument(node: ast.expr | None, evaluate: Evaluate) -> bool:
 
 def _keeps_nothing(fn: object, hook: bool = False) -> bool:
     """Python code that, at build time, reaches nothing but what it was given (module doc)."""
-    if not isinstance(fn, types.FunctionType):
+    if type(fn) is not types.FunctionType:
         return False
     code = fn.__code__
     if set(code.co_freevars) - {"__class__"}:

@@ -42,6 +42,21 @@ def _is_ours(frame: traceback.FrameSummary) -> bool:
     return os.path.abspath(frame.filename).startswith(_OURS)
 
 
+def first_line(exc: BaseException) -> str:
+    """``Type: first line of the message``, the type named as Python's traceback names it
+    (``werkzeug.routing.exceptions.BuildError``; builtins bare)."""
+    kind = type(exc)
+    name = kind.__qualname__
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = f"{kind.__module__}.{name}"
+    try:
+        message = str(exc)
+    except Exception:  # an exception whose __str__ raises: its type says enough
+        message = ""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return f"{name}: {lines[0]}" if lines else name
+
+
 def runtime_error_fields(exc: BaseException, path: str) -> dict[str, str]:
     """location / error / traceback for changed code that raised, without our frames."""
     info = traceback.TracebackException.from_exception(exc)
@@ -50,7 +65,7 @@ def runtime_error_fields(exc: BaseException, path: str) -> dict[str, str]:
     in_file = [f for f in frames if f.filename == path] or frames
     lineno = in_file[-1].lineno if in_file else 0
     where = in_file[-1].filename if in_file else path
-    error = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1]
+    error = first_line(exc)
     return {
         "location": f"{os.path.basename(where)}:{lineno}",
         "error": error,
