@@ -164,6 +164,9 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
+    # A pasted block: parsed whole and run statement by statement, as Python
+    # 3.13's REPL runs a paste (else read line by line, as python3 reads typing).
+    block: bool = False
     position: int = -1  # inputs of the session record before this one (-1: not known)
     rerun: bool = False  # :rerun: names later inputs made keep their values (RunReply.kept)
 

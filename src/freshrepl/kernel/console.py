@@ -10,6 +10,7 @@ syntax error without a line number, such as a NUL byte in the input).
 from __future__ import annotations
 import __future__
 
+import ast
 import code
 import functools
 import linecache
@@ -50,6 +51,7 @@ class KernelConsole(code.InteractiveConsole):
         super().__init__(namespace, filename="<stdin>")
         self.compile = AwaitCompiler()  # type: ignore[assignment]
         self.failed = False
+        self.interrupted = False  # the last error shown was a KeyboardInterrupt
         self.captured: list[str] | None = None  # set during replay: errors go here
         self.input_count = 0
         self.aio = AsyncRunner()
@@ -65,6 +67,7 @@ class KernelConsole(code.InteractiveConsole):
     def showtraceback(self) -> None:
         self.failed = True
         etype, value, tb = sys.exc_info()
+        self.interrupted = etype is not None and issubclass(etype, KeyboardInterrupt)
         if tb is not None:
             if self._user_code is not None:
                 _skip_to_code(tb, self._user_code)
@@ -74,6 +77,12 @@ class KernelConsole(code.InteractiveConsole):
                 # backport's, which pytest and anyio install) the console's own frame
                 # too; python3's REPL hands it the user's frames only.
                 _call_excepthook(etype, value, tb.tb_next)
+                return
+            if value is not None and not traceback_gives_hints():
+                # The display prints the error's own __traceback__: the user's frames only.
+                value = value.with_traceback(tb.tb_next)
+                sys.last_type, sys.last_value, sys.last_traceback = type(value), value, tb.tb_next
+                self.write(interpreter_display(type(value), value, tb.tb_next))
                 return
         super().showtraceback()
 
@@ -96,7 +105,35 @@ class KernelConsole(code.InteractiveConsole):
                 value.filename = filename
             _call_excepthook(etype, value, None)
             return
+        if isinstance(value, SyntaxError) and value.msg == "incomplete input":
+            value = self._complete_input_error(value, filename)
+        if isinstance(value, SyntaxError) and not traceback_shows_syntax_errors_as_displayed():
+            # ``code`` formats with ``traceback``, which here differs from what the
+            # interpreter's display (python3's REPL) prints: it would also rebuild
+            # the error from its args, losing where it ends.  The input was
+            # compiled with this filename already, as python3's REPL compiles it;
+            # raised by the compiler, it has no frames of the user's to show.
+            value = value.with_traceback(None)
+            sys.last_type, sys.last_value, sys.last_traceback = type(value), value, None
+            self.write(interpreter_display(type(value), value, None))
+            return
         super().showsyntaxerror(filename, **kwargs)
+
+    def _complete_input_error(self, error: SyntaxError, filename: str | None) -> SyntaxError:
+        """The error python3 reports where ``codeop`` says "incomplete input" at the end of an input.
+
+        Python 3.10's ``codeop`` says so for an unterminated string at the end;
+        python3's own REPL, whose compiler never asks for more, names the error.
+        """
+        flags = self.compile.compiler.flags & FUTURE_FLAGS  # not codeop's "incomplete" ones
+        try:
+            compile(self._source, filename or self.filename, "single", flags, True)
+        except SyntaxError as real:
+            real.__context__ = None  # raised while the first was handled: not caused by it
+            return real
+        except (ValueError, OverflowError):
+            pass
+        return error
 
     def write(self, data: str) -> None:
         if self.captured is not None:
@@ -137,13 +174,16 @@ class KernelConsole(code.InteractiveConsole):
         finally:
             self._user_code = None
 
-    def push_source(self, source: str) -> None:
-        """Feed a whole input the way python3 reads it: line by line."""
-        self.failed = False
+    def push_source(self, source: str, block: bool = False) -> None:
+        """Feed a whole input the way python3 reads it: line by line (``block``: as one)."""
+        self.failed = self.interrupted = False
         self.codes = []
         if self.is_exit_command(source):
             raise SystemExit
         try:
+            if block:
+                self._run_block(source)
+                return
             more = False
             for line in source.split("\n"):
                 more = self.push(line)
@@ -161,6 +201,50 @@ class KernelConsole(code.InteractiveConsole):
         finally:
             self.input_count += 1
 
+    def _run_block(self, source: str) -> None:
+        """A pasted block, as Python 3.13's REPL runs one: parsed whole, then statement by statement.
+
+        Blank lines inside a function do not end it (reading line by line,
+        they would); each top-level statement runs in turn, and only the
+        last one's value is echoed.  Nothing runs if any of it does not
+        compile; Ctrl-C stops the rest.
+        """
+        filename = self._filename(source, self.filename)
+        self._source = source
+        try:
+            tree = compile(source, filename, "exec",
+                           ast.PyCF_ONLY_AST | (self.compile.compiler.flags & FUTURE_FLAGS), True)
+            for statement in tree.body:
+                last = statement is tree.body[-1]
+                item = ast.Interactive([statement]) if last else ast.Module([statement], [])
+                self.runcode(self._compile_statement(item, filename, "single" if last else "exec"))
+                if self.interrupted:
+                    break
+        except (SyntaxError, ValueError, OverflowError):
+            self._show_syntax_error(filename, source)
+
+    def _compile_statement(self, item: ast.Module | ast.Interactive, filename: str,
+                           symbol: str) -> CodeType:
+        """codeop's compile of one statement (it keeps ``from __future__``), or with top-level await."""
+        compiler = self.compile.compiler
+        try:
+            return compiler(item, filename, symbol)  # type: ignore[arg-type]
+        except SyntaxError:
+            flags = compiler.flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            try:
+                found = compile(item, filename, symbol, flags, True)
+            except SyntaxError:
+                found = None
+            if found is None or not found.co_flags & CO_COROUTINE:
+                raise
+            return found
+
+    def _show_syntax_error(self, filename: str, source: str) -> None:
+        if NUMBERED_INPUTS:
+            self.showsyntaxerror(filename, source=source)
+        else:
+            self.showsyntaxerror(filename)
+
     def _never_completed(self) -> None:
         """The input ended still open (a bracket, a block): python3's error at end of input."""
         source = "\n".join(self.buffer)
@@ -170,10 +254,7 @@ class KernelConsole(code.InteractiveConsole):
             flags = self.compile.compiler.flags & FUTURE_FLAGS  # not codeop's "incomplete" ones
             compile(source, filename, "exec", flags, True)
         except (SyntaxError, ValueError, OverflowError):
-            if NUMBERED_INPUTS:
-                self.showsyntaxerror(filename, source=source)
-            else:
-                self.showsyntaxerror(filename)
+            self._show_syntax_error(filename, source)
         else:  # codeop wants more, yet it compiles: say so rather than drop it unsaid
             self.failed = True
             self.write("SyntaxError: incomplete input\n")
@@ -192,6 +273,55 @@ def _call_excepthook(etype: type[BaseException], value: Any,
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     sys.last_exc = value  # type: ignore[attr-defined,unused-ignore]  # pdb.pm() reads it (3.12+)
     sys.excepthook(etype, value, tb)
+
+
+# -- the interpreter's own error display -------------------------------------------
+
+
+@functools.cache
+def traceback_gives_hints() -> bool:
+    """Does the ``traceback`` module print the "Did you mean" hints python3 prints (3.12+)?
+
+    Before, only the interpreter's own display (``sys.__excepthook__``, which
+    python3's REPL uses) has them, and it alone puts the carets of a syntax
+    error that spans lines; ``code`` formats with ``traceback``.
+    """
+    try:
+        pritn  # type: ignore[name-defined]  # noqa: B018, F821  (a near miss of print, on purpose)
+    except NameError as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return "Did you mean" in text
+    raise AssertionError("pritn is defined")  # pragma: no cover
+
+
+@functools.cache
+def traceback_shows_syntax_errors_as_displayed() -> bool:
+    """Does ``traceback`` print syntax errors as the interpreter's display does (3.13+)?
+
+    Before, carets differ: those of an error across lines, or of an
+    IndentationError, are only right in the interpreter's own display.
+    """
+    for source in ("x = [1, 2\n3]\n", "if True:\nprint(1)\n"):
+        try:
+            compile(source, "<stdin>", "exec")
+        except SyntaxError as error:
+            shown = "".join(traceback.format_exception_only(type(error), error))
+            if shown != interpreter_display(type(error), error, None):
+                return False
+    return True
+
+
+def interpreter_display(etype: type[BaseException], value: BaseException,
+                        tb: TracebackType | None) -> str:
+    """The text ``sys.__excepthook__`` (the interpreter's display) prints for this error."""
+    import io
+
+    saved, sys.stderr = sys.stderr, (text := io.StringIO())
+    try:
+        sys.__excepthook__(etype, value, tb)
+    finally:
+        sys.stderr = saved
+    return text.getvalue()
 
 
 # -- traceback surgery --------------------------------------------------------------

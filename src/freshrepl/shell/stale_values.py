@@ -17,8 +17,19 @@ from freshrepl.shell.notices import stale_table
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
     from freshrepl.shell.supervisor import KernelSupervisor
+    from freshrepl.shell.terminal import Terminal
+
+    class ShellParts(Protocol):
+        """What :rerun uses of the shell (commands.ShellParts has it)."""
+
+        terminal: Terminal
+
+        def supervisor(self) -> KernelSupervisor: ...
+        def say(self, text: str) -> None: ...
+        def quit(self) -> None: ...
 
 # Rerun without asking at most this many inputs, which took at most this long together.
 QUIET_INPUTS = 3
@@ -57,9 +68,9 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
-def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callable[[str], bool],
-          run: Callable[[str, int], protocol.RunReply | None]) -> None:
-    """``:rerun``: ``run(source, position)`` runs one input again (None: the kernel died)."""
+def rerun(shell: ShellParts) -> None:
+    """``:rerun``: the inputs that made stale values, run again in record order."""
+    supervisor, say = shell.supervisor(), shell.say
     reply = ask_kernel(supervisor)
     if reply is None:
         return
@@ -67,13 +78,13 @@ def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callabl
         say(stale_table(reply))
         return
     question = rerun_question(reply.inputs)
-    if question is not None and not ask(question):
+    if question is not None and not shell.terminal.ask_yes_no(question):
         say("nothing was run again")
         return
     started = time.monotonic()
     for done, item in enumerate(reply.inputs):
         say(f"↻ input {item.number}: {item.first_line}")
-        ran = run(item.source, item.number)
+        ran = _run_again(shell, item)
         if ran is None:  # the kernel died (told, restart offered)
             return
         if ran.kept:
@@ -84,6 +95,16 @@ def rerun(supervisor: KernelSupervisor, say: Callable[[str], None], ask: Callabl
                 f"{done} of {len(reply.inputs)} inputs ran again")
             return
     _say_done(supervisor, say, len(reply.inputs), time.monotonic() - started)
+
+
+def _run_again(shell: ShellParts, item: protocol.StaleInput) -> protocol.RunReply | None:
+    """One input again, its output shown as any input's; one that exits leaves the shell."""
+    shell.terminal.restore()
+    reply = shell.supervisor().run(item.source, rerun_of=item.number)
+    if reply is not None and reply.exit is not None:
+        shell.quit()
+    shell.terminal.finish_output_line()
+    return reply
 
 
 def _say_done(supervisor: KernelSupervisor, say: Callable[[str], None], count: int,

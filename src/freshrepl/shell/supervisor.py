@@ -92,8 +92,9 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str, rerun_of: int | None = None) -> protocol.RunReply | None:
-        """Run one input and record it; None if the kernel died meanwhile (already told).
+    def run(self, text: str, block: bool = False, rerun_of: int | None = None
+            ) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile.
         ``rerun_of``: the record's input of that number, again (``:rerun``): not recorded
         anew, and a checkpoint taken meanwhile stands at no position of the record."""
         self._interrupts.clear()
@@ -101,8 +102,8 @@ class KernelSupervisor:
         on_record, self._on_record = self._on_record, self._on_record and rerun_of is None
         position = self._running if rerun_of is None else rerun_of - 1
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck, position=position,
-                                    rerun=rerun_of is not None)
+            reply = self.client.run(text, on_wait=self._check_stuck, block=block,
+                                    position=position, rerun=rerun_of is not None)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
@@ -111,7 +112,7 @@ class KernelSupervisor:
             self._running = None
         self._on_record = on_record  # (after a death, the restart has said what it is)
         if reply.exit is None and rerun_of is None:
-            self.record.add(text, reply.ok)
+            self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
 
