@@ -127,29 +127,13 @@ class KernelSupervisor:
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
         running = self._running
-        for message, fds in self.client.inbox.take():
+
+        def place(after: bool) -> int:
             # It stands at the number of the last input whose effects it holds.
-            at = (running if message.after and running is not None  # type: ignore[union-attr]
-                  else self.record.number_before(running or self.record.next_number))
-            usable = self._on_record and not self.checkpoints.unavailable
-            if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
-                import socket
+            return (running if after and running is not None
+                    else self.record.number_before(running or self.record.next_number))
 
-                from freshrepl.digests import read_listing
-
-                control = socket.socket(fileno=fds[0])
-                try:
-                    files = read_listing(fds[1])
-                except (OSError, UnicodeDecodeError):
-                    control.close()  # unknown code: never to be trusted; it exits
-                    continue
-                self.checkpoints.add(message.pid, control, at, message.why, files)
-                continue
-            for fd in fds:
-                os.close(fd)  # a checkpoint of a kernel off the record ends here
-            if isinstance(message, protocol.CheckpointSkipped) and self._on_record:
-                self.checkpoints.note_skipped(at, message.reason)
-        self.checkpoints.enforce_budget()
+        take_checkpoints(self.client.inbox.take(), self.checkpoints, place, self._on_record)
 
     @property
     def interrupted(self) -> bool:  # Ctrl-C came while the last input ran
@@ -309,6 +293,33 @@ class KernelSupervisor:
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
         return f"dropped {count} checkpoint{'' if count == 1 else 's'}"
+
+
+def take_checkpoints(messages: list[tuple[protocol.Checkpointing, list[int]]],
+                     checkpoints: CheckpointStore,
+                     place: Callable[[bool], int], on_record: bool) -> None:
+    """Keep the checkpoints announced in ``messages`` (at ``place(after)``), or end them."""
+    for message, fds in messages:
+        at = place(message.after)  # type: ignore[union-attr]  # ResumeRequest is never sent here
+        usable = on_record and not checkpoints.unavailable
+        if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
+            import socket
+
+            from freshrepl.digests import read_listing
+
+            control = socket.socket(fileno=fds[0])
+            try:
+                files = read_listing(fds[1])
+            except (OSError, UnicodeDecodeError):
+                control.close()  # unknown code: never to be trusted; it exits
+                continue
+            checkpoints.add(message.pid, control, at, message.why, files)
+            continue
+        for fd in fds:
+            os.close(fd)  # a checkpoint of a kernel off the record ends here
+        if isinstance(message, protocol.CheckpointSkipped) and on_record:
+            checkpoints.note_skipped(at, message.reason)
+    checkpoints.enforce_budget()
 
 
 def record_listing(supervisor: KernelSupervisor) -> str:
