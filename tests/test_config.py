@@ -124,12 +124,19 @@ def test_help_is_made_from_the_settings_table():
             assert re.search(rf"^  {re.escape(setting.option)}\s+{setting.name} = ", options_part, re.M)
 
 
+def _another_python(tmp_path: Path) -> str:
+    """An interpreter path other than the default (in a venv, ``python3`` is the default)."""
+    link = tmp_path / "another-python3"
+    link.symlink_to(os.path.realpath(sys.executable))
+    return str(link)
+
+
 def test_every_shell_option_sets_its_setting(tmp_path):
     for setting in SETTINGS.values():
         if not setting.option:
             continue
         if setting.option_takes_value:
-            value = setting.choices[-1] if setting.choices else "python3"
+            value = setting.choices[-1] if setting.choices else _another_python(tmp_path)
             options = options_from([setting.option_name, value], tmp_path, None)
             assert getattr(options, setting.name) != getattr(Options(), setting.name), setting.name
         else:
