@@ -112,10 +112,14 @@ LOCAL = LazySettings()
 def f():
     return 1
 '''
+    from django.conf import settings
+
+    configured = settings.configured
     module, result = reload_edit(ws, "dj", old, old.replace("return 1", "return 2"))
     assert result.status == RELOADED, result
     assert module.f() == 2
     assert not module.LOCAL.configured  # nothing asked it to set itself up
+    assert settings.configured == configured
 
 
 def test_lazy_object_proxy_factory_never_runs(ws):

@@ -18,6 +18,7 @@ from freshrepl.reload import rules
 from freshrepl.reload.analysis import DEFS, eager_reads
 from freshrepl.reload.classes import ClassPatch
 from freshrepl.reload.context import ReloadContext
+from freshrepl.reload.derived import reset_abc_caches
 from freshrepl.reload.functions import (
     FunctionPatcher,
     strip_decorators,
@@ -85,6 +86,8 @@ class ModuleReload:
                 self._run_statement(stmt, names)
                 self.ctx.ran.update(names)
         self.changes.described += self.log.closures.finish(self.log)
+        if self.ctx.member_sets_changed:
+            reset_abc_caches()
         if self.moved and self.new_code is not None:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
         return self.changes

@@ -72,6 +72,7 @@ class ClassPatch:
         _imply_hash(self.cls, self.new)
         if plan.apply or plan.removed:  # the member set changed: ABC and Protocol sets too
             refresh_class(self.cls, self.reload.log)
+            self.reload.member_sets_changed = True
         for member in sorted(plan.apply - {"__annotations__"}):
             described.append((f"{self.name}.{member}", "changed" if member in before else "added"))
         for member in sorted(plan.removed & before):
