@@ -43,7 +43,7 @@ FUTURE_FLAGS = functools.reduce(
 EXIT_COMMANDS = ("exit", "quit")
 
 
-class Console(code.InteractiveConsole):
+class KernelConsole(code.InteractiveConsole):
     """python3's interactive console, plus await, bare exit, and whether the last input failed."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
