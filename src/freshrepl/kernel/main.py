@@ -18,6 +18,7 @@ import traceback
 from freshrepl import protocol
 from freshrepl.channel import Channel
 from freshrepl.kernel.console import KernelConsole, strip_own_frames
+from freshrepl.kernel.help_desk import HelpDesk
 from freshrepl.kernel.imports import load_shielded, without_user_path
 from freshrepl.process import flush_stdio, parent_death_signal, watch_parent
 
@@ -46,6 +47,12 @@ if TYPE_CHECKING:
 IDLE_AFTER = 0.05
 # Importing or comparing this many user modules is followed, once idle, by give_back_memory.
 TRIM_AFTER_MODULES = 64
+# Asked for as the user types: worthless once another request waits behind them
+# (a newer one of theirs, or an input to run), so then answered empty at once.
+SUPERSEDED_BY_NEXT: dict[type, Callable[[], protocol.Reply]] = {
+    protocol.CompleteRequest: protocol.CompleteReply,
+    protocol.SignatureRequest: protocol.SignatureReply,
+}
 
 
 class KernelServer:
@@ -57,6 +64,7 @@ class KernelServer:
         self.main = _fresh_main_module()
         self.console = KernelConsole(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
+        self.help = HelpDesk(self.main.__dict__, lambda: self.conn.poll(0))
         # Told of the start-up and of every input (checkpoints.py's, when they are on).
         self.hooks: list[ServerHooks] = []
         if config.color:
@@ -156,10 +164,10 @@ class KernelServer:
         handlers: dict[type, Callable[[Any], protocol.Reply]] = {
             protocol.RunRequest: self.on_run,
             protocol.ReloadRequest: self.on_reload,
-            protocol.CompleteRequest: self.on_complete,
+            protocol.CompleteRequest: self.help.complete,
             protocol.ModulesRequest: self.on_modules,
-            protocol.SignatureRequest: self.on_signature,
-            protocol.DocRequest: self.on_doc,
+            protocol.SignatureRequest: self.help.signature,
+            protocol.DocRequest: self.help.doc,
         }
         while True:
             # A request typed ahead follows the hello within a few ms: it goes first.
@@ -179,6 +187,9 @@ class KernelServer:
         """The handler's reply; a bug of ours is reported, never fatal to the session."""
         try:
             request = protocol.decode(wire)
+            superseded = SUPERSEDED_BY_NEXT.get(type(request))
+            if superseded is not None and self.conn.poll(0):
+                return superseded()
             return handlers[type(request)](request)
         except Exception as exc:
             sys.stderr.write(f"freshrepl: internal error in the kernel: {exc!r}\n")
@@ -234,37 +245,8 @@ class KernelServer:
         self._give_back_memory_after(TRIM_AFTER_MODULES if results else self.reloader.compared)
         return protocol.ReloadReply(results, self._module_delta())
 
-    def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
-        with without_user_path():  # loaded on first use: start-up stays lean
-            from freshrepl.kernel.completer import complete
-        try:
-            matches, start = complete(request.text, self.main.__dict__)
-        except Exception:
-            matches, start = [], 0
-        return protocol.CompleteReply(matches, start)
-
     def on_modules(self, request: protocol.ModulesRequest) -> protocol.ModulesReply:
         return protocol.ModulesReply(self._module_delta())
-
-    def on_signature(self, request: protocol.SignatureRequest) -> protocol.SignatureReply:
-        with without_user_path():
-            from freshrepl.kernel.introspect import signature_at
-        try:
-            site, found = signature_at(request.text, self.main.__dict__)
-        except Exception:  # asked as the user types: an odd object shows no signature, no error
-            return protocol.SignatureReply()
-        if site is None:
-            return protocol.SignatureReply()
-        return protocol.SignatureReply(site.callee, found, site.argument, site.keyword)
-
-    def on_doc(self, request: protocol.DocRequest) -> protocol.DocReply:
-        with without_user_path():
-            from freshrepl.kernel.introspect import doc_text
-        try:
-            text = doc_text(request.name.strip(), self.main.__dict__)
-        except Exception as exc:  # the object's own __doc__ or signature failed
-            return protocol.DocReply(False, f"cannot show {request.name.strip()}: {exc!r}")
-        return protocol.DocReply(text is not None, text or "")
 
     def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
@@ -401,6 +383,14 @@ def _load_deferred() -> None:
         load_machinery()
 
 
+def _load_help() -> None:
+    """What completion and signature help use, loaded once idle: the first request is not slow."""
+    with without_user_path():
+        import inspect  # noqa: F401  (static attribute lookups)
+
+        import freshrepl.kernel.completer  # noqa: F401
+
+
 def give_back_memory() -> None:
     """Return the C heap's free pages to the system (glibc; elsewhere a no-op).
 
@@ -446,6 +436,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     # The parent-death signal is instant, but ctypes takes a few ms to load: once idle.
     kernel.idle.append(lambda: _tie_to_parent(parent))
     kernel.idle.append(_load_deferred)
+    kernel.idle.append(_load_help)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import _socket  # the C sockets: socket.py's enums cost the spawn a few ms
 import os
-import threading
 import time
 
 from freshrepl import protocol
@@ -21,6 +20,7 @@ from freshrepl.process import kill, reap, send_fds
 from freshrepl.shell.checkpoint_inbox import CheckpointInbox
 from freshrepl.shell.kernel_process import KernelProcess, Preforked
 from freshrepl.shell.options import Options
+from freshrepl.shell.request_gate import RequestGate, Superseded
 
 TYPE_CHECKING = False  # typing, socket and signal load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
@@ -39,6 +39,27 @@ class KernelError(Exception):
     """The kernel answered a request with an error (a bug of ours); the kernel goes on."""
 
 
+def kernel_config(options: Options, inbox_fd: int,
+                  checkpoint_after: float | None) -> protocol.KernelConfig:
+    """What a new kernel is told at its start (``inbox_fd`` -1: no checkpoints)."""
+    return protocol.KernelConfig(
+        argv=options.argv,
+        run_kind=options.run_kind,
+        run_target=options.run_target,
+        parent=os.getpid(),
+        # -x skips a script's first line; the kernel runs the -i script itself.
+        skip_first_line="-x" in options.python_flags,
+        checkpoint_fd=inbox_fd,
+        checkpoint_after=checkpoint_after or 0.0,
+        color=options.color,
+        color_style=options.color_scheme,
+    )
+
+
+# Asked for as the user types: they give way to every other request (request_gate.py).
+_HELP_REQUESTS = (protocol.CompleteRequest, protocol.SignatureRequest)
+
+
 class KernelClient:
     """One kernel at a time: its process, its request channel and its checkpoint messages."""
 
@@ -49,7 +70,7 @@ class KernelClient:
         self.inbox = CheckpointInbox()
         self.conn: Channel | None = None
         self.ready = False
-        self._lock = threading.Lock()  # one request (or the hello) on the channel at a time
+        self._gate = RequestGate()
         self._hello: protocol.Hello | None = None
         self._next_id = 0
         # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
@@ -73,7 +94,8 @@ class KernelClient:
         ours, theirs = _socket.socketpair()
         inbox = self.inbox.open() if self.checkpoint_after is not None else None
         try:
-            config = self._config(inbox.fileno() if inbox is not None else -1)
+            config = kernel_config(self.options, inbox.fileno() if inbox is not None else -1,
+                                   self.checkpoint_after)
             self.process.spawn(self.options, config, theirs.fileno())
         finally:
             theirs.close()
@@ -86,24 +108,11 @@ class KernelClient:
         self.conn = conn
         self.ready = False
 
-    def _config(self, inbox_fd: int) -> protocol.KernelConfig:
-        return protocol.KernelConfig(
-            argv=self.options.argv,
-            run_kind=self.options.run_kind,
-            run_target=self.options.run_target,
-            parent=os.getpid(),
-            # -x skips a script's first line; the kernel runs the -i script itself.
-            skip_first_line="-x" in self.options.python_flags,
-            checkpoint_fd=inbox_fd,
-            checkpoint_after=self.checkpoint_after or 0.0,
-            color=self.options.color,
-            color_style=self.options.color_scheme,
-        )
-
     def _adopt(self, preforked: Preforked) -> bool:
         """Send the forked kernel its configuration; False if it is already gone."""
         checkpoints = self.checkpoint_after is not None
-        config = self._config(preforked.kernel_inbox_fd if checkpoints else -1)
+        config = kernel_config(self.options, preforked.kernel_inbox_fd if checkpoints else -1,
+                               self.checkpoint_after)
         try:
             preforked.conn.send(as_dict(config))
         except OSError:
@@ -163,7 +172,7 @@ class KernelClient:
 
         Any thread may ask (a completion can come first); the hello is read once.
         """
-        with self._lock:
+        with self._gate.lock:
             return self._wait_ready_locked(timeout)
 
     def _wait_ready_locked(self, timeout: float | None) -> protocol.Hello:
@@ -226,25 +235,36 @@ class KernelClient:
 
         Raises ``KernelDied`` if the kernel ends first, ``KernelError`` if it
         answers with an error, and ``TimeoutError`` if ``timeout`` passes (a
-        late reply is then discarded by its id).
+        late reply is then discarded by its id).  A help request (completion,
+        signature) raises ``Superseded`` instead of holding up another request
+        or a newer one of its kind: it is then not sent, or no longer awaited.
         """
-        with self._lock:
-            if self.conn is None:
-                raise KernelDied(self.exit_reason or "no kernel")
-            self._next_id += 1
-            try:
-                # Sent before the hello is read: a kernel still starting finds the
-                # request waiting (the first input typed at once runs sooner).
-                self.conn.send(protocol.encode(request, self._next_id))
-            except OSError:
-                self.process.reap(block=True)
-                raise KernelDied(self.exit_reason or "channel closed") from None
-            if not self.ready:
-                self._wait_ready_locked(timeout)
-            while True:
-                wire = self._receive(timeout, on_wait)
-                if protocol.message_id(wire) == self._next_id:
-                    break
+        if isinstance(request, _HELP_REQUESTS):
+            with self._gate.helping(request.op, timeout) as superseded:
+                return self._exchange(request, expected, timeout, None, superseded)
+        with self._gate.urgent():
+            return self._exchange(request, expected, timeout, on_wait)
+
+    def _exchange(self, request: protocol.Request, expected: type[_R], timeout: float | None,
+                  on_wait: Callable[[], None] | None,
+                  superseded: Callable[[], bool] | None = None) -> _R:
+        """Send ``request`` and wait for its reply (the caller holds the channel)."""
+        if self.conn is None:
+            raise KernelDied(self.exit_reason or "no kernel")
+        self._next_id += 1
+        try:
+            # Sent before the hello is read: a kernel still starting finds the
+            # request waiting (the first input typed at once runs sooner).
+            self.conn.send(protocol.encode(request, self._next_id))
+        except OSError:
+            self.process.reap(block=True)
+            raise KernelDied(self.exit_reason or "channel closed") from None
+        if not self.ready:
+            self._wait_ready_locked(timeout)
+        while True:
+            wire = self._receive(timeout, on_wait, superseded)
+            if protocol.message_id(wire) == self._next_id:
+                break
         reply = protocol.decode(wire)
         if isinstance(reply, protocol.ErrorReply):
             raise KernelError(reply.message)
@@ -253,15 +273,18 @@ class KernelClient:
         return reply
 
     def _receive(
-        self, timeout: float | None, on_wait: Callable[[], None] | None = None
+        self, timeout: float | None, on_wait: Callable[[], None] | None = None,
+        superseded: Callable[[], bool] | None = None,
     ) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self.conn is None:  # killed while we waited (see KernelSupervisor._check_stuck)
                 raise KernelDied(self.exit_reason or "killed")
+            if superseded is not None and superseded():
+                raise Superseded("given up for another request")
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
             try:
-                if self.conn.poll(wait):
+                if self._gate.wait_readable(self.conn, wait, superseded is not None):
                     return self.conn.recv()
             except (EOFError, OSError):
                 self.process.reap(block=True)
