@@ -1,6 +1,6 @@
 """Benchmark: what live reloading costs per input, save-to-live latency, and reload time vs heap size.
 
-Run:  python3 bench/bench_reload.py [--quick]
+Run:  python3 bench/bench_reload.py [--quick] [--engine | --save-to-live [N,N]]
 
 Three measurements, each shell spawned in a pseudo-terminal as a person
 would use it (the interpreters are invoked directly, not through pyenv shims):
@@ -12,7 +12,8 @@ would use it (the interpreters are invoked directly, not through pyenv shims):
    ``%autoreload 2``.  Medians; freshrepl's overhead over python3 and over
    the bare loop, the growth per imported module, and (one sample) the
    ``import load_all`` input itself and the input after it.
-2. Save-to-live latency in freshrepl: a module imported in the shell is
+2. Save-to-live latency in freshrepl (``--save-to-live``: only this, with 0
+   and 2,000 other user modules imported first): a module imported in the shell is
    rewritten while the shell idles at the prompt, timed until the
    ``reloaded NAME`` notice appears; and the file is rewritten immediately
    before Enter on ``mod.f()``, timed from Enter to the result, which must be
@@ -54,6 +55,7 @@ from collections.abc import Callable
 
 import pexpect
 
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z])*"
 PROMPT = re.compile(rb">>>|In \[\d+\]:")
 PROMPT_AFTER = rb".*?(?:>>>|In \[\d+\]:)"
@@ -105,6 +107,8 @@ class Shell:
                    PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", PYTHONDONTWRITEBYTECODE="1")
         for name_ in ("PYTHONSTARTUP", "PYTHONPATH", "NO_COLOR"):
             env.pop(name_, None)
+        if name == "freshrepl":
+            env["PYTHONPATH"] = SRC  # this checkout's freshrepl, not one installed elsewhere
         self.name = name
         self.child = pexpect.spawn(command[0], command[1:], env=env, cwd=cwd,
                                    dimensions=(40, 160), timeout=60)
@@ -196,8 +200,8 @@ class C{i}:
 '''
 
 
-def make_project(root: str, count: int) -> str:
-    project = os.path.join(root, f"project{count}")
+def make_project(root: str, count: int, name: str = "") -> str:
+    project = os.path.join(root, name or f"project{count}")
     os.makedirs(project)
     for i in range(count):
         with open(os.path.join(project, f"m{i:04d}.py"), "w") as f:
@@ -274,13 +278,17 @@ def idle_save_to_notice(
     return time.perf_counter() - begin
 
 
-def save_to_live(root: str, home: str, repeats: int) -> None:
-    project = os.path.join(root, "live")
-    os.makedirs(project)
+def save_to_live(root: str, home: str, repeats: int, modules: int = 0) -> None:
+    """Save -> live for ``livemod``, after ``import load_all`` imported ``modules`` others."""
+    project = make_project(root, modules, name=f"live{modules}")
     path = os.path.join(project, "livemod.py")
     value = 100_000
     write_source(path, LIVE.format(value=value))
     shell = Shell("freshrepl", commands()["freshrepl"], home, project)
+    if modules:
+        shell.ask("import load_all; load_all.COUNT", str(modules))
+        shell.ask("1+1", "2")  # the modules just imported are compared with their files once
+        time.sleep(1.0)  # and watched: the watcher has taken in their directories
     shell.run("import livemod")
     shell.ask("livemod.f()", str(value))
     rows: list[tuple[str, list[float], int]] = []
@@ -311,7 +319,8 @@ def save_to_live(root: str, home: str, repeats: int) -> None:
     base = statistics.median(python.ask("livemod.f()", str(value))[0] for _ in range(repeats))
     python.close()
     shell.close()
-    print(f"2. freshrepl save -> live ({repeats} saves each; python3 round trip of mod.f(): {ms(base).strip()})")
+    print(f"2. freshrepl save -> live with {modules} other user modules imported "
+          f"({repeats} saves each; python3 round trip of mod.f(): {ms(base).strip()})")
     print(f"{'':<58}{'median':>12}{'max':>12}{'stale':>8}{'median / python3':>18}")
     for label, samples, stale in rows:
         median = statistics.median(samples)
@@ -552,11 +561,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer modules and repeats")
     parser.add_argument("--engine", action="store_true", help="only 4., the in-process engine")
+    parser.add_argument("--save-to-live", metavar="N,N", const="0,2000", nargs="?",
+                        help="only 2., once per number of other user modules imported (default 0,2000)")
     args = parser.parse_args()
     quick = args.quick
     if args.engine:
         with tempfile.TemporaryDirectory() as root:
             engine_reload_vs_heap(root, repeats=3 if quick else 7)
+        return
+    if args.save_to_live:
+        with tempfile.TemporaryDirectory() as root:
+            home = os.path.join(root, "home")
+            os.makedirs(home)
+            for count in (int(n) for n in args.save_to_live.split(",")):
+                save_to_live(root, home, repeats=6 if quick else 20, modules=count)
         return
     sizes = [0, 500] if quick else [0, 500, 2000]
     with tempfile.TemporaryDirectory() as root:

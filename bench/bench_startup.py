@@ -1,6 +1,7 @@
 """Benchmark: how soon the shell answers, side by side with python3 -q, and what it imports.
 
-Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--pause S] [--no-profile] [--profiles N]
+Run:  python3 bench/bench_startup.py [--runs N] [--trips N] [--pause S] [--input TEXT]
+                                    [--no-profile] [--profiles N]
 
 Every shell is spawned in an 80x24 pseudo-terminal with an isolated home (the
 environment the end-to-end tests use, ``tests/term.py``) and driven as a
@@ -12,6 +13,8 @@ person who types at once would:
   its echo awaited, then, after ``--pause`` seconds (a person's pause before
   Enter; 0 times a machine typist, whose Enter meets the shell still busy
   with the echo), Enter is timed until ``2`` and until the next ``>>>``.
+  ``--input`` types another input whose value is 2 instead: ``len('ab')``
+  makes the shell ask for completions and a signature while it is typed.
 
 Contenders: ``python3 -q`` (the interpreter running this script), ``python3.13
 -q`` when installed, and ``freshrepl -q`` from this checkout.  Figures are
@@ -47,7 +50,11 @@ ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>])*"  # CSI sequences, keypad modes
 PROMPT = re.compile(rb">>>")  # prompt_toolkit draws the blank as a cursor move
 FIRST_RESULT = re.compile(rb"\n\r?" + ESC + rb"42" + ESC + rb"\r?\n")
 RESULT = re.compile(rb"\n\r?" + ESC + rb"2" + ESC + rb"\r?\n")
-ECHO = re.compile(rb"1" + ESC + rb"\+" + ESC + rb"1")
+
+
+def echo_of(text: str) -> re.Pattern[bytes]:
+    """``text`` as the shell draws it: any colour or cursor codes between its characters."""
+    return re.compile(ESC.join(re.escape(char.encode()) for char in text))
 
 
 def contenders() -> dict[str, list[str]]:
@@ -91,8 +98,8 @@ def spawn(command: list[str], home: Path, cwd: Path, **extra: str) -> pexpect.sp
 
 
 def measure_once(command: list[str], home: Path, cwd: Path, trips: int,
-                 pause: float) -> dict[str, float]:
-    """One spawn: the first result, then ``trips`` timed ``1+1`` inputs."""
+                 pause: float, typed: str = "1+1") -> dict[str, float]:
+    """One spawn: the first result, then ``trips`` timed inputs ``typed`` (whose value is 2)."""
     started = time.perf_counter()
     child = spawn(command, home, cwd)
     child.expect(PROMPT)
@@ -102,8 +109,8 @@ def measure_once(command: list[str], home: Path, cwd: Path, trips: int,
     child.expect(PROMPT)
     to_result, to_prompt = [], []
     for _ in range(trips + 1):  # the first one warms up
-        child.send("1+1")
-        child.expect(ECHO)
+        child.send(typed)
+        child.expect(echo_of(typed))
         if pause:
             time.sleep(pause)
         begin = time.perf_counter()
@@ -180,7 +187,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--trips", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.0,
-                        help="seconds between the echo of 1+1 and Enter (default 0)")
+                        help="seconds between the echo of the input and Enter (default 0)")
+    parser.add_argument("--input", default="1+1", help="the timed input; its value must be 2")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--profiles", type=int, default=5, help="spawns per import profile")
     args = parser.parse_args()
@@ -193,12 +201,13 @@ def main() -> None:
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
         for _ in range(args.runs):  # interleaved, so load changes hit every contender alike
             for name, command in commands.items():
-                samples[name].append(measure_once(command, home, cwd, args.trips, args.pause))
+                samples[name].append(measure_once(command, home, cwd, args.trips, args.pause,
+                                                  args.input))
         for name, rows in samples.items():
             results[name] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
         base = results["python3 -q"]
         print(f"{ROWS}x{COLS} pty, medians of {args.runs} spawns x {args.trips} inputs, "
-              f"Enter {args.pause * 1000:.0f} ms after the echo")
+              f"Enter {args.pause * 1000:.0f} ms after the echo of {args.input}")
         print(f"{'':<15}" + "".join(f"{key:>24}" for key in base))
         for name, figures in results.items():
             cells = "".join(f"{v * 1000:11.2f} ms ({v / base[k]:5.2f}x)" for k, v in figures.items())

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from term import SRC
 
 from freshrepl.cli import help_text, parse
-from freshrepl.record import field_names
+from freshrepl.dataclass_lite import field_names
 from freshrepl.settings import SETTINGS
 from freshrepl.shell.config import apply_config, parse_flat, read_config
 from freshrepl.shell.options import Options

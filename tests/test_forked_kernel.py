@@ -90,7 +90,7 @@ def test_restarted_kernel_is_spawned_and_still_clean(spawn):
     ({"inspect": "1"}, False),
 ])
 def test_when_the_first_kernel_is_forked(monkeypatch, change, forks):
-    from freshrepl.shell import kernel_client
+    from freshrepl.shell import kernel_process
     from freshrepl.shell.options import Options
 
     if not sys.platform.startswith("linux"):
@@ -100,10 +100,10 @@ def test_when_the_first_kernel_is_forked(monkeypatch, change, forks):
         if name in change:
             setattr(options, name, change[name])
     monkeypatch.delenv("PYTHONINSPECT", raising=False)
-    monkeypatch.delenv(kernel_client.FORK_KERNEL_ENV, raising=False)
+    monkeypatch.delenv(kernel_process.FORK_KERNEL_ENV, raising=False)
     if "env" in change:
-        monkeypatch.setenv(kernel_client.FORK_KERNEL_ENV, change["env"])
+        monkeypatch.setenv(kernel_process.FORK_KERNEL_ENV, change["env"])
     if "inspect" in change:
         monkeypatch.setenv("PYTHONINSPECT", change["inspect"])
     monkeypatch.setattr(sys, "orig_argv", change.get("orig_argv", [sys.executable, "/bin/freshrepl"]))
-    assert kernel_client._can_fork_kernel(options) is forks
+    assert kernel_process.can_fork_kernel(options) is forks

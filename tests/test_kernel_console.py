@@ -13,19 +13,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from freshrepl.compiler import AwaitCompiler
-from freshrepl.kernel.console import NUMBERED_INPUTS, Console
+from freshrepl.kernel.console import NUMBERED_INPUTS, KernelConsole
 
 
 @pytest.fixture
-def console() -> Iterator[Console]:
+def console() -> Iterator[KernelConsole]:
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
-    yield Console(namespace)
+    yield KernelConsole(namespace)
     loop = namespace.get("loop")
     if loop is not None and not loop.is_closed():
         loop.close()
 
 
-def run(console: Console, capsys: pytest.CaptureFixture[str], source: str) -> tuple[str, str]:
+def run(console: KernelConsole, capsys: pytest.CaptureFixture[str], source: str) -> tuple[str, str]:
     console.push_source(source)
     captured = capsys.readouterr()
     return captured.out, captured.err

@@ -11,7 +11,7 @@ from freshrepl import protocol
 from freshrepl.kernel.completer import complete
 from freshrepl.shell.commands import COMMANDS, CommandRegistry, is_command, run_command
 from freshrepl.shell.live_reload import LiveReload
-from freshrepl.shell.notices import WatchTable, notice
+from freshrepl.shell.notices import ModuleStates, notice
 from freshrepl.shell.session import SessionRecord
 from freshrepl.shell.supervisor import KernelSupervisor
 
@@ -67,7 +67,7 @@ class FakeShell:
         self.auto = auto
         self.options = type("Options", (), {"watch": True})()
         self.dead, self.client = False, object()
-        self.table = type("Table", (), {"render": lambda table: "the watch table"})()
+        self.states = type("States", (), {"render": lambda states: "the watch table"})()
 
     def supervisor(self):
         return self
@@ -212,17 +212,17 @@ def test_a_coloured_notice_is_the_plain_one_wrapped_in_one_colour():
 
 
 def test_watch_table_follows_results_and_saves():
-    table = WatchTable()
+    table = ModuleStates()
     assert table.render() == "no user modules imported yet"
     added, dropped = table.apply_delta(protocol.ModuleDelta({"points": "/p/points.py",
                                                              "shapes": "/p/shapes.py"}))
     assert added == ["/p/points.py", "/p/shapes.py"] and dropped == []
-    table.record(result(protocol.UNSAFE, detail="Point: base classes changed"))
+    table.apply_result(result(protocol.UNSAFE, detail="Point: base classes changed"))
     table.mark_changed({"/p/points.py", "/p/shapes.py"})  # a stale module stays stale
     rows = dict(line.split(None, 1) for line in table.render().splitlines())
     assert rows["points"].startswith("stale") and "base classes changed" in rows["points"]
     assert rows["shapes"].startswith("changed") and ":reload to apply" in rows["shapes"]
-    table.record(result(protocol.RELOADED))
+    table.apply_result(result(protocol.RELOADED))
     assert table.modules["points"].state == "fresh"
     _, dropped = table.apply_delta(protocol.ModuleDelta(removed=["shapes"]))
     assert dropped == ["/p/shapes.py"] and "shapes" not in table.render()
@@ -246,8 +246,10 @@ class FakeKernel:
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
                                  modules=protocol.ModuleDelta({source: f"/{source}.py"}))
 
-    def take_notices(self):
-        return []  # no checkpoints
+    class inbox:  # noqa: N801  (no checkpoints)
+        @staticmethod
+        def take():
+            return []
 
     def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))
@@ -370,7 +372,7 @@ def test_policy_records_results_in_its_table():
 
     results = policy.reload_now(Unsafe(), [])
     assert [r.status for r in results] == [protocol.UNSAFE]
-    assert policy.table.modules["m"].state == "stale"
+    assert policy.states.modules["m"].state == "stale"
 
 
 # -- the kernel's completer ----------------------------------------------------------------------
@@ -396,19 +398,19 @@ def test_kernel_bootstrap_loads_this_freshrepl_not_another_on_the_path(tmp_path)
     import subprocess
     import sys
 
-    from freshrepl.shell import kernel_client
+    from freshrepl.shell import kernel_process
 
     impostor = tmp_path / "elsewhere" / "freshrepl"
     impostor.mkdir(parents=True)
     (impostor / "__init__.py").write_text("raise SystemExit('the wrong freshrepl')\n")
-    setup = kernel_client._BOOTSTRAP.format(root=kernel_client._SOURCE_ROOT).split("import freshrepl")[0]
+    setup = kernel_process.BOOTSTRAP.format(root=kernel_process.SOURCE_ROOT).split("import freshrepl")[0]
     probe = setup + "import freshrepl, sys\nprint(freshrepl.__file__)\nprint('' in user_path)\n"
     env = dict(os.environ, PYTHONPATH=str(impostor.parent))
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     loaded, user_path_kept_cwd = done.stdout.split()
-    assert loaded == os.path.join(kernel_client._SOURCE_ROOT, "freshrepl", "__init__.py")
+    assert loaded == os.path.join(kernel_process.SOURCE_ROOT, "freshrepl", "__init__.py")
     assert user_path_kept_cwd == "True"  # user code gets its directory back later
 
 

@@ -422,12 +422,12 @@ def test_polling_fallback(
     w = make_watcher()
     w.poll_interval = 0.02
     w.watch([str(a)])
-    assert w.notice == f"{reason}; polling for changes every 0.02 s"
+    assert w.fallback_warning == f"{reason}; polling for changes every 0.02 s"
     if fail_in == "schedule":
         assert failing.stopped
-    w.notice = None  # the shell prints it once and clears it
+    w.fallback_warning = None  # the shell prints it once and clears it
     w.watch([str(b)])
-    assert w.notice is None, "the notice is given once"
+    assert w.fallback_warning is None, "the warning is given once"
     write(a, "x = 2\n")
     wait_pending(w, probe, a)
     # Same size, same second: the poller compares bytes of young files.
@@ -498,7 +498,7 @@ def test_missing_directory_is_polled(
     w = make_watcher()
     w.poll_interval = 0.02
     w.watch([str(mod)])
-    assert w.notice is None, "one unwatchable directory is not a reason to poll everything"
+    assert w.fallback_warning is None, "one unwatchable directory is not a reason to poll everything"
     mod.parent.mkdir()
     write(mod, "x = 1\n")
     wait_pending(w, probe, mod)

@@ -350,12 +350,9 @@ def _write(stream: TextIO | None, text: str) -> None:
 
 def exec_handover(handover: Handover) -> int:
     """Replace this process with the interpreter; returns only if that fails."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()  # execv drops whatever is still buffered
-        except (OSError, ValueError):
-            pass
+    from freshrepl.process import flush_stdio
+
+    flush_stdio()  # execv drops whatever is still buffered
     try:
         os.execv(handover.python, [handover.python, *handover.args])
     except OSError as exc:
@@ -387,8 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, Handover):
         return exec_handover(result)
 
+    from freshrepl.process import flush_stdio
     from freshrepl.shell.config import apply_config
-    from freshrepl.shell.kernel_client import prefork
+    from freshrepl.shell.kernel_process import prefork
 
     apply_config(result, os.environ)
     # Before the shell loads anything more: the kernel's child never returns here.
@@ -400,6 +398,5 @@ def main(argv: list[str] | None = None) -> int:
     # terminal restored, history written entry by entry.  Tearing down the
     # interpreter (prompt_toolkit, pygments, idle worker threads) would add
     # ~25 ms to every exit and do nothing the user can see.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_stdio()
     os._exit(status)

@@ -1,7 +1,7 @@
 """How a source file is fingerprinted (both processes): SHA-256 of its bytes, or of its decoded text.
 
 A list of fingerprints travels in a file of its own (``write_listing``): a
-checkpoint of a kernel with thousands of modules would overflow the notice it
+checkpoint of a kernel with thousands of modules would overflow the message it
 goes with, and a list of thousands of small objects would leave both
 processes' heaps grown for good.
 

@@ -1,13 +1,13 @@
 """The typed messages the shell and the kernel exchange, and how the kernel is configured.
 
-Both processes import this module; of freshrepl it imports only ``record``
-and ``settings`` (plain, import-free), so the kernel can load it before
-anything else.  The channel is one end of a
-socketpair wrapped in ``freshrepl.channel.Channel``, which does the framing
+Both processes import this module; of freshrepl it imports only
+``dataclass_lite`` and ``settings`` (plain, import-free), so the kernel can
+load it before anything else.  The channel is one end of a socketpair
+wrapped in ``freshrepl.channel.Channel``, which does the framing
 (``multiprocessing.connection``'s frames, without its imports).  On the wire a message is a plain ``dict`` (``{"op": ..., "id":
 ..., fields}``) so that a kernel on another interpreter version, which unpickles
 no class of ours, can still talk to the shell; ``encode`` and ``decode`` turn
-the record classes below (``record.py``: dataclasses to the type checker,
+the classes below (``dataclass_lite.py``: dataclasses to the type checker,
 lighter to import) into such dicts and back.  Nothing heavy is imported here:
 both processes need this module before the first input can run.
 
@@ -30,10 +30,11 @@ request               reply               meaning
 Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 ``SOCK_SEQPACKET`` socketpair whose packets are JSON-encoded messages:
 
-- the kernel's *notice* channel (fd ``KernelConfig.checkpoint_fd``): the
+- the *checkpoint messages'* channel (the kernel's end is fd
+  ``KernelConfig.checkpoint_fd``, the shell's ``shell/checkpoint_inbox.py``): the
   kernel says ``CheckpointTaken`` (with the checkpoint's control socket and
   the listing of its files attached as ``SCM_RIGHTS``) or ``CheckpointSkipped``, unasked, the moment it
-  happens, so that a notice sent just before a fatal input is not lost;
+  happens, so that a message sent just before a fatal input is not lost;
 - a checkpoint's *control* socket: the shell sends ``ResumeRequest`` with the
   new kernel's two channel ends attached; the new kernel then says ``Hello``
   on its channel like any other.
@@ -41,7 +42,7 @@ Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
 
 from __future__ import annotations
 
-from freshrepl.record import as_dict, field, field_names, record
+from freshrepl.dataclass_lite import as_dict, dataclass_lite, field, field_names
 from freshrepl.settings import default
 
 TYPE_CHECKING = False
@@ -61,7 +62,7 @@ UNSAFE = "unsafe"  # cannot be applied in place: nothing applied
 DELETED = "deleted"  # the source file is gone: loaded code stays in use
 
 
-@record
+@dataclass_lite
 class KernelConfig:
     """What the kernel must know at start, beyond its interpreter flags."""
 
@@ -70,7 +71,7 @@ class KernelConfig:
     run_target: str | None = None
     parent: int = 0  # the shell's pid: the kernel dies with it
     skip_first_line: bool = False  # python -x
-    checkpoint_fd: int = -1  # the kernel's end of the notice channel; -1: no checkpoints
+    checkpoint_fd: int = -1  # the kernel's end of the checkpoint messages' channel; -1: none
     checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = default("color_scheme")  # the pygments style they are coloured with
@@ -94,7 +95,7 @@ class KernelConfig:
         return cls(**{name: data[name] for name in field_names(cls) if name in data})
 
 
-@record
+@dataclass_lite
 class ModuleDelta:
     """User modules imported (name -> file) or dropped since the kernel last said."""
 
@@ -107,7 +108,7 @@ class ModuleDelta:
         return cls(dict(data.get("added", {})), list(data.get("removed", [])))
 
 
-@record
+@dataclass_lite
 class ReloadResult:
     """What happened to one module in a reload."""
 
@@ -132,14 +133,14 @@ class ReloadResult:
 # -- requests (shell -> kernel) --------------------------------------------------
 
 
-@record
+@dataclass_lite
 class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
 
 
-@record
+@dataclass_lite
 class ReloadRequest:
     op: ClassVar[str] = "reload"
     paths: list[str] | None  # changed files; None: compare every user module
@@ -149,24 +150,24 @@ class ReloadRequest:
     imported: bool = False
 
 
-@record
+@dataclass_lite
 class CompleteRequest:
     op: ClassVar[str] = "complete"
     text: str  # the input up to the cursor
 
 
-@record
+@dataclass_lite
 class ModulesRequest:
     op: ClassVar[str] = "modules"
 
 
-@record
+@dataclass_lite
 class SignatureRequest:
     op: ClassVar[str] = "signature"
     text: str  # the input up to the cursor
 
 
-@record
+@dataclass_lite
 class DocRequest:
     op: ClassVar[str] = "doc"
     name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
@@ -175,14 +176,14 @@ class DocRequest:
 # -- replies (kernel -> shell) -------------------------------------------------------
 
 
-@record
+@dataclass_lite
 class Hello:
     op: ClassVar[str] = "hello"
     pid: int
     python: str
 
 
-@record
+@dataclass_lite
 class RunReply:
     op: ClassVar[str] = "run-reply"
     ok: bool  # false when the input raised or did not compile
@@ -191,27 +192,27 @@ class RunReply:
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@record
+@dataclass_lite
 class ReloadReply:
     op: ClassVar[str] = "reload-reply"
     results: list[ReloadResult] = field(default_factory=list)
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@record
+@dataclass_lite
 class CompleteReply:
     op: ClassVar[str] = "complete-reply"
     matches: list[str] = field(default_factory=list)
     start: int = 0  # (negative) offset from the cursor that the matches replace
 
 
-@record
+@dataclass_lite
 class ModulesReply:
     op: ClassVar[str] = "modules-reply"
     modules: ModuleDelta = field(default_factory=ModuleDelta)
 
 
-@record
+@dataclass_lite
 class CheckpointTaken:
     """Kernel -> shell, unasked: a paused fork of the kernel now exists."""
 
@@ -222,10 +223,10 @@ class CheckpointTaken:
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
-    # the file's bytes.  Thousands of modules would not fit in a notice.
+    # the file's bytes.  Thousands of modules would not fit in one message.
 
 
-@record
+@dataclass_lite
 class CheckpointSkipped:
     """Kernel -> shell, unasked: a checkpoint was due but forking was not safe."""
 
@@ -234,7 +235,7 @@ class CheckpointSkipped:
     reason: str  # "a background thread is running in the kernel (worker)"
 
 
-@record
+@dataclass_lite
 class ResumeRequest:
     """Shell -> checkpoint: fork a new kernel from here (channel ends attached)."""
 
@@ -242,7 +243,7 @@ class ResumeRequest:
     parent: int  # the shell's pid: the new kernel becomes its child and dies with it
 
 
-@record
+@dataclass_lite
 class SignatureReply:
     op: ClassVar[str] = "signature-reply"
     callee: str = ""  # the expression before the open bracket ("" when not in a call)
@@ -253,14 +254,14 @@ class SignatureReply:
     keyword: str | None = None  # its name, when typed as name=...
 
 
-@record
+@dataclass_lite
 class DocReply:
     op: ClassVar[str] = "doc-reply"
     found: bool = False  # false: no such name in the kernel (or it failed: then text says why)
     text: str = ""  # the signature line(s), a blank line, the docstring
 
 
-@record
+@dataclass_lite
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 

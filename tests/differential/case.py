@@ -48,6 +48,9 @@ class Case:
     probes: list[str]
     # Informational: a method-body style edit the engine must apply, not refuse.
     must_apply: bool = False
+    # Informational: an edit a fresh process runs but the live one cannot (a framework
+    # forbids it after first use); the honest outcome is a refusal offering the restart.
+    restart: bool = False
     note: str = ""
     # The files after the edit, for edits made by position rather than by ``changes``.
     edited: dict[str, str] = field(default_factory=dict)
@@ -96,6 +99,26 @@ def case(name: str, source: str | dict[str, str], changes: Change | list[Change]
 
 def change(old: str, new: str, file: str = "m.py") -> Change:
     return Change(old, new, file)
+
+
+class Group:
+    """Cases that share one project (its files and setup), each one edit of it.
+
+    ``Group("flask", FILES, SETUP).edit("view_body", old, new, probes)`` is the
+    case ``flask.view_body``; ``file`` names the file the edit is in.
+    """
+
+    def __init__(self, prefix: str, source: str | dict[str, str], setup: str,
+                 file: str = "m.py") -> None:
+        self.prefix = prefix
+        self.source = source
+        self.setup = setup
+        self.file = file
+
+    def edit(self, name: str, old: str, new: str, probes: list[str], file: str | None = None,
+             **extra: object) -> Case:
+        return case(f"{self.prefix}.{name}", self.source, change(old, new, file or self.file),
+                    self.setup, probes, **extra)
 
 
 @dataclass

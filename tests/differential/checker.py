@@ -41,6 +41,8 @@ from .probes import TIMEOUT, unbound_name
 
 RIGHT, REFUSED, WRONG, ERROR = "RIGHT", "REFUSED", "WRONG", "ERROR"
 VERDICTS = (RIGHT, REFUSED, WRONG, ERROR)
+# Notes a REFUSED verdict may carry (a refusal is honest, but each costs the user a restart).
+SHOULD_APPLY, NO_RESTART = "[an edit that should apply]", "[no restart offered]"
 
 
 @dataclass
@@ -132,7 +134,9 @@ class Checker:
             verdict = _judge_applied(layout, probes, after, fresh_after, reports)
         verdict.case = case_.name
         if verdict.verdict == REFUSED and case_.must_apply:
-            verdict.reason += "  [an edit that should apply]"
+            verdict.reason += "  " + SHOULD_APPLY
+        if verdict.verdict == REFUSED and case_.restart and not any(map(offers_restart, results)):
+            verdict.reason += "  " + NO_RESTART
         return verdict
 
     def _before_edit(self, layout: Layout, probes: list[str]) -> tuple[list[str], str]:
@@ -173,6 +177,11 @@ class Checker:
         if verdict.verdict == RIGHT:
             verdict.verdict = REFUSED
         return verdict
+
+
+def offers_restart(result: ReloadResult) -> bool:
+    """Whether the shell answers this result with the restart question (as ``shell/loop.py``)."""
+    return result.status == UNSAFE
 
 
 def _of(state: dict[str, str], modules: set[str]) -> dict[str, str]:
@@ -265,7 +274,7 @@ def _changed_member(key: str, before: str, after: str) -> str:
 def _report(result: ReloadResult, layout: Layout) -> str:
     short = {v: k for k, v in layout.modules.items()}.get(result.module, result.module)
     text = result.detail or result.error or ""
-    if result.location:
+    if result.location and not text.startswith(result.location):
         text = f"{result.location}: {text}"
     return f"{result.status} {short}" + (f" ({_shorten(text, layout)})" if text else "")
 

@@ -81,8 +81,27 @@ def __dcheck_make__():
                 code.co_posonlyargcount, code.co_kwonlyargcount,
                 tuple(constant(c) for c in code.co_consts))
 
+    # Objects are looked at through their real type only, never through attributes they
+    # answer themselves: a proxy (werkzeug's, Django's settings, lazy-object-proxy) runs
+    # code or raises when touched, and the checker must not change what it observes.
+    def kind(obj, types_):
+        return issubclass(type(obj), types_)
+
+    def is_wrapt(obj):
+        return type(obj).__module__.startswith("wrapt")  # keeps its target in a slot of its own
+
+    def own_dict(obj):
+        """The instance dict, read only where attribute lookup is the plain one."""
+        mro = type(obj).__mro__
+        if any("__getattribute__" in vars(klass) for klass in mro[:-1]):
+            return {}  # a proxy's lookup (lazy-object-proxy's loads its target)
+        descriptor = next((vars(k)["__dict__"] for k in mro if "__dict__" in vars(k)), None)
+        if type(descriptor) is not types.GetSetDescriptorType:
+            return {}  # none, or one of the class's own (werkzeug's proxies forward it)
+        return descriptor.__get__(obj)
+
     def plain(value):
-        if isinstance(value, (int, float, complex, str, bytes, bool, type(None))):
+        if kind(value, (int, float, complex, str, bytes, bool, type(None))):
             return text(repr(value))
         return type(value).__name__
 
@@ -91,31 +110,30 @@ def __dcheck_make__():
         if id(obj) in seen or depth > 8:
             return []
         seen.add(id(obj))
-        if isinstance(obj, types.MethodType):
+        if kind(obj, types.MethodType):
             return functions(obj.__func__, seen, depth + 1)
-        if isinstance(obj, (staticmethod, classmethod)):
+        if kind(obj, (staticmethod, classmethod)):
             return functions(obj.__func__, seen, depth + 1)
-        if isinstance(obj, property):
+        if kind(obj, property):
             found = []
             for accessor in (obj.fget, obj.fset, obj.fdel):
                 if accessor is not None:
                     found += functions(accessor, seen, depth + 1)
             return found
         found = []
-        if isinstance(obj, types.FunctionType):
+        if kind(obj, types.FunctionType):
             found.append(obj)
-        if not isinstance(obj, type):
+        if not kind(obj, type):
             inner = wrapped(obj)
             if inner is not None:
                 found += functions(inner, seen, depth + 1)
         return found
 
     def wrapped(obj):
-        """What a decorator's product wraps (functools.wraps, lru_cache, partial)."""
-        try:
-            own = object.__getattribute__(obj, "__dict__")
-        except AttributeError:
-            own = {}
+        """What a decorator's product wraps (functools.wraps, lru_cache, partial, wrapt)."""
+        if is_wrapt(obj):
+            return obj.__wrapped__
+        own = own_dict(obj)
         if "__wrapped__" in own:
             return own["__wrapped__"]
         if type(obj).__name__ in ("partial", "cached_property", "partialmethod"):
@@ -165,17 +183,23 @@ def __dcheck_make__():
                          + " cells " + repr(key[3]))
         return " | ".join(lines)
 
+    def module_of(value):
+        """The module that made ``value``: a function's or class's own, else its type's."""
+        if kind(value, types.FunctionType):
+            return value.__module__
+        if kind(value, type):
+            return type.__dict__["__module__"].__get__(value)
+        if is_wrapt(value):
+            return module_of(value.__wrapped__)
+        return own_dict(value).get("__module__", type(value).__module__)  # functools.wraps's
+
     def identity(value, owner, depth):
         """Identities of ``value`` and, if ``owner`` made it, of its code and members
         (another module's objects are that module's business)."""
         parts = [type(value).__name__, str(id(value))]
-        if isinstance(value, (list, dict, set)):
+        if kind(value, (list, dict, set)):
             parts.append("len " + str(len(value)))
-        try:
-            mine = getattr(value, "__module__", None) == owner
-        except Exception:
-            mine = False
-        if not mine and not isinstance(value, (staticmethod, classmethod, property)):
+        if module_of(value) != owner and not kind(value, (staticmethod, classmethod, property)):
             return ";".join(parts)
         for fn in functions(value, set()):
             parts += [str(id(fn)), str(id(fn.__code__)), str(id(fn.__defaults__)),
@@ -185,7 +209,7 @@ def __dcheck_make__():
                     parts.append(str(id(cell.cell_contents)))
                 except ValueError:
                     parts.append("empty")
-        if isinstance(value, type) and depth < 3:
+        if kind(value, type) and depth < 3:
             for key, member in list(vars(value).items()):
                 parts.append(key + "=" + identity(member, owner, depth + 1))
         return ";".join(parts)

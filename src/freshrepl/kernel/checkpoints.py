@@ -29,7 +29,6 @@ forked in; when it is done it exits with ``SystemExit`` as ``main`` would.
 from __future__ import annotations
 
 import _socket  # the C sockets: socket.py (its enums) loads with the first checkpoint
-import array
 import ast
 import gc
 import itertools
@@ -44,15 +43,33 @@ from importlib.machinery import PathFinder
 
 from freshrepl import digests, protocol
 from freshrepl.channel import Channel
-from freshrepl.kernel.imports import without_user_path
+from freshrepl.kernel.imports import load_shielded, without_user_path
+from freshrepl.process import (
+    flush_stdio,
+    parent_death_signal,
+    reap_soon,
+    receive_fds,
+    send_fds,
+    watch_parent,
+)
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
 if TYPE_CHECKING:
     import socket
-    from typing import Any
+    from typing import Any, Protocol
 
-    from freshrepl.kernel.main import KernelServer
     from freshrepl.reload.hook import Loaded
+
+    class Server(Protocol):
+        """What the checkpointer uses of the kernel's server (``kernel/main.KernelServer``)."""
+
+        reloader: Any  # the reload engine, or None when live reload is off
+        idle: list[Callable[[], None]]
+
+        def serve(self) -> int: ...
+        def release_channel(self) -> None: ...
+        def take_channel(self, conn: Channel) -> None: ...
+        def report_all_modules(self) -> None: ...
 
 # Runtimes that are known not to survive a fork once loaded (their own threads
 # and device contexts); a thread started by any other runtime is caught too.
@@ -67,7 +84,6 @@ _FORK_UNSAFE_MODULES = {
 OWN_THREAD_PREFIX = "freshrepl-"
 _MAX_FDS = 4  # descriptors a resume request may carry
 _CHECKPOINT_OOM_SCORE = "800"  # of -1000..1000: the OOM killer's favourite victims
-RunHandler = Callable[[protocol.RunRequest], protocol.RunReply]
 
 
 def fork_unsafe_reason() -> str | None:
@@ -152,16 +168,17 @@ def _new_user_module(name: str, is_user_file: Callable[[str | None], bool]) -> b
 
 
 class Checkpointer:
-    """Takes checkpoints around the kernel's inputs and turns a resumed one into the kernel."""
+    """Takes checkpoints around the kernel's inputs and turns a resumed one into the kernel.
 
-    def __init__(self, server: KernelServer) -> None:
+    The server calls it (its ``hooks``) after start-up and before and after each input.
+    """
+
+    def __init__(self, server: Server, outbox_fd: int, slow: float) -> None:
         self.server = server
-        self.slow = server.config.checkpoint_after
-        self.notes: _socket.socket | None = None
-        if server.config.checkpoint_fd >= 0:
-            os.set_inheritable(server.config.checkpoint_fd, False)
-            self.notes = _socket.socket(fileno=server.config.checkpoint_fd)
-            self.notes.setblocking(False)  # a shell that stopped reading never blocks us
+        self.slow = slow
+        os.set_inheritable(outbox_fd, False)
+        self.outbox: _socket.socket | None = _socket.socket(fileno=outbox_fd)
+        self.outbox.setblocking(False)  # a shell that stopped reading never blocks us
         self.children: list[int] = []  # checkpoints forked here, reaped once dropped
         self.inputs = 0
         # Seconds of inputs (and start-up) since the newest checkpoint: what a restart
@@ -169,50 +186,37 @@ class Checkpointer:
         # and as it is 0 right after one, no two checkpoints hold the same state.
         self.unsaved = 0.0
 
-    def around(self, on_run: RunHandler) -> RunHandler:
-        """``on_run`` with a checkpoint before and after it where the policy says so."""
-        if self.notes is None:
-            return on_run
+    # -- the server's hooks --------------------------------------------------------------
 
-        def run(request: protocol.RunRequest) -> protocol.RunReply:
-            self._reap()
-            if self.unsaved >= self.slow:
-                module = first_user_import(request.source, _is_user_file)
-                if module is not None:
-                    self.take(f"before importing {module}", after=False)
-            started = time.monotonic()
-            reply = on_run(request)
-            self.inputs += 1
-            took = time.monotonic() - started
-            if reply.ok:  # a replay runs only the inputs that succeeded
-                self.unsaved += took
-            if took >= self.slow and reply.ok and reply.exit is None:
-                self.take(f"after a {took:.1f} s input", after=True)
-            return reply
+    def after_start(self, took: float) -> None:
+        """A slow start-up (``-i`` script, PYTHONSTARTUP) is followed by a checkpoint."""
+        self.unsaved += took
+        if took >= self.slow:
+            self.take(f"after a {took:.1f} s start-up", after=False)
 
-        return run
+    def before_run(self, request: protocol.RunRequest) -> None:
+        """Before an input that first imports a user module, once enough is unsaved."""
+        self._reap()
+        if self.unsaved >= self.slow:
+            module = first_user_import(request.source, _is_user_file)
+            if module is not None:
+                self.take(f"before importing {module}", after=False)
 
-    def around_start(self, start: Callable[[], None]) -> Callable[[], None]:
-        """The kernel's start-up (``-i`` script, PYTHONSTARTUP), followed by a checkpoint if slow."""
-        if self.notes is None:
-            return start
-
-        def timed_start() -> None:
-            started = time.monotonic()
-            start()
-            took = time.monotonic() - started
+    def after_run(self, reply: protocol.RunReply, took: float) -> None:
+        """After a slow input that succeeded."""
+        self.inputs += 1
+        if reply.ok:  # a replay runs only the inputs that succeeded
             self.unsaved += took
-            if took >= self.slow:
-                self.take(f"after a {took:.1f} s start-up", after=False)
-
-        return timed_start
+        if took >= self.slow and reply.ok and reply.exit is None:
+            self.take(f"after a {took:.1f} s input", after=True)
 
     # -- taking one ----------------------------------------------------------------
 
     def take(self, why: str, after: bool) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
-        with without_user_path():  # loaded at start-up were it not for their cost
-            import json  # noqa: F401  (the notices: protocol.encode_packet)
+        # Loaded at start-up were it not for their cost: json for protocol.encode_packet,
+        # socket for process.send_fds.
+        load_shielded("json", "socket")
 
         reason = fork_unsafe_reason()
         if reason is None and self.server.reloader is None:
@@ -237,6 +241,7 @@ class Checkpointer:
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too
         try:
+            flush_stdio()  # or both processes would write what was buffered
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
             self.unsaved = unsaved
@@ -268,34 +273,23 @@ class Checkpointer:
         return digests.write_listing(fingerprints)
 
     def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
-        """``message`` on the notice channel, with the descriptors ``attach``."""
-        if self.notes is None:
+        """``message`` to the shell's checkpoint inbox, with the descriptors ``attach``."""
+        if self.outbox is None:
             return False
-        # socket.send_fds's message, sent on the C socket the notes are.
-        fds = array.array("i", attach)
         try:
-            self.notes.sendmsg([protocol.encode_packet(message)],
-                               [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+            send_fds(self.outbox, protocol.encode_packet(message), list(attach))  # type: ignore[arg-type]
         except OSError:
             return False
         return True
 
     def _reap(self) -> None:
         """Checkpoints the shell dropped have exited: collect them (no zombies)."""
-        for pid in list(self.children):
-            try:
-                done, _status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                self.children.remove(pid)
+        self.children = [pid for pid in self.children if not reap_soon(pid)]
 
     # -- paused ------------------------------------------------------------------------
 
     def _pause(self, control: socket.socket) -> None:
         """The checkpoint's life: wait for resume requests until the shell hangs up."""
-        import socket
-
         saved = _quiet_signals()
         saved_oom = _set_oom_score_adj(_CHECKPOINT_OOM_SCORE)
         gc_was_enabled = gc.isenabled()
@@ -303,7 +297,7 @@ class Checkpointer:
         self._drop_channels()
         while True:
             try:
-                data, fds, _flags, _address = socket.recv_fds(control, 1 << 16, _MAX_FDS)
+                data, fds = receive_fds(control, 1 << 16, _MAX_FDS)
             except OSError:
                 os._exit(0)
             if not data:
@@ -318,17 +312,10 @@ class Checkpointer:
                 os.close(fd)
 
     def _drop_channels(self) -> None:
-        """Let go of the kernel's channels so that the shell sees the kernel's own end.
-
-        The request channel's number stays taken (by the null device) until
-        the resumed kernel closes that ``Connection``; closing it here would
-        let the number be reused and closed twice.
-        """
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, self.server.conn.fileno())
-        os.close(null)
-        if self.notes is not None:
-            self.notes.close()
+        """Let go of the kernel's channels so that the shell sees the kernel's own end."""
+        self.server.release_channel()
+        if self.outbox is not None:
+            self.outbox.close()
         self.children = []
 
     def _fork_kernel(self, request: protocol.ResumeRequest, fds: list[int], control: socket.socket,
@@ -347,13 +334,12 @@ class Checkpointer:
 
     def _become_kernel(self, shell: int, fds: list[int], saved: tuple[dict[int, Any], str | None],
                        gc_was_enabled: bool) -> None:
-        from freshrepl.kernel import main
-
         if os.getppid() != shell:
             os._exit(1)  # not adopted by the shell: the shell sees the channel close
-        main._die_with_parent(shell)
+        watch_parent(shell)
         self.server.idle.clear()  # the forked kernel's start-up work was for its old parent
-        main._parent_death_signal(shell)
+        load_shielded("ctypes")
+        parent_death_signal(shell)
         handlers, oom_score = saved
         _restore_signals(handlers)
         if oom_score is not None:
@@ -362,15 +348,12 @@ class Checkpointer:
             gc.enable()
         for fd in fds:
             os.set_inheritable(fd, False)  # never to the user's os.system() children
-        old = self.server.conn
-        self.server.conn = Channel(fds[0])
-        old.close()
-        self.notes = _socket.socket(fileno=fds[1])
-        self.notes.setblocking(False)
-        reloader = self.server.reloader
-        reloader.store.fresh[:] = list(reloader.store.by_name)  # the new shell side knows none
+        self.server.take_channel(Channel(fds[0]))
+        self.outbox = _socket.socket(fileno=fds[1])
+        self.outbox.setblocking(False)
+        self.server.report_all_modules()  # the new shell side knows none
         status = self.server.serve()
-        main._flush_stdio()
+        flush_stdio()
         raise SystemExit(status)
 
 
@@ -393,11 +376,6 @@ def _startup_fingerprint(path: str) -> tuple[str, str, str]:
 
 def _fork() -> int:
     """``os.fork`` without 3.12's warning about our own (lock-free) watcher thread."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()  # or both processes would write what was buffered
-        except Exception:
-            pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return os.fork()

@@ -16,27 +16,68 @@ import re
 import rlcompleter
 import sys
 import types
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from freshrepl.kernel.introspect import Scan, is_a, resolve, scan, static_attribute
+from freshrepl.source_text import dotted_name_before, help_context
 
-_IMPORT = re.compile(r"^\s*(?:import\s+(?:[\w.]+\s*,\s*)*|from\s+)([\w.]*)$")
-_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+(?:[\w]+\s*,\s*)*(\w*)$")
-_WORD = re.compile(r"[\w.]*$")
-# `d[` with what is typed after the bracket (nothing, or digits of an int key).
-_SUBSCRIPT = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*(\d*)$")
-# The same, just before a string literal's prefix and quote.
-_SUBSCRIPT_BEFORE_STRING = re.compile(r"(?<![\w.])([^\W\d][\w.]*)\s*\[\s*$")
+# Matched from the line's start only (never searched for): linear in the line.
+_IMPORT = re.compile(r"\s*(?:import\s+(?:[\w.]+\s*,\s*)*|from\s+)([\w.]*)\Z")
+_FROM_IMPORT = re.compile(r"\s*from\s+([\w.]+)\s+import\s+(?:\w+\s*,\s*)*(\w*)\Z")
 
 MAX_MATCHES = 1000
 _SUFFIXES = tuple(importlib.machinery.all_suffixes())  # .py, .pyc, extension suffixes
 
 _top_level_modules: list[str] | None = None
 
+# Asked every LOOK_UP_EVERY entries of a long listing (a directory, a dir()):
+# has another request come?  Then the completion is abandoned.
+LOOK_UP_EVERY = 256
+_T = TypeVar("_T")
 
-def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
-    """Matches for the input up to the cursor, and the (negative) offset they replace."""
+
+class Abandoned(Exception):
+    """Another request arrived while completing: the answer would be stale, and it must not wait."""
+
+
+def _never() -> bool:
+    return False
+
+
+_should_stop: Callable[[], bool] = _never
+
+
+def complete(text: str, namespace: dict[str, Any],
+             should_stop: Callable[[], bool] = _never) -> tuple[list[str], int]:
+    """Matches for the input up to the cursor, and the (negative) offset they replace.
+
+    Only ``help_context(text)`` is read, each part of it a bounded number of
+    times: what was typed or pasted cannot make this slow.  Long listings (a
+    large directory, a long ``dir()``) ask ``should_stop`` as they go and
+    raise ``Abandoned`` when it says so.
+    """
+    global _should_stop
+    _should_stop = should_stop
+    try:
+        return _complete(text, namespace)
+    finally:
+        _should_stop = _never
+
+
+def _watched(items: Iterable[_T]) -> Iterator[_T]:
+    """``items``, asking ``_should_stop`` every ``LOOK_UP_EVERY`` of them."""
+    for count, item in enumerate(items, 1):
+        if count % LOOK_UP_EVERY == 0 and _should_stop():
+            raise Abandoned
+        yield item
+
+
+def _complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
+    context = help_context(text)
+    if context is None:
+        return [], 0
+    text = context
     line = text.rsplit("\n", 1)[-1]
     found = _FROM_IMPORT.match(line)
     if found:
@@ -51,13 +92,29 @@ def complete(text: str, namespace: dict[str, Any]) -> tuple[list[str], int]:
         return [], 0
     if opened.string_start is not None:
         return _in_string(text, opened, namespace)
-    subscript = _SUBSCRIPT.search(text)
-    if subscript:
-        keys = _literal_keys(subscript.group(1), subscript.group(2), namespace)
+    digits_start = len(text)
+    while digits_start > 0 and text[digits_start - 1] in "0123456789":
+        digits_start -= 1
+    subscripted = _subscripted(text, digits_start)
+    if subscripted:
+        digits = text[digits_start:]
+        keys = _literal_keys(subscripted, digits, namespace)
         if keys is not None:
-            return keys, -len(subscript.group(2))
-    word = _WORD.search(line).group(0)  # type: ignore[union-attr]
+            return keys, -len(digits)
+    word = line[dotted_name_before(line, len(line)):]
     return _namespace_matches(word, namespace), -len(word)
+
+
+def _subscripted(text: str, end: int) -> str | None:
+    """``d`` when ``text[:end]`` ends with ``d[`` (blanks allowed around the bracket), else None."""
+    end = len(text[:end].rstrip())
+    if not end or text[end - 1] != "[":
+        return None
+    end = len(text[:end - 1].rstrip())
+    name = text[dotted_name_before(text, end):end]
+    if not name or name[0] == "." or name[0].isdigit():
+        return None
+    return name
 
 
 # -- names and attributes -------------------------------------------------------------
@@ -93,7 +150,7 @@ def _attribute_matches(word: str, namespace: dict[str, Any]) -> list[str]:
     except Exception:  # LookupError, or a __dir__ of the user's that fails
         return []
     matches = []
-    for name in names:
+    for name in _watched(names):
         if not isinstance(name, str) or not name.startswith(prefix) or _hidden(name, prefix):
             continue
         matches.append(f"{expr}.{name}" + ("(" if _is_callable_attribute(obj, name) else ""))
@@ -204,9 +261,9 @@ def _in_string(text: str, opened: Scan, namespace: dict[str, Any]) -> tuple[list
     assert opened.string_start is not None
     typed = text[opened.string_start + len(opened.quote):]
     before = text[:opened.string_start - len(opened.prefix)]
-    subscript = _SUBSCRIPT_BEFORE_STRING.search(before)
-    if subscript and "f" not in opened.prefix.lower():
-        keys = _string_keys(subscript.group(1), opened, typed, namespace)
+    subscripted = _subscripted(before, len(before))
+    if subscripted and "f" not in opened.prefix.lower():
+        keys = _string_keys(subscripted, opened, typed, namespace)
         if keys is not None:
             return keys, -len(typed)
     if "\n" in typed or "b" in opened.prefix.lower():
@@ -224,7 +281,7 @@ def _path_matches(typed: str, opened: Scan) -> tuple[list[str], int]:
         return [], 0
     raw = "r" in opened.prefix.lower()
     matches = []
-    for entry in entries:
+    for entry in _watched(entries):
         if not entry.name.startswith(start) or (entry.name.startswith(".") and not start):
             continue
         body = _literal_body(entry.name, opened.quote, raw)
@@ -291,7 +348,7 @@ def _modules_in(directories: Iterable[str]) -> set[str]:
             entries = list(os.scandir(directory or "."))
         except OSError:
             continue
-        for entry in entries:
+        for entry in _watched(entries):
             name = _module_name(entry)
             if name is not None and name.isidentifier() and name != "__init__":
                 names.add(name)

@@ -43,7 +43,7 @@ FUTURE_FLAGS = functools.reduce(
 EXIT_COMMANDS = ("exit", "quit")
 
 
-class Console(code.InteractiveConsole):
+class KernelConsole(code.InteractiveConsole):
     """python3's interactive console, plus await, bare exit, and whether the last input failed."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
@@ -71,6 +71,12 @@ class Console(code.InteractiveConsole):
                 # too; python3's REPL hands it the user's frames only.
                 _call_excepthook(etype, value, tb.tb_next)
                 return
+            if value is not None and not traceback_gives_hints():
+                # The display prints the error's own __traceback__: the user's frames only.
+                value = value.with_traceback(tb.tb_next)
+                sys.last_type, sys.last_value, sys.last_traceback = type(value), value, tb.tb_next
+                self.write(interpreter_display(type(value), value, tb.tb_next))
+                return
         super().showtraceback()
 
     def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
@@ -92,7 +98,35 @@ class Console(code.InteractiveConsole):
                 value.filename = filename
             _call_excepthook(etype, value, None)
             return
+        if isinstance(value, SyntaxError) and value.msg == "incomplete input":
+            value = self._complete_input_error(value, filename)
+        if isinstance(value, SyntaxError) and not traceback_shows_syntax_errors_as_displayed():
+            # ``code`` formats with ``traceback``, which here differs from what the
+            # interpreter's display (python3's REPL) prints: it would also rebuild
+            # the error from its args, losing where it ends.  The input was
+            # compiled with this filename already, as python3's REPL compiles it;
+            # raised by the compiler, it has no frames of the user's to show.
+            value = value.with_traceback(None)
+            sys.last_type, sys.last_value, sys.last_traceback = type(value), value, None
+            self.write(interpreter_display(type(value), value, None))
+            return
         super().showsyntaxerror(filename, **kwargs)
+
+    def _complete_input_error(self, error: SyntaxError, filename: str | None) -> SyntaxError:
+        """The error python3 reports where ``codeop`` says "incomplete input" at the end of an input.
+
+        Python 3.10's ``codeop`` says so for an unterminated string at the end;
+        python3's own REPL, whose compiler never asks for more, names the error.
+        """
+        flags = self.compile.compiler.flags & FUTURE_FLAGS  # not codeop's "incomplete" ones
+        try:
+            compile(self._source, filename or self.filename, "single", flags, True)
+        except SyntaxError as real:
+            real.__context__ = None  # raised while the first was handled: not caused by it
+            return real
+        except (ValueError, OverflowError):
+            pass
+        return error
 
     def write(self, data: str) -> None:
         if self.captured is not None:
@@ -184,6 +218,55 @@ def _call_excepthook(etype: type[BaseException], value: Any,
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     sys.last_exc = value  # type: ignore[attr-defined,unused-ignore]  # pdb.pm() reads it (3.12+)
     sys.excepthook(etype, value, tb)
+
+
+# -- the interpreter's own error display -------------------------------------------
+
+
+@functools.cache
+def traceback_gives_hints() -> bool:
+    """Does the ``traceback`` module print the "Did you mean" hints python3 prints (3.12+)?
+
+    Before, only the interpreter's own display (``sys.__excepthook__``, which
+    python3's REPL uses) has them, and it alone puts the carets of a syntax
+    error that spans lines; ``code`` formats with ``traceback``.
+    """
+    try:
+        pritn  # type: ignore[name-defined]  # noqa: B018, F821  (a near miss of print, on purpose)
+    except NameError as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return "Did you mean" in text
+    raise AssertionError("pritn is defined")  # pragma: no cover
+
+
+@functools.cache
+def traceback_shows_syntax_errors_as_displayed() -> bool:
+    """Does ``traceback`` print syntax errors as the interpreter's display does (3.13+)?
+
+    Before, carets differ: those of an error across lines, or of an
+    IndentationError, are only right in the interpreter's own display.
+    """
+    for source in ("x = [1, 2\n3]\n", "if True:\nprint(1)\n"):
+        try:
+            compile(source, "<stdin>", "exec")
+        except SyntaxError as error:
+            shown = "".join(traceback.format_exception_only(type(error), error))
+            if shown != interpreter_display(type(error), error, None):
+                return False
+    return True
+
+
+def interpreter_display(etype: type[BaseException], value: BaseException,
+                        tb: TracebackType | None) -> str:
+    """The text ``sys.__excepthook__`` (the interpreter's display) prints for this error."""
+    import io
+
+    saved, sys.stderr = sys.stderr, (text := io.StringIO())
+    try:
+        sys.__excepthook__(etype, value, tb)
+    finally:
+        sys.stderr = saved
+    return text.getvalue()
 
 
 # -- traceback surgery --------------------------------------------------------------

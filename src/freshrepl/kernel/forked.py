@@ -4,7 +4,7 @@ Spawning a new interpreter for the kernel costs its start-up (some 10-15 ms)
 on top of the kernel's imports, all before the first input can run.  When the
 kernel would run on the shell's very interpreter with the same flags, the
 shell instead forks itself the moment its options are known (see
-``shell/kernel_client.prefork``), before it has loaded anything of its own
+``shell/kernel_process.prefork``), before it has loaded anything of its own
 worth keeping.  The child turns itself into what the spawned kernel would be
 -- the same ``sys.path``, a clean ``__main__``, none of the shell's modules --
 imports the kernel while the shell draws its prompt, then waits for the
@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 _SHELL_MODULES = ("freshrepl.cli", "freshrepl.__main__", "freshrepl.shell")
 
 
-def become_kernel(channel_fd: int, notes_fd: int) -> NoReturn:
-    """Serve as the kernel on ``channel_fd`` (``notes_fd``: the notice channel's kernel end)."""
+def become_kernel(channel_fd: int, outbox_fd: int) -> NoReturn:
+    """Serve as the kernel on ``channel_fd`` (``outbox_fd``: the kernel's end of the checkpoint messages' channel)."""
     # A Ctrl-C before the kernel is up must not print a traceback from here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     user_path = _user_path()
@@ -49,8 +49,8 @@ def become_kernel(channel_fd: int, notes_fd: int) -> NoReturn:
     except (EOFError, OSError):
         os._exit(0)  # the shell went away (or started another kernel): no user code ran
     config = protocol.KernelConfig.from_dict(settings)
-    if config.checkpoint_fd != notes_fd:
-        os.close(notes_fd)
+    if config.checkpoint_fd != outbox_fd:
+        os.close(outbox_fd)
     kernel_main.main(user_path, config, conn)
     raise AssertionError("the kernel's main returned")  # pragma: no cover - main exits
 

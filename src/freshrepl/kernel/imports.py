@@ -24,3 +24,12 @@ def without_user_path() -> Iterator[None]:
         yield
     finally:
         sys.path[:] = saved
+
+
+def load_shielded(*names: str) -> None:
+    """Import the modules ``names`` (if not loaded yet) off the user's path."""
+    import importlib
+
+    with without_user_path():
+        for name in names:
+            importlib.import_module(name)

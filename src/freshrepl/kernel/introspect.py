@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from freshrepl.kernel.imports import without_user_path
-from freshrepl.source_text import string_end
+from freshrepl.source_text import help_context, string_end
 
 _DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
-_CALLEE = re.compile(r"(?<![\w.])([^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*)\s*$")
-_KEYWORD_ARG = re.compile(r"^\s*([^\W\d]\w*)\s*=(?!=)")
-_STRING_PREFIX = re.compile(r"(?<!\w)[rRbBuUfF]{1,2}$")
+_KEYWORD_ARG = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)")  # matched at an argument's start only
+_PREFIX_LETTERS = frozenset("rRbBuUfF")
 
 # Descriptors implemented in C whose __get__ only binds: safe to call.
 _BINDS_SAFELY = (
@@ -74,8 +73,7 @@ def scan(text: str) -> Scan:
             if end is None:
                 result.string_start = i
                 result.quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else char
-                prefix = _STRING_PREFIX.search(text, 0, i)
-                result.prefix = prefix.group(0) if prefix else ""
+                result.prefix = _string_prefix(text, i)
                 return result
             i = end
             continue
@@ -88,6 +86,45 @@ def scan(text: str) -> Scan:
             result.brackets[-1].item_start = i + 1
         i += 1
     return result
+
+
+def _string_prefix(text: str, quote: int) -> str:
+    """The prefix letters (``rb``, ``f``) of the string literal whose quote is at ``quote``."""
+    start = quote
+    while start > 0 and quote - start < 2 and text[start - 1] in _PREFIX_LETTERS:
+        start -= 1
+    if start > 0 and _is_word_char(text[start - 1]):
+        return ""  # the end of a name (``bar"x"`` is no prefix), or a third letter
+    return text[start:quote]
+
+
+def _is_word_char(char: str) -> bool:
+    return char == "_" or char.isalnum()
+
+
+def _callee_before(text: str, end: int) -> str | None:
+    """The dotted name (blanks around its dots dropped) that ``text[:end]`` ends with, or None."""
+    parts = []
+    i = _blanks_before(text, end)
+    while True:
+        start = i
+        while start > 0 and _is_word_char(text[start - 1]):
+            start -= 1
+        name = text[start:i]
+        if not name or name[0].isdigit():
+            return None
+        parts.append(name)
+        before = _blanks_before(text, start)
+        if before == 0 or text[before - 1] != ".":
+            return ".".join(reversed(parts))
+        i = _blanks_before(text, before - 1)
+
+
+def _blanks_before(text: str, end: int) -> int:
+    """Where the run of blanks ending at ``end`` starts."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end
 
 
 # -- resolving an expression safely -------------------------------------------------
@@ -181,19 +218,22 @@ class CallSite:
 
 
 def call_site(text: str) -> CallSite | None:
-    """The innermost call whose bracket is open at the end of ``text``."""
+    """The innermost call whose bracket is open at the end of ``text`` (``help_context`` of it)."""
+    context = help_context(text)
+    if context is None:
+        return None
+    text = context
     found = scan(text)
     if found.string_start is not None:
         found = scan(text[:found.string_start])  # inside a string argument: same call
     for bracket in reversed(found.brackets):
         if bracket.char != "(":
             continue
-        callee = _CALLEE.search(text, 0, bracket.position)
+        callee = _callee_before(text, bracket.position)
         if callee is None:
             return None  # f()(, x[0](: needs a call or subscript to know
-        keyword = _KEYWORD_ARG.match(text[bracket.item_start:])
-        return CallSite(re.sub(r"\s+", "", callee.group(1)), bracket.commas,
-                        keyword.group(1) if keyword else None)
+        keyword = _KEYWORD_ARG.match(text, bracket.item_start)
+        return CallSite(callee, bracket.commas, keyword.group(1) if keyword else None)
     return None
 
 

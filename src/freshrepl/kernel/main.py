@@ -1,6 +1,6 @@
 """The kernel's request loop and start-up: answers the shell, runs the -i script and PYTHONSTARTUP.
 
-The shell starts this module in a child interpreter (see ``shell/kernel_client.py``) that
+The shell starts this module in a child interpreter (see ``shell/kernel_process.py``) that
 shares the terminal: user output goes straight to fds 1 and 2 and ``input()``
 reads fd 0.  Requests arrive on a private channel (``protocol.py``).  SIGINT is
 ignored while the kernel waits for a request and raises ``KeyboardInterrupt``
@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 import traceback
 
 from freshrepl import protocol
 from freshrepl.channel import Channel
-from freshrepl.kernel.checkpoints import Checkpointer
-from freshrepl.kernel.console import Console, strip_own_frames
-from freshrepl.kernel.imports import without_user_path
+from freshrepl.kernel.console import KernelConsole, strip_own_frames
+from freshrepl.kernel.help_desk import HelpDesk
+from freshrepl.kernel.imports import load_shielded, without_user_path
+from freshrepl.process import flush_stdio, parent_death_signal, watch_parent
 
 # Everything imported here delays the first input's result: typing, runpy and
 # ctypes (the parent-death signal) load when first needed or once idle.
@@ -28,13 +28,31 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
-    from typing import Any
+    from typing import Any, Protocol
+
+    class ServerHooks(Protocol):
+        """What a plug-in of the server is told as it works (the checkpointer: checkpoints.py)."""
+
+        def after_start(self, took: float) -> None:
+            """Start-up (``-i`` script, PYTHONSTARTUP) is done; it took ``took`` seconds."""
+
+        def before_run(self, request: protocol.RunRequest) -> None:
+            """An input is about to run."""
+
+        def after_run(self, reply: protocol.RunReply, took: float) -> None:
+            """An input ran, in ``took`` seconds; ``reply`` is what the shell will get."""
 
 
 # Seconds without a request before the kernel does start-up work it deferred.
 IDLE_AFTER = 0.05
 # Importing or comparing this many user modules is followed, once idle, by give_back_memory.
 TRIM_AFTER_MODULES = 64
+# Asked for as the user types: worthless once another request waits behind them
+# (a newer one of theirs, or an input to run), so then answered empty at once.
+SUPERSEDED_BY_NEXT: dict[type, Callable[[], protocol.Reply]] = {
+    protocol.CompleteRequest: protocol.CompleteReply,
+    protocol.SignatureRequest: protocol.SignatureReply,
+}
 
 
 class KernelServer:
@@ -44,12 +62,11 @@ class KernelServer:
         self.conn = conn
         self.config = config
         self.main = _fresh_main_module()
-        self.console = Console(self.main.__dict__)
+        self.console = KernelConsole(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
-        # Paused forks of the kernel around inputs, where they pay (checkpoints.py).
-        self.checkpoints = Checkpointer(self)
-        self.on_run = self.checkpoints.around(self.on_run)  # type: ignore[method-assign,assignment]
-        self.start = self.checkpoints.around_start(self.start)  # type: ignore[method-assign]
+        self.help = HelpDesk(self.main.__dict__, lambda: self.conn.poll(0))
+        # Told of the start-up and of every input (checkpoints.py's, when they are on).
+        self.hooks: list[ServerHooks] = []
         if config.color:
             self._color_output(config.color_style)
         # Start-up work no input needs: done while no request waits (see serve).
@@ -66,6 +83,13 @@ class KernelServer:
     # -- start-up -------------------------------------------------------------
 
     def start(self) -> None:
+        started = time.monotonic()
+        self._start()
+        took = time.monotonic() - started
+        for hook in self.hooks:
+            hook.after_start(took)
+
+    def _start(self) -> None:
         sys.argv = list(self.config.argv or [""])
         # As in python3's interactive mode: code tests hasattr(sys, "ps1") to know
         # it is interactive (and readline, imported earlier, edits input() lines).
@@ -140,10 +164,10 @@ class KernelServer:
         handlers: dict[type, Callable[[Any], protocol.Reply]] = {
             protocol.RunRequest: self.on_run,
             protocol.ReloadRequest: self.on_reload,
-            protocol.CompleteRequest: self.on_complete,
+            protocol.CompleteRequest: self.help.complete,
             protocol.ModulesRequest: self.on_modules,
-            protocol.SignatureRequest: self.on_signature,
-            protocol.DocRequest: self.on_doc,
+            protocol.SignatureRequest: self.help.signature,
+            protocol.DocRequest: self.help.doc,
         }
         while True:
             # A request typed ahead follows the hello within a few ms: it goes first.
@@ -163,6 +187,9 @@ class KernelServer:
         """The handler's reply; a bug of ours is reported, never fatal to the session."""
         try:
             request = protocol.decode(wire)
+            superseded = SUPERSEDED_BY_NEXT.get(type(request))
+            if superseded is not None and self.conn.poll(0):
+                return superseded()
             return handlers[type(request)](request)
         except Exception as exc:
             sys.stderr.write(f"freshrepl: internal error in the kernel: {exc!r}\n")
@@ -170,6 +197,16 @@ class KernelServer:
             return protocol.ErrorReply(repr(exc))
 
     def on_run(self, request: protocol.RunRequest) -> protocol.RunReply:
+        for hook in self.hooks:
+            hook.before_run(request)
+        started = time.monotonic()
+        reply = self._run(request)
+        took = time.monotonic() - started
+        for hook in self.hooks:
+            hook.after_run(reply, took)
+        return reply
+
+    def _run(self, request: protocol.RunRequest) -> protocol.RunReply:
         exit_status, error = None, ""
         redirect = _NullStdio() if request.replay else None
         if redirect is not None:
@@ -190,7 +227,7 @@ class KernelServer:
                 redirect.__exit__()
                 error = "".join(self.console.captured or [])
                 self.console.captured = None
-            _flush_stdio()
+            flush_stdio()
         if self.reloader is not None:
             self.reloader.note_main_input(request.source)
         return protocol.RunReply(
@@ -208,37 +245,8 @@ class KernelServer:
         self._give_back_memory_after(TRIM_AFTER_MODULES if results else self.reloader.compared)
         return protocol.ReloadReply(results, self._module_delta())
 
-    def on_complete(self, request: protocol.CompleteRequest) -> protocol.CompleteReply:
-        with without_user_path():  # loaded on first use: start-up stays lean
-            from freshrepl.kernel.completer import complete
-        try:
-            matches, start = complete(request.text, self.main.__dict__)
-        except Exception:
-            matches, start = [], 0
-        return protocol.CompleteReply(matches, start)
-
     def on_modules(self, request: protocol.ModulesRequest) -> protocol.ModulesReply:
         return protocol.ModulesReply(self._module_delta())
-
-    def on_signature(self, request: protocol.SignatureRequest) -> protocol.SignatureReply:
-        with without_user_path():
-            from freshrepl.kernel.introspect import signature_at
-        try:
-            site, found = signature_at(request.text, self.main.__dict__)
-        except Exception:  # asked as the user types: an odd object shows no signature, no error
-            return protocol.SignatureReply()
-        if site is None:
-            return protocol.SignatureReply()
-        return protocol.SignatureReply(site.callee, found, site.argument, site.keyword)
-
-    def on_doc(self, request: protocol.DocRequest) -> protocol.DocReply:
-        with without_user_path():
-            from freshrepl.kernel.introspect import doc_text
-        try:
-            text = doc_text(request.name.strip(), self.main.__dict__)
-        except Exception as exc:  # the object's own __doc__ or signature failed
-            return protocol.DocReply(False, f"cannot show {request.name.strip()}: {exc!r}")
-        return protocol.DocReply(text is not None, text or "")
 
     def _module_delta(self) -> protocol.ModuleDelta:
         if self.reloader is None:
@@ -251,6 +259,25 @@ class KernelServer:
         """Work on this many user modules leaves much freed memory: give it back once idle."""
         if modules >= TRIM_AFTER_MODULES and give_back_memory not in self.idle:
             self.idle.append(give_back_memory)
+
+    # -- for a kernel resumed from a checkpoint (checkpoints.py) ----------------------------
+
+    def release_channel(self) -> None:
+        """Let go of the shell's channel; its number stays taken (by the null device) until
+        ``take_channel`` closes this ``Channel``: else it could be reused, then closed twice."""
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, self.conn.fileno())
+        os.close(null)
+
+    def take_channel(self, conn: Channel) -> None:
+        """Serve on ``conn`` from now on (a new shell-side kernel handle)."""
+        old, self.conn = self.conn, conn
+        old.close()
+
+    def report_all_modules(self) -> None:
+        """The next module delta names every user module loaded (the new handle knows none)."""
+        if self.reloader is not None:
+            self.reloader.store.fresh[:] = list(self.reloader.store.by_name)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -278,7 +305,7 @@ class _NullStdio:
     """Point fds 0-2 at the null device (replayed inputs are silent and read EOF)."""
 
     def __enter__(self) -> None:
-        _flush_stdio()
+        flush_stdio()
         self.saved = [os.dup(fd) for fd in (0, 1, 2)]
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -286,7 +313,7 @@ class _NullStdio:
         os.close(null)
 
     def __exit__(self, *exc: object) -> None:
-        _flush_stdio()
+        flush_stdio()
         for fd, saved in zip((0, 1, 2), self.saved, strict=True):
             os.dup2(saved, fd)
             os.close(saved)
@@ -297,14 +324,6 @@ def _blank_first_line(source: str | bytes) -> str | bytes:
     if isinstance(source, bytes):
         return b"".join(source.partition(b"\n")[1:])
     return "".join(source.partition("\n")[1:])
-
-
-def _flush_stdio() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
 
 
 def _exit_status(exc: SystemExit) -> int:
@@ -359,9 +378,17 @@ def _load_deferred() -> None:
     from freshrepl.reload.engine import load_machinery
 
     with without_user_path():
-        import json  # noqa: F401  (checkpoint notices)
+        import json  # noqa: F401  (checkpoint messages)
         import socket  # noqa: F401  (checkpoints)
         load_machinery()
+
+
+def _load_help() -> None:
+    """What completion and signature help use, loaded once idle: the first request is not slow."""
+    with without_user_path():
+        import inspect  # noqa: F401  (static attribute lookups)
+
+        import freshrepl.kernel.completer  # noqa: F401
 
 
 def give_back_memory() -> None:
@@ -379,36 +406,10 @@ def give_back_memory() -> None:
         pass
 
 
-def _die_with_parent(parent: int) -> None:
-    """The kernel never outlives the shell, even one killed with SIGKILL.
-
-    A thread checks every half second from the start; the parent-death signal
-    (instant, but ctypes takes a few ms to load) is asked for once idle.
-    """
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="freshrepl-parent-watch", daemon=True).start()
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _parent_death_signal(parent: int) -> None:
-    """SIGKILL for the kernel the moment the shell ends (Linux; elsewhere the watch thread)."""
-    try:
-        with without_user_path():
-            import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except Exception:
-        pass
-    if os.getppid() != parent:  # it ended before the signal was asked for
-        os._exit(1)
+def _tie_to_parent(parent: int) -> None:
+    """``parent_death_signal``, with ctypes loaded off the user's path."""
+    load_shielded("ctypes")
+    parent_death_signal(parent)
 
 
 def main(user_path: list[str] | None = None, config: protocol.KernelConfig | None = None,
@@ -416,7 +417,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     """Run the kernel and exit; ``user_path`` is the sys.path user code gets.
 
     A spawned kernel finds its ``config`` and channel in the environment (see
-    shell/kernel_client.py); a forked one is handed them (see forked.py).
+    shell/kernel_process.py); a forked one is handed them (see forked.py).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if config is None:
@@ -426,14 +427,20 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
         os.set_inheritable(fd, False)
         conn = Channel(fd)
     parent = config.parent or os.getppid()
-    _die_with_parent(parent)
+    watch_parent(parent)
     kernel = KernelServer(conn, config)
-    kernel.idle.append(lambda: _parent_death_signal(parent))
+    if config.checkpoint_fd >= 0:
+        from freshrepl.kernel.checkpoints import Checkpointer
+
+        kernel.hooks.append(Checkpointer(kernel, config.checkpoint_fd, config.checkpoint_after))
+    # The parent-death signal is instant, but ctypes takes a few ms to load: once idle.
+    kernel.idle.append(lambda: _tie_to_parent(parent))
     kernel.idle.append(_load_deferred)
+    kernel.idle.append(_load_help)
     _load_readline()
     if user_path is not None:
         sys.path[:] = user_path
     kernel.start()
     status = kernel.serve()
-    _flush_stdio()
+    flush_stdio()
     sys.exit(status)

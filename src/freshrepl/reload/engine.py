@@ -296,6 +296,7 @@ class _PromptState:
         self.main, self.store = main, store
         self.script_values: dict[str, Any] = {}
         self.decorators: set[str] = set()
+        self.decorator_words = DecoratorWords()
 
     def note_decorators(self, source: str) -> None:
         if "@" in source:
@@ -318,10 +319,52 @@ class _PromptState:
 
     def used_as_decorator(self, fn: types.FunctionType) -> bool:
         """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
-        entries = list(self.store.by_name.values())
+        entries = self.decorator_words.naming(fn.__code__.co_name, list(self.store.by_name.values()))
         modules = [(e.text, self.main if e.name == MAIN else e.module) for e in entries]
         sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
         return used_as_decorator(fn, sources, self.main.__dict__, self.decorators)
+
+
+class DecoratorWords:
+    """The words of each module's decorator lines, read once per version of its source.
+
+    Which modules could use a function as a decorator is asked on every
+    reload of a function; decoding every module's source for it cost ~10 µs
+    a module (20 ms with 2,000 modules).  A module none of whose ``@`` lines
+    has the name as a word cannot match ``used_as_decorator``'s search.
+    """
+
+    _LINE = re.compile(r"^[ \t]*@(.*)$", re.M)
+    _WORD = re.compile(r"\w+")
+
+    def __init__(self) -> None:
+        # Per module: the source version read (``Loaded.version``), and the words
+        # of modules that have any (most have no decorator line: kept small).
+        self._read: dict[str, object] = {}
+        self._words: dict[str, frozenset[str]] = {}
+
+    def naming(self, word: str, entries: list[Loaded]) -> list[Loaded]:
+        """Those of ``entries`` with ``word`` as a whole word on a decorator line."""
+        if len(self._read) > len(entries):  # modules gone: let go of their sources
+            names = {entry.name for entry in entries}
+            self._read = {name: v for name, v in self._read.items() if name in names}
+            self._words = {name: w for name, w in self._words.items() if name in names}
+        found = []
+        for entry in entries:
+            if self._read.get(entry.name, self) is not entry.version:
+                self._take_in(entry)
+            if word in self._words.get(entry.name, ()):
+                found.append(entry)
+        return found
+
+    def _take_in(self, entry: Loaded) -> None:
+        text = entry.text or ""
+        words = frozenset(w for line in self._LINE.findall(text) for w in self._WORD.findall(line))
+        self._read[entry.name] = entry.version
+        if words:
+            self._words[entry.name] = words
+        else:
+            self._words.pop(entry.name, None)
 
 
 def load_machinery() -> None:

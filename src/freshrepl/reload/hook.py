@@ -54,6 +54,11 @@ class Loaded:
         self._reloaded: _Reloaded | None = _Reloaded(digest) if digest else None
 
     @property
+    def version(self) -> object:
+        """The same object (``is``) for exactly as long as the source stays the same."""
+        return self._source
+
+    @property
     def has_source(self) -> bool:
         return self._source is not None
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import time
 
+from freshrepl.dataclass_lite import dataclass_lite, field
 from freshrepl.digests import file_digest, unpack_files
-from freshrepl.record import field, record
+from freshrepl.process import reap_soon
 from freshrepl.settings import SETTINGS, default
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
@@ -29,14 +30,14 @@ if TYPE_CHECKING:
 MEASURE_EVERY = 2.0  # seconds between memory measurements (each costs ~1 ms per 100 MB)
 
 
-@record
+@dataclass_lite
 class CheckpointSettings:
     keep: int = default("checkpoints")  # at most this many at once; 0 turns checkpoints off
     memory_mb: float = default("checkpoint_memory_mb")  # held by all of them together
     after: float = default("checkpoint_after_ms") / 1000  # seconds a successful input took
 
 
-@record
+@dataclass_lite
 class Checkpoint:
     number: int  # shown to the user, in order of taking
     position: int  # inputs of the record it holds the effects of
@@ -57,7 +58,7 @@ class Checkpoint:
         return None
 
 
-@record
+@dataclass_lite
 class Choice:
     """What a restart resumes: a checkpoint, or nothing and why (None: nothing to explain)."""
 
@@ -65,7 +66,7 @@ class Choice:
     why_not: str | None = None
 
 
-@record
+@dataclass_lite
 class CheckpointStore:
     settings: CheckpointSettings
     items: list[Checkpoint] = field(default_factory=list)
@@ -148,7 +149,7 @@ class CheckpointStore:
             checkpoint.control.close()
         except OSError:
             pass
-        _reap(checkpoint.pid)
+        reap_soon(checkpoint.pid, tries=50)  # a checkpoint of a dead kernel is ours (subreaper)
 
     def clear(self) -> None:
         for checkpoint in list(self.items):
@@ -216,10 +217,7 @@ def reap_orphans(keep: int | None) -> None:
             continue
         for pid in children:
             if pid != keep and _is_zombie(pid):
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
+                reap_soon(pid)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -232,16 +230,3 @@ def _is_zombie(pid: int) -> bool:
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
-
-
-def _reap(pid: int) -> None:
-    """A checkpoint whose kernel died is the shell's child (subreaper): collect it."""
-    for _ in range(50):
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return  # not ours: its kernel collects it
-        if done:
-            return
-        time.sleep(0.001)
-

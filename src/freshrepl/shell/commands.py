@@ -257,7 +257,7 @@ def _checkpoints(shell: ShellParts, args: list[str]) -> None:
 @command("watch", help="the watched modules and their state (fresh, changed, stale, failed, deleted)")
 def _watch(shell: ShellParts, args: list[str]) -> None:
     shell.apply_pending_changes(sync=True)
-    shell.say(shell.live_reload().table.render())
+    shell.say(shell.live_reload().states.render())
     if not shell.options.watch:
         shell.say("(file watching is off: --no-watch; :reload checks every module)")
     elif not shell.live_reload().auto:

@@ -1,4 +1,9 @@
-"""Tab completion for the editor, answered by the live kernel."""
+"""Tab completion for the editor, answered by the live kernel.
+
+Asked as the user types, so it must never hold anything up: only the text
+``help_context`` keeps is sent (none for an overlong line), and a request
+gives way to an input to run or to a newer request (``KernelClient``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, KernelError
+from freshrepl.source_text import help_context
 
 # A completion must never freeze typing: a busy or starting kernel offers nothing.
 _TIMEOUT = 1.0
@@ -20,14 +26,15 @@ class KernelCompleter(Completer):
         self.kernel = kernel
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterable[Completion]:
-        if document.text.lstrip().startswith(":"):
+        before = help_context(document.text_before_cursor)
+        if before is None or document.text.lstrip().startswith(":"):
             return
         try:
-            reply = self.kernel.complete(document.text_before_cursor, timeout=_TIMEOUT)
-        except (KernelDied, KernelError, TimeoutError, OSError):
+            reply = self.kernel.complete(before, timeout=_TIMEOUT)
+        except (KernelDied, KernelError, TimeoutError, OSError):  # TimeoutError: Superseded too
             return
         for match in reply.matches:
-            replaced = document.text_before_cursor[len(document.text_before_cursor) + reply.start:]
+            replaced = before[len(before) + reply.start:]
             yield Completion(match, start_position=reply.start, display=_short(match, replaced))
 
 

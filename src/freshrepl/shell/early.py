@@ -8,17 +8,44 @@ editor.  ``EarlyReader`` reads the held keys, echoes them as python3 would
 loads.  Anything else -- an editing or control key, an escape sequence --
 stops it, and every byte not yet run goes to the editor as typed-ahead input,
 exactly as if the editor had been reading from the start.  This module must
-stay free of prompt_toolkit.
+stay free of prompt_toolkit.  ``run_typed_ahead`` is that stretch of the
+session: the editor loads in a thread while the lines typed run.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import sys
+import threading
 import warnings
 
 from freshrepl.compiler import AwaitCompiler
-from freshrepl.shell.terminal import STDIN, write
+from freshrepl.shell.terminal import STDIN, drain_cooked_input, write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from freshrepl.shell.live_reload import LiveReload
+    from freshrepl.shell.terminal import Terminal
+
+    class TakesTypeahead(Protocol):
+        """The editor as the early prompt hands over to it (``editor.Editor``)."""
+
+        def add_history(self, text: str) -> None: ...
+        def take_typeahead(self, data: bytes) -> None: ...
+
+    class StartingShell(Protocol):
+        """What of the shell runs the lines typed before the editor is up (``loop.Shell``)."""
+
+        terminal: Terminal
+
+        def load_editor(self) -> None: ...
+        def loaded_editor(self) -> TakesTypeahead: ...
+        def dispatch(self, text: str) -> None: ...
+        def live_reload(self) -> LiveReload: ...
 
 INDENT = "    "
 _DEDENT_AFTER = ("return", "pass", "raise", "break", "continue")
@@ -136,3 +163,64 @@ class EarlyReader:
             self._typed += self._line + b"\r"
             self._line.clear()
             write("\n... " + self._indent)
+
+
+def run_typed_ahead(shell: StartingShell) -> None:
+    """Load the editor in a thread; meanwhile run the simple lines typed at the early prompt.
+
+    The rest of what was typed goes to the editor, which starts from it.
+    """
+    loader = _EditorLoader(shell.load_editor)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)  # keys typed meanwhile are echoed without a lag
+    reader, ran = EarlyReader(loader.wake_fd), []
+    try:
+        while (text := reader.next_line()) is not None:
+            _run_early(shell, text, reader)
+            ran.append(text)
+    finally:
+        sys.setswitchinterval(switch)
+    loader.join()
+    for text in ran:
+        shell.loaded_editor().add_history(text)
+    if reader.lines_shown:  # the editor draws an unfinished block again, from its top
+        write(f"\r\x1b[{reader.lines_shown}A")
+    shell.loaded_editor().take_typeahead(reader.leftover())
+
+
+def _run_early(shell: StartingShell, text: str, reader: EarlyReader) -> None:
+    """One line typed at the early prompt, run as the loop would; then the next prompt."""
+    write("\n")
+    shell.dispatch(text)
+    shell.live_reload()  # watch what it imported now: the editor's loop is not up yet
+    reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key
+    shell.terminal.hold_input()
+    write(">>> ")
+
+
+class _EditorLoader:
+    """Runs ``load`` in a thread; ``wake_fd`` becomes readable when it is done."""
+
+    def __init__(self, load: Callable[[], None]) -> None:
+        self.wake_fd, self._wake_write = os.pipe()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(load,), name="freshrepl-load-editor", daemon=True
+        )
+        self._thread.start()
+
+    def join(self) -> None:
+        """Wait for the load; raise what it raised."""
+        self._thread.join()
+        os.close(self.wake_fd)
+        os.close(self._wake_write)
+        if self._failure is not None:
+            raise self._failure
+
+    def _run(self, load: Callable[[], None]) -> None:
+        try:
+            load()
+        except BaseException as exc:  # raised again by join(), in the main thread
+            self._failure = exc
+        finally:
+            os.write(self._wake_write, b"!")

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from freshrepl.source_text import string_end
+from freshrepl.source_text import HELP_TEXT_LIMIT, help_context, string_end
 
 if TYPE_CHECKING:
     from freshrepl.shell.kernel_client import KernelClient
@@ -37,7 +37,10 @@ class KernelHelp:
         self._supervisor = supervisor
 
     def signature(self, expression: str) -> str | None:
-        """``name(params)`` for the callable ``expression`` names (several joined by ``  |  ``)."""
+        """``name(params)`` for the callable ``expression`` names (several joined by ``  |  ``).
+
+        Raises ``Superseded`` when the request gave way to another (nothing is known then).
+        """
         reply = self._ask(lambda client: client.signature(expression + "(", SIGNATURE_TIMEOUT))
         return "  |  ".join(reply.signatures) or None if reply is not None else None
 
@@ -48,11 +51,14 @@ class KernelHelp:
 
     def _ask(self, request: Callable[[KernelClient], _Reply]) -> _Reply | None:
         from freshrepl.shell.kernel_client import KernelDied, KernelError
+        from freshrepl.shell.request_gate import Superseded
 
         if self._supervisor.dead:
             return None
         try:
             return request(self._supervisor.client)
+        except Superseded:
+            raise
         except (KernelDied, KernelError, TimeoutError, OSError):
             return None  # a busy, dead or starting kernel: no help now
         except Exception as exc:  # a bug of ours: logged, never a traceback over the prompt
@@ -66,8 +72,13 @@ def callee_at(source: str) -> str | None:
     """The dotted name called by the innermost open ``(`` in ``source`` (text before the cursor).
 
     ``os.path.join(a, [b`` gives ``os.path.join``; brackets inside strings and
-    comments do not count; ``def f(``, ``if (`` and ``x[0](`` give None.
+    comments do not count; ``def f(``, ``if (`` and ``x[0](`` give None, and so
+    does a line too long to read (see ``help_context``).
     """
+    context = help_context(source)
+    if context is None:
+        return None
+    source = context
     opens = _open_brackets(source)
     calls = [i for i in opens if source[i] == "("]
     if not calls:
@@ -87,14 +98,20 @@ def callee_at(source: str) -> str | None:
 
 
 def name_at(source: str, cursor: int) -> str | None:
-    """The dotted name under (or just before) the cursor, else the call it is inside."""
+    """The dotted name under (or just before) the cursor, else the call it is inside.
+
+    A run of name characters longer than ``HELP_TEXT_LIMIT`` (a pasted blob) is no name.
+    """
     start = end = cursor
-    while start > 0 and source[start - 1] in _IDENTIFIER_CHARS:
+    lowest, highest = max(0, cursor - HELP_TEXT_LIMIT), min(len(source), cursor + HELP_TEXT_LIMIT)
+    while start > lowest and source[start - 1] in _IDENTIFIER_CHARS:
         start -= 1
-    while end < len(source) and source[end] in _IDENTIFIER_CHARS:
+    while end < highest and source[end] in _IDENTIFIER_CHARS:
         end += 1
     name = source[start:end].strip(".")
-    if name and not name[0].isdigit():
+    whole = (start == 0 or source[start - 1] not in _IDENTIFIER_CHARS) and (
+        end == len(source) or source[end] not in _IDENTIFIER_CHARS)
+    if name and whole and not name[0].isdigit():
         return name
     return callee_at(source[:cursor])
 
@@ -165,7 +182,12 @@ class SignatureLookup:
                 if expression is None or expression in self._cache:
                     self._busy = False
                     return
-            answer = self._fetch(expression)
+            try:
+                answer = self._fetch(expression)
+            except TimeoutError:  # it gave way (Superseded): nothing learnt, asked again when shown
+                with self._lock:
+                    self._busy = False
+                return
             with self._lock:
                 self._cache[expression] = answer
             self._on_ready()

@@ -1,7 +1,7 @@
 """The live-reload policy: which files to ask the kernel to compare, and when.
 
 It decides and returns results; it writes nothing to the terminal (the loop
-prints the notices and asks the questions).  It owns the watch table, the
+prints the notices and asks the questions).  It owns the modules' states (``:watch``), the
 watcher (started when the first user module is imported) and the set of files
 still to compare.
 """
@@ -9,7 +9,7 @@ still to compare.
 from __future__ import annotations
 
 from freshrepl import protocol
-from freshrepl.shell.notices import WatchTable
+from freshrepl.shell.notices import ModuleStates
 
 TYPE_CHECKING = False  # typing loads after the first input is read (loop.py)
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class LiveReload:
     def __init__(self, watch: bool, on_change: Callable[[], None]) -> None:
         self.watch = watch  # False with --no-watch: only :reload applies changes
         self.auto = True  # :auto on|off
-        self.table = WatchTable()
+        self.states = ModuleStates()
         self.watcher: Watcher | None = None
         self._on_change = on_change
         # Files to compare at the next check besides the watcher's: saves seen while
@@ -43,7 +43,7 @@ class LiveReload:
 
     def track(self, delta: protocol.ModuleDelta) -> None:
         """Follow the modules the kernel imported or dropped."""
-        added, dropped = self.table.apply_delta(delta)
+        added, dropped = self.states.apply_delta(delta)
         if not self.watch:
             return
         self._imported = self._imported or bool(added)
@@ -60,18 +60,18 @@ class LiveReload:
 
     def forget_modules(self) -> None:
         """A new kernel: it reports its modules afresh."""
-        self.table.modules.clear()
+        self.states.modules.clear()
         self._imported = False
 
     def has_pending(self) -> bool:
         return self.watcher is not None and self.auto and self.watcher.has_pending()
 
-    def take_notice(self) -> str | None:
+    def take_watch_warning(self) -> str | None:
         """The watcher's one-time warning (its fall-back to polling), if any."""
-        if self.watcher is None or not self.watcher.notice:
+        if self.watcher is None or not self.watcher.fallback_warning:
             return None
-        notice, self.watcher.notice = self.watcher.notice, None
-        return notice
+        warning, self.watcher.fallback_warning = self.watcher.fallback_warning, None
+        return warning
 
     def check(self, kernel: Reloads, sync: bool) -> list[protocol.ReloadResult]:
         """Apply what changed (``sync``: also what was saved a moment ago)."""
@@ -79,7 +79,7 @@ class LiveReload:
             return []
         saved = self._collect_saves(sync)
         if not self.auto:
-            self.table.mark_changed(saved)
+            self.states.mark_changed(saved)
             return []
         paths, self._to_check = self._to_check, set()
         if not paths and not self._imported:
@@ -113,6 +113,6 @@ class LiveReload:
         reply = kernel.reload(paths, names, imported)
         for result in reply.results:
             if result.path:
-                self.table.record(result)
+                self.states.apply_result(result)
         self.track(reply.modules)
         return reply.results

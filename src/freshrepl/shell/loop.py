@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import threading
 
 from freshrepl import __version__, protocol
 from freshrepl.shell.options import Options
@@ -26,14 +25,11 @@ from freshrepl.shell.terminal import Terminal, write
 # signal (enum) load after it, while the kernel starts on the other core.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from types import FrameType
 
     from prompt_toolkit.document import Document
 
-    from freshrepl.shell.early import EarlyReader
     from freshrepl.shell.editor import Editor
-    from freshrepl.shell.kernel_client import Preforked
+    from freshrepl.shell.kernel_process import Preforked
     from freshrepl.shell.live_reload import LiveReload
     from freshrepl.shell.supervisor import KernelSupervisor
 
@@ -45,7 +41,9 @@ def run(options: Options, first_kernel: Preforked | None = None) -> int:
     try:
         return shell.main()
     except BaseException as exc:  # the shell never dies with a traceback of its own
-        return shell.crash(exc)
+        from freshrepl.shell.crashlog import report_crash
+
+        return report_crash(exc, shell.terminal)
     finally:
         shell.close()
 
@@ -79,9 +77,9 @@ class Shell:
     # -- start and stop --------------------------------------------------------
 
     def main(self) -> int:
-        early = self._can_show_early_prompt()
+        early = _can_show_early_prompt(self.options, self.terminal)
         if not self.options.quiet:
-            write(self._banner())
+            write(_banner())
         for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
             write(f"freshrepl: warning: {warning}\n")
         if early:
@@ -91,17 +89,21 @@ class Shell:
             write(">>> \x1b[?2004h")
         self._start_kernel()
         # After the spawn (see above); the held terminal does not signal Ctrl-C meanwhile.
-        self._install_signal_handlers()
+        from freshrepl.shell.signals import install_signal_handlers
+
+        install_signal_handlers(self)
         try:
             if early:
-                self._run_typed_ahead()
+                from freshrepl.shell.early import run_typed_ahead
+
+                run_typed_ahead(self)
                 # The prompt on screen is the first read's; keys stay held until
                 # the editor reads them (no moment when the terminal echoes them).
-                if not self._editor().adopt_prompt(self.terminal.mode_found):
+                if not self.loaded_editor().adopt_prompt(self.terminal.mode_found):
                     self.terminal.restore()
                     write("\r\x1b[K")
             else:
-                self._load_editor()
+                self.load_editor()
                 self.supervisor().wait_ready()
             # Everything loaded so far lives as long as the shell: the collector
             # need not look at it again (pauses while typing stay short).
@@ -118,30 +120,6 @@ class Shell:
             self.kernel.close()
         self.terminal.restore()
 
-    def crash(self, exc: BaseException) -> int:
-        """An internal error: one line for the user, the details in a log file."""
-        from freshrepl.shell.crashlog import log_crash
-
-        log = log_crash(exc)
-        self.terminal.restore()
-        if self.terminal.is_tty:
-            write("\x1b[?2004l")  # bracketed paste off: the early prompt may have turned it on
-        write(f"\nfreshrepl: internal error: {exc!r}{f'; details in {log}' if log else ''}\n")
-        return 1
-
-    def _can_show_early_prompt(self) -> bool:
-        return (
-            self.terminal.is_tty
-            and not self.options.runs_startup_code
-            and os.path.realpath(self.options.python) == os.path.realpath(sys.executable)
-        )
-
-    def _banner(self) -> str:
-        return (
-            f"Python {sys.version.split()[0]} on {sys.platform} · freshrepl {__version__}\n"
-            "Edited modules reload in place. Type :help for commands.\n"
-        )
-
     def _start_kernel(self) -> None:
         from freshrepl.shell.supervisor import KernelSupervisor
 
@@ -155,7 +133,7 @@ class Shell:
 
         self.live = LiveReload(self.options.watch, on_change=self._on_file_change)
 
-    def _load_editor(self) -> None:
+    def load_editor(self) -> None:
         _keep_openssl_out()
         from freshrepl.shell.completion import KernelCompleter
         from freshrepl.shell.editor import Editor
@@ -173,68 +151,6 @@ class Shell:
             page=self.terminal.page,
         )
 
-    def _run_typed_ahead(self) -> None:
-        """Load the editor in a thread; meanwhile run the simple lines typed at the early prompt.
-
-        The rest of what was typed goes to the editor, which starts from it.
-        """
-        from freshrepl.shell.early import EarlyReader
-
-        loader = _EditorLoader(self._load_editor)
-        switch = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)  # keys typed meanwhile are echoed without a lag
-        reader, ran = EarlyReader(loader.wake_fd), []
-        try:
-            while (text := reader.next_line()) is not None:
-                self._run_early(text, reader)
-                ran.append(text)
-        finally:
-            sys.setswitchinterval(switch)
-        loader.join()
-        for text in ran:
-            self._editor().add_history(text)
-        if reader.lines_shown:  # the editor draws an unfinished block again, from its top
-            write(f"\r\x1b[{reader.lines_shown}A")
-        self._editor().take_typeahead(reader.leftover())
-
-    def _run_early(self, text: str, reader: EarlyReader) -> None:
-        """One line typed at the early prompt, run as the loop would; then the next prompt."""
-        from freshrepl.shell.terminal import drain_cooked_input
-
-        write("\n")
-        self._dispatch(text)
-        self.live_reload()  # watch what it imported now: the editor's loop is not up yet
-        reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key
-        self.terminal.hold_input()
-        write(">>> ")
-
-    def _install_signal_handlers(self) -> None:
-        import signal
-
-        signal.signal(signal.SIGINT, self._on_sigint)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, self._on_terminate)
-
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
-        if self.kernel is not None:
-            self.kernel.note_interrupt()
-
-    def _on_terminate(self, signum: int, frame: FrameType | None) -> None:
-        import signal  # loaded already: this handler was installed with it
-
-        # On a hang-up the job shell may already have taken the terminal back: touching
-        # it from the background must not stop us (SIGTTOU) on the way out.
-        for stop in (signal.SIGTTOU, signal.SIGTTIN, signal.SIGTSTP):
-            signal.signal(stop, signal.SIG_IGN)
-        if self.kernel is not None:
-            self.kernel.close()
-        self.terminal.restore()
-        try:
-            write("\x1b[?2004l\x1b[?25h\n")  # bracketed paste off, cursor shown
-        except OSError:
-            pass  # the terminal is gone (SIGHUP)
-        os._exit(128 + signum)
-
     # -- the loop ---------------------------------------------------------------
 
     def _loop(self) -> None:
@@ -247,9 +163,9 @@ class Shell:
             # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
             keep, document = document, ""
             try:
-                # The input runs (``_dispatch``) as soon as the editor has drawn it
+                # The input runs (``dispatch``) as soon as the editor has drawn it
                 # as entered; the next prompt is then already on screen.
-                self._editor().read(keep, on_submit=self._dispatch)
+                self.loaded_editor().read(keep, on_submit=self.dispatch)
             except Woken as woken:
                 document = woken.document
                 if not kernel.dead and not kernel.client.alive():
@@ -264,7 +180,7 @@ class Shell:
                 if self._confirm_exit():
                     self.quit()
 
-    def _dispatch(self, text: str) -> None:
+    def dispatch(self, text: str) -> None:
         """Run one accepted input: a meta-command or Python for the kernel."""
         from freshrepl.shell.commands import is_command, run_command
 
@@ -290,11 +206,11 @@ class Shell:
 
     def _show_warnings(self) -> None:
         """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
-        notice = self.live_reload().take_notice()
-        if notice:
-            self._warnings.append(notice)
+        warning = self.live_reload().take_watch_warning()
+        if warning:
+            self._warnings.append(warning)
         if self._warnings:
-            self._editor().hide_prompt()
+            self.loaded_editor().hide_prompt()
         while self._warnings:
             write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
 
@@ -319,17 +235,7 @@ class Shell:
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
-        self._finish_output_line()
-
-    def _finish_output_line(self) -> None:
-        """Keep output that did not end in a newline (``print(x, end="")``) visible.
-
-        The editor draws its prompt from column 0.  Writing one column less
-        than the terminal's width and a carriage return moves to a new line
-        only if the cursor was not already at column 0 (the text wraps).
-        """
-        if self.terminal.is_tty:
-            write(" " * (self.terminal.columns() - 1) + "\r")
+        self.terminal.finish_output_line()
 
     # -- reloading --------------------------------------------------------------
 
@@ -362,18 +268,7 @@ class Shell:
             write(notice(result, self.options.color) + "\n")
         unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
         if unsafe:
-            self._offer_restart_after_unsafe(unsafe)
-
-    def _offer_restart_after_unsafe(self, modules: list[str]) -> None:
-        from freshrepl.shell.notices import stale_notice
-
-        choice = self.options.on_unsafe
-        if choice == "keep":
-            self.say(stale_notice(modules))
-            return
-        if choice == "ask" and not self.supervisor().ask_restart():
-            return
-        self.supervisor().restart(replay=True)
+            self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
 
     # -- what the meta-commands use (see commands.py) ----------------------------
 
@@ -402,37 +297,24 @@ class Shell:
             self.live.track(self._deltas.pop(0))
         return self.live
 
-    def _editor(self) -> Editor:
+    def loaded_editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
 
 
-class _EditorLoader:
-    """Runs ``load`` in a thread; ``wake_fd`` becomes readable when it is done."""
+def _can_show_early_prompt(options: Options, terminal: Terminal) -> bool:
+    return (
+        terminal.is_tty
+        and not options.runs_startup_code
+        and os.path.realpath(options.python) == os.path.realpath(sys.executable)
+    )
 
-    def __init__(self, load: Callable[[], None]) -> None:
-        self.wake_fd, self._wake_write = os.pipe()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(load,), name="freshrepl-load-editor", daemon=True
-        )
-        self._thread.start()
 
-    def join(self) -> None:
-        """Wait for the load; raise what it raised."""
-        self._thread.join()
-        os.close(self.wake_fd)
-        os.close(self._wake_write)
-        if self._failure is not None:
-            raise self._failure
-
-    def _run(self, load: Callable[[], None]) -> None:
-        try:
-            load()
-        except BaseException as exc:  # raised again by join(), in the main thread
-            self._failure = exc
-        finally:
-            os.write(self._wake_write, b"!")
+def _banner() -> str:
+    return (
+        f"Python {sys.version.split()[0]} on {sys.platform} · freshrepl {__version__}\n"
+        "Edited modules reload in place. Type :help for commands.\n"
+    )
 
 
 def _keep_openssl_out() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
+from freshrepl.dataclass_lite import dataclass_lite
 from freshrepl.protocol import DELETED, FAILED, RELOADED, UNSAFE, ModuleDelta, ReloadResult
-from freshrepl.record import record
 
 # States shown by :watch.
 FRESH = "fresh"
@@ -49,7 +49,7 @@ def stale_notice(modules: list[str]) -> str:
     return f"  kept the old code: {names} {verb} now stale (:restart runs the new code)"
 
 
-@record
+@dataclass_lite
 class ModuleState:
     """One watched module as ``:watch`` shows it."""
 
@@ -59,7 +59,7 @@ class ModuleState:
     why: str = ""
 
 
-class WatchTable:
+class ModuleStates:
     """The shell's view of every watched module and its state."""
 
     def __init__(self) -> None:
@@ -77,7 +77,7 @@ class WatchTable:
                 dropped.append(gone.path)
         return added, dropped
 
-    def record(self, result: ReloadResult) -> None:
+    def apply_result(self, result: ReloadResult) -> None:
         module = self.modules.get(result.module)
         if module is None:
             module = self.modules[result.module] = ModuleState(result.module, result.path)

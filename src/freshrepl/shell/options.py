@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
-from freshrepl.record import field, record
+from freshrepl.dataclass_lite import dataclass_lite, field
 from freshrepl.settings import default
 
 
-@record  # a dataclass to the type checker, lighter to import (record.py)
+@dataclass_lite  # a dataclass to the type checker, lighter to import (record.py)
 class Options:
     """Everything the shell needs to know to start; built by ``freshrepl.cli``.
 

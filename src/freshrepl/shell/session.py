@@ -14,17 +14,17 @@ import time
 from collections.abc import Callable
 
 from freshrepl import protocol
-from freshrepl.record import record
+from freshrepl.dataclass_lite import dataclass_lite
 from freshrepl.shell.kernel_client import KernelClient
 
 
-@record
+@dataclass_lite
 class Entry:
     source: str
     ok: bool
 
 
-@record
+@dataclass_lite
 class ReplayOutcome:
     replayed: int  # inputs that ran again successfully
     total: int  # inputs that were to be replayed

@@ -3,7 +3,7 @@
 The supervisor owns the ``KernelClient``, the session record and the
 checkpoints.  A restart resumes the best checkpoint (``CheckpointStore.choose``)
 and replays the inputs after it, or starts a fresh kernel and replays them
-all.  It talks to the user only through the small ``Console`` interface it is
+all.  It talks to the user only through the small ``Dialog`` interface it is
 given (one line out, one yes/no question), so it can be driven without a
 terminal.
 """
@@ -15,8 +15,9 @@ import sys
 import time
 
 from freshrepl import protocol
+from freshrepl.process import become_subreaper
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
-from freshrepl.shell.kernel_client import KernelClient, KernelDied, Preforked, become_subreaper
+from freshrepl.shell.kernel_client import KernelClient, KernelDied
 from freshrepl.shell.options import Options
 from freshrepl.shell.session import SessionRecord
 
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
-    class Console(Protocol):
+    from freshrepl.shell.kernel_process import Preforked
+
+    class Dialog(Protocol):
         """How the supervisor speaks to the user."""
 
         def write(self, text: str) -> None: ...
@@ -40,7 +43,7 @@ STUCK_AFTER = 0.5
 class KernelSupervisor:
     """One kernel at a time, and what to do when it ends."""
 
-    def __init__(self, options: Options, console: Console,
+    def __init__(self, options: Options, dialog: Dialog,
                  on_modules: Callable[[protocol.ModuleDelta], None],
                  on_new_kernel: Callable[[], None], first_kernel: Preforked | None = None) -> None:
         self.client = KernelClient(options, first_kernel)
@@ -55,7 +58,7 @@ class KernelSupervisor:
         # False while the kernel's state is not the record's (a replay stopped early,
         # --no-replay): its checkpoints would stand at wrong positions.
         self._on_record = True
-        self._console = console
+        self._dialog = dialog
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
         self._interrupts: list[float] = []
@@ -64,7 +67,7 @@ class KernelSupervisor:
 
     def start(self, on_exit: Callable[[], None]) -> None:
         """Spawn the kernel; it gets ready in parallel (``wait_ready``)."""
-        self.client.on_exit = on_exit
+        self.client.process.on_exit = on_exit
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
@@ -109,10 +112,10 @@ class KernelSupervisor:
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
         position = self._running if self._running is not None else len(self.record.entries)
-        for notice, fds in self.client.take_notices():
-            at = position + 1 if notice.after else position  # type: ignore[union-attr]
+        for message, fds in self.client.inbox.take():
+            at = position + 1 if message.after else position  # type: ignore[union-attr]
             usable = self._on_record and not self.checkpoints.unavailable
-            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
+            if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
 
                 from freshrepl.digests import read_listing
@@ -123,12 +126,12 @@ class KernelSupervisor:
                 except (OSError, UnicodeDecodeError):
                     control.close()  # unknown code: never to be trusted; it exits
                     continue
-                self.checkpoints.add(notice.pid, control, at, notice.why, files)
+                self.checkpoints.add(message.pid, control, at, message.why, files)
                 continue
             for fd in fds:
                 os.close(fd)  # a checkpoint of a kernel off the record ends here
-            if isinstance(notice, protocol.CheckpointSkipped) and self._on_record:
-                self.checkpoints.note_skipped(at, notice.reason)
+            if isinstance(message, protocol.CheckpointSkipped) and self._on_record:
+                self.checkpoints.note_skipped(at, message.reason)
         self.checkpoints.enforce_budget()
 
     def note_interrupt(self) -> None:
@@ -140,8 +143,8 @@ class KernelSupervisor:
         if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < STUCK_AFTER:
             return
         self._interrupts.clear()
-        self._console.write("\n")
-        if self._console.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+        self._dialog.write("\n")
+        if self._dialog.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
                                     default=False):
             self.client.kill()
 
@@ -149,7 +152,7 @@ class KernelSupervisor:
 
     def died(self, how: str | None) -> None:
         """Say how the kernel ended and offer a restart."""
-        self._console.write(f"\nkernel died ({how})\n")
+        self._dialog.write(f"\nkernel died ({how})\n")
         # The input that killed it is not replayed, nor resumed after.
         limit = self._running if self._running is not None else len(self.record.entries)
         self._collect_checkpoints()
@@ -162,7 +165,16 @@ class KernelSupervisor:
     def ask_restart(self) -> bool:
         count = self.record.successful_count()
         plural = "" if count == 1 else "s"
-        return self._console.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+        return self._dialog.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+
+    def offer_restart_after_unsafe(self, modules: list[str], choice: str) -> None:
+        """An edit could not be applied in place: keep the old code, ask, or restart (``on_unsafe``)."""
+        from freshrepl.shell.notices import stale_notice
+
+        if choice == "keep":
+            self._dialog.write(stale_notice(modules) + "\n")
+        elif choice == "restart" or self.ask_restart():
+            self.restart(replay=True)
 
     def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
@@ -191,7 +203,7 @@ class KernelSupervisor:
         if not self.wait_ready():
             return
         if not replay:
-            self._console.write("new kernel started; the namespace is empty\n")
+            self._dialog.write("new kernel started; the namespace is empty\n")
             return
         self._replay(resumed_at, began)
 
@@ -210,12 +222,12 @@ class KernelSupervisor:
                 self.checkpoints.drop(choice.checkpoint)
         why_not = choice.why_not or failed
         if why_not:
-            self._console.write(f"{why_not}; replaying from a fresh kernel\n")
+            self._dialog.write(f"{why_not}; replaying from a fresh kernel\n")
         self.client.start()
         return None
 
     def _replay(self, resumed_at: int | None, began: float) -> None:
-        write = self._console.write
+        write = self._dialog.write
 
         def on_start(position: int) -> None:
             self._running = position
@@ -253,7 +265,7 @@ class KernelSupervisor:
             self.client.shutdown()
 
     def close(self) -> None:
-        self.client.on_exit = None
+        self.client.process.on_exit = None
         self.client.kill()
         self.checkpoints.clear()
 

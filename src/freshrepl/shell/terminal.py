@@ -46,6 +46,16 @@ class Terminal:
         except OSError:
             return 80
 
+    def finish_output_line(self) -> None:
+        """Keep output that did not end in a newline (``print(x, end="")``) visible.
+
+        The editor draws its prompt from column 0.  Writing one column less
+        than the terminal's width and a carriage return moves to a new line
+        only if the cursor was not already at column 0 (the text wraps).
+        """
+        if self.is_tty:
+            write(" " * (self.columns() - 1) + "\r")
+
     def hold_input(self) -> None:
         """Keep keys typed before the editor starts queued, unechoed and unaltered.
 

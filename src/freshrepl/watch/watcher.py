@@ -44,12 +44,12 @@ class Watcher:
     has settled, unless the pending set was taken meanwhile; it must be cheap
     and thread-safe.  Nothing is started, and watchdog is not imported, until
     the first :meth:`watch`.  ``polling=True`` skips watchdog and polls every
-    :attr:`poll_interval` seconds.  :attr:`notice` says, once, why we fell back
+    :attr:`poll_interval` seconds.  :attr:`fallback_warning` says, once, why we fell back
     to polling (the shell shows it and sets it back to None).
     """
 
     def __init__(self, on_change: Callable[[], None], *, polling: bool = False) -> None:
-        self.notice: str | None = None
+        self.fallback_warning: str | None = None
         self._admin = threading.Lock()
         self._lock = threading.Lock()
         self._table = FileTable()
@@ -211,8 +211,8 @@ class Watcher:
         self._observer = None  # it closed itself
         with self._lock:
             self._polling_all = True
-            if self.notice is None:
-                self.notice = f"{reason}; polling for changes every {self.poll_interval:g} s"
+            if self.fallback_warning is None:
+                self.fallback_warning = f"{reason}; polling for changes every {self.poll_interval:g} s"
             dirs = self._table.all_dirs()
         self._poller.add_dirs(dirs)
 

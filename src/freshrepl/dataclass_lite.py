@@ -1,8 +1,8 @@
-"""Plain record classes for the start-up path: what ``@dataclass`` gives, without its import cost.
+"""``@dataclass_lite``: what ``@dataclass`` gives the start-up path, without its import cost.
 
 ``dataclasses`` pulls in ``inspect`` and generates code for every class with
 ``exec``: about 10 ms for the messages of ``protocol.py`` alone, paid by both
-processes before the first input can run.  ``record`` reads the same class
+processes before the first input can run.  ``dataclass_lite`` reads the same class
 body (annotations, defaults, ``field(default_factory=...)``) and gives the
 class one shared ``__init__``, ``__eq__`` and ``__repr__``.  To the type
 checker the names *are* ``dataclasses.dataclass`` and ``dataclasses.field``,
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dataclasses import dataclass as record
+    from dataclasses import dataclass as dataclass_lite
     from dataclasses import field
 else:
     _MISSING = object()
@@ -33,7 +33,7 @@ else:
         """A field's default made anew for every instance (or kept out of ``==``)."""
         return _Field(default, default_factory, compare)
 
-    def record(cls: type) -> type:
+    def dataclass_lite(cls: type) -> type:
         """Give ``cls`` the ``__init__``, ``__eq__`` and ``__repr__`` of its annotated fields."""
         specs = []
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
@@ -47,7 +47,7 @@ else:
             else:
                 setattr(cls, name, spec.default)
             specs.append((name, spec))
-        cls.__record_fields__ = tuple(specs)
+        cls.__lite_fields__ = tuple(specs)
         cls.__init__ = _init
         cls.__eq__ = _eq
         cls.__hash__ = None
@@ -55,7 +55,7 @@ else:
         return cls
 
     def _init(self: object, *args: object, **kwargs: object) -> None:
-        specs = type(self).__record_fields__
+        specs = type(self).__lite_fields__
         if len(args) > len(specs):
             raise TypeError(f"{type(self).__name__}() takes {len(specs)} arguments, "
                             f"{len(args)} given")
@@ -77,7 +77,7 @@ else:
             raise TypeError(f"{type(self).__name__}() got unexpected {sorted(kwargs)}")
 
     def _compared(self: object) -> tuple[object, ...]:
-        return tuple(getattr(self, name) for name, spec in self.__record_fields__ if spec.compare)
+        return tuple(getattr(self, name) for name, spec in self.__lite_fields__ if spec.compare)
 
     def _eq(self: object, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -85,18 +85,18 @@ else:
         return _compared(self) == _compared(other)
 
     def _repr(self: object) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in self.__record_fields__)
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name, _ in self.__lite_fields__)
         return f"{type(self).__qualname__}({shown})"
 
 
 def field_names(cls: type) -> list[str]:
-    """The names of a record class's fields, in order (``dataclasses.fields``)."""
-    return [name for name, _ in vars(cls)["__record_fields__"]]
+    """The names of a ``dataclass_lite`` class's fields, in order (``dataclasses.fields``)."""
+    return [name for name, _ in vars(cls)["__lite_fields__"]]
 
 
 def as_dict(value: object) -> object:
-    """A record as a dict, recursively through records, lists and dicts (``dataclasses.asdict``)."""
-    specs = getattr(type(value), "__record_fields__", None)
+    """An instance as a dict, recursively through such instances, lists and dicts (``dataclasses.asdict``)."""
+    specs = getattr(type(value), "__lite_fields__", None)
     if specs is not None:
         return {name: as_dict(getattr(value, name)) for name, _ in specs}
     if isinstance(value, (list, tuple)):
@@ -112,4 +112,4 @@ def as_dict(value: object) -> object:
 
 def _converts(value: object) -> bool:
     """Would ``as_dict`` make something new of ``value``?"""
-    return isinstance(value, (list, tuple, dict)) or hasattr(type(value), "__record_fields__")
+    return isinstance(value, (list, tuple, dict)) or hasattr(type(value), "__lite_fields__")

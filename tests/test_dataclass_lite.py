@@ -1,4 +1,4 @@
-"""record.py: the light stand-in for @dataclass behaves as dataclasses do for what we use."""
+"""dataclass_lite.py: the light stand-in for @dataclass behaves as dataclasses do for what we use."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from typing import ClassVar
 
 import pytest
 
-from freshrepl.record import as_dict, field, field_names, record
+from freshrepl.dataclass_lite import as_dict, dataclass_lite, field, field_names
 
 
-@record
+@dataclass_lite
 class Inner:
     name: str
     tags: list[str] = field(default_factory=list)
 
 
-@record
+@dataclass_lite
 class Outer:
     kind: ClassVar[str] = "outer"  # not a field
     number: int
