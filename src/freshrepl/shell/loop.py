@@ -81,7 +81,7 @@ class Shell:
         if not self.options.quiet:
             write(_banner())
         for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
-            write(f"freshrepl: warning: {warning}\n")
+            _tell(self.terminal, f"freshrepl: warning: {warning}")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
@@ -185,6 +185,8 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
 
         self.terminal.restore()  # the editor may still hold the terminal in its own mode
+        if self.editor is not None:
+            self.editor.give_back_keys()  # typed after the Enter: for the code's input(), or the next prompt
         if not text.strip():
             return
         if is_command(text):
@@ -212,7 +214,7 @@ class Shell:
         if self._warnings:
             self.loaded_editor().hide_prompt()
         while self._warnings:
-            write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
+            _tell(self.terminal, f"freshrepl: warning: {self._warnings.pop(0)}")
 
     def _run_input(self, text: str) -> None:
         from freshrepl.shell.commands import NO_KERNEL
@@ -229,7 +231,7 @@ class Shell:
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text)
+        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted)
         if reply is None:
             return
         if reply.exit is not None:
@@ -265,8 +267,8 @@ class Shell:
         from freshrepl.shell.notices import notice
 
         for result in results:
-            write(notice(result, self.options.color) + "\n")
-        unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
+            write(notice(result, self.options.color, _wrap_width(self.terminal)) + "\n")
+        unsafe = [r for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
 
@@ -300,6 +302,17 @@ class Shell:
     def loaded_editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+def _tell(terminal: Terminal, text: str) -> None:
+    """A notice or warning: broken between words at the terminal's width (see wrap.py)."""
+    from freshrepl.shell.wrap import wrap
+
+    write(wrap(text, _wrap_width(terminal)) + "\n")
+
+
+def _wrap_width(terminal: Terminal) -> int:
+    return terminal.columns() if terminal.is_tty else 0
 
 
 def _can_show_early_prompt(options: Options, terminal: Terminal) -> bool:
