@@ -10,7 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from term import Term, isolated_env  # noqa: E402
+import term as term_module  # noqa: E402
+from term import JOB_PROMPT, Term, isolated_env  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +47,17 @@ def spawn(project: Path, home: Path) -> Iterator[Callable[..., Term]]:
     yield start
     for term in started:
         term.close()
+
+
+@pytest.fixture
+def job_shell(spawn: Callable[..., Term], monkeypatch: pytest.MonkeyPatch) -> Term:
+    """An interactive bash (job control on) in the pty, running ``freshrepl -q``."""
+    import shlex
+
+    freshrepl = " ".join(shlex.quote(part) for part in term_module.freshrepl_command())
+    monkeypatch.setattr(term_module, "freshrepl_command", lambda: ["bash"])
+    shell = spawn("--norc", "--noprofile", "-i", env={"PS1": JOB_PROMPT + " "})
+    shell.wait_for(JOB_PROMPT)
+    shell.line(f"{freshrepl} -q")
+    shell.wait_prompt(1)
+    return shell

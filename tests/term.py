@@ -5,6 +5,7 @@ with pexpect: cheap enough for the benchmarks' timings.  ``Term`` adds a
 terminal emulator (pyte): prompt_toolkit draws with cursor moves and erases,
 so the screen is what a person sees only after an emulator has applied them.
 Every wait is on something appearing (or the process ending), with a timeout.
+``Term``'s screen answers the queries a program sends its terminal, late.
 The benchmarks import this module from ``bench/`` by path.
 """
 
@@ -23,6 +24,9 @@ import pyte
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 DEFAULT_TIMEOUT = 15.0
+# A slow terminal (or link): its reply to a query (the cursor position) comes this
+# long after the query, or right after keys typed meanwhile, whichever is first.
+REPLY_DELAY = 0.1
 # A primary prompt at the start of a line (trailing blanks are trimmed from text()).
 _PROMPT = re.compile(r"^>>>(?: |$)", re.M)
 
@@ -76,7 +80,6 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
         XDG_DATA_HOME=str(home / "data"),
         XDG_CACHE_HOME=str(home / "cache"),
         TERM="xterm",
-        PROMPT_TOOLKIT_NO_CPR="1",
         PYTHONPATH=SRC,
         PYTHONDONTWRITEBYTECODE="1",
         LANG="C.UTF-8",
@@ -122,12 +125,16 @@ class Term:
         env: dict[str, str],
         rows: int = 40,
         cols: int = 110,
+        command: list[str] | None = None,
     ) -> None:
-        self.screen = pyte.HistoryScreen(cols, rows, history=2000)
+        """freshrepl with ``args`` in a pty (or ``command``, another program, beside it)."""
+        self.screen = _AnsweringScreen(cols, rows, history=2000)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
-        self.child = spawn_child(freshrepl_command() + args, env, cwd, rows, cols)
+        command = freshrepl_command() + args if command is None else command
+        self.child = spawn_child(command, env, cwd, rows, cols)
         self.child.delaybeforesend = 0.05  # pexpect's default: tests type like a person
+        self._replies_due: float | None = None
 
     # -- reading ----------------------------------------------------------------
 
@@ -140,8 +147,21 @@ class Term:
         except pexpect.EOF:
             return False
         self.raw += data
-        self.stream.feed(data)
+        try:
+            self.stream.feed(data)
+        except TypeError:  # pyte fails on some sequences (CSI 1;5C): the rest of this chunk is lost
+            self.stream = pyte.ByteStream(self.screen)
+        if self.screen.replies and self._replies_due is None:
+            self._replies_due = time.monotonic() + REPLY_DELAY
+        if self._replies_due is not None and time.monotonic() >= self._replies_due:
+            self._answer()
         return True
+
+    def _answer(self) -> None:
+        """Send the replies to the terminal queries read so far."""
+        replies, self.screen.replies, self._replies_due = self.screen.replies, [], None
+        if replies and self.child.isalive():
+            self.child.send("".join(replies))
 
     def text(self) -> str:
         """Everything on screen and scrolled off it, trailing blanks removed."""
@@ -186,14 +206,19 @@ class Term:
 
     def send(self, keys: str) -> None:
         self.child.send(keys)
+        self._answer()  # a slow terminal's reply, overtaken by the keys typed
 
     def line(self, text: str) -> None:
-        self.child.send(text + "\r")
+        self.send(text + "\r")
 
     def at_prompt(self) -> bool:
         """Is the last line drawn an empty primary prompt (the shell waiting for input)?"""
         lines = self.text().split("\n")
         return bool(lines) and lines[-1] == ">>>"
+
+    def wait_editor(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Wait until the line editor has drawn (before it, the early prompt reads plain lines)."""
+        self.wait_for(lambda _: b"\x1b[?25h" in self.raw, timeout)
 
     def wait_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.wait_for(lambda _: self.at_prompt(), timeout)
@@ -219,6 +244,33 @@ class Term:
     def close(self) -> None:
         if self.child.isalive():
             self.child.terminate(force=True)
+
+
+class _AnsweringScreen(pyte.HistoryScreen):
+    """A screen that answers what a program asks of its terminal (the cursor's position)."""
+
+    def __init__(self, columns: int, lines: int, history: int) -> None:
+        super().__init__(columns, lines, history=history)
+        self.replies: list[str] = []
+        self.queries = 0
+
+    def report_device_status(self, mode: int, *args: object, **kwargs: object) -> None:
+        self.queries += 1
+        super().report_device_status(mode)
+
+    def write_process_input(self, data: str) -> None:
+        self.replies.append(data)
+
+
+JOB_PROMPT = "jobshell$"  # the prompt of the bash that ``job_shell`` (conftest) runs freshrepl in
+
+
+def wait_stopped(shell: Term) -> None:
+    """bash says the job stopped, and the kernel (freshrepl's child) is stopped too."""
+    after = shell.mark()
+    shell.wait_for(re.compile(r"Stopped.*\n" + re.escape(JOB_PROMPT)), after=after)
+    shell.line('echo "kernel state: $(ps -o stat= --ppid $(jobs -p %1))"')
+    shell.wait_for(re.compile(r"^kernel state: T", re.M), after=after)
 
 
 def _row(line: dict, columns: int) -> str:

@@ -220,7 +220,7 @@ def write_config(home: Path, text: str) -> Path:
 
 def test_invalid_file_gives_one_warning_then_defaults_and_the_session_goes_on(spawn, home):
     path = write_config(home, "quiet = true\nvi_mode = yes\n")
-    term = spawn()
+    term = spawn(cols=250)  # the warning on one line (a narrower terminal breaks it between words)
     text = term.wait_prompt(1)
     assert text.count("freshrepl: warning:") == 1
     if importlib.util.find_spec("tomllib") is not None:
@@ -235,7 +235,7 @@ def test_invalid_file_gives_one_warning_then_defaults_and_the_session_goes_on(sp
 
 def test_unknown_key_warns_once_naming_it_and_the_rest_applies(spawn, home):
     path = write_config(home, "quiet = true\ncompletion = false\n")
-    term = spawn()
+    term = spawn(cols=250)  # the warning on one line
     text = term.wait_prompt(1).replace("\n", "")
     assert text.startswith(f"freshrepl: warning: {path}: unknown key 'completion'")
     assert text.count("warning") == 1 and "Python " not in text

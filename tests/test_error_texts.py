@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from term import Term, isolated_env, spawn_child
+from term import Term, isolated_env
 
 if sys.platform != "linux":  # pragma: no cover
     pytest.skip("pty tests need Linux", allow_module_level=True)
@@ -77,13 +77,7 @@ class _PythonTerm(Term):
     """``python -i`` itself in a pty, with the same emulator as freshrepl's ``Term``."""
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
-        import pyte
-
-        self.screen = pyte.HistoryScreen(110, 40, history=4000)
-        self.stream = pyte.ByteStream(self.screen)
-        self.raw = b""
-        self.child = spawn_child(command, env, cwd, 40, 110)
-        self.child.delaybeforesend = 0.05
+        super().__init__([], cwd, env, command=command)
 
 
 def _prompt_lines(text: str) -> int:

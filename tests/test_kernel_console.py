@@ -270,3 +270,45 @@ def test_a_replaced_excepthook_gets_the_users_frames_only(console, capsys, monke
     assert console.failed
     user = "<python-input-" if NUMBERED_INPUTS else "<stdin>"
     assert [[f.startswith(user) for f in frames] for frames in seen] == [[True, True], [True], []]
+
+
+# -- pasted blocks: as Python 3.13's REPL runs them --------------------------------
+
+
+def run_block(console: KernelConsole, capsys: pytest.CaptureFixture[str], source: str) -> tuple[str, str]:
+    console.push_source(source, block=True)
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_block_with_blank_lines_inside_a_function_runs_whole(console, capsys):
+    out, err = run_block(console, capsys, "def f():\n    x = 1\n\n    return x + 1\n\nprint(f())\n")
+    assert (out, err) == ("2\n", "")
+    assert not console.failed
+
+
+def test_block_runs_statements_in_order_and_echoes_only_the_last(console, capsys):
+    out, err = run_block(console, capsys, "a = 1\nprint('first', a)\na + 100\na += 1\na * 10\n")
+    assert (out, err) == ("first 1\n20\n", "")
+
+
+def test_block_that_does_not_compile_runs_nothing(console, capsys):
+    out, err = run_block(console, capsys, "print('ran')\nx = = 1\n")
+    assert out == ""
+    assert "SyntaxError" in err
+    assert console.failed
+
+
+def test_block_goes_on_after_an_error_as_python_313_does(console, capsys):
+    out, err = run_block(console, capsys, "1 / 0\nprint('after')\n")
+    assert out == "after\n"
+    assert "ZeroDivisionError" in err
+    assert console.failed
+
+
+def test_block_keeps_future_imports_and_allows_top_level_await(console, capsys):
+    source = ("from __future__ import annotations\ndef g(x: Undefined) -> None: pass\n"
+              "import asyncio\nawait asyncio.sleep(0)\nprint(g.__annotations__['x'])\n")
+    out, err = run_block(console, capsys, source)
+    assert (out, err) == ("Undefined\n", "")
+    assert run(console, capsys, "def h(y: Missing): pass") == ("", "")  # the future import stays

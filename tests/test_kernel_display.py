@@ -73,7 +73,16 @@ def test_without_pygments_text_stays_plain(monkeypatch):
     for name in [m for m in sys.modules if m == "pygments" or m.startswith("pygments.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "pygments", None)  # import pygments -> ImportError
-    assert Highlighter().result("[1, 2]") == "[1, 2]"
+    assert Highlighter("friendly").result("[1, 2]") == "[1, 2]"
+
+
+def test_default_colours_need_no_pygments_and_read_on_dark_and_light(monkeypatch):
+    for name in [m for m in sys.modules if m == "pygments" or m.startswith("pygments.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pygments", None)
+    colored = Highlighter().result("[1, 'a', None, x]")
+    # ANSI colours the terminal's theme tunes to its background; no fixed 256-colour grey.
+    assert colored == "[\x1b[35m1\x1b[0m, \x1b[32m'a'\x1b[0m, \x1b[1;35mNone\x1b[0m, x]"
 
 
 def test_unknown_style_falls_back_to_the_default():
@@ -199,7 +208,7 @@ def test_a_project_file_cannot_stand_in_for_pygments(tmp_path):
 _SECOND_SESSION = (
     "import sys\n"
     "from freshrepl.kernel.display import Highlighter\n"
-    "print(repr(Highlighter().result('[1, None]')))\n"
+    "print(repr(Highlighter('friendly').result('[1, None]')))\n"
     "print('pygments.formatters' in sys.modules)\n"
 )
 
@@ -216,20 +225,20 @@ def _session(cache: Path, *flags: str) -> list[str]:
 def test_a_styles_escapes_are_kept_so_later_results_need_no_formatter(tmp_path):
     first = _session(tmp_path)
     assert first[1] == "True"  # computed with pygments' formatter, then kept
-    assert (tmp_path / "freshrepl" / "colors" / "default").is_file()
+    assert (tmp_path / "freshrepl" / "colors" / "friendly").is_file()
     second = _session(tmp_path)
     assert second == [first[0], "False"]  # the same colours, without the formatter
     assert plain(eval(second[0])) == "[1, None]" and eval(second[0]) != "[1, None]"
 
 
 def test_kept_escapes_from_another_pygments_or_style_are_not_used(tmp_path):
-    kept = tmp_path / "freshrepl" / "colors" / "default"
+    kept = tmp_path / "freshrepl" / "colors" / "friendly"
     kept.parent.mkdir(parents=True)
     fake = {kind: ("\x1b[31m", "\x1b[39m") for kind in ("string", "number", "constant", "name", "other")}
     import pygments
 
     ours = (pygments.__file__, pygments.__version__)
-    for stamp, style in [(("/elsewhere/pygments/__init__.py", "0.1"), "default"), (ours, "monokai")]:
+    for stamp, style in [(("/elsewhere/pygments/__init__.py", "0.1"), "friendly"), (ours, "monokai")]:
         kept.write_text(repr((stamp, style, fake)))
         assert "\x1b[31m" not in eval(_session(tmp_path)[0])
     kept.write_text("not a literal (")

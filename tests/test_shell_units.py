@@ -239,9 +239,12 @@ class FakeKernel:
         self.ran: list[tuple[str, bool]] = []
         self.reload_calls: list[tuple] = []
         self.imported: list[bool] = []
+        self.blocks: list[str] = []  # the sources run as pasted blocks
 
-    def run(self, source, replay=False, on_wait=None):
+    def run(self, source, replay=False, on_wait=None, block=False):
         self.ran.append((source, replay))
+        if block:
+            self.blocks.append(source)
         ok = source not in self.fails
         return protocol.RunReply(ok=ok, error="" if ok else f"Traceback: {source}\n",
                                  modules=protocol.ModuleDelta({source: f"/{source}.py"}))
@@ -273,6 +276,17 @@ def test_replay_runs_the_successful_inputs_silently_in_order():
     assert kernel.ran == [("a", True), ("b", True)]
     assert progress == [(1, 2), (2, 2)] and len(replies) == 2
     assert outcome.replayed == 2 and outcome.summary().startswith("replayed 2 inputs in ")
+
+
+def test_replay_runs_a_pasted_input_as_a_block_again():
+    record = SessionRecord()
+    record.add("typed", True)
+    record.add("def f():\n    x = 1\n\n    return x", True, block=True)
+    kernel = FakeKernel()
+    record.replay(kernel, progress=lambda d, t: None, interrupted=lambda: False,
+                  on_reply=lambda r: None)
+    assert kernel.blocks == ["def f():\n    x = 1\n\n    return x"]
+    assert [source for source, _ in kernel.ran] == ["typed", kernel.blocks[0]]
 
 
 def test_replay_stops_at_the_first_input_that_now_fails():

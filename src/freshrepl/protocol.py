@@ -138,6 +138,9 @@ class RunRequest:
     op: ClassVar[str] = "run"
     source: str
     replay: bool = False  # output and stdin go to the null device
+    # A pasted block: parsed whole and run statement by statement, as Python
+    # 3.13's REPL runs a paste (else read line by line, as python3 reads typing).
+    block: bool = False
 
 
 @dataclass_lite

@@ -135,7 +135,8 @@ SETTINGS: dict[str, Setting] = {
     for setting in (
         Setting("color", bool, True, "colour output and highlighting (off also when NO_COLOR is "
                 "set or TERM=dumb)", option="--no-color"),
-        Setting("color_scheme", str, "default", "pygments style for highlighting, e.g. \"monokai\"",
+        Setting("color_scheme", str, "default", "pygments style for highlighting, e.g. \"monokai\" "
+                "(\"default\": freshrepl's own, for dark and light terminals)",
                 metavar='"NAME"', resolve=_pygments_style),
         Setting("watch", bool, True, "watch imported modules' files (off: :reload still applies "
                 "changes)", option="--no-watch"),

@@ -10,6 +10,7 @@ syntax error without a line number, such as a NUL byte in the input).
 from __future__ import annotations
 import __future__
 
+import ast
 import code
 import functools
 import linecache
@@ -50,6 +51,7 @@ class KernelConsole(code.InteractiveConsole):
         super().__init__(namespace, filename="<stdin>")
         self.compile = AwaitCompiler()  # type: ignore[assignment]
         self.failed = False
+        self.interrupted = False  # the last error shown was a KeyboardInterrupt
         self.captured: list[str] | None = None  # set during replay: errors go here
         self.input_count = 0
         self.aio = AsyncRunner()
@@ -61,6 +63,7 @@ class KernelConsole(code.InteractiveConsole):
     def showtraceback(self) -> None:
         self.failed = True
         etype, value, tb = sys.exc_info()
+        self.interrupted = etype is not None and issubclass(etype, KeyboardInterrupt)
         if tb is not None:
             if self._user_code is not None:
                 _skip_to_code(tb, self._user_code)
@@ -164,12 +167,15 @@ class KernelConsole(code.InteractiveConsole):
         finally:
             self._user_code = None
 
-    def push_source(self, source: str) -> None:
-        """Feed a whole input the way python3 reads it: line by line."""
-        self.failed = False
+    def push_source(self, source: str, block: bool = False) -> None:
+        """Feed a whole input the way python3 reads it: line by line (``block``: as one)."""
+        self.failed = self.interrupted = False
         if self.is_exit_command(source):
             raise SystemExit
         try:
+            if block:
+                self._run_block(source)
+                return
             more = False
             for line in source.split("\n"):
                 more = self.push(line)
@@ -187,6 +193,50 @@ class KernelConsole(code.InteractiveConsole):
         finally:
             self.input_count += 1
 
+    def _run_block(self, source: str) -> None:
+        """A pasted block, as Python 3.13's REPL runs one: parsed whole, then statement by statement.
+
+        Blank lines inside a function do not end it (reading line by line,
+        they would); each top-level statement runs in turn, and only the
+        last one's value is echoed.  Nothing runs if any of it does not
+        compile; Ctrl-C stops the rest.
+        """
+        filename = self._filename(source, self.filename)
+        self._source = source
+        try:
+            tree = compile(source, filename, "exec",
+                           ast.PyCF_ONLY_AST | (self.compile.compiler.flags & FUTURE_FLAGS), True)
+            for statement in tree.body:
+                last = statement is tree.body[-1]
+                item = ast.Interactive([statement]) if last else ast.Module([statement], [])
+                self.runcode(self._compile_statement(item, filename, "single" if last else "exec"))
+                if self.interrupted:
+                    break
+        except (SyntaxError, ValueError, OverflowError):
+            self._show_syntax_error(filename, source)
+
+    def _compile_statement(self, item: ast.Module | ast.Interactive, filename: str,
+                           symbol: str) -> CodeType:
+        """codeop's compile of one statement (it keeps ``from __future__``), or with top-level await."""
+        compiler = self.compile.compiler
+        try:
+            return compiler(item, filename, symbol)  # type: ignore[arg-type]
+        except SyntaxError:
+            flags = compiler.flags | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            try:
+                found = compile(item, filename, symbol, flags, True)
+            except SyntaxError:
+                found = None
+            if found is None or not found.co_flags & CO_COROUTINE:
+                raise
+            return found
+
+    def _show_syntax_error(self, filename: str, source: str) -> None:
+        if NUMBERED_INPUTS:
+            self.showsyntaxerror(filename, source=source)
+        else:
+            self.showsyntaxerror(filename)
+
     def _never_completed(self) -> None:
         """The input ended still open (a bracket, a block): python3's error at end of input."""
         source = "\n".join(self.buffer)
@@ -196,10 +246,7 @@ class KernelConsole(code.InteractiveConsole):
             flags = self.compile.compiler.flags & FUTURE_FLAGS  # not codeop's "incomplete" ones
             compile(source, filename, "exec", flags, True)
         except (SyntaxError, ValueError, OverflowError):
-            if NUMBERED_INPUTS:
-                self.showsyntaxerror(filename, source=source)
-            else:
-                self.showsyntaxerror(filename)
+            self._show_syntax_error(filename, source)
         else:  # codeop wants more, yet it compiles: say so rather than drop it unsaid
             self.failed = True
             self.write("SyntaxError: incomplete input\n")

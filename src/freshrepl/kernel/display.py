@@ -27,6 +27,7 @@ import re
 import sys
 from collections.abc import Callable
 
+from freshrepl import palette
 from freshrepl.kernel.imports import without_user_path
 
 TYPE_CHECKING = False  # typing costs the kernel's start-up time
@@ -49,6 +50,11 @@ _REPR_TOKEN = re.compile(r"""
 |(?P<name>[^\W\d]\w*)
 |(?P<other>[^\w'"]+|.)
 """, re.X | re.S)
+
+
+# The pygments token each kind of repr token is coloured as.
+_KIND_TOKENS = {"string": "Literal.String", "number": "Literal.Number",
+                "constant": "Keyword.Constant", "name": "Name", "other": "Text"}
 
 
 class Highlighter:
@@ -99,6 +105,9 @@ class _Tools:
         self.style = style
         self._formatter: Any = None
         self._tb_lexer: Any = None
+        if style == palette.NAME:  # freshrepl's own colours: known without pygments
+            self.escapes = {kind: palette.escapes(name) for kind, name in _KIND_TOKENS.items()}
+            return
         cache = _EscapeCache(style)
         escapes = cache.load()
         if escapes is None:
@@ -113,19 +122,19 @@ class _Tools:
                 from pygments.formatters.terminal256 import Terminal256Formatter
                 from pygments.util import ClassNotFound
 
+            style = palette.pygments_style() if self.style == palette.NAME else self.style
             try:
-                self._formatter = Terminal256Formatter(style=self.style)
+                self._formatter = Terminal256Formatter(style=style)
             except ClassNotFound:
-                self._formatter = Terminal256Formatter(style="default")
+                self._formatter = Terminal256Formatter(style=palette.pygments_style())
         return self._formatter
 
     def _all_escapes(self) -> dict[str, tuple[str, str]]:
         with without_user_path():
             from pygments import token
 
-        kinds = {"string": token.String, "number": token.Number,
-                 "constant": token.Keyword.Constant, "name": token.Name, "other": token.Text}
-        return {kind: self._escapes(ttype) for kind, ttype in kinds.items()}
+        return {kind: self._escapes(token.string_to_tokentype(name))
+                for kind, name in _KIND_TOKENS.items()}
 
     def _escapes(self, ttype: Any) -> tuple[str, str]:
         """What the formatter writes before and after a token of this type."""

@@ -214,7 +214,7 @@ class KernelServer:
             redirect.__enter__()
         try:
             with _interruptible():
-                self.console.push_source(request.source)
+                self.console.push_source(request.source, block=request.block)
         except SystemExit as exc:
             exit_status = _exit_status(exc)
         except KeyboardInterrupt:

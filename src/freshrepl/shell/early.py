@@ -21,7 +21,7 @@ import threading
 import warnings
 
 from freshrepl.compiler import AwaitCompiler
-from freshrepl.shell.terminal import STDIN, drain_cooked_input, write
+from freshrepl.shell.terminal import STDIN, drain_cooked_input, push_input, write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,6 +128,11 @@ class EarlyReader:
         """Keys read elsewhere (while an input ran): looked at before the terminal's next ones."""
         self._pending += data
 
+    def take_pending(self) -> bytes:
+        """The bytes read after the line just handed out (not looked at yet), taken."""
+        pending, self._pending = self._pending, b""
+        return pending
+
     def leftover(self) -> bytes:
         """Every byte read but not run, for the editor (the unfinished input, as typed, first)."""
         data = bytes(self._typed + self._line) + self._pending
@@ -191,6 +196,11 @@ def run_typed_ahead(shell: StartingShell) -> None:
 def _run_early(shell: StartingShell, text: str, reader: EarlyReader) -> None:
     """One line typed at the early prompt, run as the loop would; then the next prompt."""
     write("\n")
+    shell.terminal.restore()
+    # Keys read after this line's Enter: for the code's input(), as in python3 (else
+    # the next line, where they cannot be put back).
+    after = reader.take_pending()
+    reader.add_typed(after[push_input(after):])
     shell.dispatch(text)
     shell.live_reload()  # watch what it imported now: the editor's loop is not up yet
     reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key

@@ -37,10 +37,18 @@ from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_te
 from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
-from freshrepl.shell.terminal import STDIN, drain_cooked_input, hold_input, set_mode, write
+from freshrepl.shell.terminal import (
+    STDIN,
+    drain_cooked_input,
+    hold_input,
+    push_input,
+    set_mode,
+    write,
+)
 
 if TYPE_CHECKING:
     from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.output import Output
     from prompt_toolkit.styles import BaseStyle
 
     from freshrepl.shell.kernel_help import KernelHelp
@@ -86,10 +94,12 @@ class Editor:
         self._prompt_shown = False
         self._mode_before_hold: list[Any] | None = None
         self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
-        bindings = [_key_bindings(), history_bindings(is_complete)]
+        self.pasted = False  # the input being read (or the last one) holds a bracketed paste
+        self._keys_after_enter: list[Any] = []  # read with the Enter that accepted the input
+        bindings = [_key_bindings(self._note_paste), history_bindings(is_complete)]
         if kernel_help is not None:
             bindings.append(help_bindings(kernel_help.doc, page))
-        style = _pygments_style(color_scheme) if color and color_scheme != "default" else None
+        style = _pygments_style(color_scheme) if color else None
         self.session: PromptSession[str] = PromptSession(
             history=history,
             completer=completer,
@@ -112,14 +122,15 @@ class Editor:
             search_ignore_case=True,
             # Ctrl-Z stops the whole process group (shell and kernel) as one job.
             enable_suspend=True,
+            output=_output_without_cursor_queries(),
         )
         self.session.default_buffer.enable_history_search = to_filter(True)
+        _toolbars_under_input(self.session)
         self._signatures: SignatureLookup | None = None
         if kernel_help is not None:
             self._signatures = SignatureLookup(kernel_help.signature, self._signature_arrived)
             self.session.default_buffer.on_text_changed += self._show_signature
             self.session.default_buffer.on_cursor_position_changed += self._show_signature
-            _toolbar_without_cpr(self.session)
         self.session.app.after_render += self._after_render
 
     def read(
@@ -136,6 +147,8 @@ class Editor:
             self._signatures.forget()  # the last input may have rebound any name
             self.session.bottom_toolbar = None
         self._on_submit, self._submit_error = on_submit, None
+        if not default:  # a new input, not one given back after a wake-up
+            self.pasted = False
         self._sigint_handler = signal.getsignal(signal.SIGINT)
         self.show_prompt()
         try:
@@ -166,6 +179,21 @@ class Editor:
             # start of a sequence still arriving: prompt_toolkit's timer for it never
             # runs for keys that did not come through its own reader.
             self._typeahead += app_input.read_keys() + app_input.flush_keys()
+
+    def give_back_keys(self) -> None:
+        """The keys read after the accepting Enter go back to the terminal (it is cooked by now).
+
+        One read from the terminal can hold more than the input (keys typed
+        fast, a burst from a program): what follows the Enter belongs to
+        whatever reads next -- the code's ``input()``, as in python3, or
+        else the next prompt.  Where keys cannot be put back, the next
+        prompt gets them.
+        """
+        keys, self._keys_after_enter = self._keys_after_enter, []
+        data = "".join(_raw_key(key) for key in keys).encode("utf-8", "surrogateescape")
+        pushed = push_input(data)
+        if pushed < len(data):
+            self.take_typeahead(data[pushed:])
 
     def add_history(self, text: str) -> None:
         """An input that ran without the editor (typed ahead): in the history all the same."""
@@ -232,6 +260,9 @@ class Editor:
             app.erase_when_done = True
             app.exit(exception=Woken(self.session.default_buffer.document))
 
+    def _note_paste(self) -> None:
+        self.pasted = True
+
     def _pre_run(self) -> None:
         if self._prompt_shown:
             write("\r")  # prompt_toolkit draws from column 0, over the early prompt
@@ -262,6 +293,7 @@ class Editor:
         if future is None or future.cancelled() or future.exception() is not None:
             return
         self._on_submit = None
+        self._keys_after_enter = _take_queued_keys(app)
         try:
             with _shell_sigint(self._sigint_handler):
                 on_submit(submitted_text(future.result()))
@@ -294,6 +326,21 @@ class Editor:
 
 
 
+def _take_queued_keys(app: Any) -> list[Any]:
+    """The keys the editor read but has not handled (those after the accepting Enter), taken."""
+    queue = app.key_processor.input_queue
+    keys = [key for key in queue if key.key != Keys.CPRResponse]
+    queue.clear()
+    return keys
+
+
+def _raw_key(key: Any) -> str:
+    """What the terminal sent for one key press."""
+    if key.key == Keys.BracketedPaste:
+        return "\x1b[200~" + key.data + "\x1b[201~"
+    return str(key.data)
+
+
 def _feed_keys(app: Any, keys: list[Any]) -> None:
     app.key_processor.feed_multiple(keys)
     app.key_processor.process_keys()
@@ -322,22 +369,73 @@ class _shell_sigint:
         signal.set_wakeup_fd(self.wakeup)
 
 
-def _toolbar_without_cpr(session: PromptSession[str]) -> None:
-    """Show the bottom toolbar even where the terminal's height below the cursor is unknown.
+def _output_without_cursor_queries() -> Output:
+    """The terminal output, told never to ask the terminal where its cursor is.
 
-    prompt_toolkit draws it only once a cursor-position report has told it
-    how many rows are free (to avoid a flicker when the answer comes); with
-    no answer (PROMPT_TOOLKIT_NO_CPR, terminals that do not reply) it would
-    never show.  A one-line toolbar under the input is drawn like the
-    completion menu is, answer or not.
+    prompt_toolkit asks (``ESC[6n``) each time a prompt starts, to learn the
+    rows below it; the terminal's answer can come after the input is
+    accepted and the terminal is cooked again for the kernel: it is then
+    echoed, read by ``input()``, or typed into the user's shell after Ctrl-Z.
+    Never asking is the one way no answer can arrive late (waiting for it
+    would delay every input by a round trip to the terminal).  What the
+    answer bought, a layout that reaches the bottom row, the shell does not
+    want: the signature line belongs under the input.
+    """
+    from prompt_toolkit.output.defaults import create_output
+
+    output = create_output()
+    if hasattr(output, "enable_cpr"):
+        output.enable_cpr = False
+    if output.responds_to_cpr:
+        raise RuntimeError(f"this prompt_toolkit's {type(output).__name__} cannot be kept from "
+                           "asking the terminal for the cursor position")
+    return output
+
+
+def _toolbars_under_input(session: PromptSession[str]) -> None:
+    """The toolbars (signature, search) on the rows right under the input, the menu's room below them.
+
+    prompt_toolkit keeps the completion menu's rows as blank lines of the
+    input itself, and puts the toolbars under them: the signature would sit
+    eight rows below the input (or, with the terminal's cursor position
+    known, on its last row).  Here the input is as tall as its text, the
+    toolbars follow it, and the rows kept for the menu come last; the menu
+    floats over the whole prompt, under the cursor as before, and one row
+    lower while the signature shows (so as not to cover it).
+    The signature toolbar is also shown without a cursor-position report,
+    which the shell never asks for (see _output_without_cursor_queries).
     """
     from prompt_toolkit.filters import is_done
-    from prompt_toolkit.layout import ConditionalContainer, Window
+    from prompt_toolkit.layout import (
+        BufferControl,
+        ConditionalContainer,
+        FloatContainer,
+        HSplit,
+        Window,
+    )
 
-    for container in session.layout.walk():
+    root = session.layout.container
+    containers = list(session.layout.walk())
+    prompt = next(c for c in containers if isinstance(c, FloatContainer))
+    input_window = next(c for c in containers if isinstance(c, Window)
+                        and isinstance(c.content, BufferControl)
+                        and c.content.buffer is session.default_buffer)
+    if not isinstance(root, HSplit):
+        raise RuntimeError(f"unknown prompt_toolkit prompt layout: {type(root).__name__} at its root")
+    signature_shown = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
+    for container in containers:
         if (isinstance(container, ConditionalContainer) and isinstance(container.content, Window)
                 and container.content.style == "class:bottom-toolbar"):
-            container.filter = Condition(lambda: session.bottom_toolbar is not None) & ~is_done
+            container.filter = signature_shown
+    floats, prompt.floats = prompt.floats, []
+    for float_ in floats:
+        if float_.ycursor:  # a completion menu: a row that draws nothing above it (a transparent float)
+            float_.content = HSplit([ConditionalContainer(Window(height=1), signature_shown),
+                                     float_.content])
+    menu_room = Window(height=input_window.height)  # what the session reserves for the menu
+    input_window.height = None
+    input_window.dont_extend_height = to_filter(True)
+    root.children[:] = [FloatContainer(HSplit([*root.children, menu_room]), floats)]
 
 
 def _worth_completing(before: str) -> bool:
@@ -354,7 +452,13 @@ _COMPLETING_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 
 
 def _pygments_style(name: str) -> BaseStyle:
+    """freshrepl's own colours for "default" (palette.py), else the pygments style of that name."""
     from prompt_toolkit.styles import style_from_pygments_cls
+
+    from freshrepl import palette
+
+    if name == palette.NAME:
+        return style_from_pygments_cls(palette.pygments_style())
     from pygments.styles import get_style_by_name
 
     return style_from_pygments_cls(get_style_by_name(name))
@@ -367,7 +471,7 @@ def _python_lexer() -> PygmentsLexer:
     return PygmentsLexer(PythonLexer)
 
 
-def _key_bindings() -> KeyBindings:
+def _key_bindings(on_paste: Callable[[], None]) -> KeyBindings:
     bindings = KeyBindings()
     at_indentation = Condition(_cursor_in_indentation)
 
@@ -394,12 +498,10 @@ def _key_bindings() -> KeyBindings:
     def _complete(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         state = buffer.complete_state
-        if state is None or not state.completions:
-            _complete_now(buffer)  # no menu, or one still loading
-        elif len(state.completions) == 1 and state.complete_index is None:
-            buffer.apply_completion(state.completions[0])
+        if state is not None and state.complete_index is not None:
+            buffer.complete_next()  # already cycling through the menu
         else:
-            buffer.complete_next()
+            _complete_now(buffer, menu_shown=state is not None and bool(state.completions))
 
     @bindings.add("backspace", filter=at_indentation)
     def _dedent(event: KeyPressEvent) -> None:
@@ -410,11 +512,20 @@ def _key_bindings() -> KeyBindings:
             return
         buffer.delete_before_cursor((column - 1) % len(INDENT) + 1)
 
+    @bindings.add(Keys.CPRResponse, eager=True)
+    def _unasked_reply(event: KeyPressEvent) -> None:
+        """A cursor-position report nobody asked for (the shell never asks): dropped.
+
+        prompt_toolkit's own handler would take it as an answer and start
+        asking from then on.
+        """
+
     @bindings.add(Keys.BracketedPaste)
     def _paste(event: KeyPressEvent) -> None:
         data = event.data.replace("\r\n", "\n").replace("\r", "\n")
         buffer = event.current_buffer
         buffer.insert_text(data)
+        on_paste()  # the input runs as one block, as Python 3.13's REPL runs a paste
         # python3 runs a pasted block as it arrives: one that ends in a newline runs.
         if data.endswith("\n") and is_complete(buffer.text):
             buffer.validate_and_handle()
@@ -422,12 +533,15 @@ def _key_bindings() -> KeyBindings:
     return bindings
 
 
-def _complete_now(buffer: Buffer) -> None:
-    """Tab: ask now, then complete the only match or the common part, else show the menu.
+def _complete_now(buffer: Buffer, menu_shown: bool) -> None:
+    """Tab: ask now, then complete the only match or what all matches share, as readline does.
 
+    With nothing shared, the menu opens; if it was open already (completion
+    while typing), the first match is selected and further Tabs cycle.
     Asked here rather than through prompt_toolkit's background completion: a
-    menu shown while typing may still be loading, and prompt_toolkit drops a
-    second request while one runs, which would lose the Tab.
+    menu shown while typing may still be loading (its matches not all there
+    to share a part), and prompt_toolkit drops a second request while one
+    runs, which would lose the Tab.
     """
     from prompt_toolkit.buffer import CompletionState
     from prompt_toolkit.completion import CompleteEvent, get_common_complete_suffix
@@ -442,6 +556,8 @@ def _complete_now(buffer: Buffer) -> None:
     else:
         # Replacing the state also tells a completion still loading to stop.
         buffer.complete_state = CompletionState(document, completions) if completions else None
+        if menu_shown and completions:
+            buffer.complete_next()
 
 
 def _cursor_in_indentation() -> bool:

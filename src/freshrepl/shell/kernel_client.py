@@ -207,9 +207,10 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None) -> protocol.RunReply:
-        """Run one input; ``on_wait`` is called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay), protocol.RunReply, on_wait=on_wait)
+            on_wait: Callable[[], None] | None = None, block: bool = False) -> protocol.RunReply:
+        """Run one input (``block``: pasted); ``on_wait`` is called about every 0.1 s while it runs."""
+        return self._call(protocol.RunRequest(source, replay, block), protocol.RunReply,
+                          on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:

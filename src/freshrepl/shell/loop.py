@@ -81,7 +81,7 @@ class Shell:
         if not self.options.quiet:
             write(_banner())
         for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
-            write(f"freshrepl: warning: {warning}\n")
+            self._tell(f"freshrepl: warning: {warning}")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
@@ -185,6 +185,8 @@ class Shell:
         from freshrepl.shell.commands import is_command, run_command
 
         self.terminal.restore()  # the editor may still hold the terminal in its own mode
+        if self.editor is not None:
+            self.editor.give_back_keys()  # typed after the Enter: for the code's input(), or the next prompt
         if not text.strip():
             return
         if is_command(text):
@@ -212,7 +214,7 @@ class Shell:
         if self._warnings:
             self.loaded_editor().hide_prompt()
         while self._warnings:
-            write(f"freshrepl: warning: {self._warnings.pop(0)}\n")
+            self._tell(f"freshrepl: warning: {self._warnings.pop(0)}")
 
     def _run_input(self, text: str) -> None:
         from freshrepl.shell.commands import NO_KERNEL
@@ -229,7 +231,7 @@ class Shell:
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text)
+        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted)
         if reply is None:
             return
         if reply.exit is not None:
@@ -265,7 +267,7 @@ class Shell:
         from freshrepl.shell.notices import notice
 
         for result in results:
-            write(notice(result, self.options.color) + "\n")
+            write(notice(result, self.options.color, self._wrap_width()) + "\n")
         unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
@@ -279,6 +281,15 @@ class Shell:
 
     def say(self, text: str) -> None:
         write(text + "\n")
+
+    def _tell(self, text: str) -> None:
+        """A notice or warning: broken between words at the terminal's width (see wrap.py)."""
+        from freshrepl.shell.wrap import wrap
+
+        write(wrap(text, self._wrap_width()) + "\n")
+
+    def _wrap_width(self) -> int:
+        return self.terminal.columns() if self.terminal.is_tty else 0
 
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""

@@ -21,8 +21,8 @@ _GLYPHS = {RELOADED: "↻", FAILED: "✗", UNSAFE: "⚠", DELETED: "✗"}
 _COLORS = {RELOADED: "32", FAILED: "31", UNSAFE: "33", DELETED: "33"}
 
 
-def notice(result: ReloadResult, color: bool) -> str:
-    """The one line that reports ``result``."""
+def notice(result: ReloadResult, color: bool, width: int = 0) -> str:
+    """The one line that reports ``result``, wrapped at ``width`` columns (0: not)."""
     name = result.module
     if result.status == RELOADED:
         text = f"reloaded {name}" + (f" ({result.detail})" if result.detail else "")
@@ -36,10 +36,13 @@ def notice(result: ReloadResult, color: bool) -> str:
         text = f"{os.path.basename(result.path)} was deleted (module {name} keeps its loaded code)"
     else:
         text = f"{name}: {result.status}"
-    line = f"{_GLYPHS.get(result.status, '·')} {text}"
-    if color:
-        return f"\x1b[{_COLORS.get(result.status, '0')}m{line}\x1b[0m"
-    return line
+    from freshrepl.shell.wrap import wrap
+
+    lines = wrap(f"{_GLYPHS.get(result.status, '·')} {text}", width)
+    if color:  # each line coloured: a pager or log viewer may reset at a newline
+        sgr = _COLORS.get(result.status, "0")
+        return "\n".join(f"\x1b[{sgr}m{line}\x1b[0m" for line in lines.split("\n"))
+    return lines
 
 
 def stale_notice(modules: list[str]) -> str:

@@ -22,6 +22,7 @@ from freshrepl.shell.kernel_client import KernelClient
 class Entry:
     source: str
     ok: bool
+    block: bool = False  # pasted: runs as one block (protocol.RunRequest)
 
 
 @dataclass_lite
@@ -60,8 +61,8 @@ class SessionRecord:
     def __init__(self) -> None:
         self.entries: list[Entry] = []
 
-    def add(self, source: str, ok: bool) -> None:
-        self.entries.append(Entry(source, ok))
+    def add(self, source: str, ok: bool, block: bool = False) -> None:
+        self.entries.append(Entry(source, ok, block))
 
     def successful_count(self) -> int:
         return sum(1 for entry in self.entries if entry.ok)
@@ -89,7 +90,7 @@ class SessionRecord:
             progress(done + 1, len(todo))
             if on_start is not None:
                 on_start(position - 1)
-            reply = kernel.run(entry.source, replay=True)
+            reply = kernel.run(entry.source, replay=True, block=entry.block)
             on_reply(reply)
             if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = position, entry.source

@@ -92,12 +92,12 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str) -> protocol.RunReply | None:
-        """Run one input and record it; None if the kernel died meanwhile (already told)."""
+    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
         self._interrupts.clear()
         self._running = len(self.record.entries)
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck)
+            reply = self.client.run(text, on_wait=self._check_stuck, block=block)
             self._collect_checkpoints()
         except KernelDied as died:
             self.died(str(died))
@@ -105,7 +105,7 @@ class KernelSupervisor:
         finally:
             self._running = None
         if reply.exit is None:
-            self.record.add(text, reply.ok)
+            self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
 

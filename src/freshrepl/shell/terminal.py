@@ -145,6 +145,39 @@ def drain_cooked_input() -> bytes:
     return typed
 
 
+def push_input(data: bytes) -> int:
+    """Put ``data`` back in the terminal's input queue as if typed now; how many bytes went.
+
+    The line discipline treats them as typing in the mode the terminal is
+    in (Enter becomes a newline, Ctrl-C a signal), but without echo: they
+    were typed while the editor drew them, and whoever reads them next (the
+    next prompt, readline in ``input()``) shows them again.  Where the system
+    forbids it (TIOCSTI off: Linux's ``dev.tty.legacy_tiocsti = 0``, other
+    systems) nothing goes.
+    """
+    if not data:
+        return 0  # the usual case: no system call on the way to running an input
+    import fcntl
+
+    pushed = 0
+    try:
+        mode = termios.tcgetattr(STDIN)
+        quiet = termios.tcgetattr(STDIN)
+        quiet[3] &= ~(termios.ECHO | termios.ECHONL)
+        termios.tcsetattr(STDIN, termios.TCSANOW, quiet)
+    except termios.error:
+        return 0
+    try:
+        for byte in data:
+            fcntl.ioctl(STDIN, termios.TIOCSTI, bytes((byte,)))
+            pushed += 1
+    except (OSError, AttributeError):  # AttributeError: a termios without TIOCSTI
+        pass
+    finally:
+        set_mode(mode)
+    return pushed
+
+
 def set_mode(mode: list[Any]) -> None:
     """Put the terminal back in ``mode`` (from ``hold_input``)."""
     try:
