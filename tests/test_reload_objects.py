@@ -12,6 +12,14 @@ from reload_helpers import Workspace
 
 from freshrepl.protocol import RELOADED
 
+# Loaded with this file, before any Workspace: one drops the modules imported during its
+# test, and numpy's extension cannot be loaded twice in a process.
+for _library in ("numpy", "pandas"):
+    try:
+        __import__(_library)
+    except ImportError:  # the tests that need it skip and say so
+        pass
+
 
 @pytest.fixture
 def ws(tmp_path):
