@@ -126,7 +126,7 @@ def test_segfault_after_slow_input_resumes_the_checkpoint_before_it(spawn, proje
     term.run("x = 5")
     term.line("import ctypes; ctypes.string_at(0)")
     term.wait_for("kernel died (SIGSEGV)")
-    term.wait_for("Restart the kernel and replay 3 inputs? [Y/n]")
+    term.wait_for("Restart the kernel and replay 3 inputs (1–3)? [Y/n]")
     term.send("y")
     term.wait_for(re.compile(r"restarted from input 2 \(replayed 1 input in"))
     term.wait_idle()

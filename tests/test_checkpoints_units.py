@@ -114,7 +114,7 @@ def test_replay_summary_names_the_checkpoint():
     outcome = ReplayOutcome(5, 5, 0.08, resumed_at=12)
     assert outcome.summary() == "restarted from input 12 (replayed 5 inputs in 0.08 s)"
     outcome = ReplayOutcome(1, 3, 0.1, failed_at=14, failed_source="f()", resumed_at=12)
-    assert outcome.summary() == ("restarted from input 12; replay stopped at input #14 (f()), "
+    assert outcome.summary() == ("restarted from input 12; replay stopped at input 14 (f()), "
                                  "which now fails; 1 of 3 inputs replayed")
 
 

@@ -93,7 +93,7 @@ def test_runtime_error_in_changed_code_keeps_old_module(spawn, project):
     mark = term.mark()
     write(project / "conf.py", "VALUE = 1 / 0\n")
     # A fresh process may run what the live one cannot: the restart is offered.
-    text = term.wait_for("Restart the kernel and replay 1 input? [Y/n]", after=mark)
+    text = term.wait_for("Restart the kernel and replay 1 input (1)? [Y/n]", after=mark)
     assert "cannot reload conf: conf.py:1: ZeroDivisionError: division by zero" in text
     term.send("n")
     term.wait_idle()
@@ -106,7 +106,7 @@ def test_unsafe_change_asks_and_yes_restarts_with_replay(spawn, project):
     old_pid = term.run("import os; os.getpid()")
     mark = term.mark()
     write(project / "shapes.py", "class Base:\n    pass\n\nclass Square:\n    pass\n")
-    text = term.wait_for("Restart the kernel and replay 3 inputs? [Y/n]", after=mark)
+    text = term.wait_for("Restart the kernel and replay 3 inputs (1–3)? [Y/n]", after=mark)
     assert "cannot reload shapes" in text and "Square" in text
     term.send("y")
     term.wait_for("replayed 3 inputs", after=mark)

@@ -7,7 +7,7 @@ import re
 import textwrap
 from pathlib import Path
 
-QUESTION = re.compile(r"Restart the kernel and replay \d+ inputs?\? \[Y/n\]")
+QUESTION = re.compile(r"Restart the kernel and replay \d+ inputs?( \([0-9–]+\))?\? \[Y/n\]")
 
 
 def write(path: Path, text: str) -> None:

@@ -59,14 +59,43 @@ def test_replay_stops_at_an_input_that_now_fails(spawn, project):
     data.unlink()
     output = term.run(":restart")
     assert "FileNotFoundError" in output
-    assert "replay stopped at input #2 (n = int(open('data.txt').read()))" in output
+    assert "replay stopped at input 2 (n = int(open('data.txt').read()))" in output
     assert "1 of 3 inputs replayed" in output
+    # What was not replayed is named, and is out of the record: the kernel does not hold it.
+    assert re.search(r"not replayed, and out of the record now.*\n\s+2  n = int\(open"
+                     r".*\n\s+3  b = n \* 2$", output, re.S | re.M)
     assert term.run("a") == "1"
     assert "NameError" in term.run("b")
     data.write_text("7")
-    # The record was kept whole: a later restart replays all three again.
-    assert "replayed" in term.run(":restart")
-    assert term.run("b") == "14"
+    # A later restart replays what the kernel held (input 1) and what came after
+    # (`a`; `b` failed), not the inputs left out.
+    output = term.run(":restart")
+    assert "replayed 2 inputs in" in output and "stopped" not in output
+    assert "NameError" in term.run("n")
+
+
+def test_restart_after_a_stopped_replay_replays_what_was_typed_since(spawn, project):
+    # The trap of issue 18: after a rename, every later restart stopped at input 1 again.
+    (project / "report.py").write_text("def describe(x):\n    return f'<{x}>'\n")
+    (project / "geometry.py").write_text("def area_circle(r):\n    return 3 * r * r\n")
+    term = spawn("-q", cols=200)
+    term.wait_prompt(1)
+    term.run("from report import describe; from geometry import area_circle")
+    term.run("r = area_circle(2)")
+    mark = term.mark()
+    (project / "geometry.py").write_text("def circle_area(r):\n    return 3 * r * r\n")
+    term.wait_for("reloaded geometry", after=mark)
+    output = term.run(":restart")
+    assert "replay stopped at input 1 (from report import describe; from geometry" in output
+    assert "ImportError" in output and "0 of 2 inputs replayed" in output
+    assert re.search(r"^\s+1  from report import describe.*\n\s+2  r = area_circle\(2\)$",
+                     output, re.M)
+    term.run("from report import describe; from geometry import circle_area")  # retyped, fixed
+    term.run("r = describe(circle_area(2))")
+    for replayed in ("2 inputs", "3 inputs"):  # and every later restart (`r` is one more)
+        output = term.run(":restart")
+        assert f"replayed {replayed} in" in output and "stopped" not in output
+        assert term.run("r") == "'<12>'"
 
 
 def test_record_outlives_restarts(spawn):
@@ -86,6 +115,19 @@ def test_restart_without_replay_gives_an_empty_namespace(spawn):
     term.run("x = 1")
     assert "empty" in term.run(":restart --no-replay")
     assert "NameError" in term.run("x")
+
+
+def test_record_is_empty_after_a_restart_without_replay(spawn):
+    # The issue: after --no-replay, `b = 2` and :restart brought back `a` from before.
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("a = 1")
+    assert "the namespace and the record are empty" in term.run(":restart --no-replay")
+    term.run("b = 2")
+    output = term.run(":restart")
+    assert "replayed 1 input in" in output
+    assert "NameError" in term.run("a")
+    assert term.run("b") == "2"
 
 
 def test_replayed_output_is_hidden_and_stdin_is_at_eof(spawn):

@@ -173,7 +173,7 @@ def test_kernel_death_is_survived_and_reported(spawn, code, how):
     term.run("x = 41")
     term.line(code)
     term.wait_for(f"kernel died ({how})")
-    term.wait_for("Restart the kernel and replay 1 input? [Y/n]")
+    term.wait_for("Restart the kernel and replay 1 input (1)? [Y/n]")
     term.send("y")
     term.wait_for("replayed 1 input")
     assert term.run("x + 1") == "42"
@@ -461,7 +461,7 @@ def test_kernel_killed_while_idle_is_reported_at_once(spawn):
     kernel_pid = int(term.run("import os; os.getpid()"))
     os.kill(kernel_pid, signal.SIGKILL)
     term.wait_for("kernel died (SIGKILL)")
-    term.wait_for("Restart the kernel and replay 2 inputs? [Y/n]")
+    term.wait_for("Restart the kernel and replay 2 inputs (1–2)? [Y/n]")
     term.send("\r")
     term.wait_for("replayed 2 inputs")
     assert term.run("y") == "5"

@@ -11,7 +11,7 @@ from freshrepl import protocol
 from freshrepl.kernel.completer import complete
 from freshrepl.shell.commands import COMMANDS, CommandRegistry, is_command, run_command
 from freshrepl.shell.live_reload import LiveReload
-from freshrepl.shell.notices import ModuleStates, notice
+from freshrepl.shell.notices import ModuleStates, notice, stale_notice
 from freshrepl.shell.session import SessionRecord
 from freshrepl.shell.supervisor import KernelSupervisor
 
@@ -138,6 +138,10 @@ def test_auto_sets_the_policy():
     (":doc a b", "usage: :doc NAME"),
     (":watch all", ":watch takes no arguments"),
     (":quit now", ":quit takes no arguments"),
+    (":drop", "usage: :drop N [N…]"),
+    (":drop -1", "usage: :drop N [N…]"),
+    (":drop 2 x", "usage: :drop N [N…]"),
+    (":record 3", ":record takes no arguments"),
 ])
 def test_bad_commands_are_told_not_run(line, error):
     shell = FakeShell()
@@ -228,6 +232,35 @@ def test_watch_table_follows_results_and_saves():
     assert dropped == ["/p/shapes.py"] and "shapes" not in table.render()
 
 
+def test_a_module_compared_without_a_result_matches_its_file_and_is_fresh():
+    table = ModuleStates()
+    table.apply_delta(protocol.ModuleDelta({"points": "/p/points.py", "shapes": "/p/shapes.py",
+                                            "other": "/p/other.py"}))
+    for name in ("points", "shapes", "other"):
+        table.apply_result(protocol.ReloadResult(name, f"/p/{name}.py", protocol.UNSAFE, "C: bases"))
+    table.mark_matching({"/p/points.py", "/p/shapes.py"},
+                        [protocol.ReloadResult("shapes", "/p/shapes.py", protocol.UNSAFE, "C")])
+    states = {name: module.state for name, module in table.modules.items()}
+    assert states == {"points": "fresh", "shapes": "stale", "other": "stale"}  # other: not compared
+    # An error about the request itself (no path): nothing is known to match.
+    table.mark_matching(None, [protocol.ReloadResult("?", "", protocol.FAILED, error="internal")])
+    assert table.modules["other"].state == "stale"
+    table.mark_matching(None, [])  # :reload compared every module
+    assert table.modules["other"].state == "fresh" and table.modules["other"].why == ""
+    table.apply_result(protocol.ReloadResult("points", "/p/points.py", protocol.DELETED))
+    table.apply_result(protocol.ReloadResult("points", "/p/points.py", protocol.UNCHANGED))
+    assert table.modules["points"].state == "fresh"  # put back as it was
+
+
+def test_declining_names_what_stays_stale_and_how_to_apply_it_later():
+    one = [protocol.ReloadResult("shapes", "/p/shapes.py", protocol.UNSAFE, "C: bases")]
+    assert stale_notice(one) == ("  kept the old code: shapes is now stale (:restart applies "
+                                 "the edit, or fix shapes.py and :reload shapes)")
+    two = one + [protocol.ReloadResult("points", "/p/points.py", protocol.UNSAFE, "P: bases")]
+    assert stale_notice(two) == ("  kept the old code: shapes, points are now stale (:restart "
+                                 "applies the edits, or fix their files and :reload shapes points)")
+
+
 # -- replay against a fake kernel -------------------------------------------------------------
 
 
@@ -271,10 +304,10 @@ def recorded(*entries: tuple[str, bool]) -> SessionRecord:
 def test_replay_runs_the_successful_inputs_silently_in_order():
     record = recorded(("a", True), ("bad", False), ("b", True))
     kernel, progress, replies = FakeKernel(), [], []
-    outcome = record.replay(kernel, progress=lambda d, t: progress.append((d, t)),
+    outcome = record.replay(kernel, progress=lambda d, t, n: progress.append((d, t, n)),
                             interrupted=lambda: False, on_reply=replies.append)
     assert kernel.ran == [("a", True), ("b", True)]
-    assert progress == [(1, 2), (2, 2)] and len(replies) == 2
+    assert progress == [(1, 2, 1), (2, 2, 3)] and len(replies) == 2
     assert outcome.replayed == 2 and outcome.summary().startswith("replayed 2 inputs in ")
 
 
@@ -283,7 +316,7 @@ def test_replay_runs_a_pasted_input_as_a_block_again():
     record.add("typed", True)
     record.add("def f():\n    x = 1\n\n    return x", True, block=True)
     kernel = FakeKernel()
-    record.replay(kernel, progress=lambda d, t: None, interrupted=lambda: False,
+    record.replay(kernel, progress=lambda d, t, n: None, interrupted=lambda: False,
                   on_reply=lambda r: None)
     assert kernel.blocks == ["def f():\n    x = 1\n\n    return x"]
     assert [source for source, _ in kernel.ran] == ["typed", kernel.blocks[0]]
@@ -291,19 +324,18 @@ def test_replay_runs_a_pasted_input_as_a_block_again():
 
 def test_replay_stops_at_the_first_input_that_now_fails():
     record = recorded(("a", True), ("b", True), ("c", True))
-    outcome = record.replay(FakeKernel(fails={"b"}), progress=lambda d, t: None,
+    outcome = record.replay(FakeKernel(fails={"b"}), progress=lambda d, t, n: None,
                             interrupted=lambda: False, on_reply=lambda r: None)
     assert (outcome.replayed, outcome.failed_at, outcome.error) == (1, 2, "Traceback: b\n")
-    assert outcome.summary() == ("replay stopped at input #2 (b), which now fails; "
+    assert outcome.summary() == ("replay stopped at input 2 (b), which now fails; "
                                  "1 of 3 inputs replayed")
-    assert record.successful_count() == 3  # the record is kept whole for the next restart
 
 
 def test_replay_stops_when_interrupted():
     outcome = recorded(("a", True), ("b", True)).replay(
-        FakeKernel(), progress=lambda d, t: None, interrupted=lambda: True,
+        FakeKernel(), progress=lambda d, t, n: None, interrupted=lambda: True,
         on_reply=lambda r: None)
-    assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input #1")
+    assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input 1 ")
 
 
 class FakeConsole:
@@ -337,7 +369,7 @@ def test_supervisor_restart_replays_and_reports_through_its_console(monkeypatch)
     assert console.out[-1].startswith("replayed 1 input in ")
     console.answers = [False]
     assert supervisor.ask_restart() is False
-    assert console.out[-1] == "Restart the kernel and replay 1 input? [Y/n]"
+    assert console.out[-1] == "Restart the kernel and replay 1 input (1)? [Y/n]"
 
 
 # -- the live-reload policy --------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A checkpoint is known by the control socket the kernel handed over with its
 notice (see ``kernel/checkpoints.py``); the shell is the only holder, so
 closing it ends the checkpoint.  Each one stands at a *position* in the
-session record: it holds the state after the first ``position`` inputs.
+session record: the number of the last input whose effects it holds (0:
+none; see ``session.py`` for how inputs are numbered).
 
 Budget: at most ``keep`` at once, and at most ``memory_mb`` held in all.  A
 checkpoint holds the pages the live kernel has overwritten since the fork
@@ -40,7 +41,7 @@ class CheckpointSettings:
 @dataclass_lite
 class Checkpoint:
     number: int  # shown to the user, in order of taking
-    position: int  # inputs of the record it holds the effects of
+    position: int  # the number of the last input it holds the effects of (0: none)
     pid: int
     control: socket.socket
     why: str
@@ -150,6 +151,13 @@ class CheckpointStore:
         except OSError:
             pass
         reap_soon(checkpoint.pid, tries=50)  # a checkpoint of a dead kernel is ours (subreaper)
+
+    def drop_from(self, position: int) -> int:
+        """End the checkpoints that hold the effects of input ``position`` or later; how many."""
+        doomed = [c for c in self.items if c.position >= position]
+        for checkpoint in doomed:
+            self.drop(checkpoint)
+        return len(doomed)
 
     def clear(self) -> None:
         for checkpoint in list(self.items):

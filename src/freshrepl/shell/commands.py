@@ -238,10 +238,10 @@ def _reload(shell: ShellParts, args: list[str]) -> None:
 
 
 @command("restart", "[--fresh | --no-replay]", help={
-    "": "new kernel from the newest usable checkpoint, then replay the session's"
+    "": "new kernel from the newest usable checkpoint, then replay the record's"
         " successful inputs after it",
     "--fresh": "new kernel from scratch, then replay every successful input",
-    "--no-replay": "new kernel, empty namespace",
+    "--no-replay": "new kernel, empty namespace, empty record",
 })
 def _restart(shell: ShellParts, args: list[str]) -> None:
     shell.supervisor().restart(replay=args != ["--no-replay"], fresh=True if args == ["--fresh"] else None)
@@ -252,6 +252,35 @@ def _restart(shell: ShellParts, args: list[str]) -> None:
 ))
 def _checkpoints(shell: ShellParts, args: list[str]) -> None:
     shell.say(shell.supervisor().show_checkpoints(clear=bool(args)))
+
+
+@command("record", help=(
+    "the inputs a restart replays, by the numbers its messages use: each one's result, "
+    "and the checkpoints between them"
+))
+def _record(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.supervisor import record_listing
+
+    shell.say(record_listing(shell.supervisor()))
+
+
+@command("drop", "N [N…]", help=(
+    "take inputs out of the record: a restart will not replay them (the live kernel keeps "
+    "their effects)"
+), hint="input numbers, as :record lists them")
+def _drop(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.session import dropped_note
+
+    if not all(arg.isdigit() and int(arg) > 0 for arg in args):
+        raise CommandUsageError("usage: :drop N [N…] (input numbers, as :record lists them)")
+    kernel = shell.supervisor()
+    numbers = sorted({int(arg) for arg in args})
+    missing = [n for n in numbers if kernel.record.find(n) is None]
+    if missing:
+        raise CommandUsageError(f"no input {missing[0]} in the record (:record lists them)")
+    for number in numbers:
+        entry, ended = kernel.forget(number)
+        shell.say(dropped_note(entry, ended, kernel_keeps=not kernel.dead))
 
 
 @command("watch", help="the watched modules and their state (fresh, changed, stale, failed, deleted)")

@@ -114,5 +114,6 @@ class LiveReload:
         for result in reply.results:
             if result.path:
                 self.states.apply_result(result)
+        self.states.mark_matching(None if paths is None else set(paths), reply.results)
         self.track(reply.modules)
         return reply.results

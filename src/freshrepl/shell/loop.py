@@ -268,7 +268,7 @@ class Shell:
 
         for result in results:
             write(notice(result, self.options.color, self._wrap_width()) + "\n")
-        unsafe = [r.module for r in results if r.status == protocol.UNSAFE]
+        unsafe = [r for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
 

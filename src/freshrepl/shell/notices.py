@@ -10,7 +10,15 @@ from __future__ import annotations
 import os
 
 from freshrepl.dataclass_lite import dataclass_lite
-from freshrepl.protocol import DELETED, FAILED, RELOADED, UNSAFE, ModuleDelta, ReloadResult
+from freshrepl.protocol import (
+    DELETED,
+    FAILED,
+    RELOADED,
+    UNCHANGED,
+    UNSAFE,
+    ModuleDelta,
+    ReloadResult,
+)
 
 # States shown by :watch.
 FRESH = "fresh"
@@ -45,11 +53,15 @@ def notice(result: ReloadResult, color: bool, width: int = 0) -> str:
     return lines
 
 
-def stale_notice(modules: list[str]) -> str:
-    """What ``--on-unsafe keep`` leaves behind: old code that no longer matches its file."""
-    names = ", ".join(modules)
-    verb = "is" if len(modules) == 1 else "are"
-    return f"  kept the old code: {names} {verb} now stale (:restart runs the new code)"
+def stale_notice(results: list[ReloadResult]) -> str:
+    """What declining a restart (``n``, ``--on-unsafe keep``) leaves behind, and how to apply it later."""
+    names = [result.module for result in results]
+    if len(results) == 1:
+        file = os.path.basename(results[0].path) or "its file"
+        return (f"  kept the old code: {names[0]} is now stale (:restart applies the edit, "
+                f"or fix {file} and :reload {names[0]})")
+    return (f"  kept the old code: {', '.join(names)} are now stale (:restart applies the edits, "
+            f"or fix their files and :reload {' '.join(names)})")
 
 
 @dataclass_lite
@@ -84,7 +96,7 @@ class ModuleStates:
         module = self.modules.get(result.module)
         if module is None:
             module = self.modules[result.module] = ModuleState(result.module, result.path)
-        if result.status == RELOADED:
+        if result.status in (RELOADED, UNCHANGED):
             module.state, module.why = FRESH, result.detail
         elif result.status == FAILED:
             module.state, module.why = FAILED, f"{result.location}: {result.error}"
@@ -92,6 +104,19 @@ class ModuleStates:
             module.state, module.why = STALE, result.detail
         elif result.status == DELETED:
             module.state, module.why = DELETED, "source file deleted; loaded code in use"
+
+    def mark_matching(self, compared: set[str] | None, results: list[ReloadResult]) -> None:
+        """The kernel compared the files ``compared`` (None: all) and reported only ``results``:
+        every other module there runs what its file holds, so it is fresh (a file put
+        back as it was loaded is no longer stale)."""
+        if any(not result.path for result in results):
+            return  # an error about the request itself: the comparison may not have run
+        reported = {result.module for result in results}
+        for module in self.modules.values():
+            if module.name in reported or module.state == FRESH:
+                continue
+            if compared is None or module.path in compared:
+                module.state, module.why = FRESH, ""
 
     def mark_changed(self, paths: set[str]) -> None:
         """Files saved while reloading is off: their modules are ``changed``."""

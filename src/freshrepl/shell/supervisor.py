@@ -18,8 +18,15 @@ from freshrepl import protocol
 from freshrepl.process import become_subreaper
 from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, reap_orphans
 from freshrepl.shell.kernel_client import KernelClient, KernelDied
+from freshrepl.shell.notices import stale_notice
 from freshrepl.shell.options import Options
-from freshrepl.shell.session import SessionRecord
+from freshrepl.shell.session import (
+    Entry,
+    SessionRecord,
+    left_out_note,
+    render_record,
+    restart_question,
+)
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
@@ -53,15 +60,14 @@ class KernelSupervisor:
                                       options.checkpoint_after_ms / 1000)
         self._fresh_by_default = options.restart_from == "fresh"
         self.checkpoints = CheckpointStore(settings)
-        # The record position of the input running now (checkpoints are placed by it).
+        # The number of the input running now (checkpoints are placed by it).
         self._running: int | None = None
-        # False while the kernel's state is not the record's (a replay stopped early,
-        # --no-replay): its checkpoints would stand at wrong positions.
+        # False while the kernel holds an input dropped from the record: no checkpoints.
         self._on_record = True
         self._dialog = dialog
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
-        self._interrupts: list[float] = []
+        self._interrupts = Interrupts(dialog, kill=lambda: self.client.kill())
 
     # -- start ----------------------------------------------------------------------
 
@@ -95,11 +101,12 @@ class KernelSupervisor:
     def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
         """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
         self._interrupts.clear()
-        self._running = len(self.record.entries)
+        self._running = self.record.next_number
         try:
-            reply = self.client.run(text, on_wait=self._check_stuck, block=block)
+            reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block)
             self._collect_checkpoints()
         except KernelDied as died:
+            self.record.next_number += 1  # not recorded; its number stays its own
             self.died(str(died))
             return None
         finally:
@@ -111,9 +118,11 @@ class KernelSupervisor:
 
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around the running input."""
-        position = self._running if self._running is not None else len(self.record.entries)
+        running = self._running
         for message, fds in self.client.inbox.take():
-            at = position + 1 if message.after else position  # type: ignore[union-attr]
+            # It stands at the number of the last input whose effects it holds.
+            at = (running if message.after and running is not None  # type: ignore[union-attr]
+                  else self.record.number_before(running or self.record.next_number))
             usable = self._on_record and not self.checkpoints.unavailable
             if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
                 import socket
@@ -136,25 +145,17 @@ class KernelSupervisor:
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
-        self._interrupts.append(time.monotonic())
-
-    def _check_stuck(self) -> None:
-        """A kernel that ignores Ctrl-C is not a trap: a further Ctrl-C offers to kill it."""
-        if len(self._interrupts) < 2 or time.monotonic() - self._interrupts[0] < STUCK_AFTER:
-            return
-        self._interrupts.clear()
-        self._dialog.write("\n")
-        if self._dialog.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
-                                    default=False):
-            self.client.kill()
+        self._interrupts.note()
 
     # -- death and restart ------------------------------------------------------------
 
-    def died(self, how: str | None) -> None:
-        """Say how the kernel ended and offer a restart."""
-        self._dialog.write(f"\nkernel died ({how})\n")
+    def died(self, how: str | None, note: str = "") -> None:
+        """Say how the kernel ended (and ``note``) and offer a restart."""
         # The input that killed it is not replayed, nor resumed after.
-        limit = self._running if self._running is not None else len(self.record.entries)
+        running = self._running
+        killer = f" in input {running}, which is not replayed" if running is not None else ""
+        self._dialog.write(f"\nkernel died ({how}){killer}\n{note}")
+        limit = self.record.last_number() if running is None else self.record.number_before(running)
         self._collect_checkpoints()
         self._running = None
         self.client.kill()
@@ -163,25 +164,35 @@ class KernelSupervisor:
             self.restart(replay=True, limit=limit)
 
     def ask_restart(self) -> bool:
-        count = self.record.successful_count()
-        plural = "" if count == 1 else "s"
-        return self._dialog.ask_yes_no(f"Restart the kernel and replay {count} input{plural}? [Y/n]")
+        return self._dialog.ask_yes_no(restart_question(self.record))
 
-    def offer_restart_after_unsafe(self, modules: list[str], choice: str) -> None:
+    def offer_restart_after_unsafe(self, unsafe: list[protocol.ReloadResult], choice: str) -> None:
         """An edit could not be applied in place: keep the old code, ask, or restart (``on_unsafe``)."""
-        from freshrepl.shell.notices import stale_notice
-
-        if choice == "keep":
-            self._dialog.write(stale_notice(modules) + "\n")
-        elif choice == "restart" or self.ask_restart():
+        if choice == "restart" or (choice == "ask" and self.ask_restart()):
             self.restart(replay=True)
+        else:  # declined: what stays stale, and how to apply it later
+            self._dialog.write(stale_notice(unsafe) + "\n")
+
+    def forget_from(self, number: int) -> list[Entry]:
+        """Inputs ``number`` and later out of the record, and the checkpoints holding them."""
+        self._collect_checkpoints()
+        self.checkpoints.drop_from(number)
+        return self.record.drop_from(number)
+
+    def forget(self, number: int) -> tuple[Entry, int]:
+        """``:drop N``: input ``number`` out of the record (KeyError if absent), the checkpoints
+        holding it ended (how many); the live kernel keeps it, so it takes none till a restart."""
+        entry = self.record.drop(number)
+        self._on_record = False
+        self._collect_checkpoints()
+        return entry, self.checkpoints.drop_from(number)
 
     def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
 
-        Unless ``fresh``, the kernel is resumed from the best checkpoint at or
-        before position ``limit`` (default: the whole record), and only the
-        inputs after it are replayed.
+        Unless ``fresh``, the kernel is resumed from the best checkpoint that
+        stands at input ``limit`` or before (default: the whole record), and
+        only the inputs after it are replayed (see session.py for the record).
         """
         began = time.monotonic()
         self._collect_checkpoints()
@@ -191,7 +202,7 @@ class KernelSupervisor:
         self._on_new_kernel()
         self._interrupts.clear()
         if limit is None:
-            limit = len(self.record.entries)
+            limit = self.record.last_number()
         resumed_at = None
         if fresh is None:
             fresh = self._fresh_by_default
@@ -199,16 +210,19 @@ class KernelSupervisor:
             resumed_at = self._new_kernel(limit)
         else:
             self.client.start()
-        self._on_record = replay
+        self._on_record = True
+        if not replay:  # before wait_ready: the new kernel's first checkpoint stands at 0
+            self.forget_from(1)
+            self.checkpoints.skipped = None  # a note about inputs no longer in the record
         if not self.wait_ready():
             return
         if not replay:
-            self._dialog.write("new kernel started; the namespace is empty\n")
+            self._dialog.write("new kernel started; the namespace and the record are empty\n")
             return
         self._replay(resumed_at, began)
 
     def _new_kernel(self, limit: int) -> int | None:
-        """Resume the best checkpoint (its position), else start a fresh kernel (None)."""
+        """Resume the best checkpoint (the number it stands at), else start a fresh kernel (None)."""
         failed = None
         while True:
             choice = self.checkpoints.choose(limit)
@@ -229,8 +243,8 @@ class KernelSupervisor:
     def _replay(self, resumed_at: int | None, began: float) -> None:
         write = self._dialog.write
 
-        def on_start(position: int) -> None:
-            self._running = position
+        def on_start(number: int) -> None:
+            self._running = number
 
         def on_reply(reply: protocol.RunReply) -> None:
             self._collect_checkpoints()
@@ -239,21 +253,27 @@ class KernelSupervisor:
         try:
             outcome = self.record.replay(
                 self.client,
-                progress=lambda done, total: write(f"\rreplaying {done}/{total}…"),
-                interrupted=lambda: bool(self._interrupts),
+                progress=lambda done, total, number: write(
+                    f"\rreplaying {done}/{total} (input {number})…"),
+                interrupted=self._interrupts.pressed,
                 on_reply=on_reply,
-                start=resumed_at or 0,
+                after=resumed_at or 0,
                 on_start=on_start,
                 started=began if resumed_at is not None else None,
             )
-        except KernelDied as died:
+        except KernelDied as died:  # a replayed input killed it: it and the rest leave the record
+            out = [e for e in self.forget_from(self._running) if e.ok] if self._running else []
+            self._running = None
             write("\r\x1b[K")
-            self.died(str(died))
+            self.died(str(died), f"replay stopped at input {out[0].number} ({out[0].headline()}), "
+                                 f"which killed the kernel{left_out_note(out)}\n" if out else "")
             return
         finally:
             self._running = None
         outcome.resumed_at = resumed_at
-        self._on_record = outcome.failed_at is None
+        if outcome.failed_at is not None:
+            # The kernel holds the inputs before it: the rest leave the record.
+            outcome.left_out = [e for e in self.forget_from(outcome.failed_at) if e.ok]
         write("\r\x1b[K")
         if outcome.error and not outcome.interrupted:
             write(outcome.error)
@@ -277,3 +297,38 @@ class KernelSupervisor:
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
         return f"dropped {count} checkpoint{'' if count == 1 else 's'}"
+
+
+def record_listing(supervisor: KernelSupervisor) -> str:
+    """``:record``: the inputs, whether each succeeded, and the checkpoints between them."""
+    checkpoints = supervisor.checkpoints.items
+    marks = [(c.position, f"checkpoint #{c.number} ({c.why})") for c in checkpoints]
+    return render_record(supervisor.record, marks, holds_dropped=not supervisor._on_record)
+
+
+class Interrupts:
+    """Ctrl-C presses while the kernel is busy: a kernel that ignores them is not a trap."""
+
+    def __init__(self, dialog: Dialog, kill: Callable[[], None]) -> None:
+        self._presses: list[float] = []
+        self._dialog = dialog
+        self._kill = kill
+
+    def note(self) -> None:
+        self._presses.append(time.monotonic())
+
+    def pressed(self) -> bool:
+        return bool(self._presses)
+
+    def clear(self) -> None:
+        self._presses.clear()
+
+    def check_stuck(self) -> None:
+        """A further Ctrl-C, a while after the first, offers to kill the kernel."""
+        if len(self._presses) < 2 or time.monotonic() - self._presses[0] < STUCK_AFTER:
+            return
+        self._presses.clear()
+        self._dialog.write("\n")
+        if self._dialog.ask_yes_no("The kernel is not responding to Ctrl-C. Kill it? [y/N]",
+                                    default=False):
+            self._kill()
