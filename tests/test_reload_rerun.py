@@ -128,3 +128,29 @@ app.register_blueprint(shop)
     assert result.status == UNSAFE and result.location == "bp.py:7", result
     assert result.error.startswith("AssertionError: The setup method 'register_blueprint'")
     assert "shop" not in module.app.blueprints
+
+
+def test_refused_redecoration_puts_the_old_registration_back(ws):
+    """A decorator reading a changed constant registers the def again under its name; the
+    change is refused, and the registry holds the old function again (not nothing)."""
+    old = '''\
+REGISTRY = {}
+TIMES = 1
+
+def command(times):
+    def register(fn):
+        REGISTRY[fn.__name__] = fn
+        return fn
+    return register
+
+@command(TIMES)
+def hello():
+    return "hello"
+'''
+    ws.write("cmds.py", old)
+    module = ws.load("cmds")
+    hello = module.hello
+    ws.write("cmds.py", old.replace("TIMES = 1", "TIMES = 2"))
+    result = ws.reload_one("cmds")
+    assert result.status == UNSAFE, result
+    assert module.REGISTRY == {"hello": hello} and module.hello is hello

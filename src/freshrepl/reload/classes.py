@@ -58,6 +58,8 @@ class ClassPatch:
         plan = self._plan()
         namespace = self._run_body(plan)
         described = self.reload.changes.described
+        if _ANSWERS_ISINSTANCE & set(plan.raw):  # what ABCs remembered came from the old code
+            self.reload.member_sets_changed = True
         for name, (old_stmt, stmt) in sorted(plan.raw.items()):
             qualname = f"{self.name}.{name}"
             self.functions.patch(
@@ -190,6 +192,10 @@ class ClassPatch:
             if namespace.get(name) is value:
                 del namespace[name]
         return namespace
+
+
+# Methods whose answers ABCs keep in their caches: an edit resets every ABC's caches.
+_ANSWERS_ISINSTANCE = frozenset({"__subclasshook__", "__instancecheck__", "__subclasscheck__"})
 
 
 def _imply_hash(cls: type, stmt: ast.ClassDef) -> None:
