@@ -53,6 +53,7 @@ def kernel_config(options: Options, inbox_fd: int,
         checkpoint_after=checkpoint_after or 0.0,
         color=options.color,
         color_style=options.color_scheme,
+        stale_values=options.stale_values,
     )
 
 
@@ -206,11 +207,11 @@ class KernelClient:
 
     # -- requests -------------------------------------------------------------
 
-    def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None, block: bool = False) -> protocol.RunReply:
-        """Run one input (``block``: pasted); ``on_wait`` is called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay, block), protocol.RunReply,
-                          on_wait=on_wait)
+    def run(self, source: str, replay: bool = False, on_wait: Callable[[], None] | None = None,
+            block: bool = False, position: int = -1, rerun: bool = False) -> protocol.RunReply:
+        """Run one input (see RunRequest); ``on_wait`` is called about every 0.1 s while it runs."""
+        request = protocol.RunRequest(source, replay, block, position=position, rerun=rerun)
+        return self._call(request, protocol.RunReply, on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:
@@ -225,6 +226,9 @@ class KernelClient:
     def signature(self, text: str, timeout: float) -> protocol.SignatureReply:
         """The signature of the call the cursor is in (``text``: the input up to the cursor)."""
         return self._call(protocol.SignatureRequest(text), protocol.SignatureReply, timeout=timeout)
+
+    def stale(self) -> protocol.StaleReply:  # what :stale and :rerun show and run
+        return self._call(protocol.StaleRequest(), protocol.StaleReply)
 
     def doc(self, name: str, timeout: float) -> protocol.DocReply:
         """The docstring of ``name`` (a dotted path) in the kernel, for ``:doc`` and F1."""

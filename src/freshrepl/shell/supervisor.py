@@ -98,20 +98,28 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
-        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
+    def run(self, text: str, block: bool = False, rerun_of: int | None = None
+            ) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile.
+        ``rerun_of``: the record's input of that number, again (``:rerun``): not recorded
+        anew, and a checkpoint taken meanwhile stands at no position of the record."""
         self._interrupts.clear()
         self._running = self.record.next_number
+        on_record, self._on_record = self._on_record, self._on_record and rerun_of is None
+        number = self.record.next_number if rerun_of is None else rerun_of
         try:
-            reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block)
+            reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block,
+                                    position=number - 1, rerun=rerun_of is not None)
             self._collect_checkpoints()
         except KernelDied as died:
-            self.record.next_number += 1  # not recorded; its number stays its own
+            if rerun_of is None:
+                self.record.next_number += 1  # not recorded; its number stays its own
             self.died(str(died))
             return None
         finally:
             self._running = None
-        if reply.exit is None:
+        self._on_record = on_record  # (after a death, the restart has said what it is)
+        if reply.exit is None and rerun_of is None:
             self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
@@ -142,6 +150,10 @@ class KernelSupervisor:
             if isinstance(message, protocol.CheckpointSkipped) and self._on_record:
                 self.checkpoints.note_skipped(at, message.reason)
         self.checkpoints.enforce_budget()
+
+    @property
+    def interrupted(self) -> bool:  # Ctrl-C came while the last input ran
+        return self._interrupts.pressed()
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
