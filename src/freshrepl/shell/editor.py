@@ -126,11 +126,7 @@ class Editor:
         )
         self.session.default_buffer.enable_history_search = to_filter(True)
         _toolbars_under_input(self.session)
-        self._signatures: SignatureLookup | None = None
-        if kernel_help is not None:
-            self._signatures = SignatureLookup(kernel_help.signature, self._signature_arrived)
-            self.session.default_buffer.on_text_changed += self._show_signature
-            self.session.default_buffer.on_cursor_position_changed += self._show_signature
+        self._signature = SignatureToolbar(self.session, kernel_help) if kernel_help else None
         self.session.app.after_render += self._after_render
 
     def read(
@@ -143,9 +139,8 @@ class Editor:
         """
         app = self.session.app
         app.erase_when_done = False
-        if self._signatures is not None:
-            self._signatures.forget()  # the last input may have rebound any name
-            self.session.bottom_toolbar = None
+        if self._signature is not None:
+            self._signature.forget()  # the last input may have rebound any name
         self._on_submit, self._submit_error = on_submit, None
         if not default:  # a new input, not one given back after a wake-up
             self.pasted = False
@@ -267,8 +262,8 @@ class Editor:
         if self._prompt_shown:
             write("\r")  # prompt_toolkit draws from column 0, over the early prompt
             self._prompt_shown = False
-        if self._signatures is not None:  # a line given back after a wake-up may be in a call
-            self._show_signature(self.session.default_buffer)
+        if self._signature is not None:  # a line given back after a wake-up may be in a call
+            self._signature.show(self.session.default_buffer)
         if self._before_read is not None:
             self._before_read()
 
@@ -303,27 +298,36 @@ class Editor:
         self.show_prompt()  # the next one, before prompt_toolkit winds down
 
 
-    # -- signature help on the bottom toolbar -------------------------------------
+class SignatureToolbar:
+    """The signature of the call the cursor is in, on the toolbar under the input."""
 
-    def _show_signature(self, buffer: Buffer) -> None:
+    def __init__(self, session: PromptSession[str], kernel_help: KernelHelp) -> None:
+        self.session = session
+        self._lookup = SignatureLookup(kernel_help.signature, self._arrived)
+        session.default_buffer.on_text_changed += self.show
+        session.default_buffer.on_cursor_position_changed += self.show
+
+    def show(self, buffer: Buffer) -> None:
         """The toolbar shows the signature of the call the cursor is in, if known yet."""
-        assert self._signatures is not None
-        signature = self._signatures.get(callee_at(buffer.document.text_before_cursor))
+        signature = self._lookup.get(callee_at(buffer.document.text_before_cursor))
         self.session.bottom_toolbar = " ".join(signature.split()) if signature else None
 
-    def _signature_arrived(self) -> None:
+    def forget(self) -> None:
+        self._lookup.forget()
+        self.session.bottom_toolbar = None
+
+    def _arrived(self) -> None:
         # From the lookup's thread: recompute and redraw in the editor's loop.
         app = self.session.app
         loop = getattr(app, "loop", None)
         if app.is_running and loop is not None:
-            loop.call_soon_threadsafe(self._redraw_signature)
+            loop.call_soon_threadsafe(self._redraw)
 
-    def _redraw_signature(self) -> None:
+    def _redraw(self) -> None:
         app = self.session.app
         if app.is_running and not app.is_done:
-            self._show_signature(self.session.default_buffer)
+            self.show(self.session.default_buffer)
             app.invalidate()
-
 
 
 def _take_queued_keys(app: Any) -> list[Any]:

@@ -81,7 +81,7 @@ class Shell:
         if not self.options.quiet:
             write(_banner())
         for warning in filter(None, [self.options.config_warning, *self.options.environment_warnings]):
-            self._tell(f"freshrepl: warning: {warning}")
+            _tell(self.terminal, f"freshrepl: warning: {warning}")
         if early:
             self.terminal.hold_input()  # first: keys typed on seeing the prompt are held
             # Bracketed paste on from the first prompt: a block pasted before the
@@ -214,7 +214,7 @@ class Shell:
         if self._warnings:
             self.loaded_editor().hide_prompt()
         while self._warnings:
-            self._tell(f"freshrepl: warning: {self._warnings.pop(0)}")
+            _tell(self.terminal, f"freshrepl: warning: {self._warnings.pop(0)}")
 
     def _run_input(self, text: str) -> None:
         from freshrepl.shell.commands import NO_KERNEL
@@ -267,7 +267,7 @@ class Shell:
         from freshrepl.shell.notices import notice
 
         for result in results:
-            write(notice(result, self.options.color, self._wrap_width()) + "\n")
+            write(notice(result, self.options.color, _wrap_width(self.terminal)) + "\n")
         unsafe = [r for r in results if r.status == protocol.UNSAFE]
         if unsafe:
             self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
@@ -281,15 +281,6 @@ class Shell:
 
     def say(self, text: str) -> None:
         write(text + "\n")
-
-    def _tell(self, text: str) -> None:
-        """A notice or warning: broken between words at the terminal's width (see wrap.py)."""
-        from freshrepl.shell.wrap import wrap
-
-        write(wrap(text, self._wrap_width()) + "\n")
-
-    def _wrap_width(self) -> int:
-        return self.terminal.columns() if self.terminal.is_tty else 0
 
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""
@@ -311,6 +302,17 @@ class Shell:
     def loaded_editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+def _tell(terminal: Terminal, text: str) -> None:
+    """A notice or warning: broken between words at the terminal's width (see wrap.py)."""
+    from freshrepl.shell.wrap import wrap
+
+    write(wrap(text, _wrap_width(terminal)) + "\n")
+
+
+def _wrap_width(terminal: Terminal) -> int:
+    return terminal.columns() if terminal.is_tty else 0
 
 
 def _can_show_early_prompt(options: Options, terminal: Terminal) -> bool:
