@@ -152,7 +152,7 @@ class FakeKernel:
         self.notices: list = []
         self.ready = False
 
-    def run(self, source, replay=False, on_wait=None, block=False, number=-1):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
         if source in self.kills:
             raise KernelDied("SIGSEGV")
         self.ran.append(source)

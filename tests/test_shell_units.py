@@ -274,7 +274,7 @@ class FakeKernel:
         self.imported: list[bool] = []
         self.blocks: list[str] = []  # the sources run as pasted blocks
 
-    def run(self, source, replay=False, on_wait=None, block=False, number=-1):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
         self.ran.append((source, replay))
         if block:
             self.blocks.append(source)

@@ -164,6 +164,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("restart_from", str, "checkpoint", "where restarts start: the newest usable "
                 "checkpoint, or a fresh kernel that replays everything",
                 choices=("checkpoint", "fresh")),
+        Setting("stale_values", bool, True, "after a reload, name the values the changed code "
+                "computed (:stale, :rerun)"),
     )
 }
 

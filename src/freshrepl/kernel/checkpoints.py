@@ -164,7 +164,10 @@ class Checkpointer:
     def before_run(self, request: protocol.RunRequest) -> None:
         """Before an input that first imports a user module, once enough is unsaved."""
         self._reap()
-        self._number = request.number  # where the state stands once it ran
+        # Where the state stands once it ran: a rerun (:rerun) refreshes the inputs so
+        # far and stands where they do; an input without a position, after the last.
+        self._number = (self.position if request.rerun else request.position + 1
+                        if request.position >= 0 else self.position + 1)
         if self.unsaved >= self.slow:
             module = first_user_import(request.source, _is_user_file)
             if module is not None:
@@ -173,7 +176,7 @@ class Checkpointer:
     def after_run(self, reply: protocol.RunReply, took: float) -> None:
         """After a slow input that succeeded; and once idle after any (for :undo)."""
         self.inputs += 1
-        self.position = self._number if self._number >= 0 else self.position + 1
+        self.position = self._number
         self.dirty = True  # a failed input may have changed things too
         if reply.ok:  # a replay runs only the inputs that succeeded
             self.unsaved += took

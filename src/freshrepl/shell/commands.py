@@ -333,6 +333,29 @@ def _doc(shell: ShellParts, args: list[str]) -> None:
     shell.terminal.page(text)
 
 
+@command("stale", help="the values computed by code a reload changed since, with the inputs "
+                        "that made them")
+def _stale(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.stale_values import show_stale
+
+    if shell.supervisor().dead:
+        shell.say(NO_KERNEL)
+        return
+    shell.apply_pending_changes(sync=True)
+    show_stale(shell.supervisor(), shell.say)
+
+
+@command("rerun", help="run those inputs again, in record order (asks first when many or slow)")
+def _rerun(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.stale_values import rerun
+
+    if shell.supervisor().dead:
+        shell.say(NO_KERNEL)
+        return
+    shell.apply_pending_changes(sync=True)
+    rerun(shell)
+
+
 @command("help", help="the list of commands")
 def _help(shell: ShellParts, args: list[str]) -> None:
     shell.say(COMMANDS.help_text(shell))

@@ -54,6 +54,7 @@ def kernel_config(options: Options, inbox_fd: int, checkpoint_after: float | Non
         checkpoint_idle=checkpoint_idle,
         color=options.color,
         color_style=options.color_scheme,
+        stale_values=options.stale_values,
     )
 
 
@@ -136,10 +137,9 @@ class KernelClient:
     def resume(self, control: socket.socket, timeout: float = 5.0, quiet: bool = False) -> protocol.Hello:
         """A kernel forked from a checkpoint (its control socket); raises ``KernelDied``.
 
-        The checkpoint gets the new kernel's ends of a fresh channel and
-        checkpoint inbox; the kernel it forks is adopted by this process (see
-        ``process.become_subreaper``) and says hello with its pid (``quiet``: a trial, mute).
-        """
+        The checkpoint gets the new kernel's ends of a fresh channel and checkpoint
+        inbox; the kernel it forks is adopted by this process (see ``process.become_subreaper``)
+        and says hello with its pid.  A ``quiet`` one (a trial) writes nothing."""
         ours, theirs = _socket.socketpair()
         inbox = self.inbox.open() if self.checkpoint_after is not None else None
         fds = [theirs.fileno()] + ([inbox.fileno()] if inbox is not None else [])
@@ -208,13 +208,11 @@ class KernelClient:
 
     # -- requests -------------------------------------------------------------
 
-    def run(self, source: str, replay: bool = False,
-            on_wait: Callable[[], None] | None = None, block: bool = False,
-            number: int = -1) -> protocol.RunReply:
-        """Run one input (``block``: pasted; ``number``: its number in the session record);
-        ``on_wait`` is called about every 0.1 s while it runs."""
-        return self._call(protocol.RunRequest(source, replay, block, number), protocol.RunReply,
-                          on_wait=on_wait)
+    def run(self, source: str, replay: bool = False, on_wait: Callable[[], None] | None = None,
+            block: bool = False, position: int = -1, rerun: bool = False) -> protocol.RunReply:
+        """Run one input (see RunRequest); ``on_wait`` is called about every 0.1 s while it runs."""
+        request = protocol.RunRequest(source, replay, block, position=position, rerun=rerun)
+        return self._call(request, protocol.RunReply, on_wait=on_wait)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:
@@ -229,6 +227,9 @@ class KernelClient:
     def signature(self, text: str, timeout: float) -> protocol.SignatureReply:
         """The signature of the call the cursor is in (``text``: the input up to the cursor)."""
         return self._call(protocol.SignatureRequest(text), protocol.SignatureReply, timeout=timeout)
+
+    def stale(self) -> protocol.StaleReply:  # what :stale and :rerun show and run
+        return self._call(protocol.StaleRequest(), protocol.StaleReply)
 
     def doc(self, name: str, timeout: float) -> protocol.DocReply:
         """The docstring of ``name`` (a dotted path) in the kernel, for ``:doc`` and F1."""

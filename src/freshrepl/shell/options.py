@@ -42,6 +42,7 @@ class Options:
     checkpoint_after_ms: float = default("checkpoint_after_ms")
     undo_checkpoints: int = default("undo_checkpoints")
     restart_from: str = default("restart_from")
+    stale_values: bool = default("stale_values")
     # The fields the command line (or the environment: NO_COLOR) set; neither the
     # file nor the settings' variables override them.
     given: frozenset[str] = field(default_factory=frozenset, compare=False)

@@ -103,21 +103,28 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str, block: bool = False) -> protocol.RunReply | None:
-        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile."""
+    def run(self, text: str, block: bool = False, rerun_of: int | None = None
+            ) -> protocol.RunReply | None:
+        """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile.
+        ``rerun_of``: the record's input of that number, again (``:rerun``): not recorded
+        anew, and a checkpoint taken meanwhile stands at no position of the record."""
         self._interrupts.clear()
         self._running = self.record.next_number
+        on_record, self._on_record = self._on_record, self._on_record and rerun_of is None
+        number = self.record.next_number if rerun_of is None else rerun_of
         try:
             reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block,
-                                    number=self._running)
+                                    position=number - 1, rerun=rerun_of is not None)
             self._collect_checkpoints()
         except KernelDied as died:
-            self.record.next_number += 1  # not recorded; its number stays its own
+            if rerun_of is None:
+                self.record.next_number += 1  # not recorded; its number stays its own
             self.died(str(died))
             return None
         finally:
             self._running = None
-        if reply.exit is None:
+        self._on_record = on_record  # (after a death, the restart has said what it is)
+        if reply.exit is None and rerun_of is None:
             self.record.add(text, reply.ok, block)
         self._on_modules(reply.modules)
         return reply
@@ -125,27 +132,20 @@ class KernelSupervisor:
     def _collect_checkpoints(self) -> None:
         """Take in the checkpoints the kernel made around (and after) its inputs."""
         running = self._running
-        for notice, fds in self.client.inbox.take():
+
+        def place(after: bool) -> int:
             # It stands at the number of the last input whose effects it holds.
-            at = notice.position  # type: ignore[union-attr]
-            if at < 0:  # a kernel that does not say: around the running input
-                at = (running if notice.after and running is not None  # type: ignore[union-attr]
-                      else self.record.number_before(running or self.record.next_number))
-            # One standing after inputs the record no longer holds (undone) is never used.
-            newest = running if running is not None else self.record.last_number()
-            usable = self._on_record and not self.checkpoints.unavailable and at <= newest
-            if isinstance(notice, protocol.CheckpointTaken) and len(fds) == 2 and usable:
-                taken = _control_and_files(fds)
-                if taken is not None:
-                    self.checkpoints.add(notice.pid, *taken, position=at, why=notice.why,
-                                         idle=notice.idle, fork_ms=notice.fork_ms)
-                continue
-            for fd in fds:
-                os.close(fd)  # a checkpoint of a kernel off the record ends here
-            if isinstance(notice, protocol.CheckpointSkipped) and self._on_record:
-                self.checkpoints.note_skipped(at, notice.reason)
-                self._tell_once(self.checkpoints.skipped or "", notice.reason)
-        self.checkpoints.enforce_budget()
+            return (running if after and running is not None
+                    else self.record.number_before(running or self.record.next_number))
+
+        # One standing after inputs the record no longer holds (undone) is never used.
+        newest = running if running is not None else self.record.last_number()
+        take_checkpoints(self.client.inbox.take(), self.checkpoints, place,
+                         newest if self._on_record else None, self._tell_once)
+
+    @property
+    def interrupted(self) -> bool:  # Ctrl-C came while the last input ran
+        return self._interrupts.pressed()
 
     def _tell_once(self, line: str, reason: str) -> None:
         """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
@@ -297,6 +297,31 @@ class KernelSupervisor:
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
         return f"dropped {count} checkpoint{'' if count == 1 else 's'}"
+
+
+def take_checkpoints(messages: list[tuple[protocol.Checkpointing, list[int]]],
+                     checkpoints: CheckpointStore, place: Callable[[bool], int],
+                     newest: int | None, tell: Callable[[str, str], None]) -> None:
+    """Keep the checkpoints announced in ``messages`` (where they say they stand, else at
+    ``place(after)``) that stand at input ``newest`` or before, or end them (``newest``
+    None: the kernel is off the record); ``tell`` hears why one was not taken."""
+    for message, fds in messages:
+        at = message.position  # type: ignore[union-attr]  # ResumeRequest is never sent here
+        if at < 0:  # a kernel that does not say: around the running input
+            at = place(message.after)  # type: ignore[union-attr]
+        usable = newest is not None and not checkpoints.unavailable and at <= newest
+        if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
+            taken = _control_and_files(fds)
+            if taken is not None:
+                checkpoints.add(message.pid, *taken, position=at, why=message.why,
+                                idle=message.idle, fork_ms=message.fork_ms)
+            continue
+        for fd in fds:
+            os.close(fd)  # a checkpoint of a kernel off the record ends here
+        if isinstance(message, protocol.CheckpointSkipped) and newest is not None:
+            checkpoints.note_skipped(at, message.reason)
+            tell(checkpoints.skipped or "", message.reason)
+    checkpoints.enforce_budget()
 
 
 def _control_and_files(fds: list[int]) -> tuple[socket.socket, str] | None:
