@@ -105,6 +105,20 @@ def test_undo_resumes_an_earlier_checkpoint_and_replays_the_inputs_between(spawn
     assert term.run("slow, y") == "(1, 2)"
 
 
+def test_no_idle_checkpoint_while_the_heap_is_over_the_checkpoint_budget(spawn, project):
+    # Every page the next input writes would be copied for the checkpoint: with a heap
+    # bigger than the checkpoints may hold, undo replays instead of slowing each input.
+    term = _start(spawn, FRESHREPL_CHECKPOINT_MEMORY="40")
+    _run_and_wait(term, "small = 1", 1)
+    term.run("big = bytearray(80 * 1024 * 1024); big[::4096] = b'x' * len(big[::4096])")
+    term.run("y = 3")
+    assert not re.search(r"^\s*\d+\s+[23]\s", term.run(":checkpoints"), re.M)
+    output = term.run(":undo")
+    assert re.fullmatch(r"undid input 3 \(y = 3\): no checkpoint right before it; resumed the one "
+                        r"after input 1 and replayed 1 input in [0-9.]+ s", output), output
+    assert term.run("small, len(big), 'y' in dir()") == "(1, 83886080, False)"
+
+
 def test_undo_says_what_it_cannot_do(spawn, project):
     term = _start(spawn)
     assert term.run(":undo") == "nothing to undo: the record is empty"

@@ -75,6 +75,7 @@ class KernelConfig:
     checkpoint_fd: int = -1  # the kernel's end of the checkpoint messages' channel; -1: none
     checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
     checkpoint_idle: bool = False  # also one while idle after each input (for :undo)
+    checkpoint_memory_mb: int = default("checkpoint_memory_mb")  # what checkpoints may hold
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = default("color_scheme")  # the pygments style they are coloured with
     stale_values: bool = default("stale_values")  # trace inputs to name stale values

@@ -133,9 +133,11 @@ class Checkpointer:
     The server calls it (its ``hooks``) after start-up and before and after each input.
     """
 
-    def __init__(self, server: Server, outbox_fd: int, slow: float, idle: bool = False) -> None:
+    def __init__(self, server: Server, outbox_fd: int, slow: float, idle: bool = False,
+                 memory_mb: int = 1024) -> None:
         self.server = server
         self.slow = slow
+        self.memory = memory_mb * 1024 * 1024  # what the checkpoints may hold together
         os.set_inheritable(outbox_fd, False)
         self.outbox: _socket.socket | None = _socket.socket(fileno=outbox_fd)
         self.outbox.setblocking(False)  # a shell that stopped reading never blocks us
@@ -190,7 +192,11 @@ class Checkpointer:
 
     def _take_idle(self) -> None:
         """The checkpoint ``:undo`` resumes: the state before the next input, taken while idle."""
-        if self.dirty:
+        # A checkpoint shares the kernel's pages: once the next input writes them,
+        # each is copied (slowly: a page fault each).  A heap bigger than what the
+        # checkpoints may hold would be copied past the budget by one rewrite, and
+        # the user would wait for it on every input: then :undo replays instead.
+        if self.dirty and _private_memory() <= self.memory:
             self.take("while idle, for :undo", after=True, idle=True)
 
     def take(self, why: str, after: bool, idle: bool = False) -> None:
@@ -341,6 +347,16 @@ class Checkpointer:
         status = self.server.serve()
         flush_stdio()
         raise SystemExit(status)
+
+
+def _private_memory() -> int:
+    """Bytes of the kernel's resident memory not backed by files (its heap), or 0."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            fields = statm.read().split()
+        return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _write_loaded_files(reloader: Any) -> int:

@@ -52,6 +52,7 @@ def kernel_config(options: Options, inbox_fd: int, checkpoint_after: float | Non
         checkpoint_fd=inbox_fd,
         checkpoint_after=checkpoint_after or 0.0,
         checkpoint_idle=checkpoint_idle,
+        checkpoint_memory_mb=int(options.checkpoint_memory_mb),
         color=options.color,
         color_style=options.color_scheme,
         stale_values=options.stale_values,
