@@ -365,3 +365,38 @@ def test_dataclass_derived_attributes(ws, old, new, status, expected):
         ["Item().n", "Item().double", "Item.__doc__.replace(' -> None', '')"],
     )
     assert statuses == {"data": status} and live == expected
+
+
+def test_subclasshook_edit_resets_the_abc_caches(ws):
+    hook = """\
+import abc
+
+class Lengthy(abc.ABC):
+    @classmethod
+    def __subclasshook__(cls, other):
+        return hasattr(other, "__len__")
+"""
+    live, statuses = reload_case(
+        ws, {"hook": hook}, {"hook": hook.replace('"__len__"', '"__index__"')},
+        "from hook import Lengthy\nisinstance([], Lengthy), isinstance(1, Lengthy)",
+        ["isinstance([], Lengthy)", "isinstance(1, Lengthy)"],
+    )
+    assert statuses == {"hook": RELOADED} and live == ["False", "True"]
+
+
+def test_changed_call_that_adds_to_a_live_object_is_refused(ws):
+    logs = """\
+import logging
+
+LOG = logging.getLogger("freshrepl-test-adds")
+LOG.addHandler(logging.StreamHandler())
+LOG.setLevel(logging.INFO)
+"""
+    live, statuses = reload_case(
+        ws, {"logs": logs}, {"logs": logs.replace("logging.StreamHandler()", "logging.NullHandler()")},
+        "import logs", ["[type(h).__name__ for h in logs.LOG.handlers]"],
+    )
+    assert statuses == {"logs": UNSAFE} and live == ["['StreamHandler']"]
+    ws.write("logs.py", logs.replace("logging.INFO", "logging.DEBUG"))  # a setter: applies
+    assert ws.reload_one("logs").status == RELOADED
+    assert answer("logs.LOG.level, len(logs.LOG.handlers)", ws.main.__dict__) == "(10, 1)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-QUESTION = re.compile(r"Restart the kernel and replay \d+ inputs?\? \[Y/n\]")
+QUESTION = re.compile(r"Restart the kernel and replay \d+ inputs?( \([0-9–]+\))?\? \[Y/n\]")
 
 pytest.importorskip("flask")
 

@@ -12,6 +12,14 @@ from reload_helpers import Workspace
 
 from freshrepl.protocol import RELOADED
 
+# Loaded with this file, before any Workspace: one drops the modules imported during its
+# test, and numpy's extension cannot be loaded twice in a process.
+for _library in ("numpy", "pandas"):
+    try:
+        __import__(_library)
+    except ImportError:  # the tests that need it skip and say so
+        pass
+
 
 @pytest.fixture
 def ws(tmp_path):
@@ -112,10 +120,14 @@ LOCAL = LazySettings()
 def f():
     return 1
 '''
+    from django.conf import settings
+
+    configured = settings.configured
     module, result = reload_edit(ws, "dj", old, old.replace("return 1", "return 2"))
     assert result.status == RELOADED, result
     assert module.f() == 2
     assert not module.LOCAL.configured  # nothing asked it to set itself up
+    assert settings.configured == configured
 
 
 def test_lazy_object_proxy_factory_never_runs(ws):
@@ -249,3 +261,32 @@ def total():
     assert main["FRAME"] is module.FRAME
     assert main["total"]() == 100 + 10 + 3
     assert isinstance(main["mine"], np.ndarray) and isinstance(main["frame"], pd.DataFrame)
+
+
+def test_main_script_holding_proxies_arrays_and_frames_reloads(ws):
+    """The ``-i`` script is ``__main__`` itself: its reload walks a namespace holding
+    Flask's proxies, numpy arrays, pandas frames and hostile objects made at the prompt."""
+    pytest.importorskip("flask")
+    pytest.importorskip("pandas")
+    script = HOSTILE + '''
+import numpy as np
+import pandas as pd
+from flask import request, g
+
+ARR = np.arange(3)
+FRAME = pd.DataFrame({"a": [1, 2]})
+
+def f():
+    return int(ARR.sum())
+'''
+    path = ws.write("script.py", script)
+    ws.reloader.track_main(str(path))
+    exec(compile(ws.reloader.main_source(str(path)), str(path), "exec"), ws.main.__dict__)
+    ws.reloader.take_module_delta()
+    f = ws.main.f
+    ws.run_main("mine = Touchy()\nframe2 = FRAME * 2\narr2 = ARR + 1")
+    ws.write("script.py", "\n" + script.replace("int(ARR.sum())", "int(ARR.sum()) + 100"))
+    result = ws.reload_one("__main__")
+    assert result.status == RELOADED, result
+    assert ws.main.f is f and f() == 103
+    assert type(ws.main.mine).__name__ == "Touchy" and list(ws.main.arr2) == [1, 2, 3]

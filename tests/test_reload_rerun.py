@@ -93,3 +93,64 @@ def test_mid_edit_syntax_error_stays_a_failure(ws):
     assert result.status == FAILED and result.error.startswith("SyntaxError")
     _, result = rerun(ws, "half2", "def f():\n    return 1\n", "def f():\n  return 1\n    x = 2\n")
     assert result.status == FAILED and result.error.startswith("IndentationError")
+
+
+def test_sqlalchemy_table_defined_again_is_unsafe(ws):
+    """A registry that rejects a second entry: the live MetaData has the table already."""
+    pytest.importorskip("sqlalchemy")
+    old = '''\
+from sqlalchemy import Column, Integer, MetaData, Table
+
+metadata = MetaData()
+users = Table("users", metadata, Column("id", Integer, primary_key=True))
+'''
+    new = old.replace('primary_key=True))', 'primary_key=True), Column("age", Integer))')
+    module, result = rerun(ws, "tables", old, new)
+    assert result.status == UNSAFE, result
+    assert result.location == "tables.py:4"
+    assert result.error.startswith("sqlalchemy.exc.InvalidRequestError: Table 'users' is already defined")
+    assert [c.name for c in module.users.columns] == ["id"]
+
+
+def test_flask_blueprint_registered_after_a_request_is_unsafe(ws):
+    pytest.importorskip("flask")
+    old = '''\
+from flask import Blueprint, Flask
+
+app = Flask(__name__)
+app.test_client().get("/")
+'''
+    new = old + '''
+shop = Blueprint("shop", __name__)
+app.register_blueprint(shop)
+'''
+    module, result = rerun(ws, "bp", old, new)
+    assert result.status == UNSAFE and result.location == "bp.py:7", result
+    assert result.error.startswith("AssertionError: The setup method 'register_blueprint'")
+    assert "shop" not in module.app.blueprints
+
+
+def test_refused_redecoration_puts_the_old_registration_back(ws):
+    """A decorator reading a changed constant registers the def again under its name; the
+    change is refused, and the registry holds the old function again (not nothing)."""
+    old = '''\
+REGISTRY = {}
+TIMES = 1
+
+def command(times):
+    def register(fn):
+        REGISTRY[fn.__name__] = fn
+        return fn
+    return register
+
+@command(TIMES)
+def hello():
+    return "hello"
+'''
+    ws.write("cmds.py", old)
+    module = ws.load("cmds")
+    hello = module.hello
+    ws.write("cmds.py", old.replace("TIMES = 1", "TIMES = 2"))
+    result = ws.reload_one("cmds")
+    assert result.status == UNSAFE, result
+    assert module.REGISTRY == {"hello": hello} and module.hello is hello

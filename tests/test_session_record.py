@@ -152,7 +152,7 @@ class FakeKernel:
         self.notices: list = []
         self.ready = False
 
-    def run(self, source, replay=False, on_wait=None, block=False):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
         if source in self.kills:
             raise KernelDied("SIGSEGV")
         self.ran.append(source)
@@ -173,6 +173,11 @@ class FakeKernel:
     def take(self):
         notices, self.notices = self.notices, []
         return notices
+
+    def drop(self):
+        for _notice, fds in self.take():
+            for fd in fds:
+                os.close(fd)
 
     def start(self): ...
     def kill(self): ...

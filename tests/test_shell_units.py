@@ -274,7 +274,7 @@ class FakeKernel:
         self.imported: list[bool] = []
         self.blocks: list[str] = []  # the sources run as pasted blocks
 
-    def run(self, source, replay=False, on_wait=None, block=False):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
         self.ran.append((source, replay))
         if block:
             self.blocks.append(source)
@@ -286,6 +286,10 @@ class FakeKernel:
         @staticmethod
         def take():
             return []
+
+        @staticmethod
+        def drop():
+            pass
 
     def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))

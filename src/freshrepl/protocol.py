@@ -25,6 +25,7 @@ request               reply               meaning
 ``ModulesRequest``    ``ModulesReply``    the user modules imported or dropped lately
 ``SignatureRequest``  ``SignatureReply``  the signature of the call the cursor is in
 ``DocRequest``        ``DocReply``        the docstring of a name (``:doc NAME``, F1)
+``StaleRequest``      ``StaleReply``      the stale values and the inputs that made them
 ====================  ==================  =================================================
 
 Checkpoints (``kernel/checkpoints.py``) use two more channels, each a
@@ -73,8 +74,11 @@ class KernelConfig:
     skip_first_line: bool = False  # python -x
     checkpoint_fd: int = -1  # the kernel's end of the checkpoint messages' channel; -1: none
     checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
+    checkpoint_idle: bool = False  # also one while idle after each input (for :undo)
+    checkpoint_memory_mb: int = default("checkpoint_memory_mb")  # what checkpoints may hold
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = default("color_scheme")  # the pygments style they are coloured with
+    stale_values: bool = default("stale_values")  # trace inputs to name stale values
 
     def to_env(self) -> str:
         # A Python literal, not JSON: json costs the shell ~2 ms before the spawn,
@@ -124,10 +128,34 @@ class ReloadResult:
     # For FAILED with a runtime error: the formatted traceback, true file/line.
     traceback: str = ""
     changed_names: list[str] = field(default_factory=list)
+    # For RELOADED: session names whose values code this reload changed computed,
+    # and whether that is known (False: read statically, they may be stale).
+    stale: list[str] = field(default_factory=list)
+    stale_exact: bool = True
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReloadResult:
         return cls(**data)
+
+
+@dataclass_lite
+class StaleValue:
+    """A session name whose value was computed by code changed since."""
+
+    name: str
+    number: int  # of the input that made it, in the shell's record (from 1; 0: not known)
+    first_line: str  # of that input
+    because: list[str] = field(default_factory=list)  # the changed functions it ran
+
+
+@dataclass_lite
+class StaleInput:
+    """An input to run again for fresh values."""
+
+    number: int
+    source: str
+    first_line: str
+    seconds: float  # how long it took the last time
 
 
 # -- requests (shell -> kernel) --------------------------------------------------
@@ -141,6 +169,8 @@ class RunRequest:
     # A pasted block: parsed whole and run statement by statement, as Python
     # 3.13's REPL runs a paste (else read line by line, as python3 reads typing).
     block: bool = False
+    position: int = -1  # inputs of the session record before this one (-1: not known)
+    rerun: bool = False  # :rerun: names later inputs made keep their values (RunReply.kept)
 
 
 @dataclass_lite
@@ -176,6 +206,11 @@ class DocRequest:
     name: str  # a name or dotted path: "print", "os.path.join", "obj.method"
 
 
+@dataclass_lite
+class StaleRequest:
+    op: ClassVar[str] = "stale"
+
+
 # -- replies (kernel -> shell) -------------------------------------------------------
 
 
@@ -193,6 +228,7 @@ class RunReply:
     exit: int | None = None  # set when it raised SystemExit; the kernel then exits
     error: str = ""  # during replay: the traceback the input printed
     modules: ModuleDelta = field(default_factory=ModuleDelta)
+    kept: list[str] = field(default_factory=list)  # rerun: names given back their later value
 
 
 @dataclass_lite
@@ -223,6 +259,10 @@ class CheckpointTaken:
     pid: int
     after: bool  # taken after the input that was running (else before it)
     why: str  # "before importing points", "after a 4.1 s input"
+    # The number of the last input of the record whose effects it holds (0: none; -1: not known).
+    position: int = -1
+    idle: bool = False  # taken while idle after an input (for :undo), not by the restart policy
+    fork_ms: float = 0.0  # how long the fork held the kernel up
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
@@ -236,6 +276,7 @@ class CheckpointSkipped:
     op: ClassVar[str] = "checkpoint-skipped"
     after: bool
     reason: str  # "a background thread is running in the kernel (worker)"
+    position: int = -1  # where it was due (-1: not known)
 
 
 @dataclass_lite
@@ -244,6 +285,7 @@ class ResumeRequest:
 
     op: ClassVar[str] = "resume"
     parent: int  # the shell's pid: the new kernel becomes its child and dies with it
+    quiet: bool = False  # a trial (:checkpoints): its standard streams go to the null device
 
 
 @dataclass_lite
@@ -265,6 +307,16 @@ class DocReply:
 
 
 @dataclass_lite
+class StaleReply:
+    op: ClassVar[str] = "stale-reply"
+    tracking: bool = False  # false: the setting is off (or tracking could not start: why_off)
+    exact: bool = True  # false: read statically, the values may be stale
+    values: list[StaleValue] = field(default_factory=list)  # by record order
+    inputs: list[StaleInput] = field(default_factory=list)  # to run again, in record order
+    why_off: str = ""
+
+
+@dataclass_lite
 class ErrorReply:
     """The kernel's handler failed (a bug of ours); the kernel itself goes on."""
 
@@ -273,15 +325,15 @@ class ErrorReply:
 
 
 Request = (RunRequest | ReloadRequest | CompleteRequest | ModulesRequest | SignatureRequest
-           | DocRequest)
+           | DocRequest | StaleRequest)
 Reply = (Hello | RunReply | ReloadReply | CompleteReply | ModulesReply | SignatureReply | DocReply
-         | ErrorReply)
+         | StaleReply | ErrorReply)
 
 _MESSAGES: dict[str, type] = {
     cls.op: cls
     for cls in (RunRequest, ReloadRequest, CompleteRequest, ModulesRequest, SignatureRequest,
-                DocRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
-                SignatureReply, DocReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
+                DocRequest, StaleRequest, Hello, RunReply, ReloadReply, CompleteReply, ModulesReply,
+                SignatureReply, DocReply, StaleReply, ErrorReply, CheckpointTaken, CheckpointSkipped,
                 ResumeRequest)
 }
 
@@ -305,6 +357,9 @@ def decode(wire: dict[str, Any]) -> Request | Reply | Checkpointing:
         values["modules"] = ModuleDelta.from_wire(values["modules"])
     if cls is ReloadReply:
         values["results"] = [ReloadResult.from_dict(r) for r in values.get("results", [])]
+    if cls is StaleReply:
+        values["values"] = [StaleValue(**v) for v in values.get("values", [])]
+        values["inputs"] = [StaleInput(**i) for i in values.get("inputs", [])]
     return cls(**values)
 
 

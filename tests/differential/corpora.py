@@ -47,7 +47,7 @@ def corpora(stdlib_every: int = 1) -> list[Corpus]:
     return [
         Corpus("hand", corpus_classes.CASES + corpus_functions.CASES + corpus_indirect.CASES,
                corpus_classes.PRELOAD + corpus_functions.PRELOAD + corpus_indirect.PRELOAD),
-        Corpus("stdlib", corpus_stdlib.cases(every=stdlib_every), corpus_stdlib.PRELOAD, every=8),
+        Corpus("stdlib", corpus_stdlib.cases(every=stdlib_every), corpus_stdlib.PRELOAD, every=12),
         Corpus("flask", corpus_flask.CASES, corpus_flask.PRELOAD),
         Corpus("django", corpus_django.CASES, corpus_django.PRELOAD, every=2),
         Corpus("fastapi", corpus_fastapi.CASES, corpus_fastapi.PRELOAD, every=2),

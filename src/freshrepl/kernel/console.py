@@ -59,6 +59,10 @@ class KernelConsole(code.InteractiveConsole):
         self.colorize: Callable[[str], str] | None = None
         self._source = ""
         self._user_code: CodeType | None = None
+        # The code objects the current input compiled to (for its provenance), and who
+        # is told of each before it runs.
+        self.codes: list[CodeType] = []
+        self.on_code: Callable[[CodeType], None] | None = None
 
     def showtraceback(self) -> None:
         self.failed = True
@@ -154,6 +158,9 @@ class KernelConsole(code.InteractiveConsole):
 
     def runcode(self, code: CodeType) -> None:
         """Run a compiled input; a coroutine (or one that needs a running loop) on the loop."""
+        self.codes.append(code)
+        if self.on_code is not None:
+            self.on_code(code)
         if not code.co_flags & CO_COROUTINE and not self.aio.wants_loop(self._source, self.locals):
             super().runcode(code)
             return
@@ -170,6 +177,7 @@ class KernelConsole(code.InteractiveConsole):
     def push_source(self, source: str, block: bool = False) -> None:
         """Feed a whole input the way python3 reads it: line by line (``block``: as one)."""
         self.failed = self.interrupted = False
+        self.codes = []
         if self.is_exit_command(source):
             raise SystemExit
         try:

@@ -20,6 +20,7 @@ from freshrepl.channel import Channel
 from freshrepl.kernel.console import KernelConsole, strip_own_frames
 from freshrepl.kernel.help_desk import HelpDesk
 from freshrepl.kernel.imports import load_shielded, without_user_path
+from freshrepl.kernel.stale import StaleTracking
 from freshrepl.process import flush_stdio, parent_death_signal, watch_parent
 
 # Everything imported here delays the first input's result: typing, runpy and
@@ -65,8 +66,9 @@ class KernelServer:
         self.console = KernelConsole(self.main.__dict__)
         self.reloader = _make_reloader(self.main)
         self.help = HelpDesk(self.main.__dict__, lambda: self.conn.poll(0))
+        self.stale = StaleTracking.plug_into(self)  # the values old code made (a hook: first)
         # Told of the start-up and of every input (checkpoints.py's, when they are on).
-        self.hooks: list[ServerHooks] = []
+        self.hooks: list[ServerHooks] = [self.stale]
         if config.color:
             self._color_output(config.color_style)
         # Start-up work no input needs: done while no request waits (see serve).
@@ -168,6 +170,7 @@ class KernelServer:
             protocol.ModulesRequest: self.on_modules,
             protocol.SignatureRequest: self.help.signature,
             protocol.DocRequest: self.help.doc,
+            protocol.StaleRequest: lambda request: self.stale.report(),
         }
         while True:
             # A request typed ahead follows the hello within a few ms: it goes first.
@@ -378,6 +381,7 @@ def _load_deferred() -> None:
     from freshrepl.reload.engine import load_machinery
 
     with without_user_path():
+        import dis  # noqa: F401  (the names each input reads: kernel/provenance.py)
         import json  # noqa: F401  (checkpoint messages)
         import socket  # noqa: F401  (checkpoints)
         load_machinery()
@@ -432,7 +436,8 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     if config.checkpoint_fd >= 0:
         from freshrepl.kernel.checkpoints import Checkpointer
 
-        kernel.hooks.append(Checkpointer(kernel, config.checkpoint_fd, config.checkpoint_after))
+        kernel.hooks.append(Checkpointer(kernel, config.checkpoint_fd, config.checkpoint_after,
+                                         config.checkpoint_idle, config.checkpoint_memory_mb))
     # The parent-death signal is instant, but ctypes takes a few ms to load: once idle.
     kernel.idle.append(lambda: _tie_to_parent(parent))
     kernel.idle.append(_load_deferred)

@@ -21,6 +21,7 @@ Modules:
 - ``derived``    what the standard library derived from old code, recomputed
 - ``rebind``     ``from mod import name`` bindings in ``__main__`` and user modules
 - ``report``     notice summaries, error locations and tracebacks
+- ``order``      the changed modules in dependency order; who could hold their results
 - ``engine``     ``Reloader``, the object the kernel drives
 
 Choices worth knowing (the contract is docs/contract.md, "Live reload"):

@@ -18,6 +18,7 @@ from freshrepl.reload import rules
 from freshrepl.reload.analysis import DEFS, eager_reads
 from freshrepl.reload.classes import ClassPatch
 from freshrepl.reload.context import ReloadContext
+from freshrepl.reload.derived import reset_abc_caches
 from freshrepl.reload.functions import (
     FunctionPatcher,
     strip_decorators,
@@ -74,6 +75,7 @@ class ModuleReload:
         self._unpaired = [s for s, _, changed in plan if changed and isinstance(s, DEFS)]
         for old_stmt in gone:
             self._check_forgotten(old_stmt)
+        _check_changed_calls(plan, gone)
         self.ctx.last_binding = {n: i for i, (_, names, _) in enumerate(plan) for n in names}
         for name in sorted(self.deleted):
             self._delete(name)
@@ -85,6 +87,8 @@ class ModuleReload:
                 self._run_statement(stmt, names)
                 self.ctx.ran.update(names)
         self.changes.described += self.log.closures.finish(self.log)
+        if self.ctx.member_sets_changed:
+            reset_abc_caches()
         if self.moved and self.new_code is not None:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
         return self.changes
@@ -259,7 +263,7 @@ class ModuleReload:
             return True
         if isinstance(stmt, DEFS):
             holders = self._holders(now)
-            unregister(now, holders)
+            unregister(now, holders, was)
             rules.check_registered_again(name, holders)
         if patch_in_place(was, now, self.log):
             return True
@@ -279,6 +283,15 @@ class ModuleReload:
                 continue  # functools.wraps in a wrapper that is itself a part
             found.append(ref)
         return found
+
+
+def _check_changed_calls(plan: list[tuple[ast.stmt, set[str], bool]], gone: list[ast.stmt]) -> None:
+    """A changed call statement, paired with the old ones it may replace: what an old call
+    did to a live object must not stay beside what the new one does (``rules``)."""
+    old_calls = [s for s in gone if isinstance(s, ast.Expr)]
+    for call in (s for s, _, changed in plan if changed and isinstance(s, ast.Expr)):
+        for old_call in old_calls:
+            rules.check_statement(rules.Statement(call, old_call))
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:

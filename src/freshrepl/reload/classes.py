@@ -58,6 +58,8 @@ class ClassPatch:
         plan = self._plan()
         namespace = self._run_body(plan)
         described = self.reload.changes.described
+        if _ANSWERS_ISINSTANCE & set(plan.raw):  # what ABCs remembered came from the old code
+            self.reload.member_sets_changed = True
         for name, (old_stmt, stmt) in sorted(plan.raw.items()):
             qualname = f"{self.name}.{name}"
             self.functions.patch(
@@ -72,6 +74,7 @@ class ClassPatch:
         _imply_hash(self.cls, self.new)
         if plan.apply or plan.removed:  # the member set changed: ABC and Protocol sets too
             refresh_class(self.cls, self.reload.log)
+            self.reload.member_sets_changed = True
         for member in sorted(plan.apply - {"__annotations__"}):
             described.append((f"{self.name}.{member}", "changed" if member in before else "added"))
         for member in sorted(plan.removed & before):
@@ -189,6 +192,10 @@ class ClassPatch:
             if namespace.get(name) is value:
                 del namespace[name]
         return namespace
+
+
+# Methods whose answers ABCs keep in their caches: an edit resets every ABC's caches.
+_ANSWERS_ISINSTANCE = frozenset({"__subclasshook__", "__instancecheck__", "__subclasscheck__"})
 
 
 def _imply_hash(cls: type, stmt: ast.ClassDef) -> None:

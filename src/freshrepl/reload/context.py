@@ -49,6 +49,9 @@ class ReloadContext:
     position: int = 0
     last_binding: dict[str, int] = field(default_factory=dict)
     ran: set[str] = field(default_factory=set)
+    # A class gained or lost members, or an isinstance hook changed: every ABC's remembered
+    # answers are reset at the end.
+    member_sets_changed: bool = False
 
     def __post_init__(self) -> None:
         self.globals: dict[str, Any] = self.module.__dict__

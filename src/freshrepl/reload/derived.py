@@ -65,7 +65,8 @@ def subclasses(cls: type) -> list[type]:
 
 def refresh_class(cls: type, log: Any) -> None:
     """After members of ``cls`` were added, replaced or removed: what the ABC and Protocol
-    machinery computed from the old member set, for ``cls`` and every subclass."""
+    machinery computed from the old member set, for ``cls`` and every subclass (the
+    ABC caches, once per module: ``reset_abc_caches``)."""
     family = subclasses(cls)
     for klass in family:
         if "__abstractmethods__" in klass.__dict__:
@@ -75,7 +76,6 @@ def refresh_class(cls: type, log: Any) -> None:
             _UPDATE_ABSTRACT(klass)
         if "__protocol_attrs__" in klass.__dict__:
             _refresh_protocol(klass, log)
-    reset_abc_caches()
 
 
 def _refresh_protocol(cls: type, log: Any) -> None:

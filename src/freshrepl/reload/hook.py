@@ -16,7 +16,7 @@ import opcode
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
 
@@ -450,6 +450,10 @@ class CodeCache:
                 pass
 
 
+# Told each user module's code before it runs (kernel/provenance.py arms its functions).
+code_listeners: list[Callable[[CodeType], None]] = []
+
+
 class CapturingSourceLoader(importlib.machinery.SourceFileLoader):
     """Compiles a user module from the bytes it keeps (or reuses code made from those bytes)."""
 
@@ -461,6 +465,8 @@ class CapturingSourceLoader(importlib.machinery.SourceFileLoader):
         entry = self.store.record_source(fullname, self.path, data, check=False)
         code = self.codes.code(data, self.path, self.source_to_code)
         self.store.set_code_names(entry, imported_names(code))
+        for listener in code_listeners:
+            listener(code)
         return code
 
     def get_source(self, fullname: str) -> str | None:

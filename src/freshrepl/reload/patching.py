@@ -261,17 +261,25 @@ def _patch_property(old: property, new: property, log: UndoLog) -> bool:
     return all(a is None or patch_in_place(a, b, log) for a, b in pairs)
 
 
-def unregister(obj: object, holders: list[object]) -> None:
+def unregister(obj: object, holders: list[object], was: object = MISSING) -> None:
     """Take ``obj``, made during this reload, out of the lists, sets and dicts that a
-    decorator put it in (best effort: other containers cannot be undone)."""
+    decorator put it in (best effort: other containers cannot be undone).  Where it took
+    the place of ``was`` (a registry keyed by name: ``was`` is nowhere else in it), ``was``
+    goes back there."""
     for holder in holders:
         if is_a(holder, list):
-            holder[:] = [item for item in holder if item is not obj]
+            put_back = was is not MISSING and not any(item is was for item in holder)
+            kept = [was if item is obj and put_back else item for item in holder]
+            holder[:] = [item for item in kept if item is not obj]
         elif is_a(holder, set):
             holder.discard(obj)
         elif is_a(holder, dict):
+            put_back = was is not MISSING and not any(v is was for v in dict.values(holder))
             for key in [k for k, v in dict.items(holder) if v is obj]:
-                del holder[key]
+                if put_back:
+                    holder[key] = was
+                else:
+                    del holder[key]
 
 
 def clear_caches(obj: object) -> None:

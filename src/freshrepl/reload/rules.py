@@ -2,7 +2,7 @@
 
 The rules are lists per event, each rule a function from the event's facts to the
 refusal's words (or None): ``CLASS_HEADER_RULES``, ``MEMBER_RULES``, ``REMOVAL_RULES``,
-``DEF_RULES``, ``CLOSURE_RULES``, ``MODULE_RULES``, ``RERUN_RULES``; the first reason found refuses.
+``DEF_RULES``, ``CLOSURE_RULES``, ``STATEMENT_RULES``, ``MODULE_RULES``, ``RERUN_RULES``; the first reason found refuses.
 A framework's rule is one more entry and one test.  The checks of a ``def`` and of
 what builders recorded (``check_forgotten``, ``check_registered_again`` ...) are functions
 here too; no other module makes an ``Unsafe``.
@@ -585,6 +585,51 @@ def refuse_nested_class_replaced(qualname: str) -> NoReturn:
 
 def refuse_generic_class(name: str) -> NoReturn:
     raise Unsafe(f"{name}: generic class syntax cannot be patched in place")
+
+
+# -- a module's changed statements ------------------------------------------------------------
+
+# Methods that add to the object they are called on: called again, the old call's addition stays.
+_ACCUMULATING = ("add", "append", "extend", "insert", "register", "connect", "subscribe",
+                 "attach", "include", "mount", "push")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A changed top-level statement about to run again, and the old one it replaces."""
+
+    new: ast.stmt
+    old: ast.stmt
+
+
+def _call_of(stmt: ast.stmt) -> ast.Call | None:
+    """``receiver.method(...)`` written as a statement of its own."""
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        return value
+    return None
+
+
+def _accumulating_call_changed(e: Statement) -> str | None:
+    """``LOG.addHandler(A)`` became ``LOG.addHandler(B)``: run again, the logger has both;
+    a fresh process has only B, and nothing here can take A back out."""
+    new, old = _call_of(e.new), _call_of(e.old)
+    if new is None or old is None:
+        return None
+    method = new.func.attr  # type: ignore[attr-defined]
+    same_target = stmt_key(new.func) == stmt_key(old.func)
+    if same_target and method.lower().startswith(_ACCUMULATING):
+        target = ast.unparse(new.func)
+        return (f"`{target}(...)` changed: what the old call added stays in"
+                f" `{ast.unparse(new.func.value)}` (a fresh process has only the new one)")  # type: ignore[attr-defined]
+    return None
+
+
+STATEMENT_RULES: list[Rule[Statement]] = [_accumulating_call_changed]
+
+
+def check_statement(event: Statement) -> None:
+    _refuse_first(STATEMENT_RULES, event)
 
 
 # -- modules: before their new code runs, and when it raised -----------------------------------

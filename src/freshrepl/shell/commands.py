@@ -283,6 +283,18 @@ def _drop(shell: ShellParts, args: list[str]) -> None:
         shell.say(dropped_note(entry, ended, kernel_keeps=not kernel.dead))
 
 
+@command("undo", "[N]", help=(
+    "the kernel as it was before the last input (before input N), nothing re-run; the undone "
+    "inputs leave the record"
+), hint="N: an input's number, as :record lists them")
+def _undo(shell: ShellParts, args: list[str]) -> None:
+    if args and not (args[0].isdigit() and int(args[0]) > 0):
+        raise CommandUsageError("usage: :undo [N] (N: an input's number, as :record lists them)")
+    from freshrepl.shell.undo import undo
+
+    undo(shell.supervisor(), int(args[0]) if args else None, shell.say)
+
+
 @command("watch", help="the watched modules and their state (fresh, changed, stale, failed, deleted)")
 def _watch(shell: ShellParts, args: list[str]) -> None:
     shell.apply_pending_changes(sync=True)
@@ -319,6 +331,29 @@ def _doc(shell: ShellParts, args: list[str]) -> None:
         shell.say(f"no documentation found for {args[0]}")
         return
     shell.terminal.page(text)
+
+
+@command("stale", help="the values computed by code a reload changed since, with the inputs "
+                        "that made them")
+def _stale(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.stale_values import show_stale
+
+    if shell.supervisor().dead:
+        shell.say(NO_KERNEL)
+        return
+    shell.apply_pending_changes(sync=True)
+    show_stale(shell.supervisor(), shell.say)
+
+
+@command("rerun", help="run those inputs again, in record order (asks first when many or slow)")
+def _rerun(shell: ShellParts, args: list[str]) -> None:
+    from freshrepl.shell.stale_values import rerun
+
+    if shell.supervisor().dead:
+        shell.say(NO_KERNEL)
+        return
+    shell.apply_pending_changes(sync=True)
+    rerun(shell)
 
 
 @command("help", help="the list of commands")

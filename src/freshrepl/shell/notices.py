@@ -18,6 +18,7 @@ from freshrepl.protocol import (
     UNSAFE,
     ModuleDelta,
     ReloadResult,
+    StaleReply,
 )
 
 # States shown by :watch.
@@ -34,6 +35,7 @@ def notice(result: ReloadResult, color: bool, width: int = 0) -> str:
     name = result.module
     if result.status == RELOADED:
         text = f"reloaded {name}" + (f" ({result.detail})" if result.detail else "")
+        text += stale_segment(result.stale, result.stale_exact)
     elif result.status == FAILED:
         where = f"{result.location}: " if result.location else ""
         kept = f"  (kept the old {name})" if result.path else ""
@@ -51,6 +53,33 @@ def notice(result: ReloadResult, color: bool, width: int = 0) -> str:
         sgr = _COLORS.get(result.status, "0")
         return "\n".join(f"\x1b[{sgr}m{line}\x1b[0m" for line in lines.split("\n"))
     return lines
+
+
+def stale_segment(names: list[str], exact: bool) -> str:
+    """`` · stale: summary, report — :rerun`` (read statically: ``may be stale``); or nothing."""
+    if not names:
+        return ""
+    shown = ", ".join(names[:_STALE_SHOWN])
+    more = f" and {len(names) - _STALE_SHOWN} more" if len(names) > _STALE_SHOWN else ""
+    return f" · {'stale' if exact else 'may be stale'}: {shown}{more} — :rerun"
+
+
+_STALE_SHOWN = 6  # names a notice shows; :stale lists them all
+
+
+def stale_table(reply: StaleReply) -> str:
+    """``:stale``: each stale name, the input that made it and the changed code it ran."""
+    if not reply.tracking:
+        return f"stale values are not tracked: {reply.why_off}"
+    if not reply.values:
+        return "nothing is stale"
+    width = max(len(v.name) for v in reply.values)
+    head = "stale values" if reply.exact else "values that may be stale (read statically)"
+    rows = [f"{head} (:rerun runs their inputs again):"]
+    for value in reply.values:
+        rows.append(f"  {value.name:<{width}}  input {value.number}: {value.first_line}"
+                    f"  ({', '.join(value.because)} changed)")
+    return "\n".join(rows)
 
 
 def stale_notice(results: list[ReloadResult]) -> str:

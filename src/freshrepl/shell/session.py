@@ -235,7 +235,8 @@ class SessionRecord:
             progress(done + 1, len(todo), entry.number)
             if on_start is not None:
                 on_start(entry.number)
-            reply = kernel.run(entry.source, replay=True, block=entry.block)
+            reply = kernel.run(entry.source, replay=True, block=entry.block,
+                               position=entry.number - 1)
             on_reply(reply)
             if interrupted() or not reply.ok:
                 outcome.failed_at, outcome.failed_source = entry.number, entry.source
