@@ -29,8 +29,11 @@ def test_history_file_is_private_and_appended(tmp_path):
     warnings: list[str] = []
     first, second = SafeFileHistory(str(path), warnings.append), SafeFileHistory(str(path), warnings.append)
     first.store_string("a = 1")
+    first.write_pending()
     second.store_string("def f():\n    return 1")
+    second.write_pending()
     first.store_string("b = 2")
+    first.write_pending()
     assert (os.stat(path).st_mode & 0o777) == 0o600
     assert list(SafeFileHistory(str(path), warnings.append).load_history_strings()) == [
         "b = 2", "def f():\n    return 1", "a = 1"
@@ -83,10 +86,26 @@ def test_next_indent(line, indent):
     assert next_indent(line) == indent
 
 
+def test_history_entries_reach_the_file_at_write_pending_in_order(tmp_path):
+    """Accepting an input costs no file work; write_pending appends what came since, once."""
+    path = tmp_path / "history"
+    warnings: list[str] = []
+    history = SafeFileHistory(str(path), warnings.append)
+    history.append_string("a = 1")
+    history.append_string("b = 2")
+    assert not path.exists() and history.get_strings() == ["a = 1", "b = 2"]
+    history.write_pending()
+    history.write_pending()  # nothing new: nothing written twice
+    assert list(SafeFileHistory(str(path), warnings.append).load_history_strings()) == ["b = 2", "a = 1"]
+    assert warnings == []
+
+
 def test_history_holding_a_typed_replacement_character_is_not_called_damaged(tmp_path):
     path = tmp_path / "history"
     warnings: list[str] = []
-    SafeFileHistory(str(path), warnings.append).store_string("s = '\ufffd'")
+    history = SafeFileHistory(str(path), warnings.append)
+    history.store_string("s = '\ufffd'")
+    history.write_pending()
     assert list(SafeFileHistory(str(path), warnings.append).load_history_strings()) == ["s = '\ufffd'"]
     assert warnings == []
 

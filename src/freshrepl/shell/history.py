@@ -4,6 +4,11 @@ One file shared by every freshrepl on the machine.  Entries are only ever
 appended (one ``open(..., "a")`` and one write per entry), so two shells open
 at once both keep their lines and a file we cannot parse is never rewritten.
 The file is created readable by its owner only: it holds whatever was typed.
+
+An accepted input is in the history (Up finds it) at once, but reaches the
+file only at ``write_pending()``: the shell calls it right after the input is
+sent to the kernel (the file write then overlaps the run instead of
+delaying it), before a meta-command runs, and when it closes.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class SafeFileHistory(History):
         self.limit = limit  # load only this many of the newest entries (None: all)
         self._warn = warn
         self._warned = False
+        self._unwritten: list[str] = []  # appended, not yet in the file (write_pending)
 
     def load_history_strings(self) -> Iterable[str]:
         try:
@@ -66,10 +72,18 @@ class SafeFileHistory(History):
         return newest_first if self.limit is None else newest_first[: self.limit]
 
     def store_string(self, string: str) -> None:
+        """Kept for ``write_pending``: no file work on the way from Enter to the run."""
+        self._unwritten.append(string)
+
+    def write_pending(self) -> None:
+        """Append the entries accepted since the last call to the file, in one write."""
+        if not self._unwritten:
+            return
+        entries, self._unwritten = self._unwritten, []
         try:
             _ensure_private_file(self.path)
             with open(self.path, "a", encoding="utf-8", errors="replace") as f:
-                f.write(format_entry(string))
+                f.write("".join(format_entry(string) for string in entries))
         except OSError as exc:
             self._warn_once(f"cannot write history file {self.path}: {exc.strerror}; "
                             "this session's lines will not be saved")

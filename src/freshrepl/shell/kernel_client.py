@@ -210,10 +210,12 @@ class KernelClient:
     # -- requests -------------------------------------------------------------
 
     def run(self, source: str, replay: bool = False, on_wait: Callable[[], None] | None = None,
-            block: bool = False, position: int = -1, rerun: bool = False) -> protocol.RunReply:
-        """Run one input (see RunRequest); ``on_wait`` is called about every 0.1 s while it runs."""
+            block: bool = False, position: int = -1, rerun: bool = False,
+            on_sent: Callable[[], None] | None = None) -> protocol.RunReply:
+        """Run one input (see RunRequest); ``on_wait`` is called about every 0.1 s while it runs,
+        ``on_sent`` once the request is on its way (work that should not delay the run)."""
         request = protocol.RunRequest(source, replay, block, position=position, rerun=rerun)
-        return self._call(request, protocol.RunReply, on_wait=on_wait)
+        return self._call(request, protocol.RunReply, on_wait=on_wait, on_sent=on_sent)
 
     def reload(self, paths: list[str] | None, names: list[str],
                imported: bool = False) -> protocol.ReloadReply:
@@ -237,7 +239,7 @@ class KernelClient:
         return self._call(protocol.DocRequest(name), protocol.DocReply, timeout=timeout)
 
     def _call(self, request: protocol.Request, expected: type[_R], timeout: float | None = None,
-              on_wait: Callable[[], None] | None = None) -> _R:
+              on_wait: Callable[[], None] | None = None, on_sent: Callable[[], None] | None = None) -> _R:
         """Send one request and return its reply.
 
         Raises ``KernelDied`` if the kernel ends first, ``KernelError`` if it
@@ -250,11 +252,12 @@ class KernelClient:
             with self._gate.helping(request.op, timeout) as superseded:
                 return self._exchange(request, expected, timeout, None, superseded)
         with self._gate.urgent():
-            return self._exchange(request, expected, timeout, on_wait)
+            return self._exchange(request, expected, timeout, on_wait, on_sent=on_sent)
 
     def _exchange(self, request: protocol.Request, expected: type[_R], timeout: float | None,
                   on_wait: Callable[[], None] | None,
-                  superseded: Callable[[], bool] | None = None) -> _R:
+                  superseded: Callable[[], bool] | None = None,
+                  on_sent: Callable[[], None] | None = None) -> _R:
         """Send ``request`` and wait for its reply (the caller holds the channel)."""
         if self.conn is None:
             raise KernelDied(self.exit_reason or "no kernel")
@@ -266,6 +269,8 @@ class KernelClient:
         except OSError:
             self.process.reap(block=True)
             raise KernelDied(self.exit_reason or "channel closed") from None
+        if on_sent is not None:
+            on_sent()
         if not self.ready:
             self._wait_ready_locked(timeout)
         while True:

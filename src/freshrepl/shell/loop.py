@@ -114,6 +114,7 @@ class Shell:
         return 0
 
     def close(self) -> None:
+        self.write_history()
         if self.live is not None:
             self.live.stop()
         if self.kernel is not None:
@@ -187,12 +188,21 @@ class Shell:
         self.terminal.restore()  # the editor may still hold the terminal in its own mode
         if self.editor is not None:
             self.editor.give_back_keys()  # typed after the Enter: for the code's input(), or the next prompt
-        if not text.strip():
-            return
-        if is_command(text):
-            run_command(text, self)
-        else:
-            self._run_input(text)
+        try:
+            if not text.strip():
+                return
+            if is_command(text):
+                self.write_history()  # a command may end the shell or the kernel
+                run_command(text, self)
+            else:
+                self._run_input(text)
+        finally:
+            self.write_history()  # if it was not written while the input ran
+
+    def write_history(self) -> None:
+        """The accepted inputs not yet in the history file go there (also from signal handlers)."""
+        if self.editor is not None:
+            self.editor.write_history()
 
     def _confirm_exit(self) -> bool:
         """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
@@ -231,13 +241,19 @@ class Shell:
         if kernel.dead:
             return
         self.terminal.restore()
-        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted)
+        # The history file is written while the kernel runs the input, not before.
+        reply = kernel.run(text, block=self.editor is not None and self.editor.pasted,
+                           on_sent=self.write_history)
         if reply is None:
             return
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
-        self.terminal.finish_output_line()
+        line_end = self.terminal.output_line_end()
+        if self.editor is not None:
+            self.editor.before_next_prompt(line_end)  # one write with the next ``>>> ``
+        else:
+            write(line_end)
 
     # -- reloading --------------------------------------------------------------
 

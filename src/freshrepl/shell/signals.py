@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         kernel: KernelSupervisor | None
         terminal: Terminal
 
+        def write_history(self) -> None: ...
+
 
 def install_signal_handlers(shell: SignalledShell) -> None:
     """Installed once the kernel is spawned (signal loads enum, which costs start-up time)."""
@@ -34,6 +36,10 @@ def install_signal_handlers(shell: SignalledShell) -> None:
         # it from the background must not stop us (SIGTTOU) on the way out.
         for stop in (signal.SIGTTOU, signal.SIGTTIN, signal.SIGTSTP):
             signal.signal(stop, signal.SIG_IGN)
+        try:
+            shell.write_history()  # an input accepted a moment ago is kept
+        except Exception:
+            pass  # never a traceback on the way out
         if shell.kernel is not None:
             shell.kernel.close()
         shell.terminal.restore()

@@ -103,18 +103,20 @@ class KernelSupervisor:
 
     # -- running inputs -----------------------------------------------------------------
 
-    def run(self, text: str, block: bool = False, rerun_of: int | None = None
-            ) -> protocol.RunReply | None:
+    def run(self, text: str, block: bool = False, rerun_of: int | None = None,
+            on_sent: Callable[[], None] | None = None) -> protocol.RunReply | None:
         """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile.
         ``rerun_of``: the record's input of that number, again (``:rerun``): not recorded
-        anew, and a checkpoint taken meanwhile stands at no position of the record."""
+        anew, and a checkpoint taken meanwhile stands at no position of the record.
+        ``on_sent``: called once the input is on its way to the kernel."""
         self._interrupts.clear()
         self._running = self.record.next_number
         on_record, self._on_record = self._on_record, self._on_record and rerun_of is None
         number = self.record.next_number if rerun_of is None else rerun_of
         try:
             reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block,
-                                    position=number - 1, rerun=rerun_of is not None)
+                                    position=number - 1, rerun=rerun_of is not None,
+                                    on_sent=on_sent)
             self._collect_checkpoints()
         except KernelDied as died:
             if rerun_of is None:

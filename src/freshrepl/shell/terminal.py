@@ -47,14 +47,17 @@ class Terminal:
             return 80
 
     def finish_output_line(self) -> None:
-        """Keep output that did not end in a newline (``print(x, end="")``) visible.
+        """Keep output that did not end in a newline (``print(x, end="")``) visible."""
+        write(self.output_line_end())
+
+    def output_line_end(self) -> str:
+        """What ``finish_output_line`` writes, for writing it together with what follows.
 
         The editor draws its prompt from column 0.  Writing one column less
         than the terminal's width and a carriage return moves to a new line
         only if the cursor was not already at column 0 (the text wraps).
         """
-        if self.is_tty:
-            write(" " * (self.columns() - 1) + "\r")
+        return " " * (self.columns() - 1) + "\r" if self.is_tty else ""
 
     def hold_input(self) -> None:
         """Keep keys typed before the editor starts queued, unechoed and unaltered.
