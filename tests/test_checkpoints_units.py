@@ -79,6 +79,22 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     return store, peers
 
 
+def test_the_budget_is_kept_at_settle_not_when_a_checkpoint_comes(tmp_path):
+    """Taking a checkpoint in (after an input's reply) drops none and measures none: the
+    next prompt must not wait for that; settle() (the prompt is up) keeps the budget."""
+    store, peers = _store(tmp_path, keep=2)
+    assert [c.position for c in store.items] == [0, 2, 5] and store._measured == 0.0
+    store.enforce_budget()  # what taking messages in ends with: still nothing
+    assert len(store.items) == 3
+    store.settle()
+    assert [c.position for c in store.items] == [0, 5] and store._measured > 0  # 5 has 2's code
+    peers[1].settimeout(5)
+    assert peers[1].recv(1) == b""  # the dropped one was hung up on: it exits
+    measured = store._measured
+    store.settle()  # nothing new since: nothing to do
+    assert store._measured == measured
+
+
 def test_the_newest_checkpoint_within_the_limit_is_chosen(tmp_path):
     store, _peers = _store(tmp_path)
     assert store.choose(limit=9).checkpoint.position == 5
@@ -146,6 +162,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
         ours, theirs = socket.socketpair()
         peers.append(theirs)
         store.add(os.getpid(), ours, "", position, "while idle, for :undo", idle=True)
+    store.settle()  # the next prompt is up
     assert [(c.position, c.idle) for c in store.items] == [
         (0, False), (2, False), (5, False), (7, True), (8, True)]
     assert peers[0].recv(1) == b""  # the oldest undo checkpoint went
@@ -159,6 +176,7 @@ def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undon
 
 def test_over_the_count_a_redundant_checkpoint_goes_first_and_the_checkpoint_hears_it(tmp_path):
     store, peers = _store(tmp_path, keep=2)
+    store.settle()
     assert [c.position for c in store.items] == [0, 5]  # 2 had the same code as 5
     assert peers[1].recv(1) == b""  # its control socket was closed: it exits
 

@@ -104,6 +104,7 @@ class CheckpointStore:
     dropped: str | None = None  # why the last one went unasked (over the memory, killed)
     _taken: int = 0
     _measured: float = 0.0
+    _measure_due: bool = False  # a checkpoint came: measure at the next settle()
 
     def add(self, pid: int, control: socket.socket, files: str, position: int, why: str,
             idle: bool = False, fork_ms: float = 0.0) -> None:
@@ -117,7 +118,10 @@ class CheckpointStore:
         self.items.append(Checkpoint(self._taken, position, pid, control, why, files, idle=idle,
                                      fork_ms=fork_ms))
         self.items.sort(key=lambda c: (c.position, c.number))
-        self.enforce_budget(measure=True)
+        # The budget is kept at settle(), once the next prompt is up: reading every
+        # checkpoint's page counts and waiting for a dropped one to exit take
+        # milliseconds the user would wait for.
+        self._measure_due = True
 
     def note_skipped(self, position: int, reason: str) -> None:
         self.skipped = f"no checkpoint after input {position}: {reason}"
@@ -164,13 +168,25 @@ class CheckpointStore:
 
     # -- budget ---------------------------------------------------------------------
 
+    def settle(self) -> None:
+        """Keep the budget, if a checkpoint came since it was last kept (between inputs)."""
+        if self._measure_due:
+            self.enforce_budget(measure=True)
+
     def enforce_budget(self, measure: bool = False) -> None:
-        """Drop checkpoints until both limits hold; memory is measured at most every 2 s."""
+        """Drop checkpoints until both limits hold; memory is measured at most every 2 s.
+
+        After a new checkpoint, only ``measure`` (or ``settle()``) does it: never
+        on the way from an input to its result and the next prompt.
+        """
+        if self._measure_due and not measure:
+            return
         for idle, keep in ((False, self.settings.keep), (True, self.settings.undo_keep)):
             while sum(1 for c in self.items if c.idle == idle) > keep:
                 self.drop(self._least_useful(idle))
         if not measure and time.monotonic() - self._measured < MEASURE_EVERY:
             return
+        self._measure_due = False
         self.measure()
         limit = self.settings.memory_mb * 2**20
         while self.items and sum(c.held for c in self.items) > limit:

@@ -213,6 +213,7 @@ class Shell:
     def _before_read(self) -> None:
         """Called once the editor is up: catch changes (and a kernel's end) that came in between."""
         kernel = self.supervisor()
+        kernel.checkpoints.settle()  # the prompt is up: checkpoints' memory is measured now
         if self.live_reload().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
