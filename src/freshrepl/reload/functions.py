@@ -18,6 +18,7 @@ from typing import Any
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import eager_reads, stmt_key
 from freshrepl.reload.context import ReloadContext
+from freshrepl.reload.holders import foreign_holder
 from freshrepl.reload.patching import (
     clear_caches,
     find_raw_function,
@@ -82,8 +83,10 @@ class FunctionPatcher:
     ) -> None:
         """Patch the function inside ``holder`` (the module or class value) from ``new``."""
         raw = self.find(holder, new.__code__.co_name, qualname)
-        if stmt.decorator_list:  # type: ignore[attr-defined]
-            rules.check_def(rules.DefChange(qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope)))
+        rules.check_def(rules.DefChange(
+            qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope), frozenset(self.dirty),
+            lambda: foreign_holder([holder, raw]),
+        ))
         defaults = raw.__defaults__, raw.__kwdefaults__
         before = wrapper_metadata(raw)
         patch_function(raw, new, self.log, keep_state=True)
