@@ -55,8 +55,10 @@ class _Walk:
         level: list[object] = list(targets)
         for _ in range(_LEVELS):
             up: list[object] = []
-            referrers = gc.get_referrers(*level)
-            mine = {id(level), id(up), id(referrers), id(targets)}
+            # The arguments go as this very tuple (the call's own: some versions report it).
+            arguments = tuple(level)
+            referrers = gc.get_referrers(*arguments)
+            mine = {id(level), id(up), id(referrers), id(targets), id(arguments)}
             for ref in referrers:
                 if id(ref) in seen or id(ref) in mine:
                     continue
@@ -66,7 +68,7 @@ class _Walk:
                     up.append(ref)
                 elif kind is not None:
                     return kind
-            del referrers
+            del referrers, arguments
             if not up:
                 return None
             if len(up) > _WIDTH:
