@@ -93,6 +93,12 @@ class ModuleReload:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
         return self.changes
 
+    def release(self) -> None:
+        """Committed: the namespace snapshot is no longer needed.  Let go of it now (the
+        context is in a reference cycle, and would keep every old value, and a reference
+        to every class, until the next collection)."""
+        self.snapshot.clear()
+
     def rollback(self) -> None:
         self.globals.clear()
         self.globals.update(self.snapshot)

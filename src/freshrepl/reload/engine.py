@@ -245,7 +245,9 @@ class Reloader:
             remember_lines(entry.path, entry.text or "")
             return self._refused(entry, **fields)
         edited = deep or texts[0] != text
-        return self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
+        result = self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
+        attempt.release()
+        return result
 
     def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
