@@ -94,9 +94,7 @@ class ModuleReload:
         return self.changes
 
     def release(self) -> None:
-        """Committed: the namespace snapshot is no longer needed.  Let go of it now (the
-        context is in a reference cycle, and would keep every old value, and a reference
-        to every class, until the next collection)."""
+        """Committed: let go of the snapshot (the context's cycle kept it to the next collection)."""
         self.snapshot.clear()
 
     def rollback(self) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import abc
 import functools
 import gc
+import importlib.machinery
 import sys
 import types
 import typing
@@ -29,6 +30,7 @@ from typing import Any
 
 from freshrepl.reload import rules
 from freshrepl.reload.objects import (
+    LRU_WRAPPER,
     class_lookup,
     function_of,
     instance_dict,
@@ -40,6 +42,7 @@ from freshrepl.reload.objects import (
 )
 
 _SUBCLASSES = type.__dict__["__subclasses__"]
+_LRU_DICT = LRU_WRAPPER.__dict__["__dict__"]
 _UPDATE_ABSTRACT = getattr(abc, "update_abstractmethods", None)
 _PROTOCOL_ATTRS = getattr(typing, "_get_protocol_attrs", None)
 
@@ -108,11 +111,17 @@ def reset_abc_caches() -> None:
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: instances of classes made by class statements
+# Every module's ``__spec__`` and ``__loader__`` (freshrepl's loaders are subclasses).
+_IMPORT_MACHINERY = (
+    importlib.machinery.ModuleSpec, importlib.machinery.SourceFileLoader,
+    importlib.machinery.SourcelessFileLoader, importlib.machinery.ExtensionFileLoader,
+)
 # What most of a namespace or class dict holds, and never a cache.
 _NO_CACHE = frozenset({
     int, float, complex, str, bytes, bool, type(None), tuple, list, dict, set, frozenset,
     types.ModuleType, types.BuiltinFunctionType, types.GetSetDescriptorType,
     types.MemberDescriptorType, types.WrapperDescriptorType, property,
+    *_IMPORT_MACHINERY,
 })
 
 
@@ -148,6 +157,10 @@ class _Results:
                 value.cache_clear()  # type: ignore[attr-defined]
             _clear_dispatch(value)  # type: ignore[arg-type]
             return attrs.get("__wrapped__")
+        if kind is LRU_WRAPPER:  # the C one: its own dict holds what it wraps
+            value.cache_clear()  # type: ignore[attr-defined]
+            attrs = _LRU_DICT.__get__(value, kind)
+            return dict.get(attrs, "__wrapped__") if type(attrs) is dict else wrapped(value)
         if is_lru_wrapper(value):
             value.cache_clear()  # type: ignore[attr-defined]
             return wrapped(value)
@@ -155,8 +168,7 @@ class _Results:
             return function_of(value)
         if is_a(value, type):
             if made_in(value, module):
-                for member in list(type.__dict__["__dict__"].__get__(value).values()):
-                    self.visit(member, module, value)
+                self._visit_members(value, module)
             return None
         if is_a(value, functools.singledispatchmethod):
             dispatcher = own_attribute(value, "dispatcher", None)
@@ -166,9 +178,16 @@ class _Results:
             if owner is not None and type(name) is str:
                 self.properties.setdefault(owner, []).append(name)
             return None
-        if kind.__flags__ & _HEAP_TYPE:  # a wrapper object of Python code: what it wraps
-            return wrapped(value)
+        if kind.__flags__ & _HEAP_TYPE and not issubclass(kind, _IMPORT_MACHINERY):
+            return wrapped(value)  # a wrapper object of Python code: what it wraps
         return None
+
+    def _visit_members(self, cls: type, module: str) -> None:
+        skip, function = _NO_CACHE, types.FunctionType
+        for member in list(type.__dict__["__dict__"].__get__(cls).values()):
+            kind = type(member)  # decided here, as in ``clear_results``: most members are plain
+            if kind not in skip and (kind is not function or member.__dict__):
+                self.visit(member, module, cls)
 
     def drop_cached_values(self, namespaces: list[dict[str, Any]]) -> None:
         """Values cached_property stored on live instances are computed again on next use
