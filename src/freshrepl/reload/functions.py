@@ -64,6 +64,12 @@ class FunctionPatcher:
 
     def __init__(self, ctx: ReloadContext) -> None:
         self.path, self.log, self.dirty, self.evaluate = ctx.path, ctx.log, ctx.dirty, ctx.evaluate
+        self.snapshot = ctx.snapshot
+
+    def held_by(self, targets: list[object]) -> str | None:
+        """What outside the user's code holds one of ``targets`` (the snapshot of the
+        namespace is ours: not walked up)."""
+        return foreign_holder(targets, ignore=self.snapshot)
 
     def find(self, holder: object, name: str, qualname: str) -> types.FunctionType:
         """The undecorated function inside ``holder``; refused if there is none to patch."""
@@ -85,7 +91,7 @@ class FunctionPatcher:
         raw = self.find(holder, new.__code__.co_name, qualname)
         rules.check_def(rules.DefChange(
             qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope), frozenset(self.dirty),
-            lambda: foreign_holder([holder, raw]),
+            raw, holder, self.held_by,
         ))
         defaults = raw.__defaults__, raw.__kwdefaults__
         before = wrapper_metadata(raw)

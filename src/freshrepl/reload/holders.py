@@ -35,9 +35,10 @@ _LEVELS = 8  # how far up a chain of containers is followed
 _WIDTH = 2000  # how many objects one level may hold before the walk gives up
 
 
-def foreign_holder(targets: list[object]) -> str | None:
-    """What outside the user's code holds one of ``targets``, in words (None: nothing)."""
-    return _Walk().up_from(targets)
+def foreign_holder(targets: list[object], ignore: object = None) -> str | None:
+    """What outside the user's code holds one of ``targets``, in words (None: nothing);
+    ``ignore``: a container of the caller's (not walked up)."""
+    return _Walk().up_from(targets, id(ignore))
 
 
 _WALK = "walk"
@@ -50,8 +51,8 @@ class _Walk:
         self.namespaces = _module_namespaces()
         self.owned: dict[str, bool] = {"builtins": True}  # the REPL keeps ``_`` there
 
-    def up_from(self, targets: list[object]) -> str | None:
-        seen = {id(t) for t in targets}
+    def up_from(self, targets: list[object], ignored: int) -> str | None:
+        seen = {id(t) for t in targets} | {ignored}
         level: list[object] = list(targets)
         for _ in range(_LEVELS):
             up: list[object] = []

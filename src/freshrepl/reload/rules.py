@@ -363,7 +363,7 @@ def decorators_same(old: ast.stmt, new: ast.stmt, dirty: set[str]) -> bool:
     return keys(before) == keys(after) and not reads(after) & dirty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a holder of the function the holders walk knows
 class DefChange:
     """A changed ``def`` whose new code goes into the existing function, under the same
     decorators."""
@@ -373,8 +373,10 @@ class DefChange:
     new: ast.stmt
     evaluate: Callable[[ast.expr], object]  # a decorator expression, where the code runs
     dirty: frozenset[str] = frozenset()  # names whose values changed (a default may read one)
-    # What outside the user's code holds the function, in words (``holders``), or None.
-    held_by: Callable[[], str | None] = lambda: None
+    function: object = None  # the function patched, and what the module binds (its wrapper)
+    holder: object = None
+    # What outside the user's code holds one of these objects, in words (``holders``), or None.
+    held_by: Callable[[list[object]], str | None] = lambda targets: None
 
 
 def _signature_under_decorator(e: DefChange) -> str | None:
@@ -397,7 +399,7 @@ def _signature_held_elsewhere(e: DefChange) -> str | None:
     values = [*args.defaults, *args.kw_defaults]
     if _header(e.old) == _header(e.new) and not reads(values) & e.dirty:
         return None
-    holder = e.held_by()
+    holder = e.held_by([e.holder, e.function])
     if holder is None:
         return None
     return (f"{e.qualname}: signature changed, but {holder} holds the function"
