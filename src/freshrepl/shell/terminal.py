@@ -145,28 +145,33 @@ def drain_cooked_input() -> bytes:
     return typed
 
 
-def push_input(data: bytes) -> int:
-    """Put ``data`` back in the terminal's input queue as if typed now; how many bytes went.
+def push_input(data: bytes) -> bytes:
+    """Put ``data`` back in the terminal's input queue as if typed now; the bytes that did not go.
 
     The line discipline treats them as typing in the mode the terminal is
     in (Enter becomes a newline, Ctrl-C a signal), but without echo: they
     were typed while the editor drew them, and whoever reads them next (the
-    next prompt, readline in ``input()``) shows them again.  Where the system
-    forbids it (TIOCSTI off: Linux's ``dev.tty.legacy_tiocsti = 0``, other
-    systems) nothing goes.
+    next prompt, readline in ``input()``) shows them again.  Keys that
+    reached the queue since ``data`` was read were typed after it: they are
+    taken out first and pushed again behind it (else they would run first).
+    Where the system forbids pushing (TIOCSTI off: Linux's
+    ``dev.tty.legacy_tiocsti = 0``, other systems) nothing goes, and what
+    is returned is ``data`` and those later keys, in order, for the caller
+    to hand on.
     """
     if not data:
-        return 0  # the usual case: no system call on the way to running an input
+        return b""  # the usual case: no system call on the way to running an input
     import fcntl
 
-    pushed = 0
     try:
         mode = termios.tcgetattr(STDIN)
         quiet = termios.tcgetattr(STDIN)
         quiet[3] &= ~(termios.ECHO | termios.ECHONL)
         termios.tcsetattr(STDIN, termios.TCSANOW, quiet)
     except termios.error:
-        return 0
+        return data
+    data += _take_queued(quiet)
+    pushed = 0
     try:
         for byte in data:
             fcntl.ioctl(STDIN, termios.TIOCSTI, bytes((byte,)))
@@ -175,7 +180,35 @@ def push_input(data: bytes) -> int:
         pass
     finally:
         set_mode(mode)
-    return pushed
+    return data[pushed:]
+
+
+def _take_queued(mode: list[Any]) -> bytes:
+    """Read every byte waiting in the input queue, a line's unfinished end included.
+
+    Read in a non-canonical copy of ``mode`` (a cooked terminal hands out whole
+    lines only); ``mode`` is set again after.  In cooked mode the queue holds
+    a Ctrl-D as a NUL (the line discipline's end-of-file mark): it goes back
+    as the key.
+    """
+    import select
+
+    uncooked = [*mode[:6], list(mode[6])]
+    uncooked[3] &= ~termios.ICANON
+    uncooked[6][termios.VMIN], uncooked[6][termios.VTIME] = 0, 0
+    queued = b""
+    try:
+        termios.tcsetattr(STDIN, termios.TCSANOW, uncooked)
+        while select.select([STDIN], [], [], 0)[0]:
+            chunk = os.read(STDIN, 4096)
+            if not chunk:
+                break
+            queued += chunk
+    except (OSError, termios.error):
+        pass
+    finally:
+        set_mode(mode)
+    return queued.replace(b"\0", b"\x04") if mode[3] & termios.ICANON else queued
 
 
 def set_mode(mode: list[Any]) -> None:
