@@ -323,3 +323,21 @@ def test_a_slow_dash_i_script_is_not_run_again(spawn, project):
     term.wait_idle()
     assert _log(project) == ["script"]
     assert term.run("p") == "P(x=42, y=2)"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="OpenBLAS starts no pool on one CPU")
+def test_numpys_thread_pool_is_named_with_the_way_to_keep_it_away(spawn, project):
+    # Found using the shell on a numpy project: "1 thread started by native code is
+    # running" left the user guessing which thread, and what to do about it.
+    pytest.importorskip("numpy")
+    term = _start(spawn, project)
+    term.run("import numpy")
+    term.run(SLOW_INPUT)
+    shown = " ".join(term.run(":checkpoints").split())
+    assert re.search(r"no checkpoint after input 3: \d+ threads? started by native code", shown), shown
+    assert "numpy's OpenBLAS pool" in shown and "OPENBLAS_NUM_THREADS=1" in shown, shown
+    term.close()
+    advised = _start(spawn, project, env={"OPENBLAS_NUM_THREADS": "1"})
+    advised.run("import numpy")
+    advised.run(SLOW_INPUT)
+    assert [position for position, _, _ in _checkpoints(advised)] == [3]

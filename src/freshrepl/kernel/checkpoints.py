@@ -118,7 +118,31 @@ def _foreign_threads() -> str | None:
         plural = "s are" if len(named) > 1 else " is"
         return f"a thread{plural} running in the kernel ({', '.join(named[:3])})"
     plural = "s" if others > 1 else ""
-    return f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} running"
+    return (f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} "
+            f"running{_known_pools()}")
+
+
+# Native thread pools that a variable keeps from starting: (library file name part, whose, variable).
+_THREAD_POOLS = (("openblas", "numpy's OpenBLAS pool", "OPENBLAS_NUM_THREADS"),
+                 ("libgomp", "an OpenMP pool", "OMP_NUM_THREADS"),
+                 ("libomp", "an OpenMP pool", "OMP_NUM_THREADS"))
+
+
+def _known_pools() -> str:
+    """`` (numpy's OpenBLAS pool? OPENBLAS_NUM_THREADS=1 keeps it away)`` for the pools loaded.
+
+    The threads themselves are anonymous: the libraries mapped into the
+    kernel say whose they may be, and the variable is what the user can do.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            loaded = {os.path.basename(line.split()[-1]) for line in maps if "/" in line}
+    except OSError:
+        return ""
+    hints = {f"{whose}? {variable}=1 keeps it away"
+             for part, whose, variable in _THREAD_POOLS
+             if any(part in name for name in loaded)}
+    return f" ({'; '.join(sorted(hints))})" if hints else ""
 
 
 def first_user_import(source: str, is_user_file: Callable[[str | None], bool]) -> str | None:
