@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 STDIN = 0
+_NARROW = 40  # no message this short needs wrapping (and none loads wrap.py)
 
 
 class Terminal:
@@ -38,6 +39,11 @@ class Terminal:
                 pass
 
     def write(self, text: str) -> None:
+        """A message of the shell's: its long lines broken between words (see wrap.py)."""
+        if self.is_tty and len(text) > _NARROW:
+            from freshrepl.shell.wrap import wrap
+
+            text = wrap(text, self.columns())
         write(text)
 
     def columns(self) -> int:
