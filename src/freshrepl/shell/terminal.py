@@ -94,21 +94,35 @@ class Terminal:
             write(text.rstrip("\n") + "\n")  # no pager to be found: print it all
 
     def ask_yes_no(self, question: str, default: bool = True, eof: bool = False) -> bool:
-        """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``."""
+        """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``.
+
+        Any other key means the person is typing something else (a line begun
+        before the question appeared): no key answers until that line's
+        Enter, and then the question is asked again.
+        """
         write(question + " ")
         if self._saved is None:
             return default
         self.hold_input()
         try:
+            typing_else = False
             while True:
                 key = os.read(STDIN, 1)
-                if key in (b"y", b"Y") or (key in (b"\r", b"\n") and default):
-                    answer = True
-                elif key in (b"\x04", b""):
+                if key in (b"\x04", b""):
                     answer = eof
-                elif key in (b"n", b"N", b"\x03") or key in (b"\r", b"\n"):
+                elif key == b"\x03":
+                    answer = False
+                elif typing_else:
+                    if key in (b"\r", b"\n"):
+                        typing_else = False
+                        write(f"\n  (what was typed is not an answer: press y or n)\n{question} ")
+                    continue
+                elif key in (b"y", b"Y") or (key in (b"\r", b"\n") and default):
+                    answer = True
+                elif key in (b"n", b"N") or key in (b"\r", b"\n"):
                     answer = False
                 else:
+                    typing_else = True
                     continue
                 write(("y" if answer else "n") + "\n")
                 return answer
