@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-# Inputs of 0.5 s count as slow here, so the tests stay quick.
-FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3"}
+# Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
+# checkpoints alone: those :undo takes while idle are tested in test_undo.py.
+FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3", "FRESHREPL_UNDO_CHECKPOINTS": "0"}
 SLOW_INPUT = "import time; time.sleep(0.5); note('slow'); big = list(range(1000))"
 POINTS = "from dataclasses import dataclass\n\n@dataclass\nclass P:\n    x: int\n"
 POINTS_WITH_Y = POINTS + "    y: int = 2\n"
@@ -217,7 +218,8 @@ def test_memory_budget_drops_a_checkpoint_the_kernel_has_rewritten(spawn, projec
     term.run("any(buf.__setitem__(i, 98) for i in range(0, len(buf), 4096))")
     output = term.run(":checkpoints")
     assert "checkpoint #1 was dropped: it held" in output and "(limit 40 MB)" in output
-    assert _checkpoints(term) == []
+    # Only a checkpoint after the rewrite may stand (on a busy machine it takes 0.3 s).
+    assert [pos for pos, _, _ in _checkpoints(term)] in ([], [3])
 
 
 def test_a_kernel_with_thousands_of_modules_is_checkpointed(spawn, project):
@@ -323,21 +325,3 @@ def test_a_slow_dash_i_script_is_not_run_again(spawn, project):
     term.wait_idle()
     assert _log(project) == ["script"]
     assert term.run("p") == "P(x=42, y=2)"
-
-
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="OpenBLAS starts no pool on one CPU")
-def test_numpys_thread_pool_is_named_with_the_way_to_keep_it_away(spawn, project):
-    # Found using the shell on a numpy project: "1 thread started by native code is
-    # running" left the user guessing which thread, and what to do about it.
-    pytest.importorskip("numpy")
-    term = _start(spawn, project)
-    term.run("import numpy")
-    term.run(SLOW_INPUT)
-    shown = " ".join(term.run(":checkpoints").split())
-    assert re.search(r"no checkpoint after input 3: \d+ threads? started by native code", shown), shown
-    assert "numpy's OpenBLAS pool" in shown and "OPENBLAS_NUM_THREADS=1" in shown, shown
-    term.close()
-    advised = _start(spawn, project, env={"OPENBLAS_NUM_THREADS": "1"})
-    advised.run("import numpy")
-    advised.run(SLOW_INPUT)
-    assert [position for position, _, _ in _checkpoints(advised)] == [3]

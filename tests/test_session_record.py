@@ -174,6 +174,11 @@ class FakeKernel:
         notices, self.notices = self.notices, []
         return notices
 
+    def drop(self):
+        for _notice, fds in self.take():
+            for fd in fds:
+                os.close(fd)
+
     def start(self): ...
     def kill(self): ...
     def alive(self): return True
