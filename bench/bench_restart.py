@@ -34,8 +34,9 @@ import term  # noqa: E402  (the pty driver the tests use too)
 
 PYTHON = os.path.realpath(sys.executable)
 PROMPT = re.compile(rb">>>")
-# The shell finishes reading a line (bracketed paste off), then draws the next prompt.
-ACCEPTED_AND_PROMPT = re.compile(rb"\x1b\[\?2004l.*?>>>", re.S)
+# The shell finishes reading a line (its line ends), then draws the next prompt; at the
+# early prompt (before the editor is up) no escape sequence comes between.
+ACCEPTED_AND_PROMPT = re.compile(rb"\n.*?>>>", re.S)
 SUMMARY = re.compile(rb"replayed (\d+) inputs? in ([0-9.]+) s")
 HEAVY_IMPORTS = [
     "import asyncio",

@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-# Inputs of 0.5 s count as slow here, so the tests stay quick.
-FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3"}
+# Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
+# checkpoints alone: those :undo takes while idle are tested in test_undo.py.
+FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3", "FRESHREPL_UNDO_CHECKPOINTS": "0"}
 SLOW_INPUT = "import time; time.sleep(0.5); note('slow'); big = list(range(1000))"
 POINTS = "from dataclasses import dataclass\n\n@dataclass\nclass P:\n    x: int\n"
 POINTS_WITH_Y = POINTS + "    y: int = 2\n"
@@ -217,7 +218,8 @@ def test_memory_budget_drops_a_checkpoint_the_kernel_has_rewritten(spawn, projec
     term.run("any(buf.__setitem__(i, 98) for i in range(0, len(buf), 4096))")
     output = term.run(":checkpoints")
     assert "checkpoint #1 was dropped: it held" in output and "(limit 40 MB)" in output
-    assert _checkpoints(term) == []
+    # Only a checkpoint after the rewrite may stand (on a busy machine it takes 0.3 s).
+    assert [pos for pos, _, _ in _checkpoints(term)] in ([], [3])
 
 
 def test_a_kernel_with_thousands_of_modules_is_checkpointed(spawn, project):

@@ -69,13 +69,14 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     """Checkpoints at 0 (nothing loaded), 2 and 5 (mod.py loaded); our ends of their sockets."""
     mod = tmp_path / "mod.py"
     mod.write_text("A = 1\n")
-    store = CheckpointStore(CheckpointSettings(keep=keep))
+    # The checkpoints' pid is this test process: its own memory must not count.
+    store = CheckpointStore(CheckpointSettings(keep=keep, memory_mb=10**9))
     peers = []
     loaded = read_listing(write_listing([(str(mod), "text", _digest("A = 1\n"))]))
     for position, files in ((0, ""), (2, loaded), (5, loaded)):
         ours, theirs = socket.socketpair()
         peers.append(theirs)
-        store.add(os.getpid(), ours, position, f"at {position}", files)
+        store.add(os.getpid(), ours, files, position, f"at {position}")
     return store, peers
 
 
@@ -85,23 +86,76 @@ def test_the_newest_checkpoint_within_the_limit_is_chosen(tmp_path):
     assert store.choose(limit=4).checkpoint.position == 2  # after a crash in input 5
 
 
-def test_a_checkpoint_whose_module_changed_is_passed_over(tmp_path):
+def test_a_checkpoint_whose_module_changed_is_resumed_with_the_file_to_reload(tmp_path):
+    store, _peers = _store(tmp_path)
+    mod = str(tmp_path / "mod.py")
+    (tmp_path / "mod.py").write_text("A = 2\n")
+    choice = store.choose(limit=9)
+    assert (choice.checkpoint.position, choice.reload, choice.passed_over) == (5, [mod], [])
+    assert "(a resume reloads mod.py)" in store.render()
+    # The reload there was unsafe: void for the file as it is; the next older is tried.
+    choice.checkpoint.found("mod.py: A: refused", choice.reload)
+    assert "(void: mod.py: A: refused)" in store.render()
+    assert store.choose(limit=9).checkpoint.position == 0  # 2 loaded the same text as 5
+    (tmp_path / "mod.py").write_text("A = 3\n")  # another change: tried again
+    assert store.choose(limit=9).checkpoint.position == 5
+    (tmp_path / "mod.py").write_text("A = 1\n")  # the text it loaded: nothing to reload
+    choice = store.choose(limit=9)
+    assert (choice.checkpoint.position, choice.reload) == (5, [])
+
+
+def test_a_checkpoint_that_loaded_the_same_text_as_a_void_one_is_void_too(tmp_path):
     store, _peers = _store(tmp_path)
     (tmp_path / "mod.py").write_text("A = 2\n")
-    assert store.choose(limit=9).checkpoint.position == 0
-    (tmp_path / "mod.py").write_text("A = 1\n")  # the same text again: usable again
-    assert store.choose(limit=9).checkpoint.position == 5
+    newest = store.choose(limit=9)
+    newest.checkpoint.found("mod.py: A: refused", newest.reload)
+    choice = store.choose(limit=9)  # the one at 2 loaded the same mod.py: not tried
+    assert choice.checkpoint.position == 0
+    assert choice.passed_over == ["checkpoint #3 (after input 5) is void: mod.py: A: refused",
+                                  "checkpoint #2 (after input 2) is void: mod.py: A: refused"]
+
+
+def test_a_checkpoint_found_fine_is_not_tried_again_until_the_file_changes(tmp_path):
+    store, _peers = _store(tmp_path)
+    (tmp_path / "mod.py").write_text("A = 2\n")
+    checkpoint = store.items[-1]
+    changed = checkpoint.changed_files({})
+    checkpoint.found(None, changed)
+    assert checkpoint.tried(changed) and checkpoint.void_now(changed) is None
+    (tmp_path / "mod.py").write_text("A = 3\n")
+    assert not checkpoint.tried(checkpoint.changed_files({}))
 
 
 def test_why_no_checkpoint_is_usable(tmp_path):
     store, _peers = _store(tmp_path)
     store.drop(store.items[0])
+    store.note_skipped(6, "CUDA is initialised")
     (tmp_path / "mod.py").unlink()
+    for checkpoint in store.items:
+        checkpoint.found("mod.py was deleted", [str(tmp_path / "mod.py")])
     choice = store.choose(limit=9)
     assert choice.checkpoint is None
-    assert choice.why_not == "mod.py changed since every checkpoint (the newest is at input 5)"
-    store.note_skipped(6, "CUDA is initialised")
-    assert store.choose(limit=9).why_not == "no checkpoint after input 6: CUDA is initialised"
+    assert choice.why_not == "no checkpoint after input 6: CUDA is initialised"
+    assert len(choice.passed_over) == 2
+
+
+def test_undo_checkpoints_are_kept_apart_from_the_policys_and_dropped_when_undone(tmp_path):
+    store, _peers = _store(tmp_path, keep=4)
+    store.settings.undo_keep = 2
+    peers = []
+    for position in (6, 7, 8):
+        ours, theirs = socket.socketpair()
+        peers.append(theirs)
+        store.add(os.getpid(), ours, "", position, "while idle, for :undo", idle=True)
+    assert [(c.position, c.idle) for c in store.items] == [
+        (0, False), (2, False), (5, False), (7, True), (8, True)]
+    assert peers[0].recv(1) == b""  # the oldest undo checkpoint went
+    assert store.drop_from(7) == 2
+    assert [c.position for c in store.items] == [0, 2, 5]
+    # The policy's checkpoint of a state an idle one holds replaces it, and stays the policy's.
+    ours, _theirs = socket.socketpair()
+    store.add(os.getpid(), ours, store.items[-1].files, 5, "while idle, for :undo", idle=True)
+    assert [(c.position, c.idle) for c in store.items] == [(0, False), (2, False), (5, False)]
 
 
 def test_over_the_count_a_redundant_checkpoint_goes_first_and_the_checkpoint_hears_it(tmp_path):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# Inputs of 0.5 s count as slow here, so the tests stay quick.
-FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3"}
+# Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
+# checkpoints alone: those :undo takes while idle are tested in test_undo.py.
+FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3", "FRESHREPL_UNDO_CHECKPOINTS": "0"}
 SLOW_INPUT = "import time; time.sleep(0.5); note('slow'); big = 1000"
 
 

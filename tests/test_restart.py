@@ -6,6 +6,17 @@ import os
 import re
 import time
 
+import pytest
+
+
+@pytest.fixture
+def spawn(spawn):
+    """Replays are tested here: no checkpoints for :undo (a restart would resume one)."""
+    def start(*args: str, env: dict[str, str] | None = None, **kwargs):
+        return spawn(*args, env={"FRESHREPL_UNDO_CHECKPOINTS": "0", **(env or {})}, **kwargs)
+
+    return start
+
 
 def _kernel_pid(term) -> int:
     return int(term.run("import os; os.getpid()"))

@@ -287,6 +287,10 @@ class FakeKernel:
         def take():
             return []
 
+        @staticmethod
+        def drop():
+            pass
+
     def reload(self, paths, names, imported=False):
         self.reload_calls.append((paths, names))
         self.imported.append(imported)

@@ -74,6 +74,8 @@ class KernelConfig:
     skip_first_line: bool = False  # python -x
     checkpoint_fd: int = -1  # the kernel's end of the checkpoint messages' channel; -1: none
     checkpoint_after: float = default("checkpoint_after_ms") / 1000  # in seconds
+    checkpoint_idle: bool = False  # also one while idle after each input (for :undo)
+    checkpoint_memory_mb: int = default("checkpoint_memory_mb")  # what checkpoints may hold
     color: bool = False  # colour results and tracebacks on the terminal (pygments)
     color_style: str = default("color_scheme")  # the pygments style they are coloured with
     stale_values: bool = default("stale_values")  # trace inputs to name stale values
@@ -257,6 +259,10 @@ class CheckpointTaken:
     pid: int
     after: bool  # taken after the input that was running (else before it)
     why: str  # "before importing points", "after a 4.1 s input"
+    # The number of the last input of the record whose effects it holds (0: none; -1: not known).
+    position: int = -1
+    idle: bool = False  # taken while idle after an input (for :undo), not by the restart policy
+    fork_ms: float = 0.0  # how long the fork held the kernel up
     # Attached: its control socket, and a file listing what it had loaded of the
     # user's code (digests.write_listing): (path, "text" | "bytes", sha256) for
     # each file; "text" is the digest of the decoded source (UTF-8), "bytes" of
@@ -270,6 +276,7 @@ class CheckpointSkipped:
     op: ClassVar[str] = "checkpoint-skipped"
     after: bool
     reason: str  # "a background thread is running in the kernel (worker)"
+    position: int = -1  # where it was due (-1: not known)
 
 
 @dataclass_lite
@@ -278,6 +285,7 @@ class ResumeRequest:
 
     op: ClassVar[str] = "resume"
     parent: int  # the shell's pid: the new kernel becomes its child and dies with it
+    quiet: bool = False  # a trial (:checkpoints): its standard streams go to the null device
 
 
 @dataclass_lite

@@ -159,6 +159,8 @@ SETTINGS: dict[str, Setting] = {
                 env="FRESHREPL_CHECKPOINT_MEMORY", env_unit="MB"),
         Setting("checkpoint_after_ms", int, 1000, "an input that took this long is followed by "
                 "a checkpoint", env="FRESHREPL_CHECKPOINT_AFTER", env_unit="s"),
+        Setting("undo_checkpoints", int, 3, "checkpoints taken while idle before each input, "
+                "for :undo, at most (0: none; :undo then replays)", env="FRESHREPL_UNDO_CHECKPOINTS"),
         Setting("restart_from", str, "checkpoint", "where restarts start: the newest usable "
                 "checkpoint, or a fresh kernel that replays everything",
                 choices=("checkpoint", "fresh")),

@@ -4,10 +4,14 @@ When to take one (the policy): before an input that first imports one of the
 user's modules (a restart after an unsafe edit of that module resumes there
 and imports it afresh), and after a successful input (or a start-up: the
 ``-i`` script, PYTHONSTARTUP) that took at least
-``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  Never
-twice for the same state, and never when forking is not safe: another thread
-is running, a fork-unsafe runtime (CUDA, ...) is loaded, or the platform has
-no ``fork``/``/proc`` (then the shell is told why, and restarts replay).
+``KernelConfig.checkpoint_after`` seconds (its cost is not paid again).  And
+with ``KernelConfig.checkpoint_idle``, one while the kernel is idle after each
+input (for ``:undo``; no request waited for a moment, so the user is typing).
+Never twice for the same state, and never when forking is not safe (see
+``fork_safety.py``; the shell is told why, and restarts replay).  Each input
+comes with its number in the shell's record, and each checkpoint says the
+number of the last input whose effects it holds, so the shell never has to
+guess where one stands.
 
 A checkpoint is a child of the kernel that drops its copies of the kernel's
 channels, ignores the terminal's signals (it never reads the terminal), turns
@@ -17,7 +21,9 @@ closes it (the checkpoint is dropped, or the shell ended however it ended)
 the checkpoint exits at once.
 
 To resume, the shell sends a ``ResumeRequest`` down the control socket with
-the new kernel's channel ends attached.  The checkpoint forks twice: the
+the new kernel's channel ends attached (a ``quiet`` request, a trial for
+``:checkpoints``, sends the new kernel's output to the null device).  The
+checkpoint forks twice: the
 middle process exits at once, so the new kernel is adopted by the shell (a
 child subreaper) and is the shell's own child like a spawned kernel; the
 checkpoint goes back to waiting, so it can be resumed again.  The new kernel
@@ -35,7 +41,6 @@ import itertools
 import os
 import signal
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -43,6 +48,7 @@ from importlib.machinery import PathFinder
 
 from freshrepl import digests, protocol
 from freshrepl.channel import Channel
+from freshrepl.kernel.fork_safety import fork_unsafe_reason, threads_left_after_fork
 from freshrepl.kernel.imports import load_shielded, without_user_path
 from freshrepl.process import (
     flush_stdio,
@@ -71,54 +77,8 @@ if TYPE_CHECKING:
         def take_channel(self, conn: Channel) -> None: ...
         def report_all_modules(self) -> None: ...
 
-# Runtimes that are known not to survive a fork once loaded (their own threads
-# and device contexts); a thread started by any other runtime is caught too.
-_FORK_UNSAFE_MODULES = {
-    "tensorflow": "TensorFlow",
-    "jax": "JAX",
-    "cupy": "CuPy (CUDA)",
-    "pycuda.driver": "PyCUDA (CUDA)",
-    "mpi4py.MPI": "MPI",
-}
-# Threads of freshrepl's own (they hold no lock a fork could leave taken).
-OWN_THREAD_PREFIX = "freshrepl-"
 _MAX_FDS = 4  # descriptors a resume request may carry
 _CHECKPOINT_OOM_SCORE = "800"  # of -1000..1000: the OOM killer's favourite victims
-
-
-def fork_unsafe_reason() -> str | None:
-    """Why the kernel must not fork now, or None when it may."""
-    if not hasattr(os, "fork") or not os.path.isdir("/proc/self/task"):
-        return "checkpoints need fork() and /proc (Linux)"
-    threads = _foreign_threads()
-    if threads:
-        return threads
-    for module, runtime in _FORK_UNSAFE_MODULES.items():
-        if module in sys.modules:
-            return f"{runtime} is loaded in the kernel (not safe to fork)"
-    torch_cuda = sys.modules.get("torch.cuda")
-    if torch_cuda is not None and getattr(torch_cuda, "is_initialized", lambda: False)():
-        return "CUDA is initialised in the kernel (torch; not safe to fork)"
-    return None
-
-
-def _foreign_threads() -> str | None:
-    """A description of the threads running besides the main one and ours, if any."""
-    own = sum(1 for t in threading.enumerate() if t.name.startswith(OWN_THREAD_PREFIX))
-    try:
-        others = len(os.listdir("/proc/self/task")) - 1 - own
-    except OSError:
-        return "cannot count the kernel's threads"
-    if others <= 0:
-        return None
-    main = threading.main_thread()
-    named = [t.name for t in threading.enumerate()
-             if t is not main and not t.name.startswith(OWN_THREAD_PREFIX)]
-    if named:
-        plural = "s are" if len(named) > 1 else " is"
-        return f"a thread{plural} running in the kernel ({', '.join(named[:3])})"
-    plural = "s" if others > 1 else ""
-    return f"{others} thread{plural} started by native code {'are' if others > 1 else 'is'} running"
 
 
 def first_user_import(source: str, is_user_file: Callable[[str | None], bool]) -> str | None:
@@ -173,9 +133,11 @@ class Checkpointer:
     The server calls it (its ``hooks``) after start-up and before and after each input.
     """
 
-    def __init__(self, server: Server, outbox_fd: int, slow: float) -> None:
+    def __init__(self, server: Server, outbox_fd: int, slow: float, idle: bool = False,
+                 memory_mb: int = 1024) -> None:
         self.server = server
         self.slow = slow
+        self.memory = memory_mb * 1024 * 1024  # what the checkpoints may hold together
         os.set_inheritable(outbox_fd, False)
         self.outbox: _socket.socket | None = _socket.socket(fileno=outbox_fd)
         self.outbox.setblocking(False)  # a shell that stopped reading never blocks us
@@ -185,6 +147,13 @@ class Checkpointer:
         # from it would run again.  Below ``slow`` a checkpoint saves less than it costs;
         # and as it is 0 right after one, no two checkpoints hold the same state.
         self.unsaved = 0.0
+        # The number of the last input of the session record this state holds the
+        # effects of (the shell numbers each input it sends), and whether any input
+        # ran since the last checkpoint; with ``idle_checkpoints`` one follows each.
+        self.position = 0
+        self._number = -1
+        self.dirty = False
+        self.idle_checkpoints = idle
 
     # -- the server's hooks --------------------------------------------------------------
 
@@ -197,22 +166,40 @@ class Checkpointer:
     def before_run(self, request: protocol.RunRequest) -> None:
         """Before an input that first imports a user module, once enough is unsaved."""
         self._reap()
+        # Where the state stands once it ran: a rerun (:rerun) refreshes the inputs so
+        # far and stands where they do; an input without a position, after the last.
+        self._number = (self.position if request.rerun else request.position + 1
+                        if request.position >= 0 else self.position + 1)
         if self.unsaved >= self.slow:
             module = first_user_import(request.source, _is_user_file)
             if module is not None:
                 self.take(f"before importing {module}", after=False)
 
     def after_run(self, reply: protocol.RunReply, took: float) -> None:
-        """After a slow input that succeeded."""
+        """After a slow input that succeeded; and once idle after any (for :undo)."""
         self.inputs += 1
+        self.position = self._number
+        self.dirty = True  # a failed input may have changed things too
         if reply.ok:  # a replay runs only the inputs that succeeded
             self.unsaved += took
         if took >= self.slow and reply.ok and reply.exit is None:
             self.take(f"after a {took:.1f} s input", after=True)
+        idle = self.server.idle  # run once no request comes for a moment (after a replay too)
+        if self.idle_checkpoints and reply.exit is None and self._take_idle not in idle:
+            idle.append(self._take_idle)
 
     # -- taking one ----------------------------------------------------------------
 
-    def take(self, why: str, after: bool) -> None:
+    def _take_idle(self) -> None:
+        """The checkpoint ``:undo`` resumes: the state before the next input, taken while idle."""
+        # A checkpoint shares the kernel's pages: once the next input writes them,
+        # each is copied (slowly: a page fault each).  A heap bigger than what the
+        # checkpoints may hold would be copied past the budget by one rewrite, and
+        # the user would wait for it on every input: then :undo replays instead.
+        if self.dirty and _private_memory() <= self.memory:
+            self.take("while idle, for :undo", after=True, idle=True)
+
+    def take(self, why: str, after: bool, idle: bool = False) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
         # Loaded at start-up were it not for their cost: json for protocol.encode_packet,
         # socket for process.send_fds.
@@ -222,32 +209,40 @@ class Checkpointer:
         if reason is None and self.server.reloader is None:
             reason = "live reload is off in this kernel"
         if reason is not None:
-            self._send(protocol.CheckpointSkipped(after, reason))
+            self._skipped(after, idle, reason)
             return
         try:
-            listing = self._write_loaded_files()  # before the fork: no page is copied for it
+            listing = _write_loaded_files(self.server.reloader)  # before the fork: no page copied
         except OSError as exc:
-            self._send(protocol.CheckpointSkipped(after, f"cannot list its files ({exc.strerror})"))
+            self._skipped(after, idle, f"cannot list its files ({exc.strerror})")
             return
         try:
-            self._fork_paused(why, after, listing)
+            self._fork_paused(why, after, listing, idle)
         finally:
             os.close(listing)
 
-    def _fork_paused(self, why: str, after: bool, listing: int) -> None:
+    def _skipped(self, after: bool, idle: bool, reason: str) -> None:
+        if not idle:  # the policy's checkpoints are the ones a restart misses
+            self._send(protocol.CheckpointSkipped(after, reason, self.position))
+
+    def _fork_paused(self, why: str, after: bool, listing: int, idle: bool) -> None:
         with without_user_path():  # loaded at start-up were it not for its cost
             import socket
 
         keep, give = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        unsaved, self.unsaved = self.unsaved, 0.0  # a resumed kernel starts from it too
+        # A resumed kernel starts from it too.  An idle checkpoint is kept only a few
+        # inputs: it does not stand in for the policy's (``unsaved`` goes on counting).
+        saved = self.unsaved, self.dirty
+        self.unsaved, self.dirty = (self.unsaved if idle else 0.0), False
+        began = time.perf_counter()
         try:
             flush_stdio()  # or both processes would write what was buffered
             pid = _fork()
         except OSError as exc:  # out of memory or processes: the input runs all the same
-            self.unsaved = unsaved
             keep.close()
             give.close()
-            self._send(protocol.CheckpointSkipped(after, f"fork failed ({exc.strerror})"))
+            self.unsaved, self.dirty = saved
+            self._skipped(after, idle, f"fork failed ({exc.strerror})")
             return
         if pid == 0:
             give.close()
@@ -255,22 +250,16 @@ class Checkpointer:
             self._pause(keep)  # returns never: exits, or serves as a resumed kernel
         keep.close()
         self.children.append(pid)
-        if not self._send(protocol.CheckpointTaken(pid, after, why), give.fileno(), listing):
-            os.kill(pid, signal.SIGKILL)  # the shell will never know of it
+        left = threads_left_after_fork()
+        notice = protocol.CheckpointTaken(pid, after, why, self.position, idle,
+                                          (time.perf_counter() - began) * 1000)
+        if left is not None or not self._send(notice, give.fileno(), listing):
+            # Unsound (a thread ran beside the fork), or the shell will never know of it.
+            os.kill(pid, signal.SIGKILL)
+            self.unsaved, self.dirty = saved
+            if left is not None:
+                self._skipped(after, idle, left)
         give.close()
-
-    def _write_loaded_files(self) -> int:
-        """What of the user's code this state has loaded, as the shell checks it: a listing's fd."""
-        reloader = self.server.reloader
-        assert reloader is not None
-        # Failed while importing (no module): nothing of it is loaded.
-        entries = sorted((e for e in reloader.store.by_name.values()
-                          if e.module is not None or e.name == "__main__"), key=_path_and_name)
-        fingerprints: Iterable[tuple[str, str, str]] = map(_fingerprint, entries)
-        startup = os.environ.get("PYTHONSTARTUP")
-        if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
-            fingerprints = itertools.chain(fingerprints, [_startup_fingerprint(startup)])
-        return digests.write_listing(fingerprints)
 
     def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
         """``message`` to the shell's checkpoint inbox, with the descriptors ``attach``."""
@@ -328,12 +317,15 @@ class Checkpointer:
                 control.close()
                 while os.getppid() == me:
                     time.sleep(0.0002)  # the middle process is exiting
-                self._become_kernel(request.parent, fds, saved, gc_was_enabled)
+                self._become_kernel(request, fds, saved, gc_was_enabled)
             os._exit(0)
         os.waitpid(middle, 0)
 
-    def _become_kernel(self, shell: int, fds: list[int], saved: tuple[dict[int, Any], str | None],
-                       gc_was_enabled: bool) -> None:
+    def _become_kernel(self, request: protocol.ResumeRequest, fds: list[int],
+                       saved: tuple[dict[int, Any], str | None], gc_was_enabled: bool) -> None:
+        shell = request.parent
+        if request.quiet:  # a trial: whatever changed code prints goes nowhere
+            _to_null_device(0, 1, 2)
         if os.getppid() != shell:
             os._exit(1)  # not adopted by the shell: the shell sees the channel close
         watch_parent(shell)
@@ -355,6 +347,35 @@ class Checkpointer:
         status = self.server.serve()
         flush_stdio()
         raise SystemExit(status)
+
+
+def _private_memory() -> int:
+    """Bytes of the kernel's resident memory not backed by files (its heap), or 0."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            fields = statm.read().split()
+        return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _write_loaded_files(reloader: Any) -> int:
+    """What of the user's code this state has loaded, as the shell checks it: a listing's fd."""
+    # Failed while importing (no module): nothing of it is loaded.
+    entries = sorted((e for e in reloader.store.by_name.values()
+                      if e.module is not None or e.name == "__main__"), key=_path_and_name)
+    fingerprints: Iterable[tuple[str, str, str]] = map(_fingerprint, entries)
+    startup = os.environ.get("PYTHONSTARTUP")
+    if startup and os.path.isfile(startup) and not sys.flags.ignore_environment:
+        fingerprints = itertools.chain(fingerprints, [_startup_fingerprint(startup)])
+    return digests.write_listing(fingerprints)
+
+
+def _to_null_device(*fds: int) -> None:
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in fds:
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _path_and_name(entry: Loaded) -> tuple[str, str]:

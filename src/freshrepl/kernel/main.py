@@ -280,7 +280,7 @@ class KernelServer:
     def report_all_modules(self) -> None:
         """The next module delta names every user module loaded (the new handle knows none)."""
         if self.reloader is not None:
-            self.reloader.store.fresh[:] = list(self.reloader.store.by_name)
+            self.reloader.report_all_modules()
 
 
 # -- helpers ----------------------------------------------------------------
@@ -436,7 +436,8 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     if config.checkpoint_fd >= 0:
         from freshrepl.kernel.checkpoints import Checkpointer
 
-        kernel.hooks.append(Checkpointer(kernel, config.checkpoint_fd, config.checkpoint_after))
+        kernel.hooks.append(Checkpointer(kernel, config.checkpoint_fd, config.checkpoint_after,
+                                         config.checkpoint_idle, config.checkpoint_memory_mb))
     # The parent-death signal is instant, but ctypes takes a few ms to load: once idle.
     kernel.idle.append(lambda: _tie_to_parent(parent))
     kernel.idle.append(_load_deferred)

@@ -190,7 +190,7 @@ class MonitoringRecorder:
              ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
         """The user functions that ran (key -> names) and the prompt code that ran."""
         self.recording[0] = False
-        ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)
+        ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)  # type: ignore[attr-defined,unused-ignore]
                for c in self.user if c.co_flags & CO_OPTIMIZED}  # functions, not module bodies
         return ran, set(self.prompt)
 

@@ -43,6 +43,12 @@ class CheckpointInbox:
         taken, self._read = self._read, []
         return taken
 
+    def drop(self) -> None:
+        """Forget the messages not taken yet (their checkpoints exit: nobody holds them)."""
+        for _message, fds in self.take():
+            for fd in fds:
+                os.close(fd)
+
     def close(self) -> None:
         if self.sock is not None:
             self._drain()  # the last ones may have been sent just before a crash

@@ -20,7 +20,7 @@ import os
 import time
 
 from freshrepl.dataclass_lite import dataclass_lite, field
-from freshrepl.digests import file_digest, unpack_files
+from freshrepl.digests import BYTES, file_digest, unpack_files
 from freshrepl.process import reap_soon
 from freshrepl.settings import SETTINGS, default
 
@@ -36,6 +36,7 @@ class CheckpointSettings:
     keep: int = default("checkpoints")  # at most this many at once; 0 turns checkpoints off
     memory_mb: float = default("checkpoint_memory_mb")  # held by all of them together
     after: float = default("checkpoint_after_ms") / 1000  # seconds a successful input took
+    undo_keep: int = default("undo_checkpoints")  # besides them, taken while idle (:undo)
 
 
 @dataclass_lite
@@ -47,16 +48,41 @@ class Checkpoint:
     why: str
     files: str  # (path, "text" | "bytes", sha256) of the user code it loaded, packed
     held: int = 0  # bytes only it holds, as last measured
+    idle: bool = False  # taken while idle for :undo (kept only a few inputs)
+    fork_ms: float = 0.0  # how long its fork held the kernel up
+    # Why it cannot be resumed with the files on disk now (a change of one of its
+    # files is unsafe, or fails, there; None: it can), as found when its changed
+    # files were in the state ``tried_for``.
+    void: str | None = None
+    tried_for: tuple[tuple[str, str | None], ...] | None = None
 
-    def changed_file(self, digests: dict[str, str | None]) -> str | None:
-        """The first of its user files that is no longer what it loaded, else None."""
+    def changed_files(self, digests: dict[str, str | None]) -> list[str]:
+        """Its user files that are no longer what it loaded (a resume reloads them)."""
+        changed = []
         for path, kind, digest in unpack_files(self.files):
             key = f"{kind}:{path}"
             if key not in digests:
                 digests[key] = file_digest(path, kind)
             if digests[key] != digest:
-                return path
-        return None
+                changed.append(path)
+        return changed
+
+    def void_now(self, changed: list[str]) -> str | None:
+        """Why it is void, if its changed files are still as they were when it was found so."""
+        return self.void if self.tried(changed) else None
+
+    def loaded_versions(self, paths: list[str]) -> list[tuple[str, str, str]]:
+        """What it had loaded of ``paths`` (path, kind, digest), in its listing's order."""
+        wanted = set(paths)
+        return [entry for entry in unpack_files(self.files) if entry[0] in wanted]
+
+    def tried(self, changed: list[str]) -> bool:
+        """Has a resume been tried with ``changed`` as they are on disk now?"""
+        return self.tried_for is not None and self.tried_for == _file_states(changed)
+
+    def found(self, void: str | None, changed: list[str]) -> None:
+        """A resume with ``changed`` as on disk now is void (and why), or fine (None)."""
+        self.void, self.tried_for = void, _file_states(changed)
 
 
 @dataclass_lite
@@ -65,6 +91,8 @@ class Choice:
 
     checkpoint: Checkpoint | None
     why_not: str | None = None
+    reload: list[str] = field(default_factory=list)  # its files to reload once resumed
+    passed_over: list[str] = field(default_factory=list)  # the void ones newer than it, and why
 
 
 @dataclass_lite
@@ -77,13 +105,17 @@ class CheckpointStore:
     _taken: int = 0
     _measured: float = 0.0
 
-    def add(self, pid: int, control: socket.socket, position: int, why: str,
-            files: str) -> None:
+    def add(self, pid: int, control: socket.socket, files: str, position: int, why: str,
+            idle: bool = False, fork_ms: float = 0.0) -> None:
         self._taken += 1
-        self.skipped = self.dropped = None
+        self.dropped = None
+        if not idle:
+            self.skipped = None
         for twin in [c for c in self.items if c.position == position and c.files == files]:
+            idle = idle and twin.idle  # the policy's stays the policy's
             self.drop(twin)  # the same state, older: the new one holds less memory
-        self.items.append(Checkpoint(self._taken, position, pid, control, why, files))
+        self.items.append(Checkpoint(self._taken, position, pid, control, why, files, idle=idle,
+                                     fork_ms=fork_ms))
         self.items.sort(key=lambda c: (c.position, c.number))
         self.enforce_budget(measure=True)
 
@@ -91,30 +123,52 @@ class CheckpointStore:
         self.skipped = f"no checkpoint after input {position}: {reason}"
 
     def choose(self, limit: int) -> Choice:
-        """The newest checkpoint at or before ``limit`` whose user code is unchanged on disk."""
+        """The newest checkpoint at or before ``limit`` not void with the files on disk now.
+
+        Its user files that changed since it was taken are to be reloaded in
+        it once resumed (``Choice.reload``); the resume is void if one of those
+        reloads is unsafe or fails there (see ``void``).
+        """
         digests: dict[str, str | None] = {}
-        stale = None
+        passed_over: list[str] = []
         for checkpoint in reversed(self.items):
             if checkpoint.position > limit:
                 continue
-            changed = checkpoint.changed_file(digests)
-            if changed is None:
-                return Choice(checkpoint)
-            stale = stale or (checkpoint, changed)
+            changed = checkpoint.changed_files(digests)
+            void = self.void_now(checkpoint, changed)
+            if void is None:
+                return Choice(checkpoint, reload=changed, passed_over=passed_over)
+            passed_over.append(f"checkpoint #{checkpoint.number} (after input "
+                               f"{checkpoint.position}) is void: {void}")
         if self.skipped:
-            return Choice(None, self.skipped)
-        if stale is not None:
-            checkpoint, path = stale
-            return Choice(None, f"{os.path.basename(path)} changed since every checkpoint "
-                                f"(the newest is at input {checkpoint.position})")
-        return Choice(None, self.dropped)
+            return Choice(None, self.skipped, passed_over=passed_over)
+        return Choice(None, self.dropped, passed_over=passed_over)
+
+    def void_now(self, checkpoint: Checkpoint, changed: list[str]) -> str | None:
+        """Why ``checkpoint`` is void with ``changed`` as on disk now, if known.
+
+        Known from a resume of it, or of another checkpoint that had loaded
+        the very same text of those files: the same change of the same code
+        is refused alike (when in doubt, a checkpoint is passed over: that
+        costs replay time, never correctness).
+        """
+        void = checkpoint.void_now(changed)
+        if void is not None or not changed:
+            return void
+        loaded = checkpoint.loaded_versions(changed)
+        for other in self.items:
+            if other is not checkpoint and other.void_now(changed) is not None \
+                    and other.loaded_versions(changed) == loaded:
+                return other.void
+        return None
 
     # -- budget ---------------------------------------------------------------------
 
     def enforce_budget(self, measure: bool = False) -> None:
         """Drop checkpoints until both limits hold; memory is measured at most every 2 s."""
-        while len(self.items) > self.settings.keep:
-            self.drop(self._least_useful())
+        for idle, keep in ((False, self.settings.keep), (True, self.settings.undo_keep)):
+            while sum(1 for c in self.items if c.idle == idle) > keep:
+                self.drop(self._least_useful(idle))
         if not measure and time.monotonic() - self._measured < MEASURE_EVERY:
             return
         self.measure()
@@ -135,12 +189,14 @@ class CheckpointStore:
             else:
                 checkpoint.held = held
 
-    def _least_useful(self) -> Checkpoint:
-        """The oldest one a newer one with the same user code makes redundant, else the oldest."""
-        for index, checkpoint in enumerate(self.items):
-            if any(newer.files == checkpoint.files for newer in self.items[index + 1:]):
+    def _least_useful(self, idle: bool) -> Checkpoint:
+        """Of one kind: the oldest a newer one with the same user code makes redundant, else
+        the oldest (for :undo, only the oldest: each stands before its own input)."""
+        kind = [c for c in self.items if c.idle == idle]
+        for index, checkpoint in enumerate(kind):
+            if not idle and any(newer.files == checkpoint.files for newer in kind[index + 1:]):
                 return checkpoint
-        return self.items[0]
+        return kind[0]
 
     def drop(self, checkpoint: Checkpoint) -> None:
         """Hang up: the checkpoint exits when its control socket closes."""
@@ -178,13 +234,14 @@ class CheckpointStore:
             digests: dict[str, str | None] = {}
             lines.append(f"{'#':>3}  {'after input':>11}  {'pid':>7}  {'holds':>9}  taken")
             for c in self.items:
-                changed = c.changed_file(digests)
-                state = f"  (unusable: {os.path.basename(changed)} changed)" if changed else ""
                 lines.append(f"{c.number:>3}  {c.position:>11}  {c.pid:>7}  "
-                             f"{_megabytes(c.held):>9}  {c.why}{state}")
+                             f"{_megabytes(c.held):>9}  {c.why}{_state(self, c, digests)}")
             total = sum(c.held for c in self.items)
-            lines.append(f"{len(self.items)} of at most {self.settings.keep}; "
-                         f"{_megabytes(total)} held (limit {self.settings.memory_mb:g} MB)")
+            newest = max(self.items, key=lambda c: c.number)
+            lines.append(f"{len(self.items)} of at most {self.settings.keep} "
+                         f"(+{self.settings.undo_keep} for :undo); {_megabytes(total)} held "
+                         f"(limit {self.settings.memory_mb:g} MB); the newest took "
+                         f"{newest.fork_ms:.1f} ms to fork")
         else:
             lines.append(f"no checkpoints: one is taken before an input first imports one of "
                          f"your modules, and after an input that takes {self.settings.after:g} s "
@@ -193,6 +250,22 @@ class CheckpointStore:
             if note:
                 lines.append(note)
         return "\n".join(lines)
+
+
+def _state(store: CheckpointStore, checkpoint: Checkpoint, digests: dict[str, str | None]) -> str:
+    """What resuming it would take: nothing, reloading files, or it is void (and why)."""
+    changed = checkpoint.changed_files(digests)
+    void = store.void_now(checkpoint, changed)
+    if void is not None:
+        return f"  (void: {void})"
+    if changed:
+        return f"  (a resume reloads {', '.join(os.path.basename(p) for p in changed)})"
+    return ""
+
+
+def _file_states(paths: list[str]) -> tuple[tuple[str, str | None], ...]:
+    """What ``paths`` hold now (their bytes' digests), to tell when they change again."""
+    return tuple((path, file_digest(path, BYTES)) for path in sorted(paths))
 
 
 def private_dirty(pid: int) -> int | None:

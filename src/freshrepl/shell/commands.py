@@ -283,6 +283,18 @@ def _drop(shell: ShellParts, args: list[str]) -> None:
         shell.say(dropped_note(entry, ended, kernel_keeps=not kernel.dead))
 
 
+@command("undo", "[N]", help=(
+    "the kernel as it was before the last input (before input N), nothing re-run; the undone "
+    "inputs leave the record"
+), hint="N: an input's number, as :record lists them")
+def _undo(shell: ShellParts, args: list[str]) -> None:
+    if args and not (args[0].isdigit() and int(args[0]) > 0):
+        raise CommandUsageError("usage: :undo [N] (N: an input's number, as :record lists them)")
+    from freshrepl.shell.undo import undo
+
+    undo(shell.supervisor(), int(args[0]) if args else None, shell.say)
+
+
 @command("watch", help="the watched modules and their state (fresh, changed, stale, failed, deleted)")
 def _watch(shell: ShellParts, args: list[str]) -> None:
     shell.apply_pending_changes(sync=True)

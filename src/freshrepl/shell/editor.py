@@ -8,9 +8,11 @@ read early without losing what was typed: ``read`` raises ``Woken`` carrying
 the text and cursor, and the next ``read`` starts from them.
 
 Speed: an accepted input is handed to ``on_submit`` the moment prompt_toolkit
-has drawn it in its final state, before prompt_toolkit winds down, and the
-next ``>>> `` is written before prompt_toolkit has set up again (it then
-redraws it in place); one event loop serves every read.
+has drawn it in its final state, before prompt_toolkit winds down -- or,
+when its last drawing already is that state, from the Enter key itself, with
+no redraw (``final_look.py``) -- and the next ``>>> `` is written before
+prompt_toolkit has set up again (it then redraws it in place); one event
+loop serves every read.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.utils import is_dumb_terminal
 
 from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_text
+from freshrepl.shell.final_look import FinalLook
 from freshrepl.shell.history import HistorySuggest
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
@@ -128,6 +131,9 @@ class Editor:
         _toolbars_under_input(self.session)
         self._signature = SignatureToolbar(self.session, kernel_help) if kernel_help else None
         self.session.app.after_render += self._after_render
+        # Enter on an input already drawn as it will stay: it runs from the key, no redraw.
+        self._final_look = FinalLook(self.session, PRIMARY, may_run=lambda: (
+            self._on_submit is not None and self._early_prompt), run=self._submit)
 
     def read(
         self, default: Document | str = "", on_submit: Callable[[str], None] | None = None
@@ -145,6 +151,7 @@ class Editor:
         if not default:  # a new input, not one given back after a wake-up
             self.pasted = False
         self._sigint_handler = signal.getsignal(signal.SIGINT)
+        self._final_look.start()
         self.show_prompt()
         try:
             text = submitted_text(self._loop.run_until_complete(
@@ -186,9 +193,7 @@ class Editor:
         """
         keys, self._keys_after_enter = self._keys_after_enter, []
         data = "".join(_raw_key(key) for key in keys).encode("utf-8", "surrogateescape")
-        pushed = push_input(data)
-        if pushed < len(data):
-            self.take_typeahead(data[pushed:])
+        self.take_typeahead(push_input(data))
 
     def add_history(self, text: str) -> None:
         """An input that ran without the editor (typed ahead): in the history all the same."""
@@ -279,19 +284,24 @@ class Editor:
             # typed ahead then finds it, as it does when read from the terminal.
             keys, self._typeahead = self._typeahead, []
             app.loop.call_soon(_feed_keys, app, keys)
-        on_submit = self._on_submit
-        if on_submit is None or not app.is_done or app.erase_when_done:
+        self._final_look.note_drawing(app)
+        if self._on_submit is None or not app.is_done or app.erase_when_done:
             return
         if app.renderer.last_rendered_screen is not None:
             return  # an ordinary redraw: the final one resets the renderer
         future = app.future
         if future is None or future.cancelled() or future.exception() is not None:
             return
-        self._on_submit = None
+        self._submit(app, submitted_text(future.result()))
+
+    def _submit(self, app: Any, text: str) -> None:
+        """Hand the accepted input to ``on_submit``; the next prompt is written right after."""
+        on_submit, self._on_submit = self._on_submit, None
+        assert on_submit is not None
         self._keys_after_enter = _take_queued_keys(app)
         try:
             with _shell_sigint(self._sigint_handler):
-                on_submit(submitted_text(future.result()))
+                on_submit(text)
         except BaseException as exc:  # raised from read(), once prompt_toolkit is done
             self._submit_error = exc
             return

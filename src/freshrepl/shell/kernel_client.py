@@ -39,8 +39,8 @@ class KernelError(Exception):
     """The kernel answered a request with an error (a bug of ours); the kernel goes on."""
 
 
-def kernel_config(options: Options, inbox_fd: int,
-                  checkpoint_after: float | None) -> protocol.KernelConfig:
+def kernel_config(options: Options, inbox_fd: int, checkpoint_after: float | None,
+                  checkpoint_idle: bool = False) -> protocol.KernelConfig:
     """What a new kernel is told at its start (``inbox_fd`` -1: no checkpoints)."""
     return protocol.KernelConfig(
         argv=options.argv,
@@ -51,6 +51,8 @@ def kernel_config(options: Options, inbox_fd: int,
         skip_first_line="-x" in options.python_flags,
         checkpoint_fd=inbox_fd,
         checkpoint_after=checkpoint_after or 0.0,
+        checkpoint_idle=checkpoint_idle,
+        checkpoint_memory_mb=int(options.checkpoint_memory_mb),
         color=options.color,
         color_style=options.color_scheme,
         stale_values=options.stale_values,
@@ -76,6 +78,7 @@ class KernelClient:
         self._next_id = 0
         # Seconds an input must take to be followed by a checkpoint; None: no checkpoints.
         self.checkpoint_after: float | None = None
+        self.checkpoint_idle = False  # and one while idle after each input (for :undo)
 
     @property
     def pid(self) -> int | None:
@@ -96,7 +99,7 @@ class KernelClient:
         inbox = self.inbox.open() if self.checkpoint_after is not None else None
         try:
             config = kernel_config(self.options, inbox.fileno() if inbox is not None else -1,
-                                   self.checkpoint_after)
+                                   self.checkpoint_after, self.checkpoint_idle)
             self.process.spawn(self.options, config, theirs.fileno())
         finally:
             theirs.close()
@@ -113,7 +116,7 @@ class KernelClient:
         """Send the forked kernel its configuration; False if it is already gone."""
         checkpoints = self.checkpoint_after is not None
         config = kernel_config(self.options, preforked.kernel_inbox_fd if checkpoints else -1,
-                               self.checkpoint_after)
+                               self.checkpoint_after, self.checkpoint_idle)
         try:
             preforked.conn.send(as_dict(config))
         except OSError:
@@ -132,17 +135,16 @@ class KernelClient:
         self.process.follow(preforked.pid)
         return True
 
-    def resume(self, control: socket.socket, timeout: float = 5.0) -> protocol.Hello:
+    def resume(self, control: socket.socket, timeout: float = 5.0, quiet: bool = False) -> protocol.Hello:
         """A kernel forked from a checkpoint (its control socket); raises ``KernelDied``.
 
-        The checkpoint gets the new kernel's ends of a fresh channel and
-        checkpoint inbox; the kernel it forks is adopted by this process (see
-        ``process.become_subreaper``) and says hello with its pid.
-        """
+        The checkpoint gets the new kernel's ends of a fresh channel and checkpoint
+        inbox; the kernel it forks is adopted by this process (see ``process.become_subreaper``)
+        and says hello with its pid.  A ``quiet`` one (a trial) writes nothing."""
         ours, theirs = _socket.socketpair()
         inbox = self.inbox.open() if self.checkpoint_after is not None else None
         fds = [theirs.fileno()] + ([inbox.fileno()] if inbox is not None else [])
-        request = protocol.ResumeRequest(parent=os.getpid())
+        request = protocol.ResumeRequest(parent=os.getpid(), quiet=quiet)
         try:
             send_fds(control, protocol.encode_packet(request), fds)
         except OSError as exc:

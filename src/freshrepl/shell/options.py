@@ -40,6 +40,7 @@ class Options:
     # Their environment variables take decimals (FRESHREPL_CHECKPOINT_AFTER=0.3).
     checkpoint_memory_mb: float = default("checkpoint_memory_mb")
     checkpoint_after_ms: float = default("checkpoint_after_ms")
+    undo_checkpoints: int = default("undo_checkpoints")
     restart_from: str = default("restart_from")
     stale_values: bool = default("stale_values")
     # The fields the command line (or the environment: NO_COLOR) set; neither the

@@ -20,8 +20,10 @@ from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
 from freshrepl.shell.kernel_client import KernelClient, KernelDied
 from freshrepl.shell.notices import stale_notice
 from freshrepl.shell.options import Options
+from freshrepl.shell.resume import resume_best, try_checkpoints
 from freshrepl.shell.session import (
     Entry,
+    ReplayOutcome,
     SessionRecord,
     left_out_note,
     render_record,
@@ -30,6 +32,7 @@ from freshrepl.shell.session import (
 
 TYPE_CHECKING = False  # typing and socket load after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Callable
     from typing import Protocol
 
@@ -57,7 +60,7 @@ class KernelSupervisor:
         self.record = SessionRecord()
         self.dead = False  # died (or was killed) and not restarted
         settings = CheckpointSettings(options.checkpoints, float(options.checkpoint_memory_mb),
-                                      options.checkpoint_after_ms / 1000)
+                                      options.checkpoint_after_ms / 1000, options.undo_checkpoints)
         self._fresh_by_default = options.restart_from == "fresh"
         self.checkpoints = CheckpointStore(settings)
         # The number of the input running now (checkpoints are placed by it).
@@ -68,6 +71,7 @@ class KernelSupervisor:
         self._on_modules = on_modules  # the user modules a kernel imported or dropped
         self._on_new_kernel = on_new_kernel  # a restart: forget the old kernel's modules
         self._interrupts = Interrupts(dialog, kill=lambda: self.client.kill())
+        self._told: set[str] = set()  # reasons for no checkpoint the user was told of
 
     # -- start ----------------------------------------------------------------------
 
@@ -77,6 +81,7 @@ class KernelSupervisor:
         subreaper = self.checkpoints.settings.keep > 0 and sys.platform.startswith("linux")
         if subreaper:
             self.client.checkpoint_after = self.checkpoints.settings.after
+            self.client.checkpoint_idle = self.checkpoints.settings.undo_keep > 0
         elif self.checkpoints.settings.keep > 0:
             self.checkpoints.unavailable = _NO_SUBREAPER
         self.client.start()
@@ -125,7 +130,7 @@ class KernelSupervisor:
         return reply
 
     def _collect_checkpoints(self) -> None:
-        """Take in the checkpoints the kernel made around the running input."""
+        """Take in the checkpoints the kernel made around (and after) its inputs."""
         running = self._running
 
         def place(after: bool) -> int:
@@ -133,11 +138,20 @@ class KernelSupervisor:
             return (running if after and running is not None
                     else self.record.number_before(running or self.record.next_number))
 
-        take_checkpoints(self.client.inbox.take(), self.checkpoints, place, self._on_record)
+        # One standing after inputs the record no longer holds (undone) is never used.
+        newest = running if running is not None else self.record.last_number()
+        take_checkpoints(self.client.inbox.take(), self.checkpoints, place,
+                         newest if self._on_record else None, self._tell_once)
 
     @property
     def interrupted(self) -> bool:  # Ctrl-C came while the last input ran
         return self._interrupts.pressed()
+
+    def _tell_once(self, line: str, reason: str) -> None:
+        """Why checkpoints cannot be had, once per reason (a thread pool, CUDA, ...)."""
+        if reason not in self._told:
+            self._told.add(reason)
+            self._dialog.write(f"freshrepl: {line}\n")
 
     def note_interrupt(self) -> None:
         """From the SIGINT handler: the kernel (same process group) got it too."""
@@ -183,28 +197,32 @@ class KernelSupervisor:
         self._collect_checkpoints()
         return entry, self.checkpoints.drop_from(number)
 
-    def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None) -> None:
+    def restart(self, replay: bool, fresh: bool | None = None, limit: int | None = None,
+                describe: Callable[[ReplayOutcome], str] | None = None) -> None:
         """A new kernel; with ``replay``, the record's successful inputs run again.
 
         Unless ``fresh``, the kernel is resumed from the best checkpoint that
-        stands at input ``limit`` or before (default: the whole record), and
-        only the inputs after it are replayed (see session.py for the record).
+        stands at input ``limit`` or before (default: the whole record), its
+        changed files reloaded, and only the inputs after it are replayed (see
+        session.py for the record).  ``describe`` words the summary line.
         """
         began = time.monotonic()
         self._collect_checkpoints()
         self.client.kill()
+        self.client.inbox.drop()  # the old kernel's last words: its state is gone
         reap_orphans(keep=None)
         self.dead = False
         self._on_new_kernel()
         self._interrupts.clear()
         if limit is None:
             limit = self.record.last_number()
-        resumed_at = None
+        resumed = None
         if fresh is None:
             fresh = self._fresh_by_default
         if replay and not fresh:
-            resumed_at = self._new_kernel(limit)
-        else:
+            resumed = resume_best(self.client, self.checkpoints, limit, self._dialog.write,
+                                  self._on_modules)
+        if resumed is None:
             self.client.start()
         self._on_record = True
         if not replay:  # before wait_ready: the new kernel's first checkpoint stands at 0
@@ -215,29 +233,12 @@ class KernelSupervisor:
         if not replay:
             self._dialog.write("new kernel started; the namespace and the record are empty\n")
             return
-        self._replay(resumed_at, began)
+        self._replay(resumed, began, describe)
 
-    def _new_kernel(self, limit: int) -> int | None:
-        """Resume the best checkpoint (the number it stands at), else start a fresh kernel (None)."""
-        failed = None
-        while True:
-            choice = self.checkpoints.choose(limit)
-            if choice.checkpoint is None:
-                break
-            try:
-                self.client.resume(choice.checkpoint.control)
-                return choice.checkpoint.position
-            except KernelDied as exc:
-                failed = f"checkpoint #{choice.checkpoint.number} did not resume: {exc}"
-                self.checkpoints.drop(choice.checkpoint)
-        why_not = choice.why_not or failed
-        if why_not:
-            self._dialog.write(f"{why_not}; replaying from a fresh kernel\n")
-        self.client.start()
-        return None
-
-    def _replay(self, resumed_at: int | None, began: float) -> None:
+    def _replay(self, resumed: tuple[int, list[str]] | None, began: float,
+                describe: Callable[[ReplayOutcome], str] | None) -> None:
         write = self._dialog.write
+        resumed_at, reloaded = resumed if resumed is not None else (None, [])
 
         def on_start(number: int) -> None:
             self._running = number
@@ -273,7 +274,9 @@ class KernelSupervisor:
         write("\r\x1b[K")
         if outcome.error and not outcome.interrupted:
             write(outcome.error)
-        write(outcome.summary() + "\n")
+        if reloaded:
+            write(f"reloaded in the checkpoint: {', '.join(os.path.basename(p) for p in reloaded)}\n")
+        write((describe or ReplayOutcome.summary)(outcome) + "\n")
 
     def shutdown(self) -> None:
         """Leave: let a live kernel exit by itself (its atexit handlers run)."""
@@ -289,6 +292,7 @@ class KernelSupervisor:
         """``:checkpoints [clear]``: the table, or end every checkpoint now."""
         self._collect_checkpoints()
         if not clear:
+            try_checkpoints(self.checkpoints, self.client.options, self.client.checkpoint_after)
             return self.checkpoints.render()
         count = len(self.checkpoints.items)
         self.checkpoints.clear()
@@ -296,30 +300,42 @@ class KernelSupervisor:
 
 
 def take_checkpoints(messages: list[tuple[protocol.Checkpointing, list[int]]],
-                     checkpoints: CheckpointStore,
-                     place: Callable[[bool], int], on_record: bool) -> None:
-    """Keep the checkpoints announced in ``messages`` (at ``place(after)``), or end them."""
+                     checkpoints: CheckpointStore, place: Callable[[bool], int],
+                     newest: int | None, tell: Callable[[str, str], None]) -> None:
+    """Keep the checkpoints announced in ``messages`` (where they say they stand, else at
+    ``place(after)``) that stand at input ``newest`` or before, or end them (``newest``
+    None: the kernel is off the record); ``tell`` hears why one was not taken."""
     for message, fds in messages:
-        at = place(message.after)  # type: ignore[union-attr]  # ResumeRequest is never sent here
-        usable = on_record and not checkpoints.unavailable
+        at = message.position  # type: ignore[union-attr]  # ResumeRequest is never sent here
+        if at < 0:  # a kernel that does not say: around the running input
+            at = place(message.after)  # type: ignore[union-attr]
+        usable = newest is not None and not checkpoints.unavailable and at <= newest
         if isinstance(message, protocol.CheckpointTaken) and len(fds) == 2 and usable:
-            import socket
-
-            from freshrepl.digests import read_listing
-
-            control = socket.socket(fileno=fds[0])
-            try:
-                files = read_listing(fds[1])
-            except (OSError, UnicodeDecodeError):
-                control.close()  # unknown code: never to be trusted; it exits
-                continue
-            checkpoints.add(message.pid, control, at, message.why, files)
+            taken = _control_and_files(fds)
+            if taken is not None:
+                checkpoints.add(message.pid, *taken, position=at, why=message.why,
+                                idle=message.idle, fork_ms=message.fork_ms)
             continue
         for fd in fds:
             os.close(fd)  # a checkpoint of a kernel off the record ends here
-        if isinstance(message, protocol.CheckpointSkipped) and on_record:
+        if isinstance(message, protocol.CheckpointSkipped) and newest is not None:
             checkpoints.note_skipped(at, message.reason)
+            tell(checkpoints.skipped or "", message.reason)
     checkpoints.enforce_budget()
+
+
+def _control_and_files(fds: list[int]) -> tuple[socket.socket, str] | None:
+    """A new checkpoint's control socket and listing of files, from the fds of its notice."""
+    import socket
+
+    from freshrepl.digests import read_listing
+
+    control = socket.socket(fileno=fds[0])
+    try:
+        return control, read_listing(fds[1])
+    except (OSError, UnicodeDecodeError):
+        control.close()  # unknown code: never to be trusted; it exits
+        return None
 
 
 def record_listing(supervisor: KernelSupervisor) -> str:

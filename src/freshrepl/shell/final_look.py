@@ -1,0 +1,115 @@
+"""Finishing an accepted one-line input without prompt_toolkit's last full redraw.
+
+When an input is accepted, prompt_toolkit lays out and draws the whole
+prompt once more in its "done" state (no suggestion, menu or toolbar), then
+moves the cursor below it.  For a one-line input whose last drawing already
+shows exactly what the done state shows, that redraw rewrites the same
+characters: about a millisecond of layout work on the way from Enter to the
+result (1-2 ms after a person's pause, when it runs cold).  There the shell
+moves below the input itself, with the same closing codes, and the input
+runs at once.  Anything the done state would draw differently (a wrapped
+or multi-line input, a suggestion, a menu, a toolbar, a search, vi's modes,
+a style for accepted input) gets prompt_toolkit's own redraw, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.enums import EditingMode
+
+from freshrepl.shell.early import submitted_text
+
+
+class FinalLook:
+    """Knows when the input line on screen is already its final look, and finishes it then."""
+
+    def __init__(self, session: PromptSession[str], prompt: str, may_run: Callable[[], bool],
+                 run: Callable[[Any, str], None]) -> None:
+        """``run(app, text)`` runs an accepted input; only while ``may_run()`` says it may."""
+        self._session = session
+        self._may_run, self._run = may_run, run
+        self._accept_input = session.default_buffer.accept_handler
+        session.default_buffer.accept_handler = self._accepted
+        self._prompt_width = len(prompt)
+        self._drawn: tuple[str, int] | None = None  # (text, cursor) of the last drawing
+        self._accepted_plain: tuple[object, str, bool] | None = None  # (style hash, style, plain?)
+        self._finished = False  # by finish(): this read draws nothing more
+        renderer = session.app.renderer
+        self._render = renderer.render
+        renderer.render = self._render_unless_finished  # type: ignore[method-assign]
+
+    def start(self) -> None:
+        """A new read: prompt_toolkit draws again."""
+        self._finished = False
+        self._drawn = None
+
+    def note_drawing(self, app: Any) -> None:
+        """After each drawing (prompt_toolkit's ``after_render``): what it showed."""
+        buffer = self._session.default_buffer
+        self._drawn = None if app.is_done else (buffer.text, buffer.cursor_position)
+
+    def _accepted(self, buffer: Buffer) -> bool:
+        """prompt_toolkit accepts the input; if it is on screen as it will stay, it runs now.
+
+        The input goes in the history first (prompt_toolkit's own call after
+        this then adds nothing), as it would before the done redraw.
+        """
+        keep_text = bool(self._accept_input(buffer)) if self._accept_input is not None else False
+        app = self._session.app
+        if app.is_done and not app.erase_when_done and self._may_run() and self.is_final():
+            buffer.append_to_history()
+            self.finish()
+            self._run(app, submitted_text(buffer.text))
+        return keep_text
+
+    def is_final(self) -> bool:
+        """Would the done state's redraw put on screen exactly what is there now?"""
+        app = self._session.app
+        buffer = self._session.default_buffer
+        text = buffer.text
+        return (
+            self._drawn == (text, buffer.cursor_position)
+            and not app.invalidated  # no drawing pending for a later change
+            and app.renderer.last_rendered_screen is not None
+            and buffer.cursor_position == len(text)
+            # One line of one-column characters, not wrapped: the cursor ends it.
+            and text.isascii() and text.isprintable()
+            and self._prompt_width + len(text) < app.output.get_size().columns
+            and buffer.suggestion is None and buffer.complete_state is None
+            and buffer.validation_error is None and buffer.selection_state is None
+            and not app.layout.is_searching and self._session.bottom_toolbar is None
+            and app.key_processor.arg is None and app.editing_mode == EditingMode.EMACS
+            and self._accepted_style_adds_nothing(app)
+        )
+
+    def finish(self) -> None:
+        """Move below the input as the done redraw would, and skip that redraw.
+
+        The done redraw ends with the cursor at the start of the row under
+        the input and the rows below erased, then resets the renderer
+        (bracketed paste off, the cursor shown): the same codes, in one write.
+        """
+        app = self._session.app
+        app.output.write_raw("\r\n")
+        app.output.erase_down()
+        app.renderer.reset()  # writes and flushes
+        self._finished = True
+
+    def _render_unless_finished(self, app: Any, layout: Any, is_done: bool = False) -> None:
+        if not self._finished:
+            self._render(app, layout, is_done)
+
+    def _accepted_style_adds_nothing(self, app: Any) -> bool:
+        """The done state adds ``app.exit_style`` to every character: a style without a rule for it."""
+        style, exit_style = app.renderer.style, app.exit_style
+        if not exit_style:
+            return True
+        key = style.invalidation_hash()
+        if self._accepted_plain is None or self._accepted_plain[:2] != (key, exit_style):
+            plain = style.get_attrs_for_style_str(exit_style) == style.get_attrs_for_style_str("")
+            self._accepted_plain = (key, exit_style, plain)
+        return self._accepted_plain[2]
