@@ -345,16 +345,19 @@ class _Reach:
 
         Its references are followed in C (``gc.get_referents``: no attribute
         lookup, so no user code runs) through containers and other library
-        objects, breadth first, up to ``_LIBRARY_BUDGET`` objects per input.
+        objects, breadth first, up to ``_LIBRARY_BUDGET`` references per input;
+        a container bigger than that is data, not a registry, and is not opened.
         """
         queue, at = [value], 0
         while at < len(queue) and self._library_budget > 0:
-            self._library_budget -= 1
             for ref in gc.get_referents(queue[at]):
+                self._library_budget -= 1
+                if self._library_budget < 0:
+                    return
                 kind = type(ref)
                 if kind in _CODE_KINDS or issubclass(kind, type):
                     self._value(ref)
-                elif kind not in _ATOMS and id(ref) not in self._seen:
+                elif kind not in _ATOMS and id(ref) not in self._seen and not _big(ref, kind):
                     self._seen.add(id(ref))
                     self._class(kind)
                     queue.append(ref)
@@ -402,12 +405,16 @@ def _namespaces_of(codes: list[types.CodeType]) -> list[tuple[types.CodeType, di
     return found
 
 
-# Reading what a library object holds stops after this many objects (about 1 ms).
+# Reading what a library object holds stops after this many references (well under 1 ms).
 _LIBRARY_BUDGET = 2000
 # Followed as code; the rest of what a library object holds is looked through, but these hold nothing.
 _CODE_KINDS = (types.FunctionType, types.MethodType, staticmethod, classmethod, property,
                types.ModuleType)
 _ATOMS = frozenset({str, bytes, int, float, bool, complex, type(None), types.CodeType})
+
+
+def _big(ref: Any, kind: type) -> bool:
+    return kind in (list, tuple, set, frozenset, dict) and len(ref) > _LIBRARY_BUDGET
 
 
 def _first(items: Iterable[Any], count: int) -> list[Any]:
