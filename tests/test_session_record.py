@@ -10,6 +10,7 @@ import os
 import socket
 
 import pytest
+from fakes import FakeConsole
 
 from freshrepl import protocol
 from freshrepl.digests import write_listing
@@ -186,21 +187,8 @@ class FakeKernel:
     def modules(self): return protocol.ModuleDelta()
 
 
-class Console:
-    def __init__(self, answers=()) -> None:
-        self.answers = list(answers)
-        self.out: list[str] = []
-
-    def write(self, text):
-        self.out.append(text)
-
-    def ask_yes_no(self, question, default=True):
-        self.out.append(question)
-        return self.answers.pop(0)
-
-
-def supervised(kernel: FakeKernel, answers=()) -> tuple[KernelSupervisor, Console]:
-    console = Console(answers)
+def supervised(kernel: FakeKernel, answers=()) -> tuple[KernelSupervisor, FakeConsole]:
+    console = FakeConsole(answers)
     # The fake checkpoints are this test process (their pid is ours): whatever memory the
     # whole suite left it holding must not count against the budget.
     supervisor = KernelSupervisor(Options(checkpoint_memory_mb=10**9), console,
