@@ -1,4 +1,4 @@
-"""What the checkpoint tests share: waiting for a checkpoint taken while the kernel is idle."""
+"""What the checkpoint tests share: a log the inputs write to, and waiting for an idle checkpoint."""
 
 from __future__ import annotations
 
@@ -19,3 +19,14 @@ def wait_checkpoint(term, after_input: int, timeout: float = 15) -> str:
             return table
         assert time.monotonic() < deadline, f"no checkpoint after input {after_input} in:\n{table}"
         time.sleep(0.1)
+
+
+def define_note(term, project) -> None:
+    """Bind ``note(s)`` in the session: it appends ``s`` to ``log.txt`` (what ran, and how often)."""
+    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+
+
+def logged(project) -> list[str]:
+    """What ``note`` wrote, in order."""
+    path = project / "log.txt"
+    return path.read_text().split() if path.exists() else []

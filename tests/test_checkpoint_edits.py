@@ -115,3 +115,29 @@ def test_a_change_that_fails_in_the_checkpoint_voids_it(spawn, project):
     assert "restarted from input 2 (replayed 0 inputs" in term.run(":restart")
     assert term.run("helpers.LIMIT, data") == "(1, [1, 2, 4])"
     assert _loads(project) == 1
+
+
+def test_the_ordinary_loop_with_numpy_threads_restarts_without_running_the_load_again(
+        spawn, project):
+    # The same loop in a numpy session: OpenBLAS's thread pool runs before the load.
+    pytest.importorskip("numpy", reason="numpy comes with the test extra")
+    (project / "helpers.py").write_text(HELPERS)
+    term = spawn("-q", env={"FRESHREPL_UNDO_CHECKPOINTS": "0"})
+    term.wait_prompt(1)
+    term.run("import helpers, numpy as np")
+    term.run("m = np.random.default_rng(1).random((400, 400)); p = m @ m")
+    term.run(LOAD)
+    _edit(term, project, HELPERS_1, "reloaded helpers")
+    _edit(term, project, HELPERS_2, "reloaded helpers")
+    term.run("s = helpers.Summary(len(data))")
+    table = term.run(":checkpoints")
+    assert re.search(r"after a 2\.\d s input  \(a resume reloads helpers\.py\)", table), table
+    _edit(term, project, HELPERS_3, "cannot reload helpers")
+    term.wait_for("Restart the kernel and replay")
+    mark = term.mark()
+    term.send("y")
+    text = term.wait_for("restarted from input 3 (replayed 1 input", after=mark)
+    term.wait_idle()
+    assert "fresh kernel" not in text[mark:]
+    assert _loads(project) == 1  # the load did not run again
+    assert term.run("bool(np.allclose(m @ m, p)), s") == "(True, Summary(n=3, total=0.0))"

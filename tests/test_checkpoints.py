@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+from checkpoint_helpers import define_note, logged
 
 # Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
 # checkpoints alone: those :undo takes while idle are tested in test_undo.py.
@@ -23,13 +24,9 @@ def _start(spawn, project, *args: str, env: dict[str, str] | None = None):
     (project / "points.py").write_text(POINTS)
     term = spawn("-q", *args, env={**FAST, **(env or {})})
     term.wait_prompt(1)
-    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+    define_note(term, project)
     return term
 
-
-def _log(project) -> list[str]:
-    path = project / "log.txt"
-    return path.read_text().split() if path.exists() else []
 
 
 def _checkpoints(term) -> list[tuple[int, int, str]]:
@@ -73,7 +70,7 @@ def test_unsafe_edit_after_slow_input_resumes_without_rerunning_it(spawn, projec
     text = term.wait_for(re.compile(r"restarted from input 2 \(replayed 3 inputs in [0-9.]+ s\)"))
     term.wait_idle()
     assert "replaying from a fresh kernel" not in text
-    assert _log(project) == ["slow"]  # the slow input did not run again
+    assert logged(project) == ["slow"]  # the slow input did not run again
     assert term.run("p, len(big)") == "(P(x=1, y=2), 1000)"
     new = _kernel_pid(term)
     assert new != old
@@ -95,7 +92,7 @@ def test_checkpoint_that_loaded_the_edited_module_is_passed_over(spawn, project)
     _unsafe_edit(term, project)
     term.wait_for("restarted from input 3 (replayed 3 inputs")
     term.wait_idle()
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert term.run("p") == "P(x=3, y=2)"
 
 
@@ -131,7 +128,7 @@ def test_segfault_after_slow_input_resumes_the_checkpoint_before_it(spawn, proje
     term.send("y")
     term.wait_for(re.compile(r"restarted from input 2 \(replayed 1 input in"))
     term.wait_idle()
-    assert _log(project) == ["slow"]
+    assert logged(project) == ["slow"]
     assert term.run("x, len(big)") == "(5, 1000)"
 
 
@@ -141,11 +138,11 @@ def test_fresh_option_replays_everything_from_a_new_kernel(spawn, project):
     term.run("y = 2")
     output = term.run(":restart --fresh")
     assert "replayed 3 inputs" in output and "restarted from" not in output
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert term.run("y, len(big)") == "(2, 1000)"
     # A plain :restart still resumes (the fresh replay took a checkpoint of its own).
     assert "restarted from input 2 (replayed 2 inputs" in term.run(":restart")
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert "empty" in term.run(":restart --no-replay")
     assert "NameError" in term.run("y")
 
@@ -157,14 +154,14 @@ def test_config_file_sets_the_budget_and_fresh_restarts(spawn, project, home):
     (project / "points.py").write_text(POINTS)
     term = spawn("-q")
     term.wait_prompt(1)
-    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+    define_note(term, project)
     term.run(SLOW_INPUT)
     term.run("import points")
     assert [why for _, _, why in _checkpoints(term)][:1] == ["after a 0.5 s input"]
     _unsafe_edit(term, project)  # the restart question: answered from a fresh kernel
     term.wait_for(re.compile(r"replayed 3 inputs in [0-9.]+ s"))
     term.wait_idle()
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert "restarted from" not in term.text()
     config.write_text("checkpoints = 0\n")
     term = spawn("-q")
@@ -183,7 +180,7 @@ def test_background_thread_means_no_checkpoint_and_a_fresh_replay_that_says_why(
     assert ("no checkpoint after input 3: a thread is running in the kernel (worker); "
             "replaying from a fresh kernel\n") in output
     assert "replayed 3 inputs" in output
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert term.run("len(big)") == "1000"
 
 
@@ -294,7 +291,7 @@ def test_only_the_live_kernel_runs_user_code_at_exit(spawn, project):
     term.send("\x04")
     assert term.wait_exit() == 0
     # Killed kernels and paused checkpoints end without running atexit handlers.
-    assert _log(project) == ["slow", "bye"]
+    assert logged(project) == ["slow", "bye"]
 
 
 def test_a_killed_checkpoint_is_not_trusted(spawn, project):
@@ -305,7 +302,7 @@ def test_a_killed_checkpoint_is_not_trusted(spawn, project):
     output = term.run(":restart")
     assert "checkpoint #1 " in output and "; replaying from a fresh kernel\n" in output
     assert "replayed 2 inputs" in output
-    assert _log(project) == ["slow", "slow"]
+    assert logged(project) == ["slow", "slow"]
     assert term.run("len(big)") == "1000"
 
 
@@ -323,5 +320,5 @@ def test_a_slow_dash_i_script_is_not_run_again(spawn, project):
     _unsafe_edit(term, project)
     term.wait_for("restarted from before input 1 (replayed 2 inputs")
     term.wait_idle()
-    assert _log(project) == ["script"]
+    assert logged(project) == ["script"]
     assert term.run("p") == "P(x=42, y=2)"

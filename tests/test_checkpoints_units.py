@@ -69,7 +69,8 @@ def _store(tmp_path, keep: int = 4) -> tuple[CheckpointStore, list[socket.socket
     """Checkpoints at 0 (nothing loaded), 2 and 5 (mod.py loaded); our ends of their sockets."""
     mod = tmp_path / "mod.py"
     mod.write_text("A = 1\n")
-    store = CheckpointStore(CheckpointSettings(keep=keep))
+    # The checkpoints' pid is this test process: its own memory must not count.
+    store = CheckpointStore(CheckpointSettings(keep=keep, memory_mb=10**9))
     peers = []
     loaded = read_listing(write_listing([(str(mod), "text", _digest("A = 1\n"))]))
     for position, files in ((0, ""), (2, loaded), (5, loaded)):

@@ -69,3 +69,20 @@ def test_a_broken_edit_put_back_is_fresh_too(spawn, project):
     assert _watch_row(term, "shapes").startswith("failed")
     (project / "shapes.py").write_text(SHAPES)
     assert _watch_row(term, "shapes").startswith("fresh")
+
+
+def test_a_line_typed_at_the_question_is_no_answer_and_the_question_is_asked_again(spawn, project):
+    # Found using the shell: the question appears above the prompt when a file is
+    # saved; a line typed then ("df.pups.oldest()" + Enter) answered it with its
+    # Enter (yes: the kernel restarted), a "y" or "n" inside it likewise.
+    term = _shell_with_shapes(spawn, project)
+    pid = term.run("__import__('os').getpid()")
+    mark = term.mark()
+    (project / "shapes.py").write_text(UNSAFE)
+    term.wait_for("[Y/n]", after=mark)
+    term.send("summary.mean\r")  # has a "y" and an "n" in it, and ends in Enter
+    text = term.wait_for(re.compile(r"not an answer[^\n]*\n[^\n]*\[Y/n\]$"), after=mark)
+    assert "replayed" not in text[text.index("not an answer"):]
+    term.send("n")
+    term.wait_for(DECLINED, after=mark)
+    assert term.run("__import__('os').getpid()") == pid  # the same kernel

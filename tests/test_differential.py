@@ -41,11 +41,7 @@ from differential.kernelside import (
 from freshrepl.protocol import FAILED, UNSAFE, ReloadResult
 
 # Case name: what is stale (the checker's reason on today's engine, shortened).
-WRONG_TODAY: dict[str, str] = {
-    "fastapi.dependency_default":
-        "GET /items answers size 10: FastAPI read page_size's old default when the route was"
-        " declared (fresh: 1)",
-}
+WRONG_TODAY: dict[str, str] = {}
 
 CORPORA = corpora()
 PRELOAD = list(dict.fromkeys(name for corpus in CORPORA for name in corpus.preload))

@@ -196,3 +196,11 @@ def test_kernel_client_signature_and_doc(monkeypatch, capfd):
         doc = k.doc("odd", timeout=10)
         assert not doc.found and doc.text == "cannot show odd: RuntimeError('no')"
         assert "internal error" not in capfd.readouterr().err
+
+
+def test_a_wrapping_callable_instance_is_described_by_what_it_wraps():
+    # numpy's functions (np.mean) are instances of a C dispatcher type keeping the
+    # Python function in __wrapped__: python3's help() shows that one's parameters.
+    np = pytest.importorskip("numpy")
+    assert signature("np.mean(", {"np": np})[0].startswith("mean(a, axis=None, dtype=None")
+    assert doc_text("np.mean", {"np": np}).startswith("mean(a, axis=None")  # type: ignore[union-attr]

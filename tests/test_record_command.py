@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from checkpoint_helpers import define_note, logged
+
 # Inputs of 0.5 s count as slow here, so the tests stay quick.  The policy's
 # checkpoints alone: those :undo takes while idle are tested in test_undo.py.
 FAST = {"FRESHREPL_CHECKPOINT_AFTER": "0.3", "FRESHREPL_UNDO_CHECKPOINTS": "0"}
@@ -14,13 +16,9 @@ def _start(spawn, project):
     """A shell whose inputs can log to ``log.txt`` through ``note`` (input 1)."""
     term = spawn("-q", env=FAST, cols=200)
     term.wait_prompt(1)
-    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+    define_note(term, project)
     return term
 
-
-def _log(project) -> list[str]:
-    path = project / "log.txt"
-    return path.read_text().split() if path.exists() else []
 
 
 def _rows(listing: str) -> list[tuple[int, str, str]]:
@@ -70,7 +68,7 @@ def test_record_shows_the_checkpoints_between_inputs_and_drop_ends_those_holding
     assert term.run("x") == "1001"  # the live kernel is untouched
     output = term.run(":restart")
     assert "replay stopped at input 3 (x = big + 1)" in output  # `big` came from input 2
-    assert _log(project) == ["slow"]  # input 2 was not replayed
+    assert logged(project) == ["slow"]  # input 2 was not replayed
     listing = term.run(":record")
     assert [n for n, _, _ in _rows(listing)] == [1] and "still holds" not in listing
 
@@ -94,7 +92,7 @@ def test_numbers_outlive_an_emptied_record_in_every_message(spawn, project):
     term.run(":restart --no-replay")
     listing = term.run(":record")
     assert "the record is empty: a restart replays nothing" in listing
-    term.run(f"note = lambda s: open({str(project / 'log.txt')!r}, 'a').write(s + chr(10))")
+    define_note(term, project)
     term.run("import threading, time; threading.Thread(target=time.sleep, args=(600,), "
              "name='worker', daemon=True).start()")
     term.run(SLOW_INPUT)

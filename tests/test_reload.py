@@ -786,6 +786,17 @@ def test_module_delta_reports_added_and_removed(ws):
     assert not any(os.path.basename(p) == "os.py" for p in delta.added.values())
 
 
+def test_report_all_modules_names_every_loaded_module_in_the_next_delta(ws):
+    """A new shell-side kernel handle knows no modules: the next delta names them all."""
+    ws.write("d2.py", "X = 1\n")
+    ws.load("d2")
+    ws.reloader.take_module_delta()
+    assert ws.reloader.take_module_delta() == ModuleDelta()
+    ws.reloader.report_all_modules()
+    assert "d2" in ws.reloader.take_module_delta().added
+    assert ws.reloader.take_module_delta() == ModuleDelta()
+
+
 def test_modules_imported_since_the_last_delta_are_compared_once(ws):
     ws.reloader.take_module_delta()
     ws.reloader.reload([], imported=True)  # what the workspace itself loaded

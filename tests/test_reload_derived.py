@@ -149,6 +149,38 @@ class Big(Box):
     assert [answer(p, ws.main.__dict__) for p in ("b.area", "big.area")] == ["41", "91"]
 
 
+def test_cached_property_value_dropped_when_only_a_subclass_instance_holds_one(ws):
+    """Only an instance of a subclass, held only by a list in another module: the class
+    has no instance of its own, the subclass has one, and its value is dropped."""
+    shapes = "import functools\nSCALE = 1\nclass Box:\n    @functools.cached_property\n" \
+             "    def area(self):\n        return 4 * SCALE\nclass Big(Box):\n    pass\n"
+    ws.write("shapes.py", shapes)
+    ws.write("keeper.py", "KEPT = []\n")
+    shapes_module, keeper = ws.load("shapes"), ws.load("keeper")
+    keeper.KEPT.append(shapes_module.Big())
+    assert keeper.KEPT[0].area == 4
+    ws.write("shapes.py", shapes.replace("SCALE = 1", "SCALE = 10"))
+    assert ws.reload_one("shapes").status == RELOADED
+    assert keeper.KEPT[0].area == 40
+
+
+def test_may_have_instances_counts_only_what_it_can_explain():
+    """A class is said to have no instances only when every reference to it is
+    explained; an instance, or any reference not explained, keeps it among those that may."""
+    from freshrepl.reload.derived import may_have_instances
+
+    namespace: dict = {}
+    exec("class Alone: pass\nclass Made: pass\nclass Listed: pass\nclass Base: pass\n"
+         "class Sub(Base): pass\nMADE = Made()\nLISTED = [Listed]\n", namespace)
+    names = ["Alone", "Made", "Listed", "Base", "Sub"]
+    classes = [namespace[n] for n in names]
+    live = may_have_instances(classes, [namespace], lambda klass: 0)
+    assert [k.__name__ for k in live] == ["Made", "Listed", "Base"]  # Base: Sub holds it
+    del namespace["MADE"], live  # (``live`` held Made and Listed: a reference too)
+    live = may_have_instances(classes, [namespace], lambda klass: 0)
+    assert [k.__name__ for k in live] == ["Listed", "Base"]
+
+
 # -- singledispatch and the ABC caches -------------------------------------------------------
 
 BOX = "class Box:\n    def __init__(self):\n        self.items = [1, 2]\n"

@@ -83,3 +83,38 @@ def test_route_added_answer_no_keeps_old_module_stale(spawn, project):
     assert term.run("web.app.test_client().get('/new').status_code") == "404"
     assert term.run("hasattr(web, 'new')") == "False"
     assert re.search(r"web\s+stale\s+web\.py.*AssertionError", term.run(":watch"))
+
+
+API = """\
+from fastapi import Depends, FastAPI
+
+app = FastAPI()
+
+def page_size(limit: int = 10):
+    return limit
+
+@app.get("/items")
+def items(size: int = Depends(page_size)):
+    return {"size": size}
+"""
+
+
+def test_fastapi_dependency_default_asks_and_yes_serves_the_new_one(spawn, project):
+    """FastAPI read the dependency's signature when the route was declared: a changed
+    default is refused by name (never served stale), and the restart serves it."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    write(project / "api.py", API)
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.run("from fastapi.testclient import TestClient")
+    term.run("import api")
+    term.run("client = TestClient(api.app)")
+    assert term.run("client.get('/items').json()") == "{'size': 10}"
+    text = edit_and_wait(term, project / "api.py", API.replace("limit: int = 10", "limit: int = 1"),
+                         QUESTION)
+    assert re.search(r"cannot reload api: page_size: signature changed, but a\s+fastapi", text), text
+    term.send("y")
+    term.wait_for("replayed", after=0)
+    term.wait_idle()
+    assert term.run("client.get('/items').json()") == "{'size': 1}"

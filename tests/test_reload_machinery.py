@@ -463,6 +463,63 @@ def test_signature_change_under_unknown_method_decorator_is_refused(ws):
     refused(ws, "sigm", src, src.replace("def f(self, a):", "def f(self, a, b=1):"), "K.f", "signature")
 
 
+DEPENDS = """\
+from fastapi import Depends
+LIMIT = 10
+def page_size(limit: int = LIMIT):
+    return limit
+SIZE = Depends(page_size)
+"""
+
+
+@pytest.mark.parametrize("old, new", [
+    ("limit: int = LIMIT", "limit: int = 1"),  # a default
+    ("limit: int = LIMIT", "limit: str = LIMIT"),  # an annotation
+    ("LIMIT = 10", "LIMIT = 1"),  # a default's value, through a name it reads
+])
+def test_signature_change_of_a_function_a_library_holds_is_refused(ws, old, new):
+    """FastAPI read page_size's parameters when ``Depends`` was given it: a fresh process
+    would read the new ones; the live one keeps the old (never silently stale)."""
+    m = refused(ws, "deps", DEPENDS, DEPENDS.replace(old, new), "page_size", "signature",
+                "fastapi.params.Depends")
+    assert m.page_size() == 10
+
+
+def test_signature_change_of_a_function_only_user_code_holds_applies(ws):
+    """Importers, user containers, user objects, user wrappers and the REPL's ``_`` are
+    the user's own: a changed default applies and every one of them sees it."""
+    src = textwrap.dedent(
+        """\
+        import functools
+        def page_size(limit=10):
+            return limit
+        HANDLERS = [page_size, {"size": (page_size,)}]
+        class Holder:
+            def __init__(self, fn):
+                self.fn = fn
+        HELD = Holder(page_size)
+        def logged(fn):
+            @functools.wraps(fn)
+            def wrapper(*a, **k):
+                return fn(*a, **k)
+            return wrapper
+        LOGGED = logged(page_size)
+        PARTIAL = functools.partial(page_size)
+        """
+    )
+    m, apply = edit(ws, "userheld", src, src.replace("limit=10", "limit=1"))
+    ws.write("importer.py", "from userheld import page_size\n")
+    importer = ws.load("importer")
+    import builtins
+
+    builtins._ = m.page_size  # what the REPL keeps of the last result
+    result = apply()
+    assert result.status == RELOADED, result
+    calls = [m.HANDLERS[0], m.HANDLERS[1]["size"][0], m.HELD.fn, m.LOGGED, m.PARTIAL,
+             importer.page_size, builtins._]
+    assert [call() for call in calls] == [1] * len(calls)
+
+
 def test_method_under_unfindable_descriptor_is_refused(ws):
     src = textwrap.dedent(
         """\

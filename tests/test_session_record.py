@@ -10,6 +10,7 @@ import os
 import socket
 
 import pytest
+from fakes import FakeConsole
 
 from freshrepl import protocol
 from freshrepl.digests import write_listing
@@ -186,23 +187,12 @@ class FakeKernel:
     def modules(self): return protocol.ModuleDelta()
 
 
-class Console:
-    def __init__(self, answers=()) -> None:
-        self.answers = list(answers)
-        self.out: list[str] = []
-
-    def write(self, text):
-        self.out.append(text)
-
-    def ask_yes_no(self, question, default=True):
-        self.out.append(question)
-        return self.answers.pop(0)
-
-
-def supervised(kernel: FakeKernel, answers=()) -> tuple[KernelSupervisor, Console]:
-    console = Console(answers)
-    supervisor = KernelSupervisor(Options(), console, on_modules=lambda d: None,
-                                  on_new_kernel=lambda: None)
+def supervised(kernel: FakeKernel, answers=()) -> tuple[KernelSupervisor, FakeConsole]:
+    console = FakeConsole(answers)
+    # The fake checkpoints are this test process (their pid is ours): whatever memory the
+    # whole suite left it holding must not count against the budget.
+    supervisor = KernelSupervisor(Options(checkpoint_memory_mb=10**9), console,
+                                  on_modules=lambda d: None, on_new_kernel=lambda: None)
     supervisor.client = kernel  # type: ignore[assignment]
     return supervisor, console
 

@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+from fakes import FakeConsole
 
 from freshrepl import protocol
 from freshrepl.kernel.completer import complete
@@ -340,19 +341,6 @@ def test_replay_stops_when_interrupted():
         FakeKernel(), progress=lambda d, t, n: None, interrupted=lambda: True,
         on_reply=lambda r: None)
     assert outcome.interrupted and outcome.summary().startswith("replay interrupted at input 1 ")
-
-
-class FakeConsole:
-    def __init__(self, answers: list[bool]) -> None:
-        self.answers = answers
-        self.out: list[str] = []
-
-    def write(self, text):
-        self.out.append(text)
-
-    def ask_yes_no(self, question, default=True):
-        self.out.append(question)
-        return self.answers.pop(0)
 
 
 def test_supervisor_restart_replays_and_reports_through_its_console(monkeypatch):

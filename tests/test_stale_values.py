@@ -264,3 +264,30 @@ def test_functions_of_an_i_script(spawn, project):
     assert f"(f changed) · {STALE}: y — :rerun" in text, text
     term.run(":rerun")
     assert term.run("y, z") == "(10, 2)"
+
+
+VIEWS = """\
+import flask
+
+app = flask.Flask(__name__)
+
+@app.route("/hello")
+def hello():
+    return "Hello"
+"""
+
+
+# Without sys.monitoring the reader must look inside a library's objects: the test client
+# holds the app, the app its view functions. Found driving a Flask project on 3.10/3.11.
+def test_value_made_through_a_library_object_that_holds_user_code(spawn, project):
+    write(project / "stats.py", VIEWS)
+    term = spawn("-q", "--no-color")
+    term.wait_prompt(1)
+    term.run("from stats import app; client = app.test_client()")
+    term.run("h = client.get('/hello').text")
+    notice = edit(term, project / "stats.py", 'return "Hello"', 'return "Hi"')
+    # Read statically, the app and client (which hold the view) may be named too.
+    assert re.fullmatch(rf"↻ reloaded stats \(hello changed\) · {STALE}: (app, client, )?h — :rerun",
+                        notice), notice
+    term.run(":rerun")
+    assert term.run("h") == "'Hi'"

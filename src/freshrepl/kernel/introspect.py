@@ -285,10 +285,33 @@ def _plain_callable(obj: Any) -> Any:
         return obj if _class_attribute(type(obj), "__getattr__") is _MISSING else None
     if is_a(obj, _PLAIN_CALLABLES):
         return obj
+    wrapped = _wrapped_in_instance(obj)
+    if wrapped is not None:
+        return wrapped
     try:
         return _plain_callable(static_attribute(obj, "__call__"))
     except (LookupError, RecursionError):
         return None
+
+
+def _wrapped_in_instance(obj: Any) -> Any:
+    """The plain function a callable instance keeps in its own ``__wrapped__``, if any.
+
+    inspect describes such an object by what it wraps (numpy's functions are
+    instances of a C dispatcher type holding the Python function): found in
+    the instance's ``__dict__``, reading it runs nothing.  A ``__signature__``
+    of its own comes first for inspect: then the instance is left to its class.
+    """
+    try:
+        wrapped = static_attribute(obj, "__wrapped__")
+    except (LookupError, RecursionError):
+        return None
+    try:
+        static_attribute(obj, "__signature__")
+        return None
+    except LookupError:
+        pass
+    return wrapped if is_a(wrapped, types.FunctionType) else None
 
 
 def signature_at(text: str, namespace: dict[str, Any]) -> tuple[CallSite | None, list[str]]:

@@ -280,7 +280,7 @@ class KernelServer:
     def report_all_modules(self) -> None:
         """The next module delta names every user module loaded (the new handle knows none)."""
         if self.reloader is not None:
-            self.reloader.store.fresh[:] = list(self.reloader.store.by_name)
+            self.reloader.report_all_modules()
 
 
 # -- helpers ----------------------------------------------------------------

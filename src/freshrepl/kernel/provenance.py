@@ -27,6 +27,7 @@ reload engine, so it passes nothing stale on.
 
 from __future__ import annotations
 
+import gc
 import sys
 import types
 import weakref
@@ -190,7 +191,7 @@ class MonitoringRecorder:
              ) -> tuple[dict[CodeKey, frozenset[str]], set[types.CodeType]]:
         """The user functions that ran (key -> names) and the prompt code that ran."""
         self.recording[0] = False
-        ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)
+        ran = {(c.co_filename, c.co_qualname): frozenset(c.co_names)  # type: ignore[attr-defined,unused-ignore]
                for c in self.user if c.co_flags & CO_OPTIMIZED}  # functions, not module bodies
         return ran, set(self.prompt)
 
@@ -271,6 +272,7 @@ class _Reach:
         self._holders: list[Any] = []  # user classes and modules: members looked up by name
         self._classes: set[int] = set()  # ids of the classes looked at
         self._user_classes: set[int] = set()  # ids of those that are the user's
+        self._library_budget = _LIBRARY_BUDGET  # objects inside library objects left to look at
 
     def code(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
         self._todo.append((code, namespace))
@@ -335,6 +337,31 @@ class _Reach:
                 self._class(item if issubclass(type(item), type) else type(item))
         else:
             self._class(kind)
+            if id(kind) not in self._user_classes:
+                self._held_by_library(value)
+
+    def _held_by_library(self, value: Any) -> None:
+        """The user code a library's object holds (a test client's app's view functions).
+
+        Its references are followed in C (``gc.get_referents``: no attribute
+        lookup, so no user code runs) through containers and other library
+        objects, breadth first, up to ``_LIBRARY_BUDGET`` references per input;
+        a container bigger than that is data, not a registry, and is not opened.
+        """
+        queue, at = [value], 0
+        while at < len(queue) and self._library_budget > 0:
+            for ref in gc.get_referents(queue[at]):
+                self._library_budget -= 1
+                if self._library_budget < 0:
+                    return
+                kind = type(ref)
+                if kind in _CODE_KINDS or issubclass(kind, type):
+                    self._value(ref)
+                elif kind not in _ATOMS and id(ref) not in self._seen and not _big(ref, kind):
+                    self._seen.add(id(ref))
+                    self._class(kind)
+                    queue.append(ref)
+            at += 1
 
     def _function(self, fn: types.FunctionType) -> None:
         code = fn.__code__
@@ -376,6 +403,18 @@ def _namespaces_of(codes: list[types.CodeType]) -> list[tuple[types.CodeType, di
         if type(module) is types.ModuleType and module.__dict__.get("__file__") in files:
             found.append((files[module.__dict__["__file__"]], module.__dict__))
     return found
+
+
+# Reading what a library object holds stops after this many references (well under 1 ms).
+_LIBRARY_BUDGET = 2000
+# Followed as code; the rest of what a library object holds is looked through, but these hold nothing.
+_CODE_KINDS = (types.FunctionType, types.MethodType, staticmethod, classmethod, property,
+               types.ModuleType)
+_ATOMS = frozenset({str, bytes, int, float, bool, complex, type(None), types.CodeType})
+
+
+def _big(ref: Any, kind: type) -> bool:
+    return kind in (list, tuple, set, frozenset, dict) and len(ref) > _LIBRARY_BUDGET
 
 
 def _first(items: Iterable[Any], count: int) -> list[Any]:

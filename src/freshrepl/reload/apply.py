@@ -93,6 +93,10 @@ class ModuleReload:
             refresh_positions(self.globals, self.new_code, self.module.__name__, self.path, self.log)
         return self.changes
 
+    def release(self) -> None:
+        """Committed: let go of the snapshot (the context's cycle kept it to the next collection)."""
+        self.snapshot.clear()
+
     def rollback(self) -> None:
         self.globals.clear()
         self.globals.update(self.snapshot)

@@ -21,13 +21,16 @@ from __future__ import annotations
 import abc
 import functools
 import gc
+import importlib.machinery
+import sys
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from freshrepl.reload import rules
 from freshrepl.reload.objects import (
+    LRU_WRAPPER,
     class_lookup,
     function_of,
     instance_dict,
@@ -39,6 +42,7 @@ from freshrepl.reload.objects import (
 )
 
 _SUBCLASSES = type.__dict__["__subclasses__"]
+_LRU_DICT = LRU_WRAPPER.__dict__["__dict__"]
 _UPDATE_ABSTRACT = getattr(abc, "update_abstractmethods", None)
 _PROTOCOL_ATTRS = getattr(typing, "_get_protocol_attrs", None)
 
@@ -107,11 +111,17 @@ def reset_abc_caches() -> None:
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: instances of classes made by class statements
+# Every module's ``__spec__`` and ``__loader__`` (freshrepl's loaders are subclasses).
+_IMPORT_MACHINERY = (
+    importlib.machinery.ModuleSpec, importlib.machinery.SourceFileLoader,
+    importlib.machinery.SourcelessFileLoader, importlib.machinery.ExtensionFileLoader,
+)
 # What most of a namespace or class dict holds, and never a cache.
 _NO_CACHE = frozenset({
     int, float, complex, str, bytes, bool, type(None), tuple, list, dict, set, frozenset,
     types.ModuleType, types.BuiltinFunctionType, types.GetSetDescriptorType,
     types.MemberDescriptorType, types.WrapperDescriptorType, property,
+    *_IMPORT_MACHINERY,
 })
 
 
@@ -147,6 +157,10 @@ class _Results:
                 value.cache_clear()  # type: ignore[attr-defined]
             _clear_dispatch(value)  # type: ignore[arg-type]
             return attrs.get("__wrapped__")
+        if kind is LRU_WRAPPER:  # the C one: its own dict holds what it wraps
+            value.cache_clear()  # type: ignore[attr-defined]
+            attrs = _LRU_DICT.__get__(value, kind)
+            return dict.get(attrs, "__wrapped__") if type(attrs) is dict else wrapped(value)
         if is_lru_wrapper(value):
             value.cache_clear()  # type: ignore[attr-defined]
             return wrapped(value)
@@ -154,8 +168,7 @@ class _Results:
             return function_of(value)
         if is_a(value, type):
             if made_in(value, module):
-                for member in list(type.__dict__["__dict__"].__get__(value).values()):
-                    self.visit(member, module, value)
+                self._visit_members(value, module)
             return None
         if is_a(value, functools.singledispatchmethod):
             dispatcher = own_attribute(value, "dispatcher", None)
@@ -165,23 +178,42 @@ class _Results:
             if owner is not None and type(name) is str:
                 self.properties.setdefault(owner, []).append(name)
             return None
-        if kind.__flags__ & _HEAP_TYPE:  # a wrapper object of Python code: what it wraps
-            return wrapped(value)
+        if kind.__flags__ & _HEAP_TYPE and not issubclass(kind, _IMPORT_MACHINERY):
+            return wrapped(value)  # a wrapper object of Python code: what it wraps
         return None
 
-    def drop_cached_values(self) -> None:
-        """Values cached_property stored on live instances are computed again on next use."""
+    def _visit_members(self, cls: type, module: str) -> None:
+        skip, function = _NO_CACHE, types.FunctionType
+        for member in list(type.__dict__["__dict__"].__get__(cls).values()):
+            kind = type(member)  # decided here, as in ``clear_results``: most members are plain
+            if kind not in skip and (kind is not function or member.__dict__):
+                self.visit(member, module, cls)
+
+    def drop_cached_values(self, namespaces: list[dict[str, Any]]) -> None:
+        """Values cached_property stored on live instances are computed again on next use
+        (one heap walk, for the classes that may have instances at all)."""
         if not self.properties:
             return
-        names: dict[type, set[str]] = {}
-        for owner, attrs in self.properties.items():
-            for klass in subclasses(owner):
-                names.setdefault(klass, set()).update(attrs)
-        for ref in gc.get_referrers(*names):
+        names = _by_class(self.properties)  # (not a loop here: its variables would hold classes)
+        owners = set(map(id, self.properties))
+        live = may_have_instances(  # each held once more by ``names`` and maybe ``properties``
+            list(names), namespaces, lambda klass: 1 + (id(klass) in owners))
+        if not live:
+            return
+        for ref in gc.get_referrers(*live):
             dropped = names.get(type(ref))
             found = instance_dict(ref) if dropped is not None else None
             for attr in dropped if found is not None else ():  # type: ignore[union-attr]
                 found.pop(attr, None)  # type: ignore[union-attr]
+
+
+def _by_class(properties: dict[type, list[str]]) -> dict[type, set[str]]:
+    """The cached_property names of each class and of every class derived from it."""
+    names: dict[type, set[str]] = {}
+    for owner, attrs in properties.items():
+        for klass in subclasses(owner):
+            names.setdefault(klass, set()).update(attrs)
+    return names
 
 
 def _clear_dispatch(fn: types.FunctionType) -> None:
@@ -196,9 +228,66 @@ def clear_results(namespaces: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Clear what the functions and classes of these modules (name, namespace) cached
     from the old code or values: lru caches, dispatch caches, cached_property values."""
     results, skip, function = _Results(), _NO_CACHE, types.FunctionType
+    seen = []
     for module, namespace in namespaces:
+        seen.append(namespace)
         for value in list(namespace.values()):
             kind = type(value)  # the common cases decided here: a call costs more than them
             if kind not in skip and (kind is not function or value.__dict__):
                 results.visit(value, module)
-    results.drop_cached_values()
+    results.drop_cached_values(seen)
+
+
+# -- which classes have instances, without walking the heap ----------------------------------
+
+
+def _refcount_counts_instances() -> bool:
+    """Does every instance of a class add one to the class's reference count here?  (On
+    an interpreter where it does not, every class may have instances.)"""
+    probe = type("_Probe", (), {})
+    before = sys.getrefcount(probe)
+    made = [probe() for _ in range(3)]
+    counted = sys.getrefcount(probe) - before == len(made)
+    del made
+    return counted and sys.getrefcount(probe) == before
+
+
+_COUNTS_INSTANCES = _refcount_counts_instances()
+_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
+
+
+def _structural(klass: type) -> int:
+    """References every class holds to itself: its ``__mro__`` and the attribute
+    descriptors ``type()`` put in its dict (``__dict__``, ``__weakref__``, slots)."""
+    own = type.__dict__["__mro__"].__get__(klass, type(klass))
+    count = sum(1 for base in own if base is klass)
+    for value in type.__dict__["__dict__"].__get__(klass, type(klass)).values():
+        if type(value) in _DESCRIPTORS and value.__objclass__ is klass:
+            count += 1
+    return count
+
+
+def may_have_instances(
+    classes: list[type], namespaces: list[dict[str, Any]], held: Callable[[type], int]
+) -> list[type]:
+    """Those of ``classes`` that may have live instances.
+
+    Each instance holds a reference to its class.  References that are not
+    instances are counted where they are known: the class's own (``_structural``),
+    its bindings in ``namespaces``, ``held(klass)`` more by the caller; a probe
+    class held the same way gives what this very count adds.  A class whose
+    count is all explained has no instance; any reference not explained (an
+    importer elsewhere, a subclass, a list) keeps it among those that may.
+    """
+    if not _COUNTS_INSTANCES or not classes:
+        return classes
+    bindings = dict.fromkeys([id(klass) for klass in classes], 0)
+    for namespace in namespaces:
+        for value in namespace.values():
+            if id(value) in bindings:
+                bindings[id(value)] += 1
+    candidates = [type("_Probe", (), {}), *classes]
+    counts = [sys.getrefcount(klass) - _structural(klass) for klass in candidates]
+    base = counts[0]
+    return [klass for klass, count in zip(classes, counts[1:], strict=True)
+            if count - base - bindings[id(klass)] - held(klass) - 1 > 0]

@@ -100,6 +100,11 @@ class Reloader:
             self.prompt.script_ran(self.store.by_name[MAIN])
         return delta
 
+    def report_all_modules(self) -> None:
+        """The next module delta names every user module loaded (a new shell-side handle
+        knows none of them)."""
+        self.tracker.report_all()
+
     # -- reloading -------------------------------------------------------------------
     def reload(self, paths: list[str] | None, names: Iterable[str] = (),
                imported: bool = False) -> list[ReloadResult]:
@@ -240,7 +245,9 @@ class Reloader:
             remember_lines(entry.path, entry.text or "")
             return self._refused(entry, **fields)
         edited = deep or texts[0] != text
-        return self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
+        result = self._commit(entry, module, text, new_tree, new_code, changes, edited, seeds)
+        attempt.release()
+        return result
 
     def _refused(self, entry: Loaded, status: str, **fields: Any) -> ReloadResult:
         self.rebinder.undo(entry.name)  # a refused module keeps its old bindings too
@@ -409,7 +416,7 @@ def _failure_fields(exc: BaseException, path: str) -> dict[str, Any]:
     return {"status": UNSAFE, "detail": str(refusal), **fields}
 
 
-def _names(fn: types.FunctionType, value: object) -> bool:
+def _is_or_wraps(fn: types.FunctionType, value: object) -> bool:
     """``value`` is ``fn`` or a method or wrapper made of it (looked at statically)."""
     from freshrepl.reload.objects import function_of, wrapped
 
@@ -431,4 +438,4 @@ def used_as_decorator(
     for text, namespace in sources:
         if name in text:
             places += [(namespace, m.group(1)) for m in pattern.finditer(text)]
-    return any(_names(fn, resolve(namespace, path)) for namespace, path in places)
+    return any(_is_or_wraps(fn, resolve(namespace, path)) for namespace, path in places)

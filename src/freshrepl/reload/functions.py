@@ -18,6 +18,7 @@ from typing import Any
 from freshrepl.reload import rules
 from freshrepl.reload.analysis import eager_reads, stmt_key
 from freshrepl.reload.context import ReloadContext
+from freshrepl.reload.holders import foreign_holder
 from freshrepl.reload.patching import (
     clear_caches,
     find_raw_function,
@@ -63,6 +64,12 @@ class FunctionPatcher:
 
     def __init__(self, ctx: ReloadContext) -> None:
         self.path, self.log, self.dirty, self.evaluate = ctx.path, ctx.log, ctx.dirty, ctx.evaluate
+        self.snapshot = ctx.snapshot
+
+    def held_by(self, targets: list[object]) -> str | None:
+        """What outside the user's code holds one of ``targets`` (the snapshot of the
+        namespace is ours: not walked up)."""
+        return foreign_holder(targets, ignore=self.snapshot)
 
     def find(self, holder: object, name: str, qualname: str) -> types.FunctionType:
         """The undecorated function inside ``holder``; refused if there is none to patch."""
@@ -82,8 +89,10 @@ class FunctionPatcher:
     ) -> None:
         """Patch the function inside ``holder`` (the module or class value) from ``new``."""
         raw = self.find(holder, new.__code__.co_name, qualname)
-        if stmt.decorator_list:  # type: ignore[attr-defined]
-            rules.check_def(rules.DefChange(qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope)))
+        rules.check_def(rules.DefChange(
+            qualname, old_stmt, stmt, lambda e: self.evaluate(e, scope), frozenset(self.dirty),
+            raw, holder, self.held_by,
+        ))
         defaults = raw.__defaults__, raw.__kwdefaults__
         before = wrapper_metadata(raw)
         patch_function(raw, new, self.log, keep_state=True)

@@ -31,7 +31,7 @@ class Rebinder:
         self.store = store
         self.main = main
         self._main_bindings: list[Binding] = []  # typed at the prompt
-        self._cache: dict[tuple[str, int], list[Binding]] = {}
+        self._cache: dict[str, tuple[object, list[Binding]]] = {}  # by module: (version, bindings)
         # owner module name: [(namespace, bound name, previous value)] for undo.
         self.undo_log: dict[str, list[tuple[dict, str, Any]]] = {}
 
@@ -52,13 +52,15 @@ class Rebinder:
         for owner in sorted(self.store.maybe_importers(name)):
             entry = self.store.by_name.get(owner)
             module = self.main if owner == MAIN else getattr(entry, "module", None)
-            if entry is None or owner == name or module is None or not entry.text:
+            if entry is None or owner == name or module is None or not entry.has_source:
                 continue
-            key = (entry.name, hash(entry.text))
-            if key not in self._cache:
+            # Keyed by the source's version: decoding every importer's text to hash it
+            # cost more than the rest of a small reload (2,000 importers: ~8 ms).
+            cached = self._cache.get(entry.name)
+            if cached is None or cached[0] is not entry.version:
                 package = module.__dict__.get("__package__")
-                self._cache[key] = from_imports(entry.tree(), package)
-            yield entry.name, module.__dict__, self._cache[key]
+                cached = self._cache[entry.name] = (entry.version, from_imports(entry.tree(), package))
+            yield entry.name, module.__dict__, cached[1]
 
     def rebind(self, name: str, module: types.ModuleType, changes: Changes) -> dict[str, set[str]]:
         """Rebind every stale binding of ``name``'s changed names; returns owner: names."""

@@ -46,8 +46,11 @@ For functions: a changed decorator must reach what it built earlier (the
 closure rules in ``closures``); a signature change under a decorator is refused
 unless the decorator is known not to read signatures (``property``,
 ``lru_cache``..., or a Python decorator that only calls, times, logs and
-``functools.wraps`` what it wraps); a decorator that registered the new
-function again is refused (the earlier registration would stay).
+``functools.wraps`` what it wraps); a signature edit of a function that
+something outside the user's code holds (a library it was handed to, which
+may have read the signature: found by ``holders``) is refused; a decorator
+that registered the new function again is refused (the earlier registration
+would stay).
 """
 
 from __future__ import annotations
@@ -360,7 +363,7 @@ def decorators_same(old: ast.stmt, new: ast.stmt, dirty: set[str]) -> bool:
     return keys(before) == keys(after) and not reads(after) & dirty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a holder of the function the holders walk knows
 class DefChange:
     """A changed ``def`` whose new code goes into the existing function, under the same
     decorators."""
@@ -369,6 +372,11 @@ class DefChange:
     old: ast.stmt
     new: ast.stmt
     evaluate: Callable[[ast.expr], object]  # a decorator expression, where the code runs
+    dirty: frozenset[str] = frozenset()  # names whose values changed (a default may read one)
+    function: object = None  # the function patched, and what the module binds (its wrapper)
+    holder: object = None
+    # What outside the user's code holds one of these objects, in words (``holders``), or None.
+    held_by: Callable[[list[object]], str | None] = lambda targets: None
 
 
 def _signature_under_decorator(e: DefChange) -> str | None:
@@ -383,7 +391,22 @@ def _signature_under_decorator(e: DefChange) -> str | None:
     return None
 
 
-DEF_RULES: list[Rule[DefChange]] = [_signature_under_decorator]
+def _signature_held_elsewhere(e: DefChange) -> str | None:
+    """A library handed the function earlier (FastAPI's ``Depends``, a click callback, a
+    library's dispatch table) may have read its parameters, defaults and annotations
+    then: a signature edit is refused while something outside the user's code holds it."""
+    args = e.new.args  # type: ignore[attr-defined]
+    values = [*args.defaults, *args.kw_defaults]
+    if _header(e.old) == _header(e.new) and not reads(values) & e.dirty:
+        return None
+    holder = e.held_by([e.holder, e.function])
+    if holder is None:
+        return None
+    return (f"{e.qualname}: signature changed, but {holder} holds the function"
+            " (what it read from the old signature would be stale)")
+
+
+DEF_RULES: list[Rule[DefChange]] = [_signature_under_decorator, _signature_held_elsewhere]
 
 
 def check_def(event: DefChange) -> None:

@@ -41,6 +41,10 @@ class ModuleTracker:
         self._last_len = len(sys.modules)
         return ModuleDelta(added, removed)
 
+    def report_all(self) -> None:
+        """The next ``take`` names every user module loaded, not only the new ones."""
+        self.store.fresh[:] = list(self.store.by_name)
+
     @staticmethod
     def alive(entry: Loaded) -> bool:
         if entry.name == MAIN:

@@ -200,7 +200,7 @@ def _run_early(shell: StartingShell, text: str, reader: EarlyReader) -> None:
     # Keys read after this line's Enter: for the code's input(), as in python3 (else
     # the next line, where they cannot be put back).
     after = reader.take_pending()
-    reader.add_typed(after[push_input(after):])
+    reader.add_typed(push_input(after))
     shell.dispatch(text)
     shell.live_reload()  # watch what it imported now: the editor's loop is not up yet
     reader.add_typed(drain_cooked_input())  # first: a Ctrl-D typed meanwhile stays a key

@@ -195,9 +195,7 @@ class Editor:
         """
         keys, self._keys_after_enter = self._keys_after_enter, []
         data = "".join(_raw_key(key) for key in keys).encode("utf-8", "surrogateescape")
-        pushed = push_input(data)
-        if pushed < len(data):
-            self.take_typeahead(data[pushed:])
+        self.take_typeahead(push_input(data))
 
     def add_history(self, text: str) -> None:
         """An input that ran without the editor (typed ahead): in the history all the same."""

@@ -297,7 +297,7 @@ class Shell:
         raise ShellExit(0)
 
     def say(self, text: str) -> None:
-        write(text + "\n")
+        _tell(self.terminal, text)  # a meta-command's answer: broken between words too
 
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""

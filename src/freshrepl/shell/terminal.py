@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 STDIN = 0
+_NARROW = 40  # no message this short needs wrapping (and none loads wrap.py)
 
 
 class Terminal:
@@ -38,6 +39,11 @@ class Terminal:
                 pass
 
     def write(self, text: str) -> None:
+        """A message of the shell's: its long lines broken between words (see wrap.py)."""
+        if self.is_tty and len(text) > _NARROW:
+            from freshrepl.shell.wrap import wrap
+
+            text = wrap(text, self.columns())
         write(text)
 
     def columns(self) -> int:
@@ -91,21 +97,35 @@ class Terminal:
             write(text.rstrip("\n") + "\n")  # no pager to be found: print it all
 
     def ask_yes_no(self, question: str, default: bool = True, eof: bool = False) -> bool:
-        """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``."""
+        """Ask with one key: y, n, or Enter for the default; Ctrl-C is no, Ctrl-D is ``eof``.
+
+        Any other key means the person is typing something else (a line begun
+        before the question appeared): no key answers until that line's
+        Enter, and then the question is asked again.
+        """
         write(question + " ")
         if self._saved is None:
             return default
         self.hold_input()
         try:
+            typing_else = False
             while True:
                 key = os.read(STDIN, 1)
-                if key in (b"y", b"Y") or (key in (b"\r", b"\n") and default):
-                    answer = True
-                elif key in (b"\x04", b""):
+                if key in (b"\x04", b""):
                     answer = eof
-                elif key in (b"n", b"N", b"\x03") or key in (b"\r", b"\n"):
+                elif key == b"\x03":
+                    answer = False
+                elif typing_else:
+                    if key in (b"\r", b"\n"):
+                        typing_else = False
+                        write(f"\n  (what was typed is not an answer: press y or n)\n{question} ")
+                    continue
+                elif key in (b"y", b"Y") or (key in (b"\r", b"\n") and default):
+                    answer = True
+                elif key in (b"n", b"N") or key in (b"\r", b"\n"):
                     answer = False
                 else:
+                    typing_else = True
                     continue
                 write(("y" if answer else "n") + "\n")
                 return answer
@@ -148,28 +168,33 @@ def drain_cooked_input() -> bytes:
     return typed
 
 
-def push_input(data: bytes) -> int:
-    """Put ``data`` back in the terminal's input queue as if typed now; how many bytes went.
+def push_input(data: bytes) -> bytes:
+    """Put ``data`` back in the terminal's input queue as if typed now; the bytes that did not go.
 
     The line discipline treats them as typing in the mode the terminal is
     in (Enter becomes a newline, Ctrl-C a signal), but without echo: they
     were typed while the editor drew them, and whoever reads them next (the
-    next prompt, readline in ``input()``) shows them again.  Where the system
-    forbids it (TIOCSTI off: Linux's ``dev.tty.legacy_tiocsti = 0``, other
-    systems) nothing goes.
+    next prompt, readline in ``input()``) shows them again.  Keys that
+    reached the queue since ``data`` was read were typed after it: they are
+    taken out first and pushed again behind it (else they would run first).
+    Where the system forbids pushing (TIOCSTI off: Linux's
+    ``dev.tty.legacy_tiocsti = 0``, other systems) nothing goes, and what
+    is returned is ``data`` and those later keys, in order, for the caller
+    to hand on.
     """
     if not data:
-        return 0  # the usual case: no system call on the way to running an input
+        return b""  # the usual case: no system call on the way to running an input
     import fcntl
 
-    pushed = 0
     try:
         mode = termios.tcgetattr(STDIN)
         quiet = termios.tcgetattr(STDIN)
         quiet[3] &= ~(termios.ECHO | termios.ECHONL)
         termios.tcsetattr(STDIN, termios.TCSANOW, quiet)
     except termios.error:
-        return 0
+        return data
+    data += _take_queued(quiet)
+    pushed = 0
     try:
         for byte in data:
             fcntl.ioctl(STDIN, termios.TIOCSTI, bytes((byte,)))
@@ -178,7 +203,35 @@ def push_input(data: bytes) -> int:
         pass
     finally:
         set_mode(mode)
-    return pushed
+    return data[pushed:]
+
+
+def _take_queued(mode: list[Any]) -> bytes:
+    """Read every byte waiting in the input queue, a line's unfinished end included.
+
+    Read in a non-canonical copy of ``mode`` (a cooked terminal hands out whole
+    lines only); ``mode`` is set again after.  In cooked mode the queue holds
+    a Ctrl-D as a NUL (the line discipline's end-of-file mark): it goes back
+    as the key.
+    """
+    import select
+
+    uncooked = [*mode[:6], list(mode[6])]
+    uncooked[3] &= ~termios.ICANON
+    uncooked[6][termios.VMIN], uncooked[6][termios.VTIME] = 0, 0
+    queued = b""
+    try:
+        termios.tcsetattr(STDIN, termios.TCSANOW, uncooked)
+        while select.select([STDIN], [], [], 0)[0]:
+            chunk = os.read(STDIN, 4096)
+            if not chunk:
+                break
+            queued += chunk
+    except (OSError, termios.error):
+        pass
+    finally:
+        set_mode(mode)
+    return queued.replace(b"\0", b"\x04") if mode[3] & termios.ICANON else queued
 
 
 def set_mode(mode: list[Any]) -> None:
