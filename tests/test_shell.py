@@ -383,6 +383,21 @@ def test_two_shells_at_once_both_keep_their_lines(spawn, home):
         assert f"+{line}" in history
 
 
+def test_an_input_is_in_the_history_file_while_it_runs(spawn, home):
+    """The file is written once the input is sent, not after: a shell killed while it
+    runs (no clean-up at all, kernel and all in one go) has kept it."""
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.wait_editor()  # lines run at the early prompt are added once it is up
+    term.send("print('run' + 'ning'); import time; time.sleep(60)\r")
+    term.wait_for("running")
+    path = home / "state" / "freshrepl" / "history"
+    assert "+print('run' + 'ning'); import time; time.sleep(60)" in path.read_text()
+    os.killpg(os.getpgid(term.child.pid), signal.SIGKILL)  # the shell's job: shell and kernel
+    term.wait_exit()
+    assert "time.sleep(60)" in path.read_text()
+
+
 def test_corrupt_history_is_never_truncated(spawn, home):
     path = home / "state" / "freshrepl" / "history"
     path.parent.mkdir(parents=True)

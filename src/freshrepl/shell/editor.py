@@ -37,7 +37,7 @@ from prompt_toolkit.utils import is_dumb_terminal
 
 from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_text
 from freshrepl.shell.final_look import FinalLook
-from freshrepl.shell.history import HistorySuggest, SafeFileHistory
+from freshrepl.shell.history import HistorySuggest, write_pending
 from freshrepl.shell.kernel_help import SignatureLookup, callee_at
 from freshrepl.shell.keys import help_bindings, history_bindings
 from freshrepl.shell.terminal import (
@@ -98,8 +98,7 @@ class Editor:
         self._mode_before_hold: list[Any] | None = None
         self._typeahead: list[Any] = []  # KeyPresses read before the editor was up
         self.pasted = False  # the input being read (or the last one) holds a bracketed paste
-        self._submitting = False  # on_submit runs: the next prompt follows at once
-        self._before_prompt = ""  # written with that prompt (before_next_prompt)
+        self.prompt_prefix = ""  # written with the next ``>>> `` (the end of the output line)
         self._keys_after_enter: list[Any] = []  # read with the Enter that accepted the input
         bindings = [_key_bindings(self._note_paste), history_bindings(is_complete)]
         if kernel_help is not None:
@@ -201,20 +200,14 @@ class Editor:
         """An input that ran without the editor (typed ahead): in the history all the same."""
         if text.strip():
             self.session.history.append_string(text)
-            self.write_history()
-
-    def write_history(self) -> None:
-        """Accepted inputs not yet in the history file go there now (``history.py``)."""
-        history = self.session.history
-        if isinstance(history, SafeFileHistory):
-            history.write_pending()
+            write_pending(self.session.history)
 
     def show_prompt(self) -> None:
         """Write ``>>> `` now, ahead of the next read; keys typed meanwhile are held for it.
 
         prompt_toolkit redraws the prompt in place when it starts (see _pre_run).
         """
-        before, self._before_prompt = self._before_prompt, ""
+        before, self.prompt_prefix = self.prompt_prefix, ""
         if self._early_prompt and not self._prompt_shown:
             # Written first (one write with what ends the output): keys typed
             # from here on are read as before, whether or not yet held.
@@ -227,13 +220,6 @@ class Editor:
             self.take_typeahead(typed)
         elif before:
             write(before)
-
-    def before_next_prompt(self, text: str) -> None:
-        """``text`` goes out with the next ``>>> `` when that follows the input (else now)."""
-        if self._submitting and self._early_prompt:
-            self._before_prompt += text
-        else:
-            write(text)
 
     def adopt_prompt(self, mode_before_hold: list[Any] | None) -> bool:
         """The shell wrote ``>>> `` and holds the keys (the early prompt): the next read uses it.
@@ -320,18 +306,12 @@ class Editor:
         on_submit, self._on_submit = self._on_submit, None
         assert on_submit is not None
         self._keys_after_enter = _take_queued_keys(app)
-        self._submitting = True
         try:
             with _shell_sigint(self._sigint_handler):
                 on_submit(text)
         except BaseException as exc:  # raised from read(), once prompt_toolkit is done
             self._submit_error = exc
             return
-        finally:
-            self._submitting = False
-            if self._submit_error is not None and self._before_prompt:
-                before, self._before_prompt = self._before_prompt, ""
-                write(before)
         self.show_prompt()  # the next one, before prompt_toolkit winds down
 
 

@@ -94,6 +94,12 @@ class SafeFileHistory(History):
             self._warn(message)
 
 
+def write_pending(history: History) -> None:
+    """The entries accepted since the last call go to the file now (a ``SafeFileHistory``'s)."""
+    if isinstance(history, SafeFileHistory):
+        history.write_pending()
+
+
 def format_entry(text: str) -> str:
     """One entry in prompt_toolkit's FileHistory format: a ``#`` stamp, ``+`` lines."""
     lines = "".join(f"+{line}\n" for line in text.split("\n"))

@@ -73,6 +73,7 @@ class Shell:
         # next prompt is up (watching thousands of new files takes a while):
         # see live_reload(), which every use of the live-reload policy goes through.
         self._deltas: list[protocol.ModuleDelta] = []
+        self._reading = False  # the loop's editor reads the inputs (not the early prompt)
 
     # -- start and stop --------------------------------------------------------
 
@@ -159,6 +160,7 @@ class Shell:
 
         kernel = self.supervisor()
         document: Document | str = ""
+        self._reading = True
         while True:
             self._show_warnings()
             # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
@@ -202,7 +204,9 @@ class Shell:
     def write_history(self) -> None:
         """The accepted inputs not yet in the history file go there (also from signal handlers)."""
         if self.editor is not None:
-            self.editor.write_history()
+            from freshrepl.shell.history import write_pending
+
+            write_pending(self.editor.session.history)
 
     def _confirm_exit(self) -> bool:
         """Ctrl-D leaves; with ``confirm_exit`` only once the user says so (a second Ctrl-D does)."""
@@ -250,11 +254,10 @@ class Shell:
         if reply.exit is not None:
             kernel.client.wait_exit()
             raise ShellExit(reply.exit)
-        line_end = self.terminal.output_line_end()
-        if self.editor is not None:
-            self.editor.before_next_prompt(line_end)  # one write with the next ``>>> ``
-        else:
-            write(line_end)
+        if self._reading:  # one write with the next ``>>> `` (show_prompt)
+            self.loaded_editor().prompt_prefix += self.terminal.output_line_end()
+        else:  # typed ahead: the early prompt follows
+            self.terminal.finish_output_line()
 
     # -- reloading --------------------------------------------------------------
 
