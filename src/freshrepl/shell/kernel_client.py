@@ -141,21 +141,10 @@ class KernelClient:
         The checkpoint gets the new kernel's ends of a fresh channel and checkpoint
         inbox; the kernel it forks is adopted by this process (see ``process.become_subreaper``)
         and says hello with its pid.  A ``quiet`` one (a trial) writes nothing."""
-        ours, theirs = _socket.socketpair()
-        inbox = self.inbox.open() if self.checkpoint_after is not None else None
-        fds = [theirs.fileno()] + ([inbox.fileno()] if inbox is not None else [])
-        request = protocol.ResumeRequest(parent=os.getpid(), quiet=quiet)
-        try:
-            send_fds(control, protocol.encode_packet(request), fds)
-        except OSError as exc:
-            ours.close()
-            raise KernelDied(f"it is gone ({exc.strerror})") from None
-        finally:
-            theirs.close()
-            if inbox is not None:
-                inbox.close()
+        inbox = self.inbox if self.checkpoint_after is not None else None
+        conn = _hand_new_ends_to(control, inbox, quiet)
         self.process.forget()
-        self._attach(Channel(ours.detach()))
+        self._attach(conn)
         try:
             hello = self.wait_ready(timeout)
         except (KernelDied, TimeoutError, KernelError) as exc:
@@ -318,3 +307,23 @@ class KernelClient:
                 pass
             self.conn = None
         self.inbox.close()
+
+
+def _hand_new_ends_to(control: socket.socket, inbox: CheckpointInbox | None,
+                      quiet: bool) -> Channel:
+    """Send a checkpoint the new kernel's ends of a fresh channel (and checkpoint inbox);
+    our end of the channel.  A ``quiet`` kernel (a trial) writes nothing."""
+    ours, theirs = _socket.socketpair()
+    opened = inbox.open() if inbox is not None else None
+    fds = [theirs.fileno()] + ([opened.fileno()] if opened is not None else [])
+    request = protocol.ResumeRequest(parent=os.getpid(), quiet=quiet)
+    try:
+        send_fds(control, protocol.encode_packet(request), fds)
+    except OSError as exc:
+        ours.close()
+        raise KernelDied(f"it is gone ({exc.strerror})") from None
+    finally:
+        theirs.close()
+        if opened is not None:
+            opened.close()
+    return Channel(ours.detach())

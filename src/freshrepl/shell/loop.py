@@ -68,7 +68,7 @@ class Shell:
         self.editor: Editor | None = None
         # Warnings raised while the editor draws (history loads in its thread):
         # printed above the next prompt, never into the one being drawn.
-        self._warnings: list[str] = []
+        self.warnings: list[str] = []
         # The kernel's news of imported and dropped modules, followed once the
         # next prompt is up (watching thousands of new files takes a while):
         # see live_reload(), which every use of the live-reload policy goes through.
@@ -162,7 +162,7 @@ class Shell:
         document: Document | str = ""
         self._reading = True
         while True:
-            self._show_warnings()
+            _show_warnings(self)
             # What a wake-up kept is shown once: Ctrl-C on it must leave an empty line.
             keep, document = document, ""
             try:
@@ -221,16 +221,6 @@ class Shell:
         if self.live_reload().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
-    def _show_warnings(self) -> None:
-        """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
-        warning = self.live_reload().take_watch_warning()
-        if warning:
-            self._warnings.append(warning)
-        if self._warnings:
-            self.loaded_editor().hide_prompt()
-        while self._warnings:
-            _tell(self.terminal, f"freshrepl: warning: {self._warnings.pop(0)}")
-
     def _run_input(self, text: str) -> None:
         from freshrepl.shell.commands import NO_KERNEL
 
@@ -284,13 +274,7 @@ class Shell:
 
     def report(self, results: list[protocol.ReloadResult]) -> None:
         """One notice per result; an unsafe change leads to the restart offer."""
-        from freshrepl.shell.notices import notice
-
-        for result in results:
-            write(notice(result, self.options.color, _wrap_width(self.terminal)) + "\n")
-        unsafe = [r for r in results if r.status == protocol.UNSAFE]
-        if unsafe:
-            self.supervisor().offer_restart_after_unsafe(unsafe, self.options.on_unsafe)
+        _report(self, results)
 
     # -- what the meta-commands use (see commands.py) ----------------------------
 
@@ -304,7 +288,7 @@ class Shell:
 
     def warn(self, text: str) -> None:
         """From any thread: shown above the prompt (at once if the editor is up)."""
-        self._warnings.append(text)
+        self.warnings.append(text)
         self._wake_editor()
 
     # -- the parts, once started ---------------------------------------------------
@@ -322,6 +306,27 @@ class Shell:
     def loaded_editor(self) -> Editor:
         assert self.editor is not None, "loaded before the loop"
         return self.editor
+
+
+def _show_warnings(shell: Shell) -> None:
+    """Queued warnings, and once the watcher's fall-back to polling (inotify limit)."""
+    warning = shell.live_reload().take_watch_warning()
+    if warning:
+        shell.warnings.append(warning)
+    if shell.warnings:
+        shell.loaded_editor().hide_prompt()
+    while shell.warnings:
+        _tell(shell.terminal, f"freshrepl: warning: {shell.warnings.pop(0)}")
+
+
+def _report(shell: Shell, results: list[protocol.ReloadResult]) -> None:
+    from freshrepl.shell.notices import notice
+
+    for result in results:
+        write(notice(result, shell.options.color, _wrap_width(shell.terminal)) + "\n")
+    unsafe = [r for r in results if r.status == protocol.UNSAFE]
+    if unsafe:
+        shell.supervisor().offer_restart_after_unsafe(unsafe, shell.options.on_unsafe)
 
 
 def _tell(terminal: Terminal, text: str) -> None:
