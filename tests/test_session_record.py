@@ -153,7 +153,10 @@ class FakeKernel:
         self.notices: list = []
         self.ready = False
 
-    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False,
+            on_sent=None):
+        if on_sent is not None:
+            on_sent()
         if source in self.kills:
             raise KernelDied("SIGSEGV")
         self.ran.append(source)

@@ -275,7 +275,10 @@ class FakeKernel:
         self.imported: list[bool] = []
         self.blocks: list[str] = []  # the sources run as pasted blocks
 
-    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False):
+    def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False,
+            on_sent=None):
+        if on_sent is not None:
+            on_sent()
         self.ran.append((source, replay))
         if block:
             self.blocks.append(source)
