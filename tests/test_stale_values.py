@@ -291,3 +291,12 @@ def test_value_made_through_a_library_object_that_holds_user_code(spawn, project
                         notice), notice
     term.run(":rerun")
     assert term.run("h") == "'Hi'"
+
+
+def test_a_rerun_input_that_reads_what_it_binds_leaves_nothing_stale(spawn, project):
+    term = start(spawn, project)
+    term.run("m = describe(1); m")  # reads the name it has just bound
+    edit(term, project / "stats.py", "return x + 1", "return x + 2")
+    out = term.run(":rerun")
+    assert re.search(r"ran 1 input again in [\d.]+ s; nothing is stale", out), out
+    assert term.run(":stale") == "nothing is stale"

@@ -198,7 +198,9 @@ class StaleLedger:
         made.ran.update(trace.ran)
         for name in sorted(trace.reads):
             source_of = self.maker.get(name)
-            if source_of is not None:  # what made the value read made this one too
+            # What made the value read made this one too; but a rerun reading what its
+            # own earlier run bound (``m = f(); m``) reads what it is replacing.
+            if source_of is not None and (source_of.number != number or not number):
                 made.ran.update(source_of.ran)
                 made.stale.update(source_of.stale)
         for name in trace.binds:
