@@ -13,7 +13,7 @@ from reload_helpers import Workspace
 
 from freshrepl.protocol import RELOADED, UNSAFE
 from freshrepl.reload.engine import DecoratorWords
-from freshrepl.reload.hook import Loaded
+from freshrepl.reload.hook import Loaded, SourceStore
 
 TAG = "def tag(fn):\n    fn.tag = 'v1'\n    return fn\n"
 
@@ -25,28 +25,52 @@ def ws(tmp_path):
     workspace.close()
 
 
+def _store(*entries: Loaded) -> SourceStore:
+    store = SourceStore()
+    for entry in entries:
+        store._keep(entry)
+    return store
+
+
 def test_only_modules_with_the_word_on_a_decorator_line():
     uses = Loaded("uses", "/uses.py", text="import m\n\n  @m.tag (x=1)\ndef f(): pass\n")
     mentions = Loaded("mentions", "/mentions.py", text="tag = 1\nprint('@tag')\n")
     longer = Loaded("longer", "/longer.py", text="@tagged\ndef g(): pass\n")
-    words = DecoratorWords()
-    assert words.naming("tag", [uses, mentions, longer]) == [uses]
+    words = DecoratorWords(_store(uses, mentions, longer))
+    assert words.naming("tag") == [uses]
 
 
 def test_a_new_source_is_read_again():
     module = Loaded("m", "/m.py", text="x = 1\n")
-    words = DecoratorWords()
-    assert words.naming("tag", [module]) == []
+    words = DecoratorWords(_store(module))
+    assert words.naming("tag") == []
     module.text = "@tag\ndef f(): pass\n"
-    assert words.naming("tag", [module]) == [module]
+    words.take_in(module)  # what a reload does once it keeps the new text
+    assert words.naming("tag") == [module]
+    module.text = "x = 2\n"  # rewritten without telling: found stale, read again
+    assert words.naming("tag") == []
+
+
+def test_modules_kept_later_are_read_at_the_next_question():
+    a = Loaded("a", "/a.py", text="@tag\n")
+    store = _store(a)
+    words = DecoratorWords(store)
+    assert words.naming("tag") == [a]
+    b = Loaded("b", "/b.py", text="@tag\n")
+    store._keep(b)
+    assert words.naming("tag") == [a, b]
+    store._keep(Loaded("a", "/a.py", text="x = 1\n"))  # imported again, no decorator now
+    assert words.naming("tag") == [b]
 
 
 def test_modules_gone_are_let_go():
     a, b = Loaded("a", "/a.py", text="@tag\n"), Loaded("b", "/b.py", text="@tag\n")
-    words = DecoratorWords()
-    assert words.naming("tag", [a, b]) == [a, b]
-    assert words.naming("tag", [b]) == [b]
-    assert set(words._read) == set(words._words) == {"b"}
+    store = _store(a, b)
+    words = DecoratorWords(store)
+    assert words.naming("tag") == [a, b]
+    store.forget("a")
+    assert words.naming("tag") == [b]
+    assert set(words._read) == {"b"} and words._by_word == {"tag": {"b"}}
 
 
 def test_a_module_that_starts_using_a_decorator_makes_its_edit_refused(ws):

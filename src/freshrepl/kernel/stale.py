@@ -135,8 +135,19 @@ class Made:
         self.number = number  # in the shell's record (from 1; 0: not known)
         self.source = source
         self.seconds = seconds
-        self.ran: dict[CodeKey, frozenset[str]] = {}
+        # The user functions it ran, by file: qualname -> the names their code refers to.
+        # By file, since a reload looks for its own file's (an input that imported a
+        # whole project ran thousands of functions; visiting each per reload costs).
+        self.ran: dict[str, dict[str, frozenset[str]]] = {}
         self.stale: dict[str, None] = {}  # the changed names that make it stale, in order
+
+    def add_ran(self, ran: dict[CodeKey, frozenset[str]]) -> None:
+        for (filename, qualname), names in ran.items():
+            self.ran.setdefault(filename, {})[qualname] = names
+
+    def take_ran_of(self, other: Made) -> None:
+        for filename, functions in other.ran.items():
+            self.ran.setdefault(filename, {}).update(functions)
 
     def first_line(self) -> str:
         lines = self.source.strip().splitlines()
@@ -195,13 +206,13 @@ class StaleLedger:
     def note(self, number: int, source: str, seconds: float, trace: InputTrace) -> None:
         made = Made(number, source, seconds)
         self._last = max(self._last, number)
-        made.ran.update(trace.ran)
+        made.add_ran(trace.ran)
         for name in sorted(trace.reads):
             source_of = self.maker.get(name)
             # What made the value read made this one too; but a rerun reading what its
             # own earlier run bound (``m = f(); m``) reads what it is replacing.
             if source_of is not None and (source_of.number != number or not number):
-                made.ran.update(source_of.ran)
+                made.take_ran_of(source_of)
                 made.stale.update(source_of.stale)
         for name in trace.binds:
             if name in trace.same and not trace.ran:
@@ -311,15 +322,13 @@ def _member(owner: object, name: str) -> object:
 _GONE = object()
 
 
-def _hits(ran: dict[CodeKey, frozenset[str]], changes: list[Change]) -> list[str]:
-    """The changed names that ``ran`` ran: the function itself or code nested in it, or, for a
-    changed value (``LIMIT = 20``, ``Stats.SCALE = 3``), a function of that file that refers
-    to it by name."""
+def _hits(ran: dict[str, dict[str, frozenset[str]]], changes: list[Change]) -> list[str]:
+    """The changed names that ``ran`` (file: qualname: names) ran: the function itself or code
+    nested in it, or, for a changed value (``LIMIT = 20``, ``Stats.SCALE = 3``), a function
+    of that file that refers to it by name."""
     found = []
     for path, dotted, qualnames, value_name in changes:
-        for (filename, qualname), names in ran.items():
-            if filename != path:
-                continue
+        for qualname, names in ran.get(path, {}).items():
             if (qualname in qualnames or any(qualname.startswith(q + ".") for q in qualnames)
                     or (value_name is not None and value_name in names)):
                 found.append(dotted)

@@ -267,6 +267,7 @@ class Reloader:
         if text != entry.text:
             entry.text = text
             entry.tree_cache = {text: tree}
+            self.prompt.decorator_words.take_in(entry)
         for name in changes.restored | changes.added:
             entry.removed_defs.pop(name, None)
         entry.removed_defs.update(changes.buried)
@@ -303,7 +304,7 @@ class _PromptState:
         self.main, self.store = main, store
         self.script_values: dict[str, Any] = {}
         self.decorators: set[str] = set()
-        self.decorator_words = DecoratorWords()
+        self.decorator_words = DecoratorWords(store)
 
     def note_decorators(self, source: str) -> None:
         if "@" in source:
@@ -326,52 +327,68 @@ class _PromptState:
 
     def used_as_decorator(self, fn: types.FunctionType) -> bool:
         """Is ``fn`` used as a decorator in the user's code or at the prompt?"""
-        entries = self.decorator_words.naming(fn.__code__.co_name, list(self.store.by_name.values()))
+        entries = self.decorator_words.naming(fn.__code__.co_name)
         modules = [(e.text, self.main if e.name == MAIN else e.module) for e in entries]
         sources = [(text, m.__dict__) for text, m in modules if text and m is not None]
         return used_as_decorator(fn, sources, self.main.__dict__, self.decorators)
 
 
 class DecoratorWords:
-    """The words of each module's decorator lines, read once per version of its source.
+    """Which modules have a word on a decorator line: an index, kept up to date with the store.
 
     Which modules could use a function as a decorator is asked on every
-    reload of a function; decoding every module's source for it cost ~10 µs
-    a module (20 ms with 2,000 modules).  A module none of whose ``@`` lines
-    has the name as a word cannot match ``used_as_decorator``'s search.
+    reload of a function.  Decoding every module's source for it cost ~10 µs
+    a module; even visiting every module's entry costs, after a checkpoint's
+    fork, a page copy each (~3 ms with 2,000 modules).  So each source is
+    read once per version: those kept since the last question (the store's
+    ``kept`` count), those a reload rewrote (``take_in``); a module none of
+    whose ``@`` lines has the name as a word cannot match ``used_as_decorator``.
     """
 
     _LINE = re.compile(r"^[ \t]*@(.*)$", re.M)
     _WORD = re.compile(r"\w+")
 
-    def __init__(self) -> None:
-        # Per module: the source version read (``Loaded.version``), and the words
-        # of modules that have any (most have no decorator line: kept small).
-        self._read: dict[str, object] = {}
-        self._words: dict[str, frozenset[str]] = {}
+    def __init__(self, store: SourceStore) -> None:
+        self.store = store
+        self._mark = 0  # store.kept when the kept entries were last taken in
+        # Modules with any decorator word (most have none): the version read, its words.
+        self._read: dict[str, tuple[object, frozenset[str]]] = {}
+        self._by_word: dict[str, set[str]] = {}
 
-    def naming(self, word: str, entries: list[Loaded]) -> list[Loaded]:
-        """Those of ``entries`` with ``word`` as a whole word on a decorator line."""
-        if len(self._read) > len(entries):  # modules gone: let go of their sources
-            names = {entry.name for entry in entries}
-            self._read = {name: v for name, v in self._read.items() if name in names}
-            self._words = {name: w for name, w in self._words.items() if name in names}
+    def naming(self, word: str) -> list[Loaded]:
+        """The store's modules with ``word`` as a whole word on a decorator line."""
+        for entry in self.store.kept_since(self._mark):
+            self.take_in(entry)
+        self._mark = self.store.kept
         found = []
-        for entry in entries:
-            if self._read.get(entry.name, self) is not entry.version:
-                self._take_in(entry)
-            if word in self._words.get(entry.name, ()):
-                found.append(entry)
+        for name in sorted(self._by_word.get(word, ())):
+            known = self.store.by_name.get(name)
+            if known is None:  # forgotten
+                self._drop(name)
+                continue
+            if self._read[name][0] is not known.version:  # rewritten without being taken in
+                self.take_in(known)
+            if word in self._read.get(name, (None, ()))[1]:
+                found.append(known)
         return found
 
-    def _take_in(self, entry: Loaded) -> None:
+    def take_in(self, entry: Loaded) -> None:
+        """Read the decorator lines of ``entry``'s current source."""
+        self._drop(entry.name)
         text = entry.text or ""
         words = frozenset(w for line in self._LINE.findall(text) for w in self._WORD.findall(line))
-        self._read[entry.name] = entry.version
         if words:
-            self._words[entry.name] = words
-        else:
-            self._words.pop(entry.name, None)
+            self._read[entry.name] = (entry.version, words)
+            for word in words:
+                self._by_word.setdefault(word, set()).add(entry.name)
+
+    def _drop(self, name: str) -> None:
+        _, words = self._read.pop(name, (None, ()))
+        for word in words:
+            names = self._by_word[word]
+            names.discard(name)
+            if not names:
+                del self._by_word[word]
 
 
 def load_machinery() -> None:

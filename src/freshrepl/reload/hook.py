@@ -203,6 +203,12 @@ def norm_path(path: str) -> str:
 _POSIX = os.sep == "/" and os.altsep is None  # where a plain absolute path is normal
 
 
+def _is_plainly_normal(path: str) -> bool:
+    """``norm_path(path) == path``, seen without a system call (a cheap, safe subset)."""
+    return (_POSIX and path[:1] == "/" and "//" not in path and "/./" not in path
+            and "/../" not in path and not path.endswith(("/.", "/..")))
+
+
 def decode(data: bytes) -> str:
     """Decode source bytes exactly as the interpreter does (coding cookie, BOM)."""
     return importlib.util.decode_source(data)
@@ -292,9 +298,12 @@ class SourceStore:
     """Every user module's loaded source, filled by the loaders below."""
 
     def __init__(self) -> None:
-        # No index by path: it would cost each module as much again as its entry
-        # here, for lookups done once per save or traceback (see names_for).
         self.by_name: dict[str, Loaded] = {}
+        # File: module(s), for files spelled as normal paths (nearly all); the few
+        # others are normalized when looked for.  A save's lookup must not visit
+        # every entry: after a checkpoint's fork each entry touched costs a page copy.
+        self.by_path: dict[str, Any] = {}
+        self.odd_paths: set[str] = set()  # modules whose path is not spelled normally
         self.fresh: list[str] = []  # names loaded since the kernel last asked
         self.by_code_name: dict[str, Any] = {}  # name used at module level: module(s)
         self.unknown_names: set[str] = set()  # modules whose used names are not known
@@ -307,12 +316,18 @@ class SourceStore:
         self.by_name[entry.name] = entry  # at the end: by_name is in the order kept
         self.kept += 1
         self.unknown_names.add(entry.name)
+        if _is_plainly_normal(entry.path):
+            _index_add(self.by_path, entry.path, entry.name)
+        else:
+            self.odd_paths.add(entry.name)
 
     def forget(self, name: str) -> None:
         entry = self.by_name.pop(name, None)
         if entry is not None:
             self.set_code_names(entry, None)
             self.unknown_names.discard(name)
+            _index_discard(self.by_path, entry.path, name)
+            self.odd_paths.discard(name)
 
     def set_code_names(self, entry: Loaded, names: frozenset[str] | None) -> None:
         """Index which modules use which names, so importers are found in O(importers)."""
@@ -337,24 +352,21 @@ class SourceStore:
         return [next(newest) for _ in range(count)]
 
     def names_for(self, paths: Iterable[str]) -> set[str]:
-        """The modules whose source is one of these files, however spelled: one scan of them all."""
+        """The modules whose source is one of these files, however spelled."""
         keys = {norm_path(path) for path in paths}
         found: set[str] = set()
-        if not keys:  # the check of new imports alone: no file to look for
-            return found
-        for name, entry in self.by_name.items():
-            path = entry.path
-            if path in keys:
-                found.add(name)
-            # Only a path that may not be normal needs normalizing (inline: 2,000 calls cost).
-            elif (not _POSIX or path[:1] != "/" or "/." in path or "//" in path) \
-                    and norm_path(path) in keys:
+        for key in keys:
+            found |= _index_get(self.by_path, key)
+        for name in self.odd_paths:
+            if norm_path(self.by_name[name].path) in keys:
                 found.add(name)
         return found
 
     def loaded_from(self, path: str) -> Loaded | None:
         """The module whose source is the file ``path`` (as its code names it), if any."""
-        for entry in self.by_name.values():
+        names = _index_get(self.by_path, path) if _is_plainly_normal(path) else self.odd_paths
+        for name in sorted(names):
+            entry = self.by_name[name]
             if entry.path == path and entry.has_source:
                 return entry
         return None

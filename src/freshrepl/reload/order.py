@@ -47,7 +47,8 @@ def result_holders(
             if importer not in found:
                 found.add(importer)
                 todo.append(importer)
-    modules = [(n, module_of(e, main)) for n, e in store.by_name.items() if n in found]
+    # Not a scan of every module: after a checkpoint's fork each one visited costs a page copy.
+    modules = [(n, module_of(store.by_name[n], main)) for n in sorted(found) if n in store.by_name]
     if MAIN not in store.by_name:
         modules.append((MAIN, main))
     return [(n, m.__dict__) for n, m in modules if m is not None]
