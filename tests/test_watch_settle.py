@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from freshrepl.watch.settle import MAX_DELAY, QUIET, Notifier, Settler
+from freshrepl.watch.settle import MAX_DELAY, QUIET, QUIET_COMPLETE, Notifier, Settler
 
 TIMEOUT = 5.0  # only a failure ever waits this long
 
@@ -83,26 +83,44 @@ def test_open_writer_holds_until_closed_or_max_delay(settler: Settler, clock: Cl
     settler.start()
     clock.advance(QUIET * 2)
     assert settler.remaining() == pytest.approx(MAX_DELAY - QUIET * 2)
-    settler.saw_event("a", writing=False)  # closed
+    settler.saw_event("a", writing=False, complete=True)  # closed
+    assert settler.remaining() == pytest.approx(QUIET_COMPLETE)
+
+
+def test_a_whole_file_waits_only_for_the_rest_of_its_burst(settler: Settler, clock: Clock) -> None:
+    # A rename-away-and-rewrite save: the file is gone a moment, then written anew.
+    settler.saw_event("a", writing=False)  # moved away: "deleted" may be only half the story
+    settler.start()
     assert settler.remaining() == pytest.approx(QUIET)
+    settler.saw_event("a", writing=True)  # created again
+    settler.saw_event("a", writing=False, complete=True)  # closed after writing
+    assert settler.remaining() == pytest.approx(QUIET_COMPLETE)
+    # Another file of the batch left gone: the whole quiet period again.
+    settler.saw_event("b", writing=False)
+    assert settler.remaining() == pytest.approx(QUIET)
+    settler.saw_event("b", writing=False, complete=True)  # renamed onto: whole
+    assert settler.remaining() == pytest.approx(QUIET_COMPLETE)
 
 
 def test_forget_and_fire_drop_writers(settler: Settler, clock: Clock) -> None:
     settler.saw_event("a", writing=True)
     settler.start()
     settler.forget("a")  # unwatched
-    assert settler.remaining() == pytest.approx(QUIET)
+    assert settler.remaining() == pytest.approx(QUIET_COMPLETE)
     settler.saw_event("b", writing=True)
+    settler.saw_event("c", writing=False)
     settler.fire()
-    # A writer that never closed must not hold up the next batch too.
+    # A writer that never closed, or a file gone, must not hold up the next batch too.
     settler.start()
-    assert settler.remaining() == pytest.approx(QUIET)
+    assert settler.remaining() == pytest.approx(QUIET_COMPLETE)
 
 
 def test_a_polled_change_counts_as_activity(settler: Settler, clock: Clock) -> None:
     clock.advance(1.0)
     settler.start()
     settler.saw_change()
+    assert settler.remaining() == pytest.approx(QUIET)
+    settler.saw_event("a", writing=False, complete=True)  # a polled change still waits
     assert settler.remaining() == pytest.approx(QUIET)
 
 

@@ -151,7 +151,7 @@ def test_watchdog_events_as_the_watcher_sees_them(monkeypatch: pytest.MonkeyPatc
     assert events == [
         FileEvent("/d/m.py", writing=True),
         FileEvent("/d/n.py", writing=True),
-        FileEvent("/d/m.py"),
+        FileEvent("/d/m.py", closed=True),
         FileEvent("/d/.m.tmp", "/d/m.py"),
         FileEvent("/d/m.py"),
     ]

@@ -36,6 +36,8 @@ __all__ = ["FileEvent", "WatchdogSource"]
 _IGNORED_EVENT_TYPES = frozenset({"opened", "closed_no_write"})
 # After these the writer may still have the file open (more bytes to come).
 _WRITING_EVENT_TYPES = frozenset({"created", "modified"})
+# After this the file's content is whole: its writer closed it.
+_COMPLETE_EVENT_TYPE = "closed"
 
 # OSErrors from watchdog that mean "this directory cannot be watched" rather
 # than "the event machinery is out of resources".
@@ -49,6 +51,7 @@ class FileEvent:
     src: str
     dest: str = ""  # the new name, for a move
     writing: bool = False  # ``src`` may still be open for writing (created, modified)
+    closed: bool = False  # ``src`` was closed after writing: its content is whole
     dir_deleted: bool = False  # ``src`` is a directory that was deleted
 
 
@@ -137,6 +140,7 @@ class WatchdogSource:
             src=src,
             dest=os.fsdecode(getattr(event, "dest_path", "") or ""),
             writing=kind in _WRITING_EVENT_TYPES,
+            closed=kind == _COMPLETE_EVENT_TYPE,
             dir_deleted=dir_deleted,
         ))
 

@@ -7,8 +7,13 @@ set never lag), but the wake-up waits for the save to settle: no event for
 ``MAX_DELAY`` after the first change, whichever comes first.  Otherwise the
 shell could reload a file caught between an editor's truncate and its write
 (an empty module: every function deleted), or report a file "deleted" between
-the two halves of a rename-away-and-rewrite save.  On Linux saves end with a
-``closed`` event, so the wake-up comes ``QUIET`` after the save.
+the two halves of a rename-away-and-rewrite save.
+
+Where the last event of every file touched says its content is whole (closed
+after writing, or another file renamed onto it: how saves end on Linux), the
+wait is only ``QUIET_COMPLETE``, long enough for the rest of the same burst
+of events; a file left deleted or moved away, or a change seen by polling,
+waits the whole ``QUIET``.
 
 :class:`Settler` is the rule alone: plain state and a clock, no threads, so it
 is tested with a fake clock.  :class:`Notifier` is the ``freshrepl-notify``
@@ -22,12 +27,15 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["MAX_DELAY", "QUIET", "Notifier", "Settler"]
+__all__ = ["MAX_DELAY", "QUIET", "QUIET_COMPLETE", "Notifier", "Settler"]
 
 # Seconds.  MAX_DELAY keeps the wake-up inside its 50 ms budget where no
 # "closed" event exists (macOS, Windows, watchdog's polling observer).
 QUIET = 0.010
+QUIET_COMPLETE = 0.002  # an editor's save is one burst of events, well inside this
 MAX_DELAY = 0.040
+
+_POLLED = "\0polled"  # stands for the files a polled change (no event, no name) touched
 
 
 class Settler:
@@ -41,6 +49,7 @@ class Settler:
         self._batch_start: float | None = None  # first change not yet announced
         self._last_event = 0.0  # time of the last event for a watched file
         self._writing: set[str] = set()  # files possibly still open for writing
+        self._unsettled: set[str] = set()  # files whose last event leaves them gone or unknown
 
     @property
     def busy(self) -> bool:
@@ -54,21 +63,28 @@ class Settler:
         self._batch_start = self.clock()
         return True
 
-    def saw_event(self, key: str, *, writing: bool) -> None:
-        """An event named this file; ``writing``: the writer may still have it open."""
+    def saw_event(self, key: str, *, writing: bool, complete: bool = False) -> None:
+        """An event named this file; ``writing``: the writer may still have it open;
+        ``complete``: its content is whole now (closed after writing, renamed onto)."""
         self._last_event = self.clock()
         if writing:
             self._writing.add(key)
         else:
             self._writing.discard(key)
+        if writing or complete:
+            self._unsettled.discard(key)
+        else:
+            self._unsettled.add(key)
 
     def saw_change(self) -> None:
         """A change was found with no event to go with it (by polling)."""
         self._last_event = self.clock()
+        self._unsettled.add(_POLLED)
 
     def forget(self, key: str) -> None:
         """The file is no longer watched."""
         self._writing.discard(key)
+        self._unsettled.discard(key)
 
     def remaining(self) -> float | None:
         """Seconds until the waiting batch is due (<= 0: now); None when there is none."""
@@ -76,7 +92,7 @@ class Settler:
             return None
         due = self._batch_start + MAX_DELAY
         if not self._writing:
-            due = min(due, self._last_event + QUIET)
+            due = min(due, self._last_event + (QUIET if self._unsettled else QUIET_COMPLETE))
         return due - self.clock()
 
     def fire(self) -> None:
@@ -85,6 +101,7 @@ class Settler:
         # A file left open for good (or a watchdog without "closed" events)
         # must not hold up every later batch as well.
         self._writing.clear()
+        self._unsettled.clear()
 
 
 class Notifier:

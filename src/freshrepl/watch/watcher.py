@@ -219,10 +219,12 @@ class Watcher:
     def _on_event(self, event: FileEvent) -> None:
         """From watchdog's thread: look at the files the event names."""
         with self._lock:
-            for path, writing in ((event.src, event.writing), (event.dest, False)):
+            # A file renamed onto ``dest`` arrives whole.
+            named = ((event.src, event.writing, event.closed), (event.dest, False, True))
+            for path, writing, complete in named:
                 keys = self._table.keys_named((path,)) if path else set()
                 for key in keys:
-                    self._settler.saw_event(key, writing=writing)
+                    self._settler.saw_event(key, writing=writing, complete=complete)
                 self._mark(keys)
                 if keys and self._settler.busy:
                     # A later event pushes the settling deadline back.
