@@ -50,6 +50,7 @@ from freshrepl import digests, protocol
 from freshrepl.channel import Channel
 from freshrepl.kernel.fork_safety import fork_unsafe_reason, threads_left_after_fork
 from freshrepl.kernel.imports import load_shielded, without_user_path
+from freshrepl.kernel.rehearsal import rehearse
 from freshrepl.process import (
     flush_stdio,
     parent_death_signal,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 
         reloader: Any  # the reload engine, or None when live reload is off
         idle: list[Callable[[], None]]
+        console: Any  # its ``compile`` compiles an input as the console does
 
         def serve(self) -> int: ...
         def release_channel(self) -> None: ...
@@ -165,7 +167,6 @@ class Checkpointer:
 
     def before_run(self, request: protocol.RunRequest) -> None:
         """Before an input that first imports a user module, once enough is unsaved."""
-        self._reap()
         # Where the state stands once it ran: a rerun (:rerun) refreshes the inputs so
         # far and stands where they do; an input without a position, after the last.
         self._number = (self.position if request.rerun else request.position + 1
@@ -185,6 +186,8 @@ class Checkpointer:
         if took >= self.slow and reply.ok and reply.exit is None:
             self.take(f"after a {took:.1f} s input", after=True)
         idle = self.server.idle  # run once no request comes for a moment (after a replay too)
+        if self.children and self._reap not in idle:
+            idle.append(self._reap)  # checkpoints the shell dropped: not between Enter and result
         if self.idle_checkpoints and reply.exit is None and self._take_idle not in idle:
             idle.append(self._take_idle)
 
@@ -198,6 +201,8 @@ class Checkpointer:
         # the user would wait for it on every input: then :undo replays instead.
         if self.dirty and _private_memory() <= self.memory:
             self.take("while idle, for :undo", after=True, idle=True)
+            if not self.dirty:  # a checkpoint was forked: the next input's page copies, now
+                rehearse(self.server.console.compile)
 
     def take(self, why: str, after: bool, idle: bool = False) -> None:
         """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
