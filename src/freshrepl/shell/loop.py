@@ -232,10 +232,11 @@ class Shell:
         # know before this input; one that runs none gets the input while it starts.
         if not kernel.client.ready and self.options.runs_startup_code and not kernel.wait_ready():
             return
-        self.apply_pending_changes(sync=True)
+        reported = self.apply_pending_changes(sync=True)
         if kernel.dead:
             return
-        self.terminal.restore()
+        if reported:  # a question about a reload may have left the terminal in its own mode
+            self.terminal.restore()
         # The history file is written while the kernel runs the input, not before.
         reply = kernel.run(text, block=self.editor is not None and self.editor.pasted,
                            on_sent=self.write_history)
@@ -260,17 +261,19 @@ class Shell:
         if self.live is not None and self.live.auto:
             self._wake_editor()
 
-    def apply_pending_changes(self, sync: bool) -> None:
+    def apply_pending_changes(self, sync: bool) -> bool:
+        """Reload what changed and report it; False when there was nothing to say."""
         from freshrepl.shell.kernel_client import KernelDied
 
         if self.supervisor().dead:
-            return  # the changes wait for the next kernel, which compares every module
+            return False  # the changes wait for the next kernel, which compares every module
         try:
             results = self.live_reload().check(self.supervisor().client, sync)
         except KernelDied as died:
             self.supervisor().died(str(died))
-            return
+            return True
         self.report(results)
+        return bool(results)
 
     def report(self, results: list[protocol.ReloadResult]) -> None:
         """One notice per result; an unsafe change leads to the restart offer."""
