@@ -59,7 +59,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_startup import echo_of  # noqa: E402
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
-ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z])*"
+ESC = rb"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r)*"  # \r, ESC = and ESC >: python3.13's own REPL
 PROMPT = re.compile(rb">>>|In \[\d+\]:")
 PROMPT_AFTER = rb".*?(?:>>>|In \[\d+\]:)"
 RELOADED = {name: re.compile(rb"reloaded " + name.encode() + PROMPT_AFTER, re.S) for name in ("livemod", "heavy")}

@@ -157,7 +157,8 @@ def test_config_file_sets_the_budget_and_fresh_restarts(spawn, project, home):
     define_note(term, project)
     term.run(SLOW_INPUT)
     term.run("import points")
-    assert [why for _, _, why in _checkpoints(term)][:1] == ["after a 0.5 s input"]
+    # (:undo's idle checkpoint after input 1 may be listed too)
+    assert "after a 0.5 s input" in [why for _, _, why in _checkpoints(term)]
     _unsafe_edit(term, project)  # the restart question: answered from a fresh kernel
     term.wait_for(re.compile(r"replayed 3 inputs in [0-9.]+ s"))
     term.wait_idle()

@@ -75,7 +75,8 @@ def test_restarted_kernel_is_spawned_and_still_clean(spawn):
     term = spawn("-q")
     term.wait_prompt(1)
     term.run("x = 1")
-    assert "replayed 1 input" in term.run(":restart")
+    # --fresh: not resumed from :undo's idle checkpoint (a fork of the first kernel)
+    assert "replayed 1 input" in term.run(":restart --fresh")
     out = term.run("import sys; print(sys.orig_argv[1:2], 'x' in dir())")
     assert "['-c'] True" in out
 

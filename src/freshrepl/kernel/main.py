@@ -174,8 +174,11 @@ class KernelServer:
         }
         while True:
             # A request typed ahead follows the hello within a few ms: it goes first.
-            while self.idle and not self.conn.poll(IDLE_AFTER):
-                self.idle.pop(0)()
+            # Once idle, the deferred work runs back to back (not IDLE_AFTER apart: the
+            # last of it, :undo's checkpoint, would still be forking when a save came).
+            if self.idle and not self.conn.poll(IDLE_AFTER):
+                while self.idle and not self.conn.poll(0):
+                    self.idle.pop(0)()
             try:
                 wire = self.conn.recv()
             except (EOFError, OSError):
