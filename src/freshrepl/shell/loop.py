@@ -263,17 +263,7 @@ class Shell:
 
     def apply_pending_changes(self, sync: bool) -> bool:
         """Reload what changed and report it; False when there was nothing to say."""
-        from freshrepl.shell.kernel_client import KernelDied
-
-        if self.supervisor().dead:
-            return False  # the changes wait for the next kernel, which compares every module
-        try:
-            results = self.live_reload().check(self.supervisor().client, sync)
-        except KernelDied as died:
-            self.supervisor().died(str(died))
-            return True
-        self.report(results)
-        return bool(results)
+        return _apply_pending_changes(self, sync)
 
     def report(self, results: list[protocol.ReloadResult]) -> None:
         """One notice per result; an unsafe change leads to the restart offer."""
@@ -320,6 +310,21 @@ def _show_warnings(shell: Shell) -> None:
         shell.loaded_editor().hide_prompt()
     while shell.warnings:
         _tell(shell.terminal, f"freshrepl: warning: {shell.warnings.pop(0)}")
+
+
+def _apply_pending_changes(shell: Shell, sync: bool) -> bool:
+    from freshrepl.shell.kernel_client import KernelDied
+
+    kernel = shell.supervisor()
+    if kernel.dead:
+        return False  # the changes wait for the next kernel, which compares every module
+    try:
+        results = shell.live_reload().check(kernel.client, sync)
+    except KernelDied as died:
+        kernel.died(str(died))
+        return True
+    shell.report(results)
+    return bool(results)
 
 
 def _report(shell: Shell, results: list[protocol.ReloadResult]) -> None:
