@@ -13,7 +13,7 @@ import pytest
 from freshrepl.digests import read_listing, unpack_files, write_listing
 from freshrepl.kernel.checkpoints import first_user_import, fork_unsafe_reason
 from freshrepl.reload.userfiles import is_user_file
-from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore
+from freshrepl.shell.checkpoint_store import CheckpointSettings, CheckpointStore, void_lines
 from freshrepl.shell.session import ReplayOutcome
 
 
@@ -127,8 +127,13 @@ def test_a_checkpoint_that_loaded_the_same_text_as_a_void_one_is_void_too(tmp_pa
     newest.checkpoint.found("mod.py: A: refused", newest.reload)
     choice = store.choose(limit=9)  # the one at 2 loaded the same mod.py: not tried
     assert choice.checkpoint.position == 0
-    assert choice.passed_over == ["checkpoint #3 (after input 5) is void: mod.py: A: refused",
-                                  "checkpoint #2 (after input 2) is void: mod.py: A: refused"]
+    assert [(c.number, why) for c, why in choice.passed_over] == [(3, "mod.py: A: refused"),
+                                                                  (2, "mod.py: A: refused")]
+    # Said once for both: one line per reason, not one per checkpoint.
+    assert void_lines(choice.passed_over) == [
+        "checkpoints #3 (after input 5), #2 (after input 2) are void: mod.py: A: refused"]
+    assert void_lines(choice.passed_over[:1]) == [
+        "checkpoint #3 (after input 5) is void: mod.py: A: refused"]
 
 
 def test_a_checkpoint_found_fine_is_not_tried_again_until_the_file_changes(tmp_path):

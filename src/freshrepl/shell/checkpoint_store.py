@@ -92,7 +92,8 @@ class Choice:
     checkpoint: Checkpoint | None
     why_not: str | None = None
     reload: list[str] = field(default_factory=list)  # its files to reload once resumed
-    passed_over: list[str] = field(default_factory=list)  # the void ones newer than it, and why
+    # The void ones newer than it, and why.
+    passed_over: list[tuple[Checkpoint, str]] = field(default_factory=list)
 
 
 @dataclass_lite
@@ -134,7 +135,7 @@ class CheckpointStore:
         reloads is unsafe or fails there (see ``void``).
         """
         digests: dict[str, str | None] = {}
-        passed_over: list[str] = []
+        passed_over: list[tuple[Checkpoint, str]] = []
         for checkpoint in reversed(self.items):
             if checkpoint.position > limit:
                 continue
@@ -142,8 +143,7 @@ class CheckpointStore:
             void = self.void_now(checkpoint, changed)
             if void is None:
                 return Choice(checkpoint, reload=changed, passed_over=passed_over)
-            passed_over.append(f"checkpoint #{checkpoint.number} (after input "
-                               f"{checkpoint.position}) is void: {void}")
+            passed_over.append((checkpoint, void))
         if self.skipped:
             return Choice(None, self.skipped, passed_over=passed_over)
         return Choice(None, self.dropped, passed_over=passed_over)
@@ -327,3 +327,16 @@ def _is_zombie(pid: int) -> bool:
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
+
+
+def void_lines(passed_over: list[tuple[Checkpoint, str]]) -> list[str]:
+    """What to say of checkpoints passed over: one line per reason, newest first."""
+    by_reason: dict[str, list[Checkpoint]] = {}
+    for checkpoint, why in passed_over:
+        by_reason.setdefault(why, []).append(checkpoint)
+    lines = []
+    for why, checkpoints in by_reason.items():
+        named = ", ".join(f"#{c.number} (after input {c.position})" for c in checkpoints)
+        many = len(checkpoints) > 1
+        lines.append(f"checkpoint{'s' if many else ''} {named} {'are' if many else 'is'} void: {why}")
+    return lines

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from freshrepl import protocol
+from freshrepl.shell.checkpoint_store import void_lines
 from freshrepl.shell.kernel_client import KernelClient, KernelDied, KernelError
 
 TYPE_CHECKING = False  # typing loads after the kernel's spawn (loop.py)
@@ -36,14 +37,14 @@ def resume_best(client: KernelClient, store: CheckpointStore, limit: int,
     Returns its position and the files reloaded in it; None when there is
     none (``client`` has no kernel then, and ``say`` was told why).
     """
-    told: set[str] = set()
+    told: set[int] = set()  # numbers of the checkpoints said to be void
     failed = None
     while True:
         choice = store.choose(limit)
-        for line in choice.passed_over:
-            if line not in told:
-                told.add(line)
-                say(f"{line}\n")
+        news = [(c, why) for c, why in choice.passed_over if c.number not in told]
+        told.update(c.number for c, _ in news)
+        for line in void_lines(news):
+            say(f"{line}\n")
         checkpoint = choice.checkpoint
         if checkpoint is None:
             break
