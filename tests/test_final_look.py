@@ -59,3 +59,15 @@ def test_a_suggestion_on_screen_is_still_cleared_by_the_final_drawing(spawn):
     term.wait_for(re.compile(r"^>>> favourite = 41$", re.M), after=term.mark())  # grey suggestion
     term.send("\r")
     term.wait_for(re.compile(r"^>>> favourite\n41\n>>>$", re.M))
+
+
+def test_an_incomplete_line_drawn_in_full_still_asks_for_more(spawn):
+    # Its completeness is worked out in the pause before Enter: it must say "incomplete".
+    term = spawn("-q")
+    term.wait_prompt(1)
+    term.wait_editor()
+    typed_and_drawn(term, "for i in 'ab':")
+    term.send("\r")
+    term.wait_for(re.compile(r"^>>> for i in 'ab':\n\.\.\.", re.M))
+    term.send("print(i)\r\r")
+    term.wait_for(re.compile(r"^a\nb\n>>>", re.M))

@@ -16,6 +16,8 @@ binding by walking the whole layout and evaluating the filters of every
 binding of the key, twice (about 0.4 ms a key); an Enter read alone, with no
 key sequence under way, on an input that is final and complete, does what
 the Enter binding would do (``validate_and_handle``) straight from the read.
+Whether the line drawn is complete is worked out while the user pauses, so
+the Enter does not compile it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from prompt_toolkit.key_binding import KeyPress
 from prompt_toolkit.keys import Keys
 
 from freshrepl.shell.early import is_complete, submitted_text
+
+# Seconds after a drawing with no other: a pause in typing, when the line's completeness
+# is worked out ahead of an Enter.
+_COMPLETENESS_AFTER = 0.03
 
 
 class FinalLook:
@@ -46,6 +52,8 @@ class FinalLook:
         self._drawn: tuple[str, int] | None = None  # (text, cursor) of the last drawing
         self._accepted_plain: tuple[object, str, bool] | None = None  # (style hash, style, plain?)
         self._finished = False  # by finish(): this read draws nothing more
+        self._completeness: tuple[str, bool] | None = None  # (text, complete?), found in a pause
+        self._in_pause: Any = None  # the timer that finds it
         renderer = session.app.renderer
         self._render = renderer.render
         renderer.render = self._render_unless_finished  # type: ignore[method-assign]
@@ -62,6 +70,21 @@ class FinalLook:
         """After each drawing (prompt_toolkit's ``after_render``): what it showed."""
         buffer = self._session.default_buffer
         self._drawn = None if app.is_done else (buffer.text, buffer.cursor_position)
+        if self._in_pause is not None:
+            self._in_pause.cancel()
+            self._in_pause = None
+        if self._drawn is not None and app.loop is not None:
+            self._in_pause = app.loop.call_later(_COMPLETENESS_AFTER, self._note_completeness)
+
+    def _note_completeness(self) -> None:
+        self._in_pause = None
+        text = self._session.default_buffer.text
+        if "\n" not in text and (self._completeness is None or self._completeness[0] != text):
+            self._completeness = (text, is_complete(text))
+
+    def _is_complete(self, text: str) -> bool:
+        known = self._completeness
+        return known[1] if known is not None and known[0] == text else is_complete(text)
 
     def _accepted(self, buffer: Buffer) -> bool:
         """prompt_toolkit accepts the input; if it is on screen as it will stay, it runs now.
@@ -93,7 +116,7 @@ class FinalLook:
             app.is_running and not app.is_done and self._may_run()
             and not processor.input_queue and not processor.key_buffer
             and not app.emacs_state.is_recording
-            and self.is_final() and is_complete(self._session.default_buffer.text)
+            and self.is_final() and self._is_complete(self._session.default_buffer.text)
         )
 
     def is_final(self) -> bool:
