@@ -200,12 +200,12 @@ class Checkpointer:
         # checkpoints may hold would be copied past the budget by one rewrite, and
         # the user would wait for it on every input: then :undo replays instead.
         if self.dirty and _private_memory() <= self.memory:
-            self.take("while idle, for :undo", after=True, idle=True)
-            if not self.dirty:  # a checkpoint was forked: the next input's page copies, now
-                rehearse(self.server.console.compile)
+            if self.take("while idle, for :undo", after=True, idle=True):
+                rehearse(self.server.console.compile)  # the next input's page copies, now
 
-    def take(self, why: str, after: bool, idle: bool = False) -> None:
-        """Fork a paused checkpoint and tell the shell; in a resumed kernel this never returns."""
+    def take(self, why: str, after: bool, idle: bool = False) -> bool:
+        """Fork a paused checkpoint and tell the shell (False: none was kept); in a resumed
+        kernel this never returns."""
         # Loaded at start-up were it not for their cost: json for protocol.encode_packet,
         # socket for process.send_fds.
         load_shielded("json", "socket")
@@ -215,14 +215,14 @@ class Checkpointer:
             reason = "live reload is off in this kernel"
         if reason is not None:
             self._skipped(after, idle, reason)
-            return
+            return False
         try:
             listing = _write_loaded_files(self.server.reloader)  # before the fork: no page copied
         except OSError as exc:
             self._skipped(after, idle, f"cannot list its files ({exc.strerror})")
-            return
+            return False
         try:
-            self._fork_paused(why, after, listing, idle)
+            return self._fork_paused(why, after, listing, idle)
         finally:
             os.close(listing)
 
@@ -230,7 +230,7 @@ class Checkpointer:
         if not idle:  # the policy's checkpoints are the ones a restart misses
             self._send(protocol.CheckpointSkipped(after, reason, self.position))
 
-    def _fork_paused(self, why: str, after: bool, listing: int, idle: bool) -> None:
+    def _fork_paused(self, why: str, after: bool, listing: int, idle: bool) -> bool:
         with without_user_path():  # loaded at start-up were it not for its cost
             import socket
 
@@ -248,7 +248,7 @@ class Checkpointer:
             give.close()
             self.unsaved, self.dirty = saved
             self._skipped(after, idle, f"fork failed ({exc.strerror})")
-            return
+            return False
         if pid == 0:
             give.close()
             os.close(listing)
@@ -258,13 +258,15 @@ class Checkpointer:
         left = threads_left_after_fork()
         notice = protocol.CheckpointTaken(pid, after, why, self.position, idle,
                                           (time.perf_counter() - began) * 1000)
-        if left is not None or not self._send(notice, give.fileno(), listing):
+        kept = left is None and self._send(notice, give.fileno(), listing)
+        if not kept:
             # Unsound (a thread ran beside the fork), or the shell will never know of it.
             os.kill(pid, signal.SIGKILL)
             self.unsaved, self.dirty = saved
             if left is not None:
                 self._skipped(after, idle, left)
         give.close()
+        return kept
 
     def _send(self, message: protocol.Checkpointing, *attach: int) -> bool:
         """``message`` to the shell's checkpoint inbox, with the descriptors ``attach``."""
