@@ -213,3 +213,34 @@ def test_a_listing_of_thousands_of_files_travels_whole_by_descriptor():
     assert list(unpack_files(read_listing(fd))) == files
     with pytest.raises(OSError):
         os.fstat(fd)  # read_listing closed it
+
+
+def test_a_restart_says_once_which_checkpoints_it_passed_over_for_one_reason(tmp_path, monkeypatch):
+    """Each found void in its own trial (they loaded different texts), for the same reason:
+    one line for both once the trials are over, not a line per trial."""
+    from freshrepl.shell import resume
+
+    mod = tmp_path / "mod.py"
+    store = CheckpointStore(CheckpointSettings(keep=4, memory_mb=10**9))
+    peers = []
+    for position, text in ((0, None), (2, "A = 0\n"), (5, "A = 1\n")):
+        files = "" if text is None else read_listing(write_listing([(str(mod), "text", _digest(text))]))
+        ours, theirs = socket.socketpair()
+        peers.append(theirs)
+        store.add(os.getpid(), ours, files, position, f"at {position}")
+    mod.write_text("A = 2\n")
+    tried = []
+
+    class Client:
+        def resume(self, control):
+            tried.append(control)
+
+        def kill(self):
+            pass
+
+    monkeypatch.setattr(resume, "reload_in",
+                        lambda client, paths, on_modules: "mod.py: A: refused" if paths else None)
+    said: list[str] = []
+    assert resume.resume_best(Client(), store, 9, said.append, lambda delta: None) == (0, [])
+    assert len(tried) == 3  # two trials found void, then the one with nothing to reload
+    assert said == ["checkpoints #3 (after input 5), #2 (after input 2) are void: mod.py: A: refused\n"]

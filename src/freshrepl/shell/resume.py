@@ -23,7 +23,7 @@ TYPE_CHECKING = False  # typing loads after the kernel's spawn (loop.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from freshrepl.shell.checkpoint_store import Checkpoint, CheckpointStore
+    from freshrepl.shell.checkpoint_store import Checkpoint, CheckpointStore, Choice
     from freshrepl.shell.options import Options
 
 _VOIDING = (protocol.UNSAFE, protocol.FAILED, protocol.DELETED)
@@ -37,14 +37,9 @@ def resume_best(client: KernelClient, store: CheckpointStore, limit: int,
     Returns its position and the files reloaded in it; None when there is
     none (``client`` has no kernel then, and ``say`` was told why).
     """
-    told: set[int] = set()  # numbers of the checkpoints said to be void
     failed = None
     while True:
         choice = store.choose(limit)
-        news = [(c, why) for c, why in choice.passed_over if c.number not in told]
-        told.update(c.number for c, _ in news)
-        for line in void_lines(news):
-            say(f"{line}\n")
         checkpoint = choice.checkpoint
         if checkpoint is None:
             break
@@ -57,12 +52,21 @@ def resume_best(client: KernelClient, store: CheckpointStore, limit: int,
         void = reload_in(client, choice.reload, on_modules)
         checkpoint.found(void, choice.reload)
         if void is None:
+            _say_void(choice, say)
             return checkpoint.position, choice.reload
         client.kill()
+    _say_void(choice, say)
     why_not = choice.why_not or failed
     if why_not:
         say(f"{why_not}; replaying from a fresh kernel\n")
     return None
+
+
+def _say_void(choice: Choice, say: Callable[[str], None]) -> None:
+    """The checkpoints passed over as void (the last choice lists every one found so far):
+    once, when the trials are over, one line per reason."""
+    for line in void_lines(choice.passed_over):
+        say(f"{line}\n")
 
 
 def reload_in(client: KernelClient, paths: list[str],
