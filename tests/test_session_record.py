@@ -154,7 +154,7 @@ class FakeKernel:
         self.ready = False
 
     def run(self, source, replay=False, on_wait=None, block=False, position=-1, rerun=False,
-            on_sent=None):
+            on_sent=None, since=None):
         if on_sent is not None:
             on_sent()
         if source in self.kills:

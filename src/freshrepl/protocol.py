@@ -171,6 +171,10 @@ class RunRequest:
     block: bool = False
     position: int = -1  # inputs of the session record before this one (-1: not known)
     rerun: bool = False  # :rerun: names later inputs made keep their values (RunReply.kept)
+    # When the shell let the terminal send Ctrl-C as a signal for this input
+    # (time.monotonic, one clock for both processes): a Ctrl-C the kernel got
+    # after that, before the code began, interrupts it.  None: none counts.
+    since: float | None = None
 
 
 @dataclass_lite

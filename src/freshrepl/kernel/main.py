@@ -219,7 +219,8 @@ class KernelServer:
             self.console.captured = []
             redirect.__enter__()
         try:
-            with _interruptible():
+            with _interruptible(request.since) as interruptible:
+                interruptible.deliver_missed()
                 self.console.push_source(request.source, block=request.block)
         except SystemExit as exc:
             exit_status = _exit_status(exc)
@@ -290,21 +291,42 @@ class KernelServer:
 
 
 class _interruptible:
-    """Let Ctrl-C reach user code inside the block only.
+    """Let Ctrl-C reach user code inside the block only, and none pressed for it be lost.
 
-    Between inputs the kernel ignores SIGINT; inside, the handler is the one
-    user code last installed (python3's default to start with), so a
-    ``signal.signal(SIGINT, ...)`` typed at the prompt stays in force.
+    Between inputs a Ctrl-C is only noted (``missed``); inside, the handler is
+    the one user code last installed (python3's default to start with), so a
+    ``signal.signal(SIGINT, ...)`` typed at the prompt stays in force.  The
+    terminal sends Ctrl-C as a signal from the moment the shell hands it over
+    for an input (``since``), which may be before the kernel takes the input up
+    (a reload first, or idle work finishing): a Ctrl-C noted after ``since`` is
+    delivered as the block begins, as python3 would have had it at once.
     """
 
     user_handler: Any = signal.default_int_handler
+    missed: float = float("-inf")  # when a Ctrl-C last came between inputs
 
-    def __enter__(self) -> None:
+    def __init__(self, since: float | None = None) -> None:
+        self.since = since
+
+    def __enter__(self) -> _interruptible:
         signal.signal(signal.SIGINT, _interruptible.user_handler)
+        return self
+
+    def deliver_missed(self) -> None:
+        """The block's first step: a Ctrl-C pressed for it, before it began, goes to user code."""
+        if self.since is not None and _interruptible.missed >= self.since:
+            _interruptible.missed = float("-inf")
+            signal.raise_signal(signal.SIGINT)
 
     def __exit__(self, *exc: object) -> None:
         _interruptible.user_handler = signal.getsignal(signal.SIGINT)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, _note_missed)
+
+
+def _note_missed(signum: int, frame: Any) -> None:
+    """SIGINT between inputs: noted, never raised (a reload or the kernel's own work is not
+    cut half-way); ``_interruptible`` hands it to the input it was meant for."""
+    _interruptible.missed = time.monotonic()
 
 
 class _NullStdio:
@@ -426,7 +448,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     A spawned kernel finds its ``config`` and channel in the environment (see
     shell/kernel_process.py); a forked one is handed them (see forked.py).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, _note_missed)
     if config is None:
         config = protocol.KernelConfig.from_env(os.environ)
     if conn is None:

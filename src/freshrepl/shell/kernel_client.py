@@ -200,10 +200,12 @@ class KernelClient:
 
     def run(self, source: str, replay: bool = False, on_wait: Callable[[], None] | None = None,
             block: bool = False, position: int = -1, rerun: bool = False,
-            on_sent: Callable[[], None] | None = None) -> protocol.RunReply:
+            on_sent: Callable[[], None] | None = None,
+            since: float | None = None) -> protocol.RunReply:
         """Run one input (see RunRequest); ``on_wait`` is called about every 0.1 s while it runs,
         ``on_sent`` once the request is on its way (work that should not delay the run)."""
-        request = protocol.RunRequest(source, replay, block, position=position, rerun=rerun)
+        request = protocol.RunRequest(source, replay, block, position=position, rerun=rerun,
+                                      since=since)
         return self._call(request, protocol.RunReply, on_wait=on_wait, on_sent=on_sent)
 
     def reload(self, paths: list[str] | None, names: list[str],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 
 from freshrepl import __version__, protocol
 from freshrepl.shell.options import Options
@@ -187,6 +188,9 @@ class Shell:
         """Run one accepted input: a meta-command or Python for the kernel."""
         from freshrepl.shell.commands import is_command, run_command
 
+        # From here the terminal sends Ctrl-C as a signal: one pressed before the kernel
+        # takes the input up (a reload first) still interrupts it.
+        since = time.monotonic()
         self.terminal.restore()  # the editor may still hold the terminal in its own mode
         if self.editor is not None:
             self.editor.give_back_keys()  # typed after the Enter: for the code's input(), or the next prompt
@@ -197,7 +201,7 @@ class Shell:
                 self.write_history()  # a command may end the shell or the kernel
                 run_command(text, self)
             else:
-                self._run_input(text)
+                self._run_input(text, since)
         finally:
             self.write_history()  # if it was not written while the input ran
 
@@ -221,7 +225,7 @@ class Shell:
         if self.live_reload().has_pending() or (not kernel.dead and not kernel.client.alive()):
             self._wake_editor()
 
-    def _run_input(self, text: str) -> None:
+    def _run_input(self, text: str, since: float) -> None:
         from freshrepl.shell.commands import NO_KERNEL
 
         kernel = self.supervisor()
@@ -239,7 +243,7 @@ class Shell:
             self.terminal.restore()
         # The history file is written while the kernel runs the input, not before.
         reply = kernel.run(text, block=self.editor is not None and self.editor.pasted,
-                           on_sent=self.write_history)
+                           on_sent=self.write_history, since=since)
         if reply is None:
             return
         if reply.exit is not None:

@@ -104,19 +104,20 @@ class KernelSupervisor:
     # -- running inputs -----------------------------------------------------------------
 
     def run(self, text: str, block: bool = False, rerun_of: int | None = None,
-            on_sent: Callable[[], None] | None = None) -> protocol.RunReply | None:
+            on_sent: Callable[[], None] | None = None, since: float | None = None,
+            ) -> protocol.RunReply | None:
         """Run one input (``block``: pasted) and record it; None if the kernel died meanwhile.
         ``rerun_of``: the record's input of that number, again (``:rerun``): not recorded
         anew, and a checkpoint taken meanwhile stands at no position of the record.
-        ``on_sent``: called once the input is on its way to the kernel."""
-        self._interrupts.clear()
+        ``on_sent``: called once it is on its way.  ``since``: see ``RunRequest``."""
+        self._interrupts.clear(before=since)
         self._running = self.record.next_number
         on_record, self._on_record = self._on_record, self._on_record and rerun_of is None
         number = self.record.next_number if rerun_of is None else rerun_of
         try:
             reply = self.client.run(text, on_wait=self._interrupts.check_stuck, block=block,
                                     position=number - 1, rerun=rerun_of is not None,
-                                    on_sent=on_sent)
+                                    on_sent=on_sent, since=since)
             self._collect_checkpoints()
         except KernelDied as died:
             if rerun_of is None:
@@ -361,8 +362,9 @@ class Interrupts:
     def pressed(self) -> bool:
         return bool(self._presses)
 
-    def clear(self) -> None:
-        self._presses.clear()
+    def clear(self, before: float | None = None) -> None:
+        """Forget the presses (those before ``before``: one pressed for the next input counts)."""
+        self._presses = [] if before is None else [t for t in self._presses if t >= before]
 
     def check_stuck(self) -> None:
         """A further Ctrl-C, a while after the first, offers to kill the kernel."""
