@@ -51,6 +51,7 @@ from freshrepl.channel import Channel
 from freshrepl.kernel.fork_safety import fork_unsafe_reason, threads_left_after_fork
 from freshrepl.kernel.imports import load_shielded, without_user_path
 from freshrepl.kernel.rehearsal import rehearse
+from freshrepl.kernel.warm_pages import WarmPages
 from freshrepl.process import (
     flush_stdio,
     parent_death_signal,
@@ -156,6 +157,7 @@ class Checkpointer:
         self._number = -1
         self.dirty = False
         self.idle_checkpoints = idle
+        self.warm_pages = WarmPages()
 
     # -- the server's hooks --------------------------------------------------------------
 
@@ -200,8 +202,12 @@ class Checkpointer:
         # checkpoints may hold would be copied past the budget by one rewrite, and
         # the user would wait for it on every input: then :undo replays instead.
         if self.dirty and _private_memory() <= self.memory:
+            self.warm_pages.before_fork()
             if self.take("while idle, for :undo", after=True, idle=True):
-                rehearse(self.server.console.compile)  # the next input's page copies, now
+                # The next input's page copies, now: those inputs were seen to write,
+                # and those of an input's path.
+                self.warm_pages.after_fork()
+                rehearse(self.server.console.compile)
 
     def take(self, why: str, after: bool, idle: bool = False) -> bool:
         """Fork a paused checkpoint and tell the shell (False: none was kept); in a resumed
