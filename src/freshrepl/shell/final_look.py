@@ -52,6 +52,7 @@ class FinalLook:
         self._drawn: tuple[str, int] | None = None  # (text, cursor) of the last drawing
         self._accepted_plain: tuple[object, str, bool] | None = None  # (style hash, style, plain?)
         self._finished = False  # by finish(): this read draws nothing more
+        self._checked_final = False  # is_final() held a moment ago, for this very Enter
         self._completeness: tuple[str, bool] | None = None  # (text, complete?), found in a pause
         self._in_pause: Any = None  # the timer that finds it
         renderer = session.app.renderer
@@ -92,9 +93,10 @@ class FinalLook:
         The input goes in the history first (prompt_toolkit's own call after
         this then adds nothing), as it would before the done redraw.
         """
+        final, self._checked_final = self._checked_final, False
         keep_text = bool(self._accept_input(buffer)) if self._accept_input is not None else False
         app = self._session.app
-        if app.is_done and not app.erase_when_done and self._may_run() and self.is_final():
+        if app.is_done and not app.erase_when_done and self._may_run() and (final or self.is_final()):
             buffer.append_to_history()
             self.finish()
             self._run(app, submitted_text(buffer.text))
@@ -104,7 +106,12 @@ class FinalLook:
         """The keys read; an Enter alone that accepts a final input is handled here instead."""
         keys = self._read_keys()
         if len(keys) == 1 and keys[0].key == Keys.ControlM and self._accepts_enter_now():
-            self._session.default_buffer.validate_and_handle()  # what the Enter binding does
+            # Nothing the Enter binding does between here and _accepted changes the look.
+            self._checked_final = True
+            try:
+                self._session.default_buffer.validate_and_handle()  # what the binding does
+            finally:
+                self._checked_final = False
             return []
         return keys
 
