@@ -21,7 +21,7 @@ from freshrepl.kernel.console import KernelConsole, strip_own_frames
 from freshrepl.kernel.help_desk import HelpDesk
 from freshrepl.kernel.imports import load_shielded, without_user_path
 from freshrepl.kernel.stale import StaleTracking
-from freshrepl.process import flush_stdio, parent_death_signal, watch_parent
+from freshrepl.process import flush_stdio, parent_death_signal, set_sigint_handler, watch_parent
 
 # Everything imported here delays the first input's result: typing, runpy and
 # ctypes (the parent-death signal) load when first needed or once idle.
@@ -309,7 +309,7 @@ class _interruptible:
         self.since = since
 
     def __enter__(self) -> _interruptible:
-        signal.signal(signal.SIGINT, _interruptible.user_handler)
+        set_sigint_handler(_interruptible.user_handler)
         return self
 
     def deliver_missed(self) -> None:
@@ -319,8 +319,7 @@ class _interruptible:
             signal.raise_signal(signal.SIGINT)
 
     def __exit__(self, *exc: object) -> None:
-        _interruptible.user_handler = signal.getsignal(signal.SIGINT)
-        signal.signal(signal.SIGINT, _note_missed)
+        _interruptible.user_handler = set_sigint_handler(_note_missed)
 
 
 def _note_missed(signum: int, frame: Any) -> None:

@@ -35,6 +35,7 @@ from prompt_toolkit.keys import Keys
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.utils import is_dumb_terminal
 
+from freshrepl.process import set_sigint_handler, sigint_handler
 from freshrepl.shell.early import INDENT, is_complete, next_indent, submitted_text
 from freshrepl.shell.final_look import FinalLook
 from freshrepl.shell.history import HistorySuggest, write_pending
@@ -151,7 +152,7 @@ class Editor:
         self._on_submit, self._submit_error = on_submit, None
         if not default:  # a new input, not one given back after a wake-up
             self.pasted = False
-        self._sigint_handler = signal.getsignal(signal.SIGINT)
+        self._sigint_handler = sigint_handler()
         self._final_look.start()
         self.show_prompt()
         try:
@@ -379,14 +380,12 @@ class _shell_sigint:
         self.handler = handler
 
     def __enter__(self) -> None:
-        self.saved = signal.getsignal(signal.SIGINT)
         self.wakeup = signal.set_wakeup_fd(-1)
-        if self.handler is not None:
-            signal.signal(signal.SIGINT, self.handler)
+        self.saved = set_sigint_handler(self.handler) if self.handler is not None else None
 
     def __exit__(self, *exc: object) -> None:
         if self.saved is not None:
-            signal.signal(signal.SIGINT, self.saved)
+            set_sigint_handler(self.saved)
         signal.set_wakeup_fd(self.wakeup)
 
 
