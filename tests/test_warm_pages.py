@@ -131,3 +131,13 @@ def test_where_copying_fails_it_is_not_tried_again(monkeypatch):
     warm = _warm_pages()
     _forks(warm, 6)
     assert recorded.lessons == 2 and not warm.usable
+
+
+def test_an_odd_proc_turns_it_off_and_never_raises(monkeypatch):
+    def unreadable(page: int) -> list[tuple[int, int]]:
+        raise ValueError("not the format of Linux's /proc/self/maps")
+
+    monkeypatch.setattr(warm_pages, "written_since_fork", unreadable)
+    warm = _warm_pages()
+    _forks(warm, 3)
+    assert not warm.usable and warm.pages == []

@@ -70,12 +70,13 @@ class WarmPages:
         """Learn, if due and possible, what was written since the last fork."""
         if not self.usable or self._copied_last or self._forks_since_lesson < LEARN_EVERY:
             return
-        page = os.sysconf("SC_PAGE_SIZE")
         try:
-            runs = written_since_fork(page)
-        except OSError:
-            self.usable = False
-            return
+            self._learn(os.sysconf("SC_PAGE_SIZE"))
+        except Exception:  # an odd /proc (a sandbox): never the kernel's end
+            self.usable, self.pages, self._lesson = False, [], None
+
+    def _learn(self, page: int) -> None:
+        runs = written_since_fork(page)
         if sum(size for _, size in runs) > MOST_PAGES * page:
             self._lesson, self.pages = None, []  # not now: the next fork tries again
             return
@@ -89,7 +90,11 @@ class WarmPages:
         """In the kernel, right after the fork: copy the learnt pages, or nothing before a lesson."""
         self._forks_since_lesson += 1
         self._copied_last = bool(self.pages) and self._forks_since_lesson < LEARN_EVERY
-        if self._copied_last and not copy_now(self.pages):
+        try:
+            copied = not self._copied_last or copy_now(self.pages)
+        except Exception:
+            copied = False
+        if not copied:
             self.usable, self.pages, self._copied_last = False, [], False
 
 
