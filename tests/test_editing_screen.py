@@ -81,7 +81,10 @@ def test_signature_stays_under_the_input_near_the_bottom(spawn, project):
 def test_completion_menu_opens_under_the_signature_without_covering_it(spawn, project):
     term = started(spawn, project)
     term.send("helpers.ask(helpers.a")
-    term.wait_for(re.compile(r"^ +answer\($", re.M))
+    # The menu and the signature come from two requests: whichever is answered first
+    # is drawn first.
+    menu = re.compile(r"^ +answer\($", re.M)
+    term.wait_for(lambda text: bool(menu.search(text)) and "ask(question, default=None)" in text)
     screen = rows(term)
     row = screen.index(">>> helpers.ask(helpers.a")
     assert screen[row + 1] == "ask(question, default=None)"
