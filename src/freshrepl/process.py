@@ -9,9 +9,9 @@ Everything a process needs around ``fork``, ``exec`` and its children, once:
 - ``send_fds``, ``receive_fds``: a message with descriptors attached (``SCM_RIGHTS``);
 - ``sigint_handler``, ``set_sigint_handler``: Ctrl-C's handler swapped around each input.
 
-Nothing is imported at module level beyond ``os`` and ``sys`` (both processes
-load this before their first input); ``ctypes``, ``socket`` and ``signal``
-load when first needed.  In the kernel, where the user's directory is on the
+Nothing is imported at module level beyond ``os``, ``sys`` and the built-in
+``_signal`` (both processes load this before their first input); ``ctypes``,
+``socket`` and ``signal`` load when first needed.  In the kernel, where the user's directory is on the
 path by then, the caller loads ``ctypes`` and ``socket`` first, shielded
 (``kernel/imports.without_user_path``).
 """

@@ -447,7 +447,7 @@ def main(user_path: list[str] | None = None, config: protocol.KernelConfig | Non
     A spawned kernel finds its ``config`` and channel in the environment (see
     shell/kernel_process.py); a forked one is handed them (see forked.py).
     """
-    signal.signal(signal.SIGINT, _note_missed)
+    set_sigint_handler(_note_missed)
     if config is None:
         config = protocol.KernelConfig.from_env(os.environ)
     if conn is None:

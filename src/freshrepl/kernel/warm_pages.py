@@ -25,6 +25,8 @@ copied anyway.  Elsewhere (no pagemap, a kernel before 5.14) nothing is done.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import sys
@@ -136,35 +138,31 @@ def _private_writable_mappings() -> Iterator[tuple[int, int]]:
 
 def copy_now(runs: Runs) -> bool:
     """Copy the pages of ``runs`` as a write would, writing nothing; False if Linux cannot."""
-    madvise, errno = _madvise()
+    madvise = _madvise()
     if madvise is None:
         return False
+    import ctypes  # loaded by _madvise
+
     for start, size in runs:
         # Unmapped since it was learnt (ENOMEM) or not copy-on-write (EFAULT): skipped.
         # EINVAL: this Linux has no such advice.
-        if madvise(start, size, _MADV_POPULATE_WRITE) != 0 and errno() == _EINVAL:
+        if madvise(start, size, _MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == errno.EINVAL:
             return False
     return True
 
 
-_EINVAL = 22
-_libc_madvise: tuple[Callable[[int, int, int], int] | None, Callable[[], int]] | None = None
+@functools.cache
+def _madvise() -> Callable[[int, int, int], int] | None:
+    """libc's ``madvise`` (through ctypes, loaded off the user's path), looked up once."""
+    try:
+        from freshrepl.kernel.imports import load_shielded
 
+        load_shielded("ctypes")
+        import ctypes
 
-def _madvise() -> tuple[Callable[[int, int, int], int] | None, Callable[[], int]]:
-    """libc's ``madvise`` and ``errno`` (ctypes, off the user's path), looked up once."""
-    global _libc_madvise
-    if _libc_madvise is None:
-        try:
-            from freshrepl.kernel.imports import load_shielded
-
-            load_shielded("ctypes")
-            import ctypes
-
-            madvise = ctypes.CDLL(None, use_errno=True).madvise
-            madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-            madvise.restype = ctypes.c_int
-            _libc_madvise = (madvise, ctypes.get_errno)
-        except (ImportError, OSError, AttributeError):
-            _libc_madvise = (None, lambda: 0)
-    return _libc_madvise
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+    except (ImportError, OSError, AttributeError):
+        return None
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    madvise.restype = ctypes.c_int
+    return madvise
